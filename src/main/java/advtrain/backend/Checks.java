@@ -1,0 +1,49 @@
+package advtrain.backend;
+
+import advtrain.tensor.Tensor;
+
+/** Argument checks shared by the backends; each failure names the op and the shapes involved. */
+public final class Checks {
+    private Checks() {}
+
+    public static void sameSize(String op, Tensor... tensors) {
+        for (Tensor t : tensors) {
+            if (t.size() != tensors[0].size()) throw mismatch(op, tensors);
+        }
+    }
+
+    public static void sameShape(String op, Tensor a, Tensor b) {
+        if (!a.shape().equals(b.shape())) throw mismatch(op, a, b);
+    }
+
+    /** input [N, in], weight [out, in], output [N, out]. */
+    public static void linear(String op, Tensor input, Tensor weight, Tensor output) {
+        if (weight.shape().rank() != 2 || input.shape().rowSize() != weight.shape().dim(1)
+                || output.shape().dim(0) != input.shape().dim(0) || output.shape().rowSize() != weight.shape().dim(0)) {
+            throw new IllegalArgumentException(op + ": shapes do not fit: input " + input.shape()
+                    + ", weight " + weight.shape() + ", output " + output.shape());
+        }
+    }
+
+    public static void labels(String op, Tensor logProbs, Tensor labels) {
+        if (labels.size() != logProbs.shape().dim(0)) {
+            throw new IllegalArgumentException(op + ": " + labels.size() + " labels for "
+                    + logProbs.shape().dim(0) + " rows (log-probs " + logProbs.shape() + ", labels " + labels.shape() + ")");
+        }
+    }
+
+    /** A label stored as float, checked to be a class index. */
+    public static int label(float value, int classes) {
+        int label = (int) value;
+        if (label != value || label < 0 || label >= classes) {
+            throw new IllegalArgumentException("label " + value + " is not a class index in [0, " + classes + ")");
+        }
+        return label;
+    }
+
+    private static IllegalArgumentException mismatch(String op, Tensor... tensors) {
+        StringBuilder shapes = new StringBuilder();
+        for (Tensor t : tensors) shapes.append(shapes.length() == 0 ? "" : " vs ").append(t.shape());
+        return new IllegalArgumentException(op + ": shape mismatch: " + shapes);
+    }
+}

@@ -1,0 +1,47 @@
+package advtrain.backend;
+
+import advtrain.tensor.Shape;
+import advtrain.tensor.Tensor;
+
+/** The sizes of one convolution, read from its tensors and checked once. */
+public final class ConvGeometry {
+    public final int batch, inChannels, inH, inW, outChannels, kernelH, kernelW, outH, outW, stride, padding;
+
+    private ConvGeometry(Shape in, Shape w, int stride, int padding) {
+        batch = in.dim(0); inChannels = in.dim(1); inH = in.dim(2); inW = in.dim(3);
+        outChannels = w.dim(0); kernelH = w.dim(2); kernelW = w.dim(3);
+        this.stride = stride; this.padding = padding;
+        outH = (inH + 2 * padding - kernelH) / stride + 1;
+        outW = (inW + 2 * padding - kernelW) / stride + 1;
+    }
+
+    /** Output shape of a convolution of this input with this weight. */
+    public static Shape outputShape(String op, Shape input, Shape weight, int stride, int padding) {
+        check(op, input, weight, stride, padding);
+        ConvGeometry g = new ConvGeometry(input, weight, stride, padding);
+        return Shape.of(g.batch, g.outChannels, g.outH, g.outW);
+    }
+
+    /** Checks input, weight and output (or output gradient) against each other. */
+    public static ConvGeometry of(String op, Tensor input, Tensor weight, Tensor output, int stride, int padding) {
+        Shape expected = outputShape(op, input.shape(), weight.shape(), stride, padding);
+        if (!expected.equals(output.shape())) {
+            throw new IllegalArgumentException(op + ": output " + output.shape() + " should be " + expected
+                    + " for input " + input.shape() + " and weight " + weight.shape());
+        }
+        return new ConvGeometry(input.shape(), weight.shape(), stride, padding);
+    }
+
+    private static void check(String op, Shape in, Shape w, int stride, int padding) {
+        if (in.rank() != 4 || w.rank() != 4 || in.dim(1) != w.dim(1) || stride < 1 || padding < 0
+                || in.dim(2) + 2 * padding < w.dim(2) || in.dim(3) + 2 * padding < w.dim(3)) {
+            throw new IllegalArgumentException(op + ": input " + in + " (N, C, H, W) does not fit weight " + w
+                    + " (K, C, R, S) with stride " + stride + " and padding " + padding);
+        }
+    }
+
+    /** Multiply-adds times two for one output plane: a cost hint for splitting work. */
+    public long flopsPerOutputPlane() {
+        return 2L * outH * outW * inChannels * kernelH * kernelW;
+    }
+}

@@ -1,0 +1,43 @@
+package advtrain.cli;
+
+import advtrain.backend.Backends;
+import picocli.CommandLine.Option;
+
+/** Options every command takes. */
+public final class CommonOptions {
+    @Option(names = "--backend", defaultValue = "auto", paramLabel = "NAME",
+            description = "auto, java or opencl (default: ${DEFAULT-VALUE}). auto picks an OpenCL GPU, else the faster of OpenCL-CPU and Java.")
+    public String backend;
+
+    @Option(names = "--device", paramLabel = "N",
+            description = "OpenCL device index, as `advtrain devices` lists them (default: $ADVTRAIN_DEVICE, else the first GPU)")
+    public Integer device;
+
+    @Option(names = "--seed", defaultValue = "0", paramLabel = "N",
+            description = "seed for initialisation, shuffling and random starts (default: ${DEFAULT-VALUE})")
+    public long seed;
+
+    @Option(names = "--json", description = "print one JSON object as the last line of stdout")
+    public boolean json;
+
+    @Option(names = "--debug", description = "show stack traces on errors")
+    public boolean debug;
+
+    /** Creates the backend chosen by --backend/--device and says which one on stderr. */
+    public Backends.Choice selectBackend() {
+        if (!Backends.NAMES.contains(backend)) {
+            throw new Main.UsageError("unknown backend '" + backend + "': use one of auto, java, opencl");
+        }
+        Integer index = device;
+        if (index == null && System.getenv("ADVTRAIN_DEVICE") != null) {
+            try {
+                index = Integer.parseInt(System.getenv("ADVTRAIN_DEVICE").trim());
+            } catch (NumberFormatException e) {
+                throw new Main.UsageError("ADVTRAIN_DEVICE must be a device index, got '" + System.getenv("ADVTRAIN_DEVICE") + "'");
+            }
+        }
+        Backends.Choice choice = Backends.select(backend, index);
+        System.err.println("backend: " + choice.reason());
+        return choice;
+    }
+}

@@ -1,0 +1,75 @@
+package advtrain.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+import java.io.PrintWriter;
+
+/**
+ * advtrain's command line. Each command is one thin class: parse options, call the layers below,
+ * print. Errors end as one line on stderr: exit status 2 for bad usage, 1 for a failure at run
+ * time; --debug adds the stack trace.
+ */
+@Command(name = "advtrain", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "Adversarial robustness on CIFAR-10 with a hand-written tensor engine (OpenCL or pure Java).",
+        subcommands = {
+                DevicesCommand.class,
+                CommandLine.HelpCommand.class,
+        })
+public final class Main implements Runnable {
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs a command line and returns its exit status (tests call this directly). */
+    public static int run(String... args) {
+        CommandLine cli = new CommandLine(new Main());
+        cli.setExecutionExceptionHandler(Main::onFailure);
+        cli.setParameterExceptionHandler(Main::onUsageError);
+        return cli.execute(args);
+    }
+
+    @Override public void run() {
+        new CommandLine(this).usage(System.out);
+    }
+
+    private static int onUsageError(CommandLine.ParameterException e, String[] args) {
+        PrintWriter err = e.getCommandLine().getErr();
+        err.println("advtrain: " + e.getMessage() + " (see: advtrain " + commandName(e.getCommandLine()) + "--help)");
+        err.flush();
+        return 2;
+    }
+
+    private static String commandName(CommandLine cl) {
+        return cl.getParent() == null ? "" : cl.getCommandName() + " ";
+    }
+
+    private static int onFailure(Exception e, CommandLine cl, CommandLine.ParseResult parsed) {
+        boolean debug = parsed.hasMatchedOption("--debug")
+                || (parsed.subcommand() != null && parsed.subcommand().hasMatchedOption("--debug"));
+        PrintWriter err = cl.getErr();
+        if (debug) e.printStackTrace(err);
+        int status = 1;
+        Throwable shown = e;
+        if (e instanceof UsageError) status = 2;
+        else if (e instanceof IllegalArgumentException) status = 2;
+        String message = shown.getMessage() == null ? shown.getClass().getSimpleName() : shown.getMessage();
+        err.println("advtrain " + cl.getCommandName() + ": " + message);
+        err.flush();
+        return status;
+    }
+
+    /** Bad input found after parsing (an option value out of range, say): exit status 2. */
+    public static final class UsageError extends RuntimeException {
+        public UsageError(String message) { super(message); }
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override public String[] getVersion() {
+            String v = Main.class.getPackage().getImplementationVersion();
+            return new String[] {"advtrain " + (v == null ? "(development build)" : v)
+                    + ", Java " + Runtime.version()};
+        }
+    }
+}

@@ -1,0 +1,24 @@
+package advtrain.nn;
+
+import advtrain.autograd.Variable;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** Modules applied one after another; named children give the state_dict its names. */
+public class Sequential extends Module {
+    private final Map<String, Module> layers = new LinkedHashMap<>();
+
+    /** Adds a layer; its parameters appear as "name.weight", "name.bias". */
+    public Sequential add(String name, Module layer) {
+        if (layers.putIfAbsent(name, layer) != null) throw new IllegalArgumentException("duplicate layer name " + name);
+        return this;
+    }
+
+    @Override public Variable forward(Variable x) {
+        for (Module layer : layers.values()) x = layer.forward(x);
+        return x;
+    }
+
+    @Override protected Map<String, Module> children() { return layers; }
+}
