@@ -1,0 +1,58 @@
+package advtrain.attack;
+
+import advtrain.backend.Backend;
+import advtrain.nn.Module;
+import advtrain.tensor.Tensor;
+
+/**
+ * An evasion attack: given a model and a batch of images with their labels, it returns adversarial
+ * images. Everything is in [0, 1] pixel space (the model normalises inside), images are float32
+ * NCHW, labels are class indices stored as floats, and all three tensors live on the attack's
+ * backend. An attack is reusable and keeps its buffers from call to call: it allocates nothing
+ * once it has seen a batch shape, and copies nothing between host and device, so it can run
+ * inside a training step. It is not thread-safe.
+ */
+public interface Attack extends AutoCloseable {
+
+    /**
+     * Adversarial versions of {@code images}, in [0, 1]. The model is in evaluation mode with frozen
+     * parameters meanwhile and comes back as it was. The returned tensor belongs to the attack and
+     * is overwritten by its next call with a batch of the same shape; {@code images} and
+     * {@code labels} are not modified.
+     */
+    Tensor perturb(Module model, Tensor images, Tensor labels);
+
+    /** What this attack does, for people. */
+    AttackConfig config();
+
+    /**
+     * For a targeted attack, the classes the last call aimed at ([N] on the device), else null.
+     * Valid until the next call.
+     */
+    Tensor lastTargets();
+
+    /**
+     * How many images of the last call had an input gradient at the start that was exactly zero or
+     * not finite: many of them mean gradient masking, and a gradient attack that learns nothing.
+     * Reads N numbers from the device: call it after the attack, not inside a training step.
+     */
+    GradientStats lastGradientStats();
+
+    /** Tensors the backend had to allocate for this attack so far; flat once every batch shape was seen. */
+    int allocations();
+
+    /** Gives the buffers back to the backend. */
+    @Override void close();
+
+    /** Zero and non-finite input gradients among n images. */
+    record GradientStats(int n, int zero, int nonFinite) {
+        public static final GradientStats NONE = new GradientStats(0, 0, 0);
+
+        public GradientStats plus(GradientStats o) { return new GradientStats(n + o.n, zero + o.zero, nonFinite + o.nonFinite); }
+    }
+
+    /** FGSM or PGD with these settings, on this backend. */
+    static Attack create(Backend backend, AttackConfig config) {
+        return new GradientAttack(backend, config);
+    }
+}

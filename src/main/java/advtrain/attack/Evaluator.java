@@ -1,0 +1,188 @@
+package advtrain.attack;
+
+import advtrain.autograd.Ops;
+import advtrain.autograd.Tape;
+import advtrain.autograd.Variable;
+import advtrain.backend.Backend;
+import advtrain.data.BatchLoader;
+import advtrain.data.Dataset;
+import advtrain.io.Progress;
+import advtrain.nn.Module;
+import advtrain.tensor.Shape;
+import advtrain.tensor.Tensor;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Runs a model, clean and under attack, over a test set in batches, and counts. Each batch is
+ * copied to the device once per pass (the edge where copies belong); the attack then runs on the
+ * device, and only the predictions and per-image losses come back.
+ */
+public final class Evaluator implements AutoCloseable {
+    private final Backend backend;
+    private final Module model;
+    private final Dataset data;
+    private final BatchLoader loader;
+    private final int classes;
+    private final boolean quiet;
+    private final float[] hostImages, hostLabels, hostLosses;
+    private final float[] hostLogProbs;
+    private final Map<Integer, Tensor[]> deviceBatches = new HashMap<>();
+    private final Tape tape;
+    private Predictions clean;
+
+    /** Per-image results of one pass: labels, predicted classes and NLL losses. */
+    public record Predictions(int[] labels, int[] predicted, float[] losses) {
+        public int correct() {
+            int c = 0;
+            for (int i = 0; i < labels.length; i++) if (predicted[i] == labels[i]) c++;
+            return c;
+        }
+
+        public double meanLoss() {
+            double s = 0;
+            for (float l : losses) s += l;
+            return losses.length == 0 ? Double.NaN : s / losses.length;
+        }
+    }
+
+    /**
+     * @param classes the model's number of outputs (10 for CIFAR-10)
+     * @param quiet   no progress bars
+     */
+    public Evaluator(Backend backend, Module model, Dataset data, int batchSize, int classes, boolean quiet) {
+        this.backend = backend;
+        this.model = model;
+        this.data = data;
+        this.loader = new BatchLoader(data, batchSize, false, false, 0);
+        this.loader.startEpoch(0);
+        this.classes = classes;
+        this.quiet = quiet;
+        int batch = Math.min(batchSize, Math.max(1, data.size()));
+        this.hostImages = new float[batch * Dataset.IMAGE_BYTES];
+        this.hostLabels = new float[batch];
+        this.hostLosses = new float[batch];
+        this.hostLogProbs = new float[batch * classes];
+        this.tape = new Tape(backend);
+    }
+
+    public int size() { return data.size(); }
+
+    /** Clean predictions, computed on the first call and remembered. */
+    public Predictions clean() {
+        if (clean != null) return clean;
+        int n = data.size();
+        int[] labels = new int[n], predicted = new int[n];
+        float[] losses = new float[n];
+        try (Progress progress = Progress.start("clean", n, quiet)) {
+            for (int b = 0, offset = 0; b < loader.batches(); b++) {
+                Tensor[] xy = load(b);
+                predict(xy[0], xy[1], labels, predicted, losses, offset);
+                offset += xy[0].shape().dim(0);
+                progress.step(xy[0].shape().dim(0), null);
+            }
+        }
+        clean = new Predictions(labels, predicted, losses);
+        return clean;
+    }
+
+    /** Attacks every image with a fresh attack of this configuration and counts. */
+    public AttackResult run(AttackConfig config) {
+        try (Attack attack = Attack.create(backend, config)) {
+            return run(attack);
+        }
+    }
+
+    /** Attacks every image and counts: robust accuracy, success rate, per class, timing, sanity checks. */
+    public AttackResult run(Attack attack) {
+        Predictions before = clean();
+        AttackConfig config = attack.config();
+        int n = data.size();
+        int[] labels = new int[n], predicted = new int[n], targets = config.targeted() ? new int[n] : null;
+        float[] losses = new float[n];
+        float[] hostTargets = config.targeted() ? new float[hostLabels.length] : null;
+        Attack.GradientStats gradients = Attack.GradientStats.NONE;
+        long attackNanos = 0;
+        int robustSoFar = 0;
+        String task = config.kind().label() + " eps=" + AttackConfig.fmt(config.eps());
+        try (Progress progress = Progress.start(task, n, quiet)) {
+            for (int b = 0, offset = 0; b < loader.batches(); b++) {
+                Tensor[] xy = load(b);
+                int count = xy[0].shape().dim(0);
+                backend.synchronize();
+                long start = System.nanoTime();
+                Tensor adversarial = attack.perturb(model, xy[0], xy[1]);
+                backend.synchronize();
+                attackNanos += System.nanoTime() - start;
+                gradients = gradients.plus(attack.lastGradientStats());
+                if (targets != null) {
+                    backend.read(attack.lastTargets(), hostTargets, 0);
+                    for (int i = 0; i < count; i++) targets[offset + i] = (int) hostTargets[i];
+                }
+                predict(adversarial, xy[1], labels, predicted, losses, offset);
+                for (int i = 0; i < count; i++) if (predicted[offset + i] == labels[offset + i]) robustSoFar++;
+                offset += count;
+                progress.step(count, String.format(java.util.Locale.ROOT, "robust %.1f%%", 100.0 * robustSoFar / offset));
+            }
+        }
+        return AttackResult.count(config, before, new Predictions(labels, predicted, losses), targets, classes,
+                gradients, attackNanos / 1e9);
+    }
+
+    /** Copies batch b to the device, into tensors kept per batch size. */
+    private Tensor[] load(int b) {
+        int count = loader.fill(b, hostImages, hostLabels);
+        Tensor[] xy = deviceBatches.computeIfAbsent(count, c -> new Tensor[] {
+                backend.allocate(Shape.of(c, Dataset.CHANNELS, Dataset.HEIGHT, Dataset.WIDTH)), backend.allocate(Shape.of(c))});
+        backend.write(xy[0], hostImages, 0);
+        backend.write(xy[1], hostLabels, 0);
+        return xy;
+    }
+
+    /**
+     * Forward pass without gradients; writes labels (still in hostLabels from {@link #load}), argmax
+     * predictions and NLL losses at offset.
+     */
+    private void predict(Tensor images, Tensor labelTensor, int[] labels, int[] predicted, float[] losses, int offset) {
+        int count = images.shape().dim(0);
+        try (Tape.NoGrad off = tape.noGrad()) {
+            Variable logProbs = model.forward(tape.input(images, false));
+            Variable perImage = Ops.nllLosses(logProbs, tape.constant(labelTensor));
+            backend.read(logProbs.data(), hostLogProbs, 0);
+            backend.read(perImage.data(), hostLosses, 0);
+        } finally {
+            tape.reset();
+        }
+        for (int i = 0; i < count; i++) {
+            int best = 0;
+            for (int c = 1; c < classes; c++) if (hostLogProbs[i * classes + c] > hostLogProbs[i * classes + best]) best = c;
+            predicted[offset + i] = best;
+            labels[offset + i] = (int) hostLabels[i];
+            losses[offset + i] = hostLosses[i];
+        }
+    }
+
+    /** Sanity check across attacks: PGD must not be weaker than FGSM at the same ε and norm. */
+    public static List<String> compareWithFgsm(AttackResult pgd, AttackResult fgsm) {
+        List<String> warnings = new ArrayList<>();
+        int tolerance = Math.max(1, (int) Math.round(0.005 * pgd.successBase()));
+        if (pgd.successes() + tolerance <= fgsm.successes()) {
+            warnings.add(String.format(java.util.Locale.ROOT,
+                    "PGD is weaker than FGSM at eps=%s: it fools %d images, FGSM %d (robust accuracy %.2f%% vs %.2f%%). "
+                            + "A correct PGD with enough steps is at least as strong; check the step size and steps "
+                            + "(alpha*steps >= eps), or suspect a bug or gradient masking",
+                    AttackConfig.fmt(pgd.config().eps()), pgd.successes(), fgsm.successes(),
+                    100 * pgd.robustAccuracy(), 100 * fgsm.robustAccuracy()));
+        }
+        return warnings;
+    }
+
+    @Override public void close() {
+        tape.close();
+        for (Tensor[] xy : deviceBatches.values()) for (Tensor t : xy) backend.release(t);
+        deviceBatches.clear();
+    }
+}
