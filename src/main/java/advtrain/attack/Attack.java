@@ -34,7 +34,8 @@ public interface Attack extends AutoCloseable {
     /**
      * How many images of the last call had an input gradient at the start that was exactly zero or
      * not finite: many of them mean gradient masking, and a gradient attack that learns nothing.
-     * Reads N numbers from the device: call it after the attack, not inside a training step.
+     * Reads N numbers from the device: call it after the attack, not inside a training step. At
+     * ε = 0 no gradient is computed (the result is the clean batch) and the stats count no images.
      */
     GradientStats lastGradientStats();
 

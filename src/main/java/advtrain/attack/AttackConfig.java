@@ -104,9 +104,9 @@ public record AttackConfig(Kind kind, Norm norm, float eps, int steps, float ste
         return list;
     }
 
-    /** One line for people: "PGD L∞ ε=0.03, 10 steps of 0.0075, targeted at the least likely class". */
+    /** One line for people: "PGD Linf eps=0.03, 10 steps of 0.0075, targeted at the least likely class". */
     public String describe() {
-        StringBuilder s = new StringBuilder(kind.name()).append(' ').append(norm.symbol()).append(" eps=").append(fmt(eps));
+        StringBuilder s = new StringBuilder(kind.name()).append(' ').append(norm.text()).append(" eps=").append(fmt(eps));
         if (kind == Kind.PGD) {
             s.append(", ").append(steps).append(steps == 1 ? " step of " : " steps of ").append(fmt(alpha()));
             if (randomStart) s.append(", random start");

@@ -52,6 +52,7 @@ final class GradientAttack implements Attack {
         final Tensor targets;     // [N] the classes aimed at (targeted), else null
         final Tensor objective, bestObjective, keep;  // [N] restart selection, else null
         final Tensor firstGradNormsSquared;           // [N] ||∇x L||² at the first step, for the masking check
+        boolean gradientMeasured;                     // false when the last call skipped the gradients (ε = 0)
 
         Workspace(Shape shape) {
             Shape perImage = Shape.of(shape.dim(0));
@@ -88,6 +89,11 @@ final class GradientAttack implements Attack {
             if (config.targeted()) {
                 chooseTargets(model, images, w.targets);
                 goal = w.targets;
+            }
+            w.gradientMeasured = config.eps() > 0;
+            if (!w.gradientMeasured) {  // every projection onto a ball of radius 0 lands on x0: skip the gradients
+                backend.copy(images, w.result);
+                return w.result;
             }
             for (int restart = 0; restart < config.restarts(); restart++) {
                 Tensor x = w.candidate != null ? w.candidate : w.result;
@@ -180,7 +186,7 @@ final class GradientAttack implements Attack {
     }
 
     @Override public GradientStats lastGradientStats() {
-        if (last == null) return GradientStats.NONE;
+        if (last == null || !last.gradientMeasured) return GradientStats.NONE;
         float[] normsSquared = backend.toArray(last.firstGradNormsSquared);
         int zero = 0, nonFinite = 0;
         for (float v : normsSquared) {

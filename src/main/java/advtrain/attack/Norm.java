@@ -16,7 +16,7 @@ import java.util.Locale;
 public enum Norm {
 
     /** L∞: each pixel moves by at most ε; steps follow the sign of the gradient (FGSM, PGD). */
-    LINF("linf", "Linf") {
+    LINF("linf", "Linf", "L∞") {
         @Override void randomStart(Backend be, Tensor x0, Tensor x, float eps, long seed, Tensor rows) {
             be.uniform(x, -eps, eps, seed);  // uniform in the box [-ε, ε]^d
             be.add(x0, x, x);
@@ -36,7 +36,7 @@ public enum Norm {
     },
 
     /** L2: the whole perturbation of an image has Euclidean norm at most ε; steps follow the unit gradient. */
-    L2("l2", "L2") {
+    L2("l2", "L2", "L2") {
         /**
          * A direction drawn uniformly from the cube [-1, 1]^d and normalised (close to, though not
          * exactly, uniform on the sphere: the kernels have no Gaussian), at a radius uniform in
@@ -73,16 +73,21 @@ public enum Norm {
     /** Norms below this count as this, so a zero gradient or perturbation stays zero. */
     static final float NORM_FLOOR = 1e-12f;
 
-    private final String label, symbol;
+    private final String label, text, symbol;
 
-    Norm(String label, String symbol) {
+    Norm(String label, String text, String symbol) {
         this.label = label;
+        this.text = text;
         this.symbol = symbol;
     }
 
     /** "linf" or "l2", as the command line spells it. */
     public String label() { return label; }
 
+    /** "Linf" or "L2", for terminal output (ASCII: any console can show it). */
+    public String text() { return text; }
+
+    /** "L∞" or "L2", for pictures. */
     public String symbol() { return symbol; }
 
     public static Norm parse(String text) {

@@ -14,6 +14,8 @@ import java.io.PrintWriter;
         description = "Adversarial robustness on CIFAR-10 with a hand-written tensor engine (OpenCL or pure Java).",
         subcommands = {
                 DevicesCommand.class,
+                AttackCommand.class,
+                SweepCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {
