@@ -25,7 +25,7 @@ import java.util.Map;
  * training images of the real CIFAR-10, trained once per test JVM (with the engine directly: the
  * train command is not this package's) and then copied into a fresh Net per backend.
  */
-final class TrainedModels {
+public final class TrainedModels {
     static final int TRAIN_IMAGES = 2000, EPOCHS = 4, BATCH = 16;  // about 33 % test accuracy
     private static Map<String, HostTensor> weights;
     private static double trainSeconds;
@@ -33,25 +33,32 @@ final class TrainedModels {
     private TrainedModels() {}
 
     /** The CIFAR-10 folder, or the test is skipped (the data is a shared download, not part of the repository). */
-    static Path data() {
+    public static Path data() {
         Path dir = DataLocator.find(null);
         if (dir == null) dir = DataLocator.find(Path.of("/work/shared/data/cifar-10"));
         Assumptions.assumeTrue(dir != null, "CIFAR-10 not found (" + DataLocator.candidates(null) + ")");
         return dir;
     }
 
-    static Dataset testSet(int limit) throws IOException {
+    public static Dataset testSet(int limit) throws IOException {
         return Cifar10.test(data(), limit);
     }
 
     /** A Net on this backend holding the trained weights. */
-    static Net net(Backend backend) throws IOException {
+    public static Net net(Backend backend) throws IOException {
         Net net = new Net(backend, 7);
         ModelFiles.loadState(net, backend, weights(), "trained test model");
         return net;
     }
 
-    static synchronized Map<String, HostTensor> weights() throws IOException {
+    /** Writes the trained weights as a model file (safetensors, state_dict names) in dir. */
+    public static Path saveModel(Path dir) throws IOException {
+        Path file = dir.resolve("model.safetensors");
+        advtrain.io.Safetensors.write(file, weights(), Map.of("source", "advtrain attack tests"));
+        return file;
+    }
+
+    public static synchronized Map<String, HostTensor> weights() throws IOException {
         if (weights != null) return weights;
         long start = System.nanoTime();
         Backend be = new advtrain.backend.cpu.CpuBackend();
