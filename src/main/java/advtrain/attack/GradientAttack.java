@@ -82,6 +82,9 @@ final class GradientAttack implements Attack {
             throw new IllegalArgumentException("perturb: " + labels.size() + " labels for images of shape " + shape);
         }
         Workspace w = workspaces.computeIfAbsent(shape, Workspace::new);
+        if (images.storage() == w.result.storage() || (w.candidate != null && images.storage() == w.candidate.storage())) {
+            throw new IllegalArgumentException("perturb: the images are this attack's own result buffer; copy them first");
+        }
         last = w;
         long call = calls++;
         try (FrozenEval frozen = FrozenEval.of(model)) {
