@@ -82,29 +82,37 @@ public final class GradCheck {
     }
 
     /**
+     * An element passes when |got - expected| ≤ absTol + relTol·|expected| + scaleTol·max|got of this argument|.
+     *
      * @param step           h: each element is evaluated at x + h and x - h
      * @param relTol         allowed error relative to the finite difference
      * @param absTol         allowed error in absolute terms (for gradients near zero)
+     * @param scaleTol       allowed error relative to the largest analytic gradient element of the
+     *                       same argument: the scale the gradient tensor lives on. For deep ReLU
+     *                       networks, where one element is a sum of many terms that may cancel and a
+     *                       kink crossed by ±h shifts it by one term (0 by default)
      * @param maxPerArgument check at most this many elements of each argument (chosen at random,
      *                       always including the first and the last); the rest are skipped
      * @param seed           for the upstream weights r and for choosing elements
      */
-    public record Options(double step, double relTol, double absTol, int maxPerArgument, long seed) {
+    public record Options(double step, double relTol, double absTol, double scaleTol, int maxPerArgument, long seed) {
         public Options {
-            if (!(step > 0) || !(relTol >= 0) || !(absTol >= 0) || maxPerArgument < 1) {
+            if (!(step > 0) || !(relTol >= 0) || !(absTol >= 0) || !(scaleTol >= 0) || maxPerArgument < 1) {
                 throw new IllegalArgumentException("GradCheck options: step > 0, tolerances >= 0, maxPerArgument >= 1");
             }
         }
 
-        public static Options defaults() { return new Options(1e-2, 1e-2, 1e-3, Integer.MAX_VALUE, 1); }
+        public static Options defaults() { return new Options(1e-2, 1e-2, 1e-3, 0, Integer.MAX_VALUE, 1); }
 
-        public Options withStep(double h) { return new Options(h, relTol, absTol, maxPerArgument, seed); }
+        public Options withStep(double h) { return new Options(h, relTol, absTol, scaleTol, maxPerArgument, seed); }
 
-        public Options withTolerance(double rel, double abs) { return new Options(step, rel, abs, maxPerArgument, seed); }
+        public Options withTolerance(double rel, double abs) { return new Options(step, rel, abs, scaleTol, maxPerArgument, seed); }
 
-        public Options withMaxPerArgument(int n) { return new Options(step, relTol, absTol, n, seed); }
+        public Options withScaleTolerance(double scale) { return new Options(step, relTol, absTol, scale, maxPerArgument, seed); }
 
-        public Options withSeed(long s) { return new Options(step, relTol, absTol, maxPerArgument, s); }
+        public Options withMaxPerArgument(int n) { return new Options(step, relTol, absTol, scaleTol, n, seed); }
+
+        public Options withSeed(long s) { return new Options(step, relTol, absTol, scaleTol, maxPerArgument, s); }
     }
 
     /** One element whose analytic gradient disagrees with the finite difference. */
@@ -176,6 +184,7 @@ public final class GradCheck {
                 Tensor tensor = tensors.get(a);
                 float[] original = backend.toArray(tensor);
                 float[] nudged = original.clone();
+                double scaleAllowance = options.scaleTol * maxAbs(analytic.get(a));
                 try {
                     for (int index : indicesToCheck(original.length, options, a)) {
                         float here = original[index];
@@ -190,15 +199,15 @@ public final class GradCheck {
                         // Divide by the steps actually taken: x ± h is rounded to float32.
                         double central = (lossPlus - lossMinus) / ((double) plus - minus);
                         double got = analytic.get(a)[index];
-                        double ratio = errorRatio(got, central, options);
+                        double ratio = errorRatio(got, central, options, scaleAllowance);
                         if (!(ratio <= 1)) {
                             // A kink (ReLU) or tie (max-pool) within ±h makes the central difference
                             // average two slopes; then the slope on the side without it is the
                             // derivative at x. The sides disagree by more than the tolerance only then.
                             double right = (lossPlus - lossHere) / ((double) plus - here);
                             double left = (lossHere - lossMinus) / ((double) here - minus);
-                            if (errorRatio(left, right, options) > 1) {
-                                double sided = Math.min(errorRatio(got, right, options), errorRatio(got, left, options));
+                            if (errorRatio(left, right, options, scaleAllowance) > 1) {
+                                double sided = Math.min(errorRatio(got, right, options, scaleAllowance), errorRatio(got, left, options, scaleAllowance));
                                 if (sided <= 1) {
                                     ratio = sided;
                                     oneSided++;
@@ -220,8 +229,14 @@ public final class GradCheck {
     }
 
     /** |got - expected| as a fraction of the allowed error (NaN when either is NaN). */
-    private static double errorRatio(double got, double expected, Options options) {
-        return Math.abs(got - expected) / (options.absTol + options.relTol * Math.abs(expected));
+    private static double errorRatio(double got, double expected, Options options, double scaleAllowance) {
+        return Math.abs(got - expected) / (options.absTol + options.relTol * Math.abs(expected) + scaleAllowance);
+    }
+
+    private static double maxAbs(float[] values) {
+        double max = 0;
+        for (float v : values) max = Math.max(max, Math.abs(v));
+        return max;
     }
 
     private static List<Variable> variables(Tape tape, List<Argument> args, List<Tensor> tensors) {
