@@ -13,8 +13,9 @@ It writes four small safetensors files under src/test/resources/goldens/:
                          C.<input>_grad for every differentiable input. The file's __metadata__
                          maps C to a JSON string {"op", "inputs", "constants", and the op's
                          settings (stride, padding, kernel, alpha, beta)}.
-  net_state.safetensors  the seed's Net weights under PyTorch's state_dict names (conv1.weight ...
-                         fc3.bias): exactly what torch.save of a state_dict in safetensors holds.
+  net_state.safetensors  the seed's Net weights (PyTorch's default initialisation) under the
+                         state_dict names conv1.weight ... fc3.bias: what
+                         safetensors.torch.save_file(net.state_dict(), ...) would write.
   net.safetensors        for those weights: input (a batch in [0, 1]), labels, log_probs, loss
                          (NLLLoss, mean), input_grad and grad.<param> for every parameter.
   sgd.safetensors        5 steps of SGD (lr 0.01, momentum 0.9, PyTorch semantics) from those

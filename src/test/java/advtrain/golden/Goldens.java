@@ -8,7 +8,6 @@ import java.io.UncheckedIOException;
 import java.net.URISyntaxException;
 import java.net.URL;
 import java.nio.file.Path;
-import java.util.Arrays;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -87,6 +86,4 @@ final class Goldens {
         for (int i = 0; i < out.length; i++) out[i] = values[start + i * step];
         return out;
     }
-
-    static String shapeOf(HostTensor t) { return Arrays.toString(t.shape().dims()); }
 }
