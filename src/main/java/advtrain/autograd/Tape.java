@@ -46,6 +46,24 @@ public final class Tape implements AutoCloseable {
         if (root.shape().size() != 1) throw new IllegalArgumentException("backward: needs a scalar, got " + root.shape());
         if (!root.requiresGrad) throw new IllegalStateException("backward: the root does not depend on anything that requires grad");
         backend.fill(gradOf(root), 1f);
+        replay();
+    }
+
+    /**
+     * Runs backward from a non-scalar output, seeded with a given gradient of some scalar with
+     * respect to it (PyTorch's {@code y.backward(gradient)}): how tests and {@link GradCheck} push
+     * a chosen upstream gradient through an op.
+     */
+    public void backward(Variable root, Tensor rootGrad) {
+        if (!root.shape().equals(rootGrad.shape())) {
+            throw new IllegalArgumentException("backward: gradient " + rootGrad.shape() + " for output " + root.shape());
+        }
+        if (!root.requiresGrad) throw new IllegalStateException("backward: the root does not depend on anything that requires grad");
+        backend.copy(rootGrad, gradOf(root));
+        replay();
+    }
+
+    private void replay() {
         for (int i = backwards.size() - 1; i >= 0; i--) {
             if (outputs.get(i).grad != null) backwards.get(i).run();
         }

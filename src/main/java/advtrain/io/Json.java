@@ -206,11 +206,14 @@ public final class Json {
                     case 't' -> b.append('\t');
                     case 'u' -> {
                         if (pos + 4 > s.length()) throw error("short \\u escape");
-                        try {
-                            b.append((char) Integer.parseInt(s.substring(pos, pos + 4), 16));
-                        } catch (NumberFormatException ex) {
-                            throw error("bad \\u escape");
+                        int code = 0;
+                        for (int i = pos; i < pos + 4; i++) {  // four ASCII hex digits (parseInt takes a sign)
+                            char hex = s.charAt(i);
+                            int digit = hex < 0x80 ? Character.digit(hex, 16) : -1;
+                            if (digit < 0) throw error("bad \\u escape");
+                            code = code * 16 + digit;
                         }
+                        b.append((char) code);
                         pos += 4;
                     }
                     default -> throw error("bad escape \\" + e);
