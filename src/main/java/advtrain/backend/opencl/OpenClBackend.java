@@ -46,6 +46,7 @@ public final class OpenClBackend implements Backend {
     private cl_mem partials;               // per-chunk weight gradients of the tiled conv backward
     private long partialsFloats;
     private boolean closed;
+    private long writes, reads, bytesWritten, bytesRead;  // host<->device traffic, for tests and benchmarks
 
     /** A backend on this device, with the tiled kernels where the device can run them. */
     public OpenClBackend(OpenCl.Device device) { this(device, Kernels.TILED); }
@@ -82,6 +83,9 @@ public final class OpenClBackend implements Backend {
                 + ", gemm " + (tiledGemm ? "tiled" : "plain");
     }
 
+    /** Host-to-device and device-to-host copies so far: {writes, bytes written, reads, bytes read}. */
+    public long[] transfers() { return new long[] {writes, bytesWritten, reads, bytesRead}; }
+
     static cl_mem mem(Tensor t) {
         if (t.storage() instanceof ClStorage s) {
             if (s.released) throw new IllegalStateException("tensor " + t + " was released");
@@ -117,6 +121,8 @@ public final class OpenClBackend implements Backend {
             throw new IllegalArgumentException("write: " + dst.size() + " floats from offset " + srcOffset + " of " + src.length);
         }
         if (dst.size() == 0) return;
+        writes++;
+        bytesWritten += (long) dst.size() * Sizeof.cl_float;
         synchronized (cl) {  // blocking: the caller may reuse src as soon as this returns
             clEnqueueWriteBuffer(cl.queue, mem(dst), CL_TRUE, 0, (long) dst.size() * Sizeof.cl_float,
                     Pointer.to(src).withByteOffset((long) srcOffset * Sizeof.cl_float), 0, null, null);
@@ -128,6 +134,8 @@ public final class OpenClBackend implements Backend {
             throw new IllegalArgumentException("read: " + src.size() + " floats into offset " + dstOffset + " of " + dst.length);
         }
         if (src.size() == 0) return;
+        reads++;
+        bytesRead += (long) src.size() * Sizeof.cl_float;
         synchronized (cl) {  // blocking, after everything queued before it (the queue is in order)
             clEnqueueReadBuffer(cl.queue, mem(src), CL_TRUE, 0, (long) src.size() * Sizeof.cl_float,
                     Pointer.to(dst).withByteOffset((long) dstOffset * Sizeof.cl_float), 0, null, null);
