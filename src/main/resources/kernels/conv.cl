@@ -12,24 +12,25 @@
 // - conv2d_backward_bias:         one work group per output channel k; a fixed-order tree sum of
 //                                 outputGrad over the batch and the pixels (shared by both versions).
 //
-// TILED kernels: the convolution seen as a matrix product without building the matrix ("implicit
-// GEMM"). With p = (n, oy, ox) an output pixel and q = (c, r, s) a filter tap:
-//   forward          out[k][p]   = sum over q of W[k][q] * X[q][p], X[q][p] = input under tap q of pixel p
-//   backward input   dIn[c][p']  = sum over j = (k, r, s) of W[k][c][r][s] * dOut[k][pixel that saw p' via (r, s)]
-//   backward weight  dW[k][q]    = sum over p of dOut[k][p] * X[q][p]
-// A work group computes a CONV_TILE_M x CONV_TILE_N tile of the result (M: channels, N: pixels
-// or taps). It walks the sum in slices of CONV_TILE_K: its work items copy a slice of each operand
-// into local memory, computing the im2col address of every element on the fly, wait at a barrier,
-// and multiply from local memory. Each work item keeps CONV_WORK_M x CONV_WORK_N results in
-// registers: work item (tx, ty) owns the rows ty + i * CONV_THREADS_M and the columns
-// tx + j * CONV_THREADS_N of the tile (neighbouring work items, neighbouring pixels). When copying the
-// pixel operand, work item t copies column t of the slice (there are exactly CONV_TILE_N work items),
-// so it works out that column's image and position once, not once per element.
-//
-// The weight gradient sums over batch * outH * outW pixels, far more than there are outputs. Its
-// tiled kernel splits that sum into chunks (a third dimension of work groups), writes one partial
-// result per chunk, and conv2d_weight_grad_sum_chunks adds the chunks in a fixed order. No atomics,
-// so the gradient is the same on every run.
+// TILED kernels: local memory for what a work group shares, registers for what a work item reuses,
+// and explicit float8 vectors. A "strip" is 8 neighbouring pixels of one row; a work item computes
+// whole strips (one float8 per channel it owns), so its arithmetic is 8-wide SIMD on a CPU, and on
+// a GPU it is register blocking (each value loaded serves 8 pixels or several channels).
+// - conv2d_forward_tiled: work item = one output strip (n, oy, ox0 .. ox0+7), for CONV_KB output
+//   channels (dimension 1 of the grid picks the block of channels). Its work group first copies the
+//   block's filters (CONV_KB x a slice of input channels x R x S) into local memory; then for every
+//   tap it loads the 8 input values under its strip once and multiplies them into CONV_KB
+//   accumulators (CONV_KB multiply-adds of 8 lanes per load).
+// - conv2d_backward_input_tiled: the same shape turned around, a gather: work item = one strip of
+//   the input gradient (n, iy, ix0 .. ix0+7) for CONV_CB input channels; for every (k, r, s) it loads
+//   the 8 output gradients that reached its strip through tap (r, s), multiplies them by the filter
+//   values (from local memory) and adds the sums into inputGrad. No two work items write the same element.
+// - conv2d_backward_weight_tiled: work item = one filter tap (c, r, s) for CONV_KB output channels,
+//   over a chunk of the batch (dimension 2 of the grid). For each output row of each image of its
+//   chunk, the work group copies that row of the CONV_KB output-gradient planes into local memory
+//   (zero-padded to whole strips), then every work item multiplies it, strip by strip, with the
+//   input row its tap saw. Each chunk writes its partial sums; conv2d_weight_grad_sum_chunks adds
+//   the chunks in a fixed order. No atomics, so the gradient is the same on every run.
 
 // The sizes every kernel takes, in this order.
 #define CONV_SIZES const int batch, const int inChannels, const int inH, const int inW, \
@@ -129,195 +130,174 @@ __kernel void conv2d_backward_bias(__global const float* outputGrad, __global fl
 
 // ---- tiled ---------------------------------------------------------------------------------------
 
-// Tile sizes; the host may set others with -D. There must be exactly CONV_TILE_N work items
-// (CONV_TILE_M == CONV_WORK_M * CONV_WORK_N), one per column of the pixel slice they copy.
-#ifndef CONV_TILE_M
-#define CONV_TILE_M 16
+#ifndef CONV_KB
+#define CONV_KB 8   // output channels per work item (forward, backward weight)
 #endif
-#ifndef CONV_TILE_N
-#define CONV_TILE_N 64
-#endif
-#ifndef CONV_TILE_K
-#define CONV_TILE_K 16
-#endif
-#ifndef CONV_WORK_M
-#define CONV_WORK_M 4
-#endif
-#ifndef CONV_WORK_N
-#define CONV_WORK_N 4
-#endif
-#define CONV_THREADS_M (CONV_TILE_M / CONV_WORK_M)
-#define CONV_THREADS_N (CONV_TILE_N / CONV_WORK_N)
-#define CONV_THREADS (CONV_THREADS_M * CONV_THREADS_N)
-#if CONV_THREADS != CONV_TILE_N || CONV_TILE_M % CONV_WORK_M != 0 || CONV_TILE_N % CONV_WORK_N != 0
-#error "conv tiles: need CONV_TILE_M == CONV_WORK_M * CONV_WORK_N and CONV_WORK_N dividing CONV_TILE_N"
+#ifndef CONV_CB
+#define CONV_CB 4   // input channels per work item (backward input)
 #endif
 
-// Multiplies one slice held in local memory into the work item's register block:
-// acc[i][j] += left[q][row i] * right[q][column j] for the CONV_TILE_K values of q.
-#define MULTIPLY_SLICE(left, right, acc, tx, ty)                                          \
-    for (int q = 0; q < CONV_TILE_K; q++) {                                               \
-        float a[CONV_WORK_M], b[CONV_WORK_N];                                              \
-        for (int i = 0; i < CONV_WORK_M; i++) a[i] = left[q][ty + i * CONV_THREADS_M];     \
-        for (int j = 0; j < CONV_WORK_N; j++) b[j] = right[q][tx + j * CONV_THREADS_N];    \
-        for (int i = 0; i < CONV_WORK_M; i++)                                             \
-            for (int j = 0; j < CONV_WORK_N; j++) acc[i][j] += a[i] * b[j];               \
+// The 8 values of an image plane under a strip: lane j is (row iy, column xFirst + j * step), zero
+// outside the plane (padding). The common case, a strip fully inside with step 1, is one vector load.
+inline float8 plane_strip(__global const float* plane, int height, int width, int iy, int xFirst, int step) {
+    if (iy < 0 || iy >= height) return (float8)(0.0f);
+    __global const float* row = plane + iy * width;
+    if (step == 1 && xFirst >= 0 && xFirst + 7 < width) return vload8(0, row + xFirst);
+    float lanes[8];
+    for (int j = 0; j < 8; j++) {
+        int x = xFirst + j * step;
+        lanes[j] = (x >= 0 && x < width) ? row[x] : 0.0f;
     }
+    return vload8(0, lanes);
+}
 
-__kernel __attribute__((reqd_work_group_size(CONV_THREADS_N, CONV_THREADS_M, 1)))
-void conv2d_forward_tiled(__global const float* input, __global const float* weight,
-                          __global const float* bias, const int hasBias, __global float* output,
-                          CONV_SIZES) {
-    __local float weightTile[CONV_TILE_K][CONV_TILE_M];  // [tap q][channel k]
-    __local float inputTile[CONV_TILE_K][CONV_TILE_N];   // [tap q][pixel p]: im2col, never stored whole
-    const int tx = get_local_id(0), ty = get_local_id(1), t = ty * CONV_THREADS_N + tx;
-    const int k0 = get_group_id(1) * CONV_TILE_M, p0 = get_group_id(0) * CONV_TILE_N;
-    const int taps = inChannels * kernelH * kernelW, pixels = batch * outH * outW;
+// Writes (or adds, when accumulate) the lanes of a strip that fall inside a row of this width.
+inline void store_strip(__global float* row, int xFirst, int width, float8 value, int accumulate) {
+    if (xFirst + 7 < width) {
+        if (accumulate) value += vload8(0, row + xFirst);
+        vstore8(value, 0, row + xFirst);
+        return;
+    }
+    float lanes[8];
+    vstore8(value, 0, lanes);
+    for (int j = 0; xFirst + j < width; j++) row[xFirst + j] = accumulate ? row[xFirst + j] + lanes[j] : lanes[j];
+}
 
-    // The pixel this work item copies: column t of every input slice.
-    const int myPixel = p0 + t;
-    const int myN = myPixel / (outH * outW), myOy = (myPixel / outW) % outH, myOx = myPixel % outW;
-    __global const float* myImage = input + (long) myN * inChannels * inH * inW;
-    const int myIy0 = myOy * stride - padding, myIx0 = myOx * stride - padding;
+// Work items along dimension 0: strips (n, oy, strip of the row), any work-group size.
+// Dimension 1: blocks of CONV_KB output channels. weightTile: CONV_KB * channelsPerSlice * R * S floats.
+__kernel void conv2d_forward_tiled(__global const float* input, __global const float* weight,
+                                   __global const float* bias, const int hasBias, __global float* output,
+                                   CONV_SIZES, __local float* weightTile, const int channelsPerSlice) {
+    const int stripsPerRow = (outW + 7) / 8, strips = batch * outH * stripsPerRow;
+    const int strip = get_global_id(0), k0 = get_group_id(1) * CONV_KB, taps = kernelH * kernelW;
+    const bool active = strip < strips;  // padding work items still help copy and reach the barriers
+    const int mine = active ? strip : 0;
+    const int ox0 = (mine % stripsPerRow) * 8, oy = (mine / stripsPerRow) % outH, n = mine / (stripsPerRow * outH);
 
-    float acc[CONV_WORK_M][CONV_WORK_N];
-    for (int i = 0; i < CONV_WORK_M; i++)
-        for (int j = 0; j < CONV_WORK_N; j++) acc[i][j] = 0.0f;
+    float8 acc[CONV_KB];
+    for (int i = 0; i < CONV_KB; i++) acc[i] = (float8)(0.0f);
 
-    // (c, r, s) of tap q, advanced one tap at a time as this work item walks down its column.
-    int c = 0, r = 0, s = 0;
-    for (int q0 = 0; q0 < taps; q0 += CONV_TILE_K) {
-        for (int e = t; e < CONV_TILE_K * CONV_TILE_M; e += CONV_THREADS) {
-            int k = e / CONV_TILE_K, q = e % CONV_TILE_K;
-            weightTile[q][k] = (k0 + k < outChannels && q0 + q < taps) ? weight[(long) (k0 + k) * taps + q0 + q] : 0.0f;
-        }
-        for (int q = 0; q < CONV_TILE_K; q++) {
-            int iy = myIy0 + r, ix = myIx0 + s;
-            bool inside = myPixel < pixels && q0 + q < taps && iy >= 0 && iy < inH && ix >= 0 && ix < inW;
-            inputTile[q][t] = inside ? myImage[(c * inH + iy) * inW + ix] : 0.0f;
-            if (++s == kernelW) { s = 0; if (++r == kernelH) { r = 0; c++; } }
+    for (int c0 = 0; c0 < inChannels; c0 += channelsPerSlice) {
+        const int sliceChannels = min(channelsPerSlice, inChannels - c0), sliceSize = sliceChannels * taps;
+        barrier(CLK_LOCAL_MEM_FENCE);  // everyone is done with the previous slice
+        for (int e = get_local_id(0); e < CONV_KB * sliceSize; e += get_local_size(0)) {
+            int k = min(k0 + e / sliceSize, outChannels - 1);  // channels past the end: any filter, never stored
+            weightTile[e] = weight[((long) k * inChannels + c0) * taps + e % sliceSize];
         }
         barrier(CLK_LOCAL_MEM_FENCE);
-        MULTIPLY_SLICE(weightTile, inputTile, acc, tx, ty)
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
-
-    for (int j = 0; j < CONV_WORK_N; j++) {
-        int p = p0 + tx + j * CONV_THREADS_N;
-        if (p >= pixels) continue;
-        int n = p / (outH * outW), pixel = p % (outH * outW);
-        for (int i = 0; i < CONV_WORK_M; i++) {
-            int k = k0 + ty + i * CONV_THREADS_M;
-            if (k < outChannels) {
-                output[((long) n * outChannels + k) * outH * outW + pixel] = acc[i][j] + (hasBias ? bias[k] : 0.0f);
+        for (int c = 0; c < sliceChannels; c++) {
+            __global const float* plane = input + ((long) n * inChannels + c0 + c) * inH * inW;
+            for (int r = 0; r < kernelH; r++) {
+                for (int s = 0; s < kernelW; s++) {
+                    float8 x = plane_strip(plane, inH, inW, oy * stride - padding + r, ox0 * stride - padding + s, stride);
+                    __local const float* w = weightTile + c * taps + r * kernelW + s;
+                    for (int i = 0; i < CONV_KB; i++) acc[i] += w[i * sliceSize] * x;
+                }
             }
         }
     }
-}
-
-__kernel __attribute__((reqd_work_group_size(CONV_THREADS_N, CONV_THREADS_M, 1)))
-void conv2d_backward_input_tiled(__global const float* weight, __global const float* outputGrad,
-                                 __global float* inputGrad, CONV_SIZES) {
-    __local float weightTile[CONV_TILE_K][CONV_TILE_M];  // [j = (k, r, s)][input channel c]
-    __local float gradTile[CONV_TILE_K][CONV_TILE_N];    // [j][input pixel]: the output gradient that reached it via j
-    const int tx = get_local_id(0), ty = get_local_id(1), t = ty * CONV_THREADS_N + tx;
-    const int c0 = get_group_id(1) * CONV_TILE_M, p0 = get_group_id(0) * CONV_TILE_N;
-    const int taps = outChannels * kernelH * kernelW, filterSize = kernelH * kernelW;
-    const int pixels = batch * inH * inW;
-
-    // The input pixel this work item copies gradients for: column t of every slice.
-    const int myPixel = p0 + t;
-    const int myN = myPixel / (inH * inW), myIy = (myPixel / inW) % inH, myIx = myPixel % inW;
-    __global const float* myGrad = outputGrad + (long) myN * outChannels * outH * outW;
-
-    float acc[CONV_WORK_M][CONV_WORK_N];
-    for (int i = 0; i < CONV_WORK_M; i++)
-        for (int j = 0; j < CONV_WORK_N; j++) acc[i][j] = 0.0f;
-
-    int k = 0, r = 0, s = 0;  // (k, r, s) of tap j, advanced as this work item walks down its column
-    for (int j0 = 0; j0 < taps; j0 += CONV_TILE_K) {
-        for (int e = t; e < CONV_TILE_K * CONV_TILE_M; e += CONV_THREADS) {
-            int c = e / CONV_TILE_K, j = j0 + e % CONV_TILE_K;
-            bool inside = c0 + c < inChannels && j < taps;
-            int tapK = j / filterSize, tapRS = j % filterSize;
-            weightTile[e % CONV_TILE_K][c] = inside ? weight[((long) tapK * inChannels + c0 + c) * filterSize + tapRS] : 0.0f;
-        }
-        for (int j = 0; j < CONV_TILE_K; j++) {
-            // Output pixel (oy, ox) reached (myIy, myIx) through tap (r, s) when oy * stride - padding + r == myIy.
-            int oyTimesStride = myIy + padding - r, oxTimesStride = myIx + padding - s;
-            bool inside = myPixel < pixels && j0 + j < taps && oyTimesStride >= 0 && oxTimesStride >= 0
-                    && oyTimesStride % stride == 0 && oxTimesStride % stride == 0
-                    && oyTimesStride / stride < outH && oxTimesStride / stride < outW;
-            gradTile[j][t] = inside ? myGrad[((long) k * outH + oyTimesStride / stride) * outW + oxTimesStride / stride] : 0.0f;
-            if (++s == kernelW) { s = 0; if (++r == kernelH) { r = 0; k++; } }
-        }
-        barrier(CLK_LOCAL_MEM_FENCE);
-        MULTIPLY_SLICE(weightTile, gradTile, acc, tx, ty)
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
-
-    for (int j = 0; j < CONV_WORK_N; j++) {
-        int p = p0 + tx + j * CONV_THREADS_N;
-        if (p >= pixels) continue;
-        int n = p / (inH * inW), pixel = p % (inH * inW);
-        for (int i = 0; i < CONV_WORK_M; i++) {
-            int c = c0 + ty + i * CONV_THREADS_M;
-            if (c < inChannels) inputGrad[((long) n * inChannels + c) * inH * inW + pixel] += acc[i][j];
-        }
+    if (!active) return;
+    for (int i = 0; i < CONV_KB && k0 + i < outChannels; i++) {
+        __global float* row = output + (((long) n * outChannels + k0 + i) * outH + oy) * outW;
+        store_strip(row, ox0, outW, acc[i] + (hasBias ? bias[k0 + i] : 0.0f), 0);
     }
 }
 
-// partials[chunk][k][q] = sum over the pixels p of this chunk of outputGrad[k][p] * X[q][p].
-// Work groups: (tiles over taps q, tiles over channels k, chunks); a chunk is chunkPixels output
-// pixels (a multiple of CONV_TILE_K) of the batch * outH * outW.
-__kernel __attribute__((reqd_work_group_size(CONV_THREADS_N, CONV_THREADS_M, 1)))
-void conv2d_backward_weight_tiled(__global const float* input, __global const float* outputGrad,
-                                  __global float* partials, const int chunkPixels, CONV_SIZES) {
-    __local float gradTile[CONV_TILE_K][CONV_TILE_M];   // [pixel p][channel k]
-    __local float inputTile[CONV_TILE_K][CONV_TILE_N];  // [pixel p][tap q]: im2col, transposed
-    const int tx = get_local_id(0), ty = get_local_id(1), t = ty * CONV_THREADS_N + tx;
-    const int k0 = get_group_id(1) * CONV_TILE_M, q0 = get_group_id(0) * CONV_TILE_N;
-    const int chunk = get_group_id(2);
-    const int taps = inChannels * kernelH * kernelW, outPixels = outH * outW, pixels = batch * outPixels;
-    const int pFirst = chunk * chunkPixels, pEnd = min(pixels, pFirst + chunkPixels);
+// Work items along dimension 0: strips of the input gradient (n, iy, strip); dimension 1: blocks of
+// CONV_CB input channels. weightTile: CONV_CB * channelsPerSlice * R * S floats, a slice of OUTPUT channels.
+__kernel void conv2d_backward_input_tiled(__global const float* weight, __global const float* outputGrad,
+                                          __global float* inputGrad, CONV_SIZES,
+                                          __local float* weightTile, const int channelsPerSlice) {
+    const int stripsPerRow = (inW + 7) / 8, strips = batch * inH * stripsPerRow;
+    const int strip = get_global_id(0), c0 = get_group_id(1) * CONV_CB, taps = kernelH * kernelW;
+    const bool active = strip < strips;
+    const int mine = active ? strip : 0;
+    const int ix0 = (mine % stripsPerRow) * 8, iy = (mine / stripsPerRow) % inH, n = mine / (stripsPerRow * inH);
 
-    // The tap this work item copies: column t of every input slice.
-    const int myTap = q0 + t;
-    const int myC = myTap / (kernelH * kernelW), myR = (myTap / kernelW) % kernelH, myS = myTap % kernelW;
+    float8 acc[CONV_CB];
+    for (int i = 0; i < CONV_CB; i++) acc[i] = (float8)(0.0f);
 
-    float acc[CONV_WORK_M][CONV_WORK_N];
-    for (int i = 0; i < CONV_WORK_M; i++)
-        for (int j = 0; j < CONV_WORK_N; j++) acc[i][j] = 0.0f;
-
-    for (int pSlice = pFirst; pSlice < pEnd; pSlice += CONV_TILE_K) {
-        // The slice starts at image sliceN, pixel slicePixel; its later pixels carry into the next image.
-        const int sliceN = pSlice / outPixels, slicePixel = pSlice % outPixels;
-        for (int e = t; e < CONV_TILE_K * CONV_TILE_M; e += CONV_THREADS) {
-            int k = e % CONV_TILE_M, p = e / CONV_TILE_M;
-            int n = sliceN, pixel = slicePixel + p;
-            while (pixel >= outPixels) { pixel -= outPixels; n++; }
-            bool inside = k0 + k < outChannels && pSlice + p < pEnd;
-            gradTile[p][k] = inside ? outputGrad[((long) n * outChannels + k0 + k) * outPixels + pixel] : 0.0f;
-        }
-        int n = sliceN, oy = slicePixel / outW, ox = slicePixel % outW;
-        for (int p = 0; p < CONV_TILE_K; p++) {
-            int iy = oy * stride - padding + myR, ix = ox * stride - padding + myS;
-            bool inside = myTap < taps && pSlice + p < pEnd && iy >= 0 && iy < inH && ix >= 0 && ix < inW;
-            inputTile[p][t] = inside ? input[(((long) n * inChannels + myC) * inH + iy) * inW + ix] : 0.0f;
-            if (++ox == outW) { ox = 0; if (++oy == outH) { oy = 0; n++; } }
+    for (int k0 = 0; k0 < outChannels; k0 += channelsPerSlice) {
+        const int sliceChannels = min(channelsPerSlice, outChannels - k0), sliceSize = sliceChannels * taps;
+        barrier(CLK_LOCAL_MEM_FENCE);
+        // weightTile[i][k][r][s] = weight[k0 + k][c0 + i][r][s]
+        for (int e = get_local_id(0); e < CONV_CB * sliceSize; e += get_local_size(0)) {
+            int c = min(c0 + e / sliceSize, inChannels - 1), k = k0 + (e % sliceSize) / taps, tap = e % taps;
+            weightTile[e] = weight[((long) k * inChannels + c) * taps + tap];
         }
         barrier(CLK_LOCAL_MEM_FENCE);
-        MULTIPLY_SLICE(gradTile, inputTile, acc, tx, ty)
-        barrier(CLK_LOCAL_MEM_FENCE);
+        for (int k = 0; k < sliceChannels; k++) {
+            __global const float* gradPlane = outputGrad + ((long) n * outChannels + k0 + k) * outH * outW;
+            for (int r = 0; r < kernelH; r++) {
+                // Output row oy saw input row iy through tap r when oy * stride - padding + r == iy.
+                int oyTimesStride = iy + padding - r;
+                if (oyTimesStride < 0 || oyTimesStride % stride != 0 || oyTimesStride / stride >= outH) continue;
+                for (int s = 0; s < kernelW; s++) {
+                    float8 g;
+                    if (stride == 1) {
+                        g = plane_strip(gradPlane, outH, outW, oyTimesStride, ix0 + padding - s, 1);
+                    } else {  // lane j: output column (ix0 + j + padding - s) / stride, when that divides exactly
+                        float lanes[8];
+                        for (int j = 0; j < 8; j++) {
+                            int oxTimesStride = ix0 + j + padding - s;
+                            bool hit = oxTimesStride >= 0 && oxTimesStride % stride == 0 && oxTimesStride / stride < outW;
+                            lanes[j] = hit ? gradPlane[(oyTimesStride / stride) * outW + oxTimesStride / stride] : 0.0f;
+                        }
+                        g = vload8(0, lanes);
+                    }
+                    __local const float* w = weightTile + k * taps + r * kernelW + s;
+                    for (int i = 0; i < CONV_CB; i++) acc[i] += w[i * sliceSize] * g;
+                }
+            }
+        }
     }
+    if (!active) return;
+    for (int i = 0; i < CONV_CB && c0 + i < inChannels; i++) {
+        __global float* row = inputGrad + (((long) n * inChannels + c0 + i) * inH + iy) * inW;
+        store_strip(row, ix0, inW, acc[i], 1);
+    }
+}
 
-    for (int i = 0; i < CONV_WORK_M; i++) {
-        int k = k0 + ty + i * CONV_THREADS_M;
-        if (k >= outChannels) continue;
-        for (int j = 0; j < CONV_WORK_N; j++) {
-            int q = q0 + tx + j * CONV_THREADS_N;
-            if (q < taps) partials[((long) chunk * outChannels + k) * taps + q] = acc[i][j];
+// partials[chunk][k][q] = the part of dW[k][q] from the images of this chunk (chunkImages of them).
+// Work items along dimension 0: filter taps q = (c, r, s); dimension 1: blocks of CONV_KB output
+// channels; dimension 2: chunks of images. gradRows: CONV_KB * stripsPerRow * 8 floats.
+__kernel void conv2d_backward_weight_tiled(__global const float* input, __global const float* outputGrad,
+                                           __global float* partials, const int chunkImages, CONV_SIZES,
+                                           __local float* gradRows) {
+    const int taps = inChannels * kernelH * kernelW, stripsPerRow = (outW + 7) / 8, paddedW = stripsPerRow * 8;
+    const int q = get_global_id(0), k0 = get_group_id(1) * CONV_KB, chunk = get_group_id(2);
+    const bool active = q < taps;
+    const int tap = active ? q : 0;
+    const int c = tap / (kernelH * kernelW), r = (tap / kernelW) % kernelH, s = tap % kernelW;
+    const int nFirst = chunk * chunkImages, nEnd = min(batch, nFirst + chunkImages);
+
+    float8 acc[CONV_KB];
+    for (int i = 0; i < CONV_KB; i++) acc[i] = (float8)(0.0f);
+
+    for (int n = nFirst; n < nEnd; n++) {
+        __global const float* plane = input + ((long) n * inChannels + c) * inH * inW;
+        for (int oy = 0; oy < outH; oy++) {
+            barrier(CLK_LOCAL_MEM_FENCE);
+            // gradRows[i][x] = outputGrad[n][k0 + i][oy][x], zero past the row's end and past the last channel
+            for (int e = get_local_id(0); e < CONV_KB * paddedW; e += get_local_size(0)) {
+                int i = e / paddedW, x = e % paddedW;
+                gradRows[e] = (x < outW && k0 + i < outChannels)
+                        ? outputGrad[(((long) n * outChannels + k0 + i) * outH + oy) * outW + x] : 0.0f;
+            }
+            barrier(CLK_LOCAL_MEM_FENCE);
+            int iy = oy * stride - padding + r;
+            if (iy < 0 || iy >= inH) continue;
+            for (int strip = 0; strip < stripsPerRow; strip++) {
+                float8 x = plane_strip(plane, inH, inW, iy, strip * 8 * stride - padding + s, stride);
+                for (int i = 0; i < CONV_KB; i++) acc[i] += vload8(strip, gradRows + i * paddedW) * x;
+            }
         }
+    }
+    if (!active) return;
+    for (int i = 0; i < CONV_KB && k0 + i < outChannels; i++) {
+        float8 a = acc[i];  // the 8 lanes added in a fixed order
+        float total = ((a.s0 + a.s1) + (a.s2 + a.s3)) + ((a.s4 + a.s5) + (a.s6 + a.s7));
+        partials[((long) chunk * outChannels + k0 + i) * taps + tap] = total;
     }
 }
 

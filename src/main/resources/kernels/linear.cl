@@ -16,15 +16,15 @@
 //   forward          C = y  [batch, out], A = x  (m = n, k = i),   B = w^T (B(k, n) = w[n, k])
 //   backward input   C = dx [batch, in],  A = dy (m = n, k = o),   B = w   (B(k, n) = w[k, n])
 //   backward weight  C = dw [out, in],    A = dy^T (A(m, k) = dy[k, m]), B = x
-// A work group computes one TILE_M x TILE_N tile of C. It walks the reduction in slices of TILE_K:
-// all its work items copy an A slice [TILE_M x TILE_K] and a B slice [TILE_K x TILE_N] from global
-// into local memory (each element read from global memory once per work group instead of once per
-// output), wait at a barrier, and multiply out of local memory. Each work item keeps a WORK_M x
-// WORK_N block of C in registers (register blocking: one value read from local memory serves
-// WORK_M or WORK_N multiply-adds). Work item (tx, ty) of the group owns the rows ty + i * (TILE_M /
-// WORK_M) and the columns tx + j * (TILE_N / WORK_N): interleaved, so neighbouring work items touch
-// neighbouring columns (coalesced on GPUs, one vector on CPUs). Local size: (TILE_N / WORK_N,
-// TILE_M / WORK_M); global size: the tiles covering C, edges padded and masked.
+// A work group computes one GEMM_TILE_M x GEMM_TILE_N tile of C. It walks the reduction in slices
+// of GEMM_TILE_K: all its work items copy an A slice [GEMM_TILE_M x GEMM_TILE_K] and a B slice
+// [GEMM_TILE_K x GEMM_TILE_N] from global into local memory (each element read from global memory
+// once per work group instead of once per output), wait at a barrier, and multiply out of local
+// memory. Work item (tx, ty) keeps GEMM_WORK_M rows x 8 neighbouring columns of C in registers, one
+// float8 per row (register blocking: each B vector loaded serves GEMM_WORK_M rows, each A value 8
+// columns; on a CPU the float8 is one SIMD register). Its rows are ty + i * (GEMM_TILE_M /
+// GEMM_WORK_M), its columns 8 tx .. 8 tx + 7. Local size: (GEMM_TILE_N / 8, GEMM_TILE_M / GEMM_WORK_M);
+// global size: the tiles covering C, edges padded with zeros and masked on the way out.
 //
 // Each output element is computed by exactly one work item, in a fixed order: no atomics, and the
 // same result on every run.
@@ -74,27 +74,24 @@ __kernel void linear_backward_bias(__global const float* dy, __global float* db,
 
 // ---- tiled ---------------------------------------------------------------------------------------
 
-// Tile sizes; the host may set others with -D (they must divide as the asserts below say).
+// Tile sizes; the host may set others with -D (GEMM_TILE_N a multiple of 8, GEMM_WORK_M dividing GEMM_TILE_M).
 #ifndef GEMM_TILE_M
 #define GEMM_TILE_M 32
 #endif
 #ifndef GEMM_TILE_N
-#define GEMM_TILE_N 32
+#define GEMM_TILE_N 64
 #endif
 #ifndef GEMM_TILE_K
-#define GEMM_TILE_K 16
+#define GEMM_TILE_K 32
 #endif
 #ifndef GEMM_WORK_M
 #define GEMM_WORK_M 4
 #endif
-#ifndef GEMM_WORK_N
-#define GEMM_WORK_N 4
-#endif
 #define GEMM_THREADS_M (GEMM_TILE_M / GEMM_WORK_M)   // work items along M
-#define GEMM_THREADS_N (GEMM_TILE_N / GEMM_WORK_N)   // work items along N
+#define GEMM_THREADS_N (GEMM_TILE_N / 8)             // work items along N, 8 columns each
 #define GEMM_THREADS (GEMM_THREADS_M * GEMM_THREADS_N)
-#if GEMM_TILE_M % GEMM_WORK_M != 0 || GEMM_TILE_N % GEMM_WORK_N != 0
-#error "GEMM_WORK_M and GEMM_WORK_N must divide the tile"
+#if GEMM_TILE_M % GEMM_WORK_M != 0 || GEMM_TILE_N % 8 != 0
+#error "GEMM_WORK_M must divide GEMM_TILE_M, and GEMM_TILE_N be a multiple of 8"
 #endif
 
 // accumulate = 0: C = A.B (+ bias); accumulate = 1: C += A.B
@@ -103,22 +100,21 @@ void gemm_tiled(const int M, const int N, const int K,
                 __global const float* A, const int aRowStride, const int aColStride,
                 __global const float* B, const int bRowStride, const int bColStride,
                 __global float* C, const int accumulate, __global const float* bias, const int hasBias) {
-    __local float aTile[GEMM_TILE_K][GEMM_TILE_M];   // aTile[k][m] = A(m0 + m, k0 + k)
+    __local float aTile[GEMM_TILE_M][GEMM_TILE_K];   // aTile[m][k] = A(m0 + m, k0 + k)
     __local float bTile[GEMM_TILE_K][GEMM_TILE_N];   // bTile[k][n] = B(k0 + k, n0 + n)
     const int tx = get_local_id(0), ty = get_local_id(1);
     const int item = ty * GEMM_THREADS_N + tx;
     const int m0 = get_group_id(1) * GEMM_TILE_M, n0 = get_group_id(0) * GEMM_TILE_N;
 
-    float acc[GEMM_WORK_M][GEMM_WORK_N];
-    for (int i = 0; i < GEMM_WORK_M; i++)
-        for (int j = 0; j < GEMM_WORK_N; j++) acc[i][j] = 0.0f;
+    float8 acc[GEMM_WORK_M];
+    for (int i = 0; i < GEMM_WORK_M; i++) acc[i] = (float8)(0.0f);
 
     for (int k0 = 0; k0 < K; k0 += GEMM_TILE_K) {
         // Copy the two slices; every work item copies every GEMM_THREADS-th element, zero outside the matrices.
         for (int e = item; e < GEMM_TILE_M * GEMM_TILE_K; e += GEMM_THREADS) {
             int m = e / GEMM_TILE_K, k = e % GEMM_TILE_K;
             bool inside = m0 + m < M && k0 + k < K;
-            aTile[k][m] = inside ? A[(long) (m0 + m) * aRowStride + (long) (k0 + k) * aColStride] : 0.0f;
+            aTile[m][k] = inside ? A[(long) (m0 + m) * aRowStride + (long) (k0 + k) * aColStride] : 0.0f;
         }
         for (int e = item; e < GEMM_TILE_K * GEMM_TILE_N; e += GEMM_THREADS) {
             int k = e / GEMM_TILE_N, n = e % GEMM_TILE_N;
@@ -128,24 +124,25 @@ void gemm_tiled(const int M, const int N, const int K,
         barrier(CLK_LOCAL_MEM_FENCE);
 
         for (int k = 0; k < GEMM_TILE_K; k++) {
-            float a[GEMM_WORK_M], b[GEMM_WORK_N];
-            for (int i = 0; i < GEMM_WORK_M; i++) a[i] = aTile[k][ty + i * GEMM_THREADS_M];
-            for (int j = 0; j < GEMM_WORK_N; j++) b[j] = bTile[k][tx + j * GEMM_THREADS_N];
-            for (int i = 0; i < GEMM_WORK_M; i++)
-                for (int j = 0; j < GEMM_WORK_N; j++) acc[i][j] += a[i] * b[j];
+            float8 b = vload8(tx, bTile[k]);
+            for (int i = 0; i < GEMM_WORK_M; i++) acc[i] += aTile[ty + i * GEMM_THREADS_M][k] * b;
         }
         barrier(CLK_LOCAL_MEM_FENCE);  // the slices are overwritten next round
     }
 
+    const int nFirst = n0 + tx * 8;
+    float8 biasLanes = (float8)(0.0f);
+    if (hasBias) {
+        float lanes[8];
+        for (int j = 0; j < 8; j++) lanes[j] = nFirst + j < N ? bias[nFirst + j] : 0.0f;
+        biasLanes = vload8(0, lanes);
+    }
     for (int i = 0; i < GEMM_WORK_M; i++) {
         int m = m0 + ty + i * GEMM_THREADS_M;
-        for (int j = 0; j < GEMM_WORK_N; j++) {
-            int n = n0 + tx + j * GEMM_THREADS_N;
-            if (m < M && n < N) {
-                long at = (long) m * N + n;
-                float value = acc[i][j] + (hasBias ? bias[n] : 0.0f);
-                C[at] = accumulate ? C[at] + value : value;
-            }
-        }
+        if (m >= M) break;
+        float lanes[8];
+        vstore8(acc[i] + biasLanes, 0, lanes);
+        __global float* row = C + (long) m * N;
+        for (int j = 0; j < 8 && nFirst + j < N; j++) row[nFirst + j] = accumulate ? row[nFirst + j] + lanes[j] : lanes[j];
     }
 }

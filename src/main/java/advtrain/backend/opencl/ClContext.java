@@ -124,6 +124,14 @@ final class ClContext {
         return size[0];
     }
 
+    private final Map<String, Long> groupSizes = new HashMap<>();
+
+    /** The 1-D work-group size for a kernel: a power of two up to 256 that the kernel can run with here. */
+    synchronized long groupSize(String kernelName) {
+        return groupSizes.computeIfAbsent(kernelName, k -> Long.highestOneBit(Math.max(1, Math.min(256,
+                Math.min(maxWorkGroupSize(k), device.maxWorkGroupSize())))));
+    }
+
     /** The kernels built, by name, with the file each came from. */
     Map<String, String> kernelNames() { return kernelFamily; }
 
@@ -161,8 +169,18 @@ final class ClContext {
             return this;
         }
 
+        /**
+         * Enqueues a 1-D range of n work items (rounded up to whole work groups: kernels check their
+         * index against n). Work groups of up to 256 items, as many as the kernel allows on this device,
+         * so that the runtime can spread them over every compute unit.
+         */
+        void run(long n) {
+            long group = groupSize(name);
+            run(new long[] {roundUp(n, group)}, new long[] {group});
+        }
+
         /** Enqueues over this global range with the work-group size left to the runtime. */
-        void run(long... global) { run(global, null); }
+        void run(long columns, long rows) { run(new long[] {columns, rows}, null); }
 
         /** Enqueues over this global range in work groups of this local size (global is a multiple of it). */
         void run(long[] global, long[] local) {

@@ -34,14 +34,17 @@ public final class OpenClBackend implements Backend {
     /** Which version of the convolution and matrix-product kernels to run. */
     public enum Kernels { TILED, PLAIN }
 
-    // Tile sizes of conv.cl and linear.cl (their defaults; kept here to size the launches).
-    static final int CONV_TILE_M = 16, CONV_TILE_N = 64, CONV_TILE_K = 16, CONV_WORK_M = 4, CONV_WORK_N = 4;
-    static final int GEMM_TILE_M = 32, GEMM_TILE_N = 32, GEMM_WORK_M = 4, GEMM_WORK_N = 4;
+    // Block sizes of conv.cl and linear.cl (their defaults; kept here to size the launches).
+    static final int CONV_KB = 8, CONV_CB = 4, STRIP = 8;
+    static final int GEMM_TILE_M = 32, GEMM_TILE_N = 64, GEMM_WORK_M = 4;
+    static final long[] GEMM_LOCAL = {GEMM_TILE_N / STRIP, GEMM_TILE_M / GEMM_WORK_M};
 
     private final ClContext cl;
     private final Kernels kernels;
     private final boolean tiledConv, tiledGemm;
     private final int reduceGroup;         // work items of one reduction work group: a power of two
+    private final int convGroup;           // work items of one tiled conv work group: a power of two
+    private final int localFloats;         // local memory a tiled conv kernel may ask for, in floats
     private final cl_mem dummy;            // bound where a kernel's optional buffer (a bias) is absent
     private cl_mem partials;               // per-chunk weight gradients of the tiled conv backward
     private long partialsFloats;
@@ -54,12 +57,12 @@ public final class OpenClBackend implements Backend {
     public OpenClBackend(OpenCl.Device device, Kernels kernels) {
         this.cl = ClContext.of(device);
         this.kernels = kernels;
-        this.tiledConv = kernels == Kernels.TILED
-                && fits("conv2d_forward_tiled", CONV_TILE_N)
-                && fits("conv2d_backward_input_tiled", CONV_TILE_N)
-                && fits("conv2d_backward_weight_tiled", CONV_TILE_N);
-        this.tiledGemm = kernels == Kernels.TILED
-                && fits("gemm_tiled", (GEMM_TILE_M / GEMM_WORK_M) * (GEMM_TILE_N / GEMM_WORK_N));
+        this.convGroup = (int) Math.min(64, Math.min(cl.groupSize("conv2d_forward_tiled"),
+                Math.min(cl.groupSize("conv2d_backward_input_tiled"), cl.groupSize("conv2d_backward_weight_tiled"))));
+        // Half the device's local memory at most (the rest for the runtime), and no more than 32 KiB.
+        this.localFloats = (int) Math.min(8192, device.localMemoryBytes() / 2 / Sizeof.cl_float);
+        this.tiledConv = kernels == Kernels.TILED && convGroup >= 8;
+        this.tiledGemm = kernels == Kernels.TILED && fits("gemm_tiled", (int) (GEMM_LOCAL[0] * GEMM_LOCAL[1]));
         this.reduceGroup = (int) Math.min(256, Long.highestOneBit(Math.min(
                 cl.maxWorkGroupSize("sum_all"), Math.min(cl.maxWorkGroupSize("row_sum_squares"),
                         cl.maxWorkGroupSize("conv2d_backward_bias")))));
@@ -190,7 +193,7 @@ public final class OpenClBackend implements Backend {
 
     @Override public void sum(Tensor x, Tensor out) {
         cl.call("sum_all").buffer(x).buffer(out).i(x.size()).localFloats(reduceGroup)
-                .run(new long[] {reduceGroup}, new long[] {reduceGroup});
+                .run(new long[] {reduceGroup}, new long[] {reduceGroup});  // one group: see reduce.cl
     }
 
     @Override public void addScalarTimes(Tensor scalar, float alpha, Tensor out) {
@@ -232,34 +235,34 @@ public final class OpenClBackend implements Backend {
     @Override public void conv2d(Tensor input, Tensor weight, Tensor bias, Tensor output, int stride, int padding) {
         ConvGeometry g = ConvGeometry.of("conv2d", input, weight, output, stride, padding);
         if (bias != null && bias.size() != g.outChannels) throw new IllegalArgumentException("conv2d: bias " + bias.shape() + " for " + g.outChannels + " channels");
-        if (tiledConv) {
-            long pixels = (long) g.batch * g.outH * g.outW;
+        int taps = g.kernelH * g.kernelW;
+        int channelsPerSlice = Math.min(g.inChannels, localFloats / (CONV_KB * taps));
+        if (tiledConv && channelsPerSlice >= 1) {
+            long strips = (long) g.batch * g.outH * ((g.outW + STRIP - 1) / STRIP);
             sizes(cl.call("conv2d_forward_tiled").buffer(input).buffer(weight).buffer(orDummy(bias)).i(bias == null ? 0 : 1)
-                    .buffer(output), g)
-                    .run(tiles(pixels, CONV_TILE_N, CONV_TILE_N / CONV_WORK_N, g.outChannels, CONV_TILE_M, CONV_TILE_M / CONV_WORK_M),
-                            new long[] {CONV_TILE_N / CONV_WORK_N, CONV_TILE_M / CONV_WORK_M});
+                    .buffer(output), g).localFloats(CONV_KB * channelsPerSlice * taps).i(channelsPerSlice)
+                    .run(new long[] {ClContext.roundUp(strips, convGroup), (g.outChannels + CONV_KB - 1) / CONV_KB},
+                            new long[] {convGroup, 1});
         } else {
             sizes(cl.call("conv2d_forward_plain").buffer(input).buffer(weight).buffer(orDummy(bias)).i(bias == null ? 0 : 1)
                     .buffer(output), g).run(output.size());
         }
     }
 
-    /** The global size of a 2-D launch in tiles: (columns, rows) rounded up to whole tiles, times the work items per tile. */
-    private static long[] tiles(long columns, int tileColumns, int itemsPerTileColumn, long rows, int tileRows, int itemsPerTileRow) {
-        return new long[] {(columns + tileColumns - 1) / tileColumns * itemsPerTileColumn,
-                (rows + tileRows - 1) / tileRows * itemsPerTileRow};
-    }
 
     @Override public void conv2dBackward(Tensor input, Tensor weight, Tensor outputGrad,
                                          Tensor inputGrad, Tensor weightGrad, Tensor biasGrad, int stride, int padding) {
         ConvGeometry g = ConvGeometry.of("conv2dBackward", input, weight, outputGrad, stride, padding);
         if (inputGrad != null) {
             Checks.sameShape("conv2dBackward inputGrad", input, inputGrad);
-            if (tiledConv) {
-                long pixels = (long) g.batch * g.inH * g.inW;
+            int taps = g.kernelH * g.kernelW;
+            int channelsPerSlice = Math.min(g.outChannels, localFloats / (CONV_CB * taps));
+            if (tiledConv && channelsPerSlice >= 1) {
+                long strips = (long) g.batch * g.inH * ((g.inW + STRIP - 1) / STRIP);
                 sizes(cl.call("conv2d_backward_input_tiled").buffer(weight).buffer(outputGrad).buffer(inputGrad), g)
-                        .run(tiles(pixels, CONV_TILE_N, CONV_TILE_N / CONV_WORK_N, g.inChannels, CONV_TILE_M, CONV_TILE_M / CONV_WORK_M),
-                                new long[] {CONV_TILE_N / CONV_WORK_N, CONV_TILE_M / CONV_WORK_M});
+                        .localFloats(CONV_CB * channelsPerSlice * taps).i(channelsPerSlice)
+                        .run(new long[] {ClContext.roundUp(strips, convGroup), (g.inChannels + CONV_CB - 1) / CONV_CB},
+                                new long[] {convGroup, 1});
             } else {
                 sizes(cl.call("conv2d_backward_input_plain").buffer(weight).buffer(outputGrad).buffer(inputGrad), g)
                         .run(inputGrad.size());
@@ -267,7 +270,7 @@ public final class OpenClBackend implements Backend {
         }
         if (weightGrad != null) {
             Checks.sameShape("conv2dBackward weightGrad", weight, weightGrad);
-            if (tiledConv) {
+            if (tiledConv && CONV_KB * roundUpInt(g.outW, STRIP) <= localFloats) {
                 convWeightGradTiled(input, outputGrad, weightGrad, g);
             } else {
                 sizes(cl.call("conv2d_backward_weight_plain").buffer(input).buffer(outputGrad).buffer(weightGrad), g)
@@ -282,25 +285,27 @@ public final class OpenClBackend implements Backend {
         }
     }
 
+    private static int roundUpInt(int n, int step) { return (n + step - 1) / step * step; }
+
     /**
-     * The weight gradient sums over every output pixel of the batch. The sum is split into chunks so
-     * that the device has enough work groups to fill its compute units; the chunk count depends only
-     * on the shapes and the device, and the chunks are added in order, so the result is reproducible.
+     * The weight gradient sums over the whole batch. The batch is split into chunks of images so that
+     * the device has enough work groups to fill its compute units; the chunk count depends only on
+     * the shapes and the device, and the chunks are added in order, so the result is reproducible.
      */
     private void convWeightGradTiled(Tensor input, Tensor outputGrad, Tensor weightGrad, ConvGeometry g) {
         int taps = g.inChannels * g.kernelH * g.kernelW;
-        long pixels = (long) g.batch * g.outH * g.outW;
-        long tileGroups = (long) ((taps + CONV_TILE_N - 1) / CONV_TILE_N) * ((g.outChannels + CONV_TILE_M - 1) / CONV_TILE_M);
+        int tapGroups = (taps + convGroup - 1) / convGroup;
+        int local = Math.min(convGroup, roundUpInt((taps + tapGroups - 1) / tapGroups, STRIP));
+        tapGroups = (taps + local - 1) / local;
+        int channelBlocks = (g.outChannels + CONV_KB - 1) / CONV_KB;
         long wantedGroups = 4L * Math.max(1, cl.device.computeUnits());
-        long maxChunks = Math.max(1, pixels / (4L * CONV_TILE_K));   // at least 4 slices per chunk
-        int chunks = (int) Math.max(1, Math.min(maxChunks, (wantedGroups + tileGroups - 1) / tileGroups));
-        int chunkPixels = (int) ClContext.roundUp((pixels + chunks - 1) / chunks, CONV_TILE_K);
-        chunks = (int) ((pixels + chunkPixels - 1) / chunkPixels);
-        long[] global = tiles(taps, CONV_TILE_N, CONV_TILE_N / CONV_WORK_N, g.outChannels, CONV_TILE_M, CONV_TILE_M / CONV_WORK_M);
+        int chunks = (int) Math.max(1, Math.min(g.batch, (wantedGroups + tapGroups * channelBlocks - 1) / (tapGroups * channelBlocks)));
+        int chunkImages = (g.batch + chunks - 1) / chunks;
+        chunks = (g.batch + chunkImages - 1) / chunkImages;
         cl_mem scratch = partials((long) chunks * weightGrad.size());
-        sizes(cl.call("conv2d_backward_weight_tiled").buffer(input).buffer(outputGrad).buffer(scratch).i(chunkPixels), g)
-                .run(new long[] {global[0], global[1], chunks},
-                        new long[] {CONV_TILE_N / CONV_WORK_N, CONV_TILE_M / CONV_WORK_M, 1});
+        sizes(cl.call("conv2d_backward_weight_tiled").buffer(input).buffer(outputGrad).buffer(scratch).i(chunkImages), g)
+                .localFloats(CONV_KB * roundUpInt(g.outW, STRIP))
+                .run(new long[] {(long) tapGroups * local, channelBlocks, chunks}, new long[] {local, 1, 1});
         cl.call("conv2d_weight_grad_sum_chunks").buffer(scratch).buffer(weightGrad).i(chunks).i(weightGrad.size())
                 .run(weightGrad.size());
     }
@@ -337,8 +342,8 @@ public final class OpenClBackend implements Backend {
                       int bColStride, Tensor c, boolean accumulate, Tensor bias) {
         cl.call("gemm_tiled").i(m).i(n).i(k).buffer(a).i(aRowStride).i(aColStride).buffer(b).i(bRowStride).i(bColStride)
                 .buffer(c).i(accumulate ? 1 : 0).buffer(orDummy(bias)).i(bias == null ? 0 : 1)
-                .run(tiles(n, GEMM_TILE_N, GEMM_TILE_N / GEMM_WORK_N, m, GEMM_TILE_M, GEMM_TILE_M / GEMM_WORK_M),
-                        new long[] {GEMM_TILE_N / GEMM_WORK_N, GEMM_TILE_M / GEMM_WORK_M});
+                .run(new long[] {(n + GEMM_TILE_N - 1) / GEMM_TILE_N * GEMM_LOCAL[0], (m + GEMM_TILE_M - 1) / GEMM_TILE_M * GEMM_LOCAL[1]},
+                        GEMM_LOCAL);
     }
 
     @Override public void linear(Tensor input, Tensor weight, Tensor bias, Tensor output) {
