@@ -27,9 +27,9 @@
 //   values (from local memory) and adds the sums into inputGrad. No two work items write the same element.
 // - conv2d_backward_weight_tiled: work item = one filter tap (c, r, s) for CONV_KB output channels,
 //   over a chunk of the batch (dimension 2 of the grid). For each output row of each image of its
-//   chunk, the work group copies that row of the CONV_KB output-gradient planes into local memory
-//   (zero-padded to whole strips), then every work item multiplies it, strip by strip, with the
-//   input row its tap saw. Each chunk writes its partial sums; conv2d_weight_grad_sum_chunks adds
+//   chunk, the work group copies as many rows of the CONV_KB output-gradient planes as local memory
+//   holds (the whole plane for the seed's layers; zero-padded to whole strips), then every work item
+//   multiplies them, strip by strip, with the input rows its tap saw. Each chunk writes its partial sums; conv2d_weight_grad_sum_chunks adds
 //   the chunks in a fixed order. No atomics, so the gradient is the same on every run.
 
 // The sizes every kernel takes, in this order.
@@ -115,9 +115,9 @@ __kernel void conv2d_backward_bias(__global const float* outputGrad, __global fl
                                    __local float* scratch) {
     int k = get_group_id(0), t = get_local_id(0), groupSize = get_local_size(0);
     float mine = 0.0f;
-    for (int e = t; e < batch * pixels; e += groupSize) {
-        int n = e / pixels, pixel = e % pixels;
-        mine += outputGrad[((long) n * outChannels + k) * pixels + pixel];
+    for (int n = 0; n < batch; n++) {
+        __global const float* plane = outputGrad + ((long) n * outChannels + k) * pixels;
+        for (int pixel = t; pixel < pixels; pixel += groupSize) mine += plane[pixel];
     }
     scratch[t] = mine;
     barrier(CLK_LOCAL_MEM_FENCE);
@@ -138,17 +138,18 @@ __kernel void conv2d_backward_bias(__global const float* outputGrad, __global fl
 #endif
 
 // The 8 values of an image plane under a strip: lane j is (row iy, column xFirst + j * step), zero
-// outside the plane (padding). The common case, a strip fully inside with step 1, is one vector load.
+// outside the plane (padding). The common case, a strip fully inside with step 1, is one vector
+// load; near the edges each lane reads a clamped (always valid) address and lanes outside are zeroed,
+// without branches.
 inline float8 plane_strip(__global const float* plane, int height, int width, int iy, int xFirst, int step) {
     if (iy < 0 || iy >= height) return (float8)(0.0f);
     __global const float* row = plane + iy * width;
     if (step == 1 && xFirst >= 0 && xFirst + 7 < width) return vload8(0, row + xFirst);
-    float lanes[8];
-    for (int j = 0; j < 8; j++) {
-        int x = xFirst + j * step;
-        lanes[j] = (x >= 0 && x < width) ? row[x] : 0.0f;
-    }
-    return vload8(0, lanes);
+    int8 x = (int8)(xFirst) + (int8)(0, 1, 2, 3, 4, 5, 6, 7) * step;
+    int8 safe = clamp(x, 0, width - 1);
+    float8 v = (float8)(row[safe.s0], row[safe.s1], row[safe.s2], row[safe.s3],
+                        row[safe.s4], row[safe.s5], row[safe.s6], row[safe.s7]);
+    return select((float8)(0.0f), v, (x >= 0) & (x < width));
 }
 
 // Writes (or adds, when accumulate) the lanes of a strip that fall inside a row of this width.
@@ -180,21 +181,29 @@ __kernel void conv2d_forward_tiled(__global const float* input, __global const f
     for (int c0 = 0; c0 < inChannels; c0 += channelsPerSlice) {
         const int sliceChannels = min(channelsPerSlice, inChannels - c0), sliceSize = sliceChannels * taps;
         barrier(CLK_LOCAL_MEM_FENCE);  // everyone is done with the previous slice
-        for (int e = get_local_id(0); e < CONV_KB * sliceSize; e += get_local_size(0)) {
-            int k = min(k0 + e / sliceSize, outChannels - 1);  // channels past the end: any filter, never stored
-            weightTile[e] = weight[((long) k * inChannels + c0) * taps + e % sliceSize];
+        // weightTile[i][c][r][s] = weight[k0 + i][c0 + c][r][s]: for each i one contiguous run of the filter
+        for (int i = 0; i < CONV_KB; i++) {
+            int k = min(k0 + i, outChannels - 1);  // channels past the end: any filter, never stored
+            __global const float* from = weight + ((long) k * inChannels + c0) * taps;
+            for (int e = get_local_id(0); e < sliceSize; e += get_local_size(0)) weightTile[i * sliceSize + e] = from[e];
         }
         barrier(CLK_LOCAL_MEM_FENCE);
+        float8 sum[CONV_KB];  // this slice's sums, in registers (acc lives across the barriers, sum does not)
+        #pragma unroll
+        for (int i = 0; i < CONV_KB; i++) sum[i] = (float8)(0.0f);
         for (int c = 0; c < sliceChannels; c++) {
             __global const float* plane = input + ((long) n * inChannels + c0 + c) * inH * inW;
             for (int r = 0; r < kernelH; r++) {
                 for (int s = 0; s < kernelW; s++) {
                     float8 x = plane_strip(plane, inH, inW, oy * stride - padding + r, ox0 * stride - padding + s, stride);
                     __local const float* w = weightTile + c * taps + r * kernelW + s;
-                    for (int i = 0; i < CONV_KB; i++) acc[i] += w[i * sliceSize] * x;
+                    #pragma unroll
+                    for (int i = 0; i < CONV_KB; i++) sum[i] += w[i * sliceSize] * x;
                 }
             }
         }
+        #pragma unroll
+        for (int i = 0; i < CONV_KB; i++) acc[i] += sum[i];
     }
     if (!active) return;
     for (int i = 0; i < CONV_KB && k0 + i < outChannels; i++) {
@@ -204,7 +213,7 @@ __kernel void conv2d_forward_tiled(__global const float* input, __global const f
 }
 
 // Work items along dimension 0: strips of the input gradient (n, iy, strip); dimension 1: blocks of
-// CONV_CB input channels. weightTile: CONV_CB * channelsPerSlice * R * S floats, a slice of OUTPUT channels.
+// CONV_CB input channels. weightTile: channelsPerSlice * CONV_CB * R * S floats, a slice of OUTPUT channels.
 __kernel void conv2d_backward_input_tiled(__global const float* weight, __global const float* outputGrad,
                                           __global float* inputGrad, CONV_SIZES,
                                           __local float* weightTile, const int channelsPerSlice) {
@@ -220,12 +229,18 @@ __kernel void conv2d_backward_input_tiled(__global const float* weight, __global
     for (int k0 = 0; k0 < outChannels; k0 += channelsPerSlice) {
         const int sliceChannels = min(channelsPerSlice, outChannels - k0), sliceSize = sliceChannels * taps;
         barrier(CLK_LOCAL_MEM_FENCE);
-        // weightTile[i][k][r][s] = weight[k0 + k][c0 + i][r][s]
-        for (int e = get_local_id(0); e < CONV_CB * sliceSize; e += get_local_size(0)) {
-            int c = min(c0 + e / sliceSize, inChannels - 1), k = k0 + (e % sliceSize) / taps, tap = e % taps;
-            weightTile[e] = weight[((long) k * inChannels + c) * taps + tap];
+        // weightTile[k][i][r][s] = weight[k0 + k][c0 + i][r][s]: for each k one contiguous run of CONV_CB filters
+        for (int k = 0; k < sliceChannels; k++) {
+            __global const float* from = weight + ((long) (k0 + k) * inChannels + c0) * taps;
+            int available = (inChannels - c0) * taps;  // filters past the last input channel: zeros
+            for (int e = get_local_id(0); e < CONV_CB * taps; e += get_local_size(0)) {
+                weightTile[k * CONV_CB * taps + e] = e < available ? from[e] : 0.0f;
+            }
         }
         barrier(CLK_LOCAL_MEM_FENCE);
+        float8 sum[CONV_CB];  // this slice's sums, in registers (acc lives across the barriers, sum does not)
+        #pragma unroll
+        for (int i = 0; i < CONV_CB; i++) sum[i] = (float8)(0.0f);
         for (int k = 0; k < sliceChannels; k++) {
             __global const float* gradPlane = outputGrad + ((long) n * outChannels + k0 + k) * outH * outW;
             for (int r = 0; r < kernelH; r++) {
@@ -237,19 +252,22 @@ __kernel void conv2d_backward_input_tiled(__global const float* weight, __global
                     if (stride == 1) {
                         g = plane_strip(gradPlane, outH, outW, oyTimesStride, ix0 + padding - s, 1);
                     } else {  // lane j: output column (ix0 + j + padding - s) / stride, when that divides exactly
-                        float lanes[8];
-                        for (int j = 0; j < 8; j++) {
-                            int oxTimesStride = ix0 + j + padding - s;
-                            bool hit = oxTimesStride >= 0 && oxTimesStride % stride == 0 && oxTimesStride / stride < outW;
-                            lanes[j] = hit ? gradPlane[(oyTimesStride / stride) * outW + oxTimesStride / stride] : 0.0f;
-                        }
-                        g = vload8(0, lanes);
+                        int8 oxTimesStride = (int8)(ix0 + padding - s) + (int8)(0, 1, 2, 3, 4, 5, 6, 7);
+                        int8 ox = oxTimesStride / stride;
+                        int8 hit = (oxTimesStride >= 0) & (ox * stride == oxTimesStride) & (ox < outW);
+                        int8 safe = clamp(ox, 0, outW - 1);
+                        __global const float* row = gradPlane + (oyTimesStride / stride) * outW;
+                        g = select((float8)(0.0f), (float8)(row[safe.s0], row[safe.s1], row[safe.s2], row[safe.s3],
+                                                             row[safe.s4], row[safe.s5], row[safe.s6], row[safe.s7]), hit);
                     }
-                    __local const float* w = weightTile + k * taps + r * kernelW + s;
-                    for (int i = 0; i < CONV_CB; i++) acc[i] += w[i * sliceSize] * g;
+                    __local const float* w = weightTile + k * CONV_CB * taps + r * kernelW + s;
+                    #pragma unroll
+                    for (int i = 0; i < CONV_CB; i++) sum[i] += w[i * taps] * g;
                 }
             }
         }
+        #pragma unroll
+        for (int i = 0; i < CONV_CB; i++) acc[i] += sum[i];
     }
     if (!active) return;
     for (int i = 0; i < CONV_CB && c0 + i < inChannels; i++) {
@@ -260,37 +278,52 @@ __kernel void conv2d_backward_input_tiled(__global const float* weight, __global
 
 // partials[chunk][k][q] = the part of dW[k][q] from the images of this chunk (chunkImages of them).
 // Work items along dimension 0: filter taps q = (c, r, s); dimension 1: blocks of CONV_KB output
-// channels; dimension 2: chunks of images. gradRows: CONV_KB * stripsPerRow * 8 floats.
+// channels; dimension 2: chunks of images. gradRows: CONV_KB * rowsPerStage * (outW rounded up to 8) floats.
 __kernel void conv2d_backward_weight_tiled(__global const float* input, __global const float* outputGrad,
                                            __global float* partials, const int chunkImages, CONV_SIZES,
-                                           __local float* gradRows) {
+                                           __local float* gradRows, const int rowsPerStage) {
     const int taps = inChannels * kernelH * kernelW, stripsPerRow = (outW + 7) / 8, paddedW = stripsPerRow * 8;
     const int q = get_global_id(0), k0 = get_group_id(1) * CONV_KB, chunk = get_group_id(2);
     const bool active = q < taps;
     const int tap = active ? q : 0;
     const int c = tap / (kernelH * kernelW), r = (tap / kernelW) % kernelH, s = tap % kernelW;
     const int nFirst = chunk * chunkImages, nEnd = min(batch, nFirst + chunkImages);
+    const int stageSize = rowsPerStage * paddedW;
 
     float8 acc[CONV_KB];
     for (int i = 0; i < CONV_KB; i++) acc[i] = (float8)(0.0f);
 
     for (int n = nFirst; n < nEnd; n++) {
         __global const float* plane = input + ((long) n * inChannels + c) * inH * inW;
-        for (int oy = 0; oy < outH; oy++) {
+        for (int oyFirst = 0; oyFirst < outH; oyFirst += rowsPerStage) {
+            const int rows = min(rowsPerStage, outH - oyFirst);
             barrier(CLK_LOCAL_MEM_FENCE);
-            // gradRows[i][x] = outputGrad[n][k0 + i][oy][x], zero past the row's end and past the last channel
-            for (int e = get_local_id(0); e < CONV_KB * paddedW; e += get_local_size(0)) {
-                int i = e / paddedW, x = e % paddedW;
-                gradRows[e] = (x < outW && k0 + i < outChannels)
-                        ? outputGrad[(((long) n * outChannels + k0 + i) * outH + oy) * outW + x] : 0.0f;
+            // gradRows[i][row][x] = outputGrad[n][k0 + i][oyFirst + row][x], zero past the row's end and the last channel
+            for (int i = 0; i < CONV_KB; i++) {
+                __global const float* from = outputGrad + (((long) n * outChannels + min(k0 + i, outChannels - 1)) * outH + oyFirst) * outW;
+                for (int row = 0; row < rowsPerStage; row++) {
+                    for (int x = get_local_id(0); x < paddedW; x += get_local_size(0)) {
+                        bool inside = x < outW && row < rows && k0 + i < outChannels;
+                        gradRows[(i * rowsPerStage + row) * paddedW + x] = inside ? from[row * outW + x] : 0.0f;
+                    }
+                }
             }
             barrier(CLK_LOCAL_MEM_FENCE);
-            int iy = oy * stride - padding + r;
-            if (iy < 0 || iy >= inH) continue;
-            for (int strip = 0; strip < stripsPerRow; strip++) {
-                float8 x = plane_strip(plane, inH, inW, iy, strip * 8 * stride - padding + s, stride);
-                for (int i = 0; i < CONV_KB; i++) acc[i] += vload8(strip, gradRows + i * paddedW) * x;
+            float8 sum[CONV_KB];  // this stage's sums, in registers (acc lives across the barriers, sum does not)
+            #pragma unroll
+            for (int i = 0; i < CONV_KB; i++) sum[i] = (float8)(0.0f);
+            for (int row = 0; row < rows; row++) {
+                int iy = (oyFirst + row) * stride - padding + r;
+                if (iy < 0 || iy >= inH) continue;
+                for (int strip = 0; strip < stripsPerRow; strip++) {
+                    float8 x = plane_strip(plane, inH, inW, iy, strip * 8 * stride - padding + s, stride);
+                    __local const float* grads = gradRows + row * paddedW + strip * 8;
+                    #pragma unroll
+                    for (int i = 0; i < CONV_KB; i++) sum[i] += vload8(0, grads + i * stageSize) * x;
+                }
             }
+            #pragma unroll
+            for (int i = 0; i < CONV_KB; i++) acc[i] += sum[i];
         }
     }
     if (!active) return;

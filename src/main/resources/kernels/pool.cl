@@ -1,9 +1,13 @@
 // Max pooling over window x window squares moved by stride (no padding), forward and backward.
 //
 // Indexing:
-// - max_pool_forward: one work item per output element, flat index over [planes, outH, outW]
-//   (a plane is one channel of one image). It reads its window x window square of the input plane.
-// - max_pool_backward: one work item per INPUT element (plane, iy, ix). It visits every window that
+// - max_pool_forward: one work item per output element (ox, oy, plane) of a 3-D range (a plane is
+//   one channel of one image). It reads its window x window square of the input plane.
+// - max_pool_backward_windows (windows that do not overlap, stride >= window: the seed's 2x2 pools):
+//   one work item per output element (ox, oy, plane), i.e. per window; it finds the window's first maximum and
+//   adds the output gradient there. Each input element lies in at most one window, so no two work
+//   items write the same element.
+// - max_pool_backward (any stride): one work item per INPUT element (plane, iy, ix). It visits every window that
 //   contains its pixel, finds that window's first maximum again, and adds the window's output
 //   gradient when the maximum is this pixel. Gathering instead of scattering means no two work items
 //   write the same element, even when windows overlap (stride < window): no races, no atomics.
@@ -29,9 +33,9 @@ inline int window_argmax(__global const float* plane, int inW, int oy, int ox, i
 __kernel void max_pool_forward(__global const float* input, __global float* output,
                                const int planes, const int inH, const int inW, const int outH, const int outW,
                                const int window, const int stride) {
-    int i = get_global_id(0);
-    if (i >= planes * outH * outW) return;
-    int ox = i % outW, oy = (i / outW) % outH, plane = i / (outW * outH);
+    int ox = get_global_id(0), oy = get_global_id(1), plane = get_global_id(2);
+    if (ox >= outW || oy >= outH || plane >= planes) return;
+    long i = ((long) plane * outH + oy) * outW + ox;
     __global const float* in = input + (long) plane * inH * inW;
     float best = -INFINITY;
     for (int r = 0; r < window; r++) {
@@ -62,4 +66,13 @@ __kernel void max_pool_backward(__global const float* input, __global const floa
         }
     }
     inputGrad[i] = grad;
+}
+
+__kernel void max_pool_backward_windows(__global const float* input, __global const float* outputGrad,
+                                        __global float* inputGrad, const int planes, const int inH, const int inW,
+                                        const int outH, const int outW, const int window, const int stride) {
+    int ox = get_global_id(0), oy = get_global_id(1), plane = get_global_id(2);
+    if (ox >= outW || oy >= outH || plane >= planes) return;
+    long i = ((long) plane * outH + oy) * outW + ox, base = (long) plane * inH * inW;
+    inputGrad[base + window_argmax(input + base, inW, oy, ox, window, stride)] += outputGrad[i];
 }

@@ -8,6 +8,7 @@ import org.jocl.cl_command_queue;
 import org.jocl.cl_context;
 import org.jocl.cl_context_properties;
 import org.jocl.cl_device_id;
+import org.jocl.cl_event;
 import org.jocl.cl_kernel;
 import org.jocl.cl_mem;
 import org.jocl.cl_program;
@@ -36,6 +37,13 @@ final class ClContext {
 
     private static final Map<Integer, ClContext> contexts = new HashMap<>();
 
+    /**
+     * ADVTRAIN_OPENCL_PROFILE=1: time every kernel on the device (each launch then waits for its
+     * kernel, so only the per-kernel figures mean anything) and print a table when the JVM exits.
+     */
+    static final boolean PROFILE = "1".equals(System.getenv("ADVTRAIN_OPENCL_PROFILE"));
+    private final Map<String, long[]> profile = new java.util.TreeMap<>();  // kernel -> {launches, nanoseconds}
+
     final OpenCl.Device device;
     final cl_context context;
     final cl_command_queue queue;
@@ -60,7 +68,7 @@ final class ClContext {
             context = clCreateContext(properties, 1, new cl_device_id[] {device.id()}, null, null, null);
             // clCreateCommandQueue is deprecated in OpenCL 2.0 but is the one call every version has.
             @SuppressWarnings("deprecation")
-            cl_command_queue q = clCreateCommandQueue(context, device.id(), 0, null);
+            cl_command_queue q = clCreateCommandQueue(context, device.id(), PROFILE ? CL_QUEUE_PROFILING_ENABLE : 0, null);
             queue = q;
         } catch (CLException e) {
             throw new OpenClException("could not open OpenCL device " + device.name() + " (" + e.getMessage() + ")", e);
@@ -189,13 +197,37 @@ final class ClContext {
             synchronized (ClContext.this) {
                 try {
                     for (int i = 0; i < values.size(); i++) clSetKernelArg(kernel, i, sizes.get(i)[0], values.get(i));
-                    clEnqueueNDRangeKernel(queue, kernel, global.length, null, global, local, 0, null, null);
+                    cl_event event = PROFILE ? new cl_event() : null;
+                    clEnqueueNDRangeKernel(queue, kernel, global.length, null, global, local, 0, null, event);
+                    if (PROFILE) record(name, event);
                 } catch (CLException e) {
                     throw new OpenClException("kernel " + name + " failed on " + device.name() + ": " + e.getMessage()
                             + " (use --backend java to run without OpenCL)", e);
                 }
             }
         }
+    }
+
+    private void record(String kernelName, cl_event event) {
+        clWaitForEvents(1, new cl_event[] {event});
+        long[] start = new long[1], end = new long[1];
+        clGetEventProfilingInfo(event, CL_PROFILING_COMMAND_START, Sizeof.cl_ulong, Pointer.to(start), null);
+        clGetEventProfilingInfo(event, CL_PROFILING_COMMAND_END, Sizeof.cl_ulong, Pointer.to(end), null);
+        clReleaseEvent(event);
+        if (profile.isEmpty()) {
+            Runtime.getRuntime().addShutdownHook(new Thread(this::printProfile));
+        }
+        long[] entry = profile.computeIfAbsent(kernelName, k -> new long[2]);
+        entry[0]++;
+        entry[1] += end[0] - start[0];
+    }
+
+    private synchronized void printProfile() {
+        long total = profile.values().stream().mapToLong(e -> e[1]).sum();
+        System.err.printf("OpenCL kernel time on %s (ADVTRAIN_OPENCL_PROFILE=1):%n", device.name());
+        profile.entrySet().stream().sorted((a, b) -> Long.compare(b.getValue()[1], a.getValue()[1])).forEach(e ->
+                System.err.printf("  %-32s %8d launches %10.1f ms %5.1f %%%n", e.getKey(), e.getValue()[0],
+                        e.getValue()[1] / 1e6, 100.0 * e.getValue()[1] / Math.max(1, total)));
     }
 
     /** Rounds n up to a multiple of step. */

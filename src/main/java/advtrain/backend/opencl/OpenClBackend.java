@@ -46,8 +46,8 @@ public final class OpenClBackend implements Backend {
     private final int convGroup;           // work items of one tiled conv work group: a power of two
     private final int localFloats;         // local memory a tiled conv kernel may ask for, in floats
     private final cl_mem dummy;            // bound where a kernel's optional buffer (a bias) is absent
-    private cl_mem partials;               // per-chunk weight gradients of the tiled conv backward
-    private long partialsFloats;
+    private final cl_mem[] scratch = new cl_mem[1];     // 0: per-chunk weight gradients of the tiled conv backward
+    private final long[] scratchFloats = new long[1];
     private boolean closed;
     private long writes, reads, bytesWritten, bytesRead;  // host<->device traffic, for tests and benchmarks
 
@@ -259,10 +259,10 @@ public final class OpenClBackend implements Backend {
             int channelsPerSlice = Math.min(g.outChannels, localFloats / (CONV_CB * taps));
             if (tiledConv && channelsPerSlice >= 1) {
                 long strips = (long) g.batch * g.inH * ((g.inW + STRIP - 1) / STRIP);
+                long[] global = {ClContext.roundUp(strips, convGroup), (g.inChannels + CONV_CB - 1) / CONV_CB};
                 sizes(cl.call("conv2d_backward_input_tiled").buffer(weight).buffer(outputGrad).buffer(inputGrad), g)
                         .localFloats(CONV_CB * channelsPerSlice * taps).i(channelsPerSlice)
-                        .run(new long[] {ClContext.roundUp(strips, convGroup), (g.inChannels + CONV_CB - 1) / CONV_CB},
-                                new long[] {convGroup, 1});
+                        .run(global, new long[] {convGroup, 1});
             } else {
                 sizes(cl.call("conv2d_backward_input_plain").buffer(weight).buffer(outputGrad).buffer(inputGrad), g)
                         .run(inputGrad.size());
@@ -302,22 +302,24 @@ public final class OpenClBackend implements Backend {
         int chunks = (int) Math.max(1, Math.min(g.batch, (wantedGroups + tapGroups * channelBlocks - 1) / (tapGroups * channelBlocks)));
         int chunkImages = (g.batch + chunks - 1) / chunks;
         chunks = (g.batch + chunkImages - 1) / chunkImages;
-        cl_mem scratch = partials((long) chunks * weightGrad.size());
-        sizes(cl.call("conv2d_backward_weight_tiled").buffer(input).buffer(outputGrad).buffer(scratch).i(chunkImages), g)
-                .localFloats(CONV_KB * roundUpInt(g.outW, STRIP))
+        cl_mem partials = scratch(0, (long) chunks * weightGrad.size());
+        int rowFloats = CONV_KB * roundUpInt(g.outW, STRIP);
+        int rowsPerStage = Math.max(1, Math.min(g.outH, localFloats / rowFloats));
+        sizes(cl.call("conv2d_backward_weight_tiled").buffer(input).buffer(outputGrad).buffer(partials).i(chunkImages), g)
+                .localFloats(rowFloats * rowsPerStage).i(rowsPerStage)
                 .run(new long[] {(long) tapGroups * local, channelBlocks, chunks}, new long[] {local, 1, 1});
-        cl.call("conv2d_weight_grad_sum_chunks").buffer(scratch).buffer(weightGrad).i(chunks).i(weightGrad.size())
+        cl.call("conv2d_weight_grad_sum_chunks").buffer(partials).buffer(weightGrad).i(chunks).i(weightGrad.size())
                 .run(weightGrad.size());
     }
 
-    /** The partial-sums buffer, grown to at least this many floats (it is reused: steady steps allocate nothing). */
-    private cl_mem partials(long floats) {
-        if (partials == null || partialsFloats < floats) {
-            if (partials != null) clReleaseMemObject(partials);
-            partials = cl.allocate(floats * Sizeof.cl_float);
-            partialsFloats = floats;
+    /** Scratch buffer number slot, grown to at least this many floats (reused: steady steps allocate nothing). */
+    private cl_mem scratch(int slot, long floats) {
+        if (scratch[slot] == null || scratchFloats[slot] < floats) {
+            if (scratch[slot] != null) clReleaseMemObject(scratch[slot]);
+            scratch[slot] = cl.allocate(floats * Sizeof.cl_float);
+            scratchFloats[slot] = floats;
         }
-        return partials;
+        return scratch[slot];
     }
 
     // ---- pooling --------------------------------------------------------------------------------
@@ -325,14 +327,18 @@ public final class OpenClBackend implements Backend {
     @Override public void maxPool2d(Tensor input, Tensor output, int kernel, int stride) {
         PoolGeometry g = PoolGeometry.of("maxPool2d", input, output, kernel, stride);
         cl.call("max_pool_forward").buffer(input).buffer(output)
-                .i(g.planes).i(g.inH).i(g.inW).i(g.outH).i(g.outW).i(kernel).i(stride).run(output.size());
+                .i(g.planes).i(g.inH).i(g.inW).i(g.outH).i(g.outW).i(kernel).i(stride)
+                .run(new long[] {g.outW, g.outH, g.planes}, null);
     }
 
     @Override public void maxPool2dBackward(Tensor input, Tensor outputGrad, Tensor inputGrad, int kernel, int stride) {
         PoolGeometry g = PoolGeometry.of("maxPool2dBackward", input, outputGrad, kernel, stride);
         Checks.sameShape("maxPool2dBackward inputGrad", input, inputGrad);
-        cl.call("max_pool_backward").buffer(input).buffer(outputGrad).buffer(inputGrad)
-                .i(g.planes).i(g.inH).i(g.inW).i(g.outH).i(g.outW).i(kernel).i(stride).run(inputGrad.size());
+        boolean disjoint = stride >= kernel;  // each input in at most one window: one work item per window
+        ClContext.Call call = cl.call(disjoint ? "max_pool_backward_windows" : "max_pool_backward").buffer(input).buffer(outputGrad).buffer(inputGrad)
+                .i(g.planes).i(g.inH).i(g.inW).i(g.outH).i(g.outW).i(kernel).i(stride);
+        if (disjoint) call.run(new long[] {g.outW, g.outH, g.planes}, null);
+        else call.run(inputGrad.size());
     }
 
     // ---- linear ---------------------------------------------------------------------------------
@@ -444,8 +450,10 @@ public final class OpenClBackend implements Backend {
         if (closed) return;
         closed = true;
         synchronize();
-        if (partials != null) clReleaseMemObject(partials);
+        for (int i = 0; i < scratch.length; i++) {
+            if (scratch[i] != null) clReleaseMemObject(scratch[i]);
+            scratch[i] = null;
+        }
         clReleaseMemObject(dummy);
-        partials = null;
     }
 }

@@ -239,6 +239,12 @@ class OpenClMatchesJavaTest {
                 {1, 1, 1, 1, 1, 1, 1, 1, 0},      // 1x1
                 {2, 20, 8, 8, 33, 3, 3, 1, 1},    // more channels than one tile, taps > 64
                 {5, 2, 6, 5, 2, 6, 5, 1, 0},      // kernel the size of the image
+                // big enough that the tiled kernels work in several slices of local memory
+                // (8192 floats at most): input channels (forward), output channels (backward input),
+                // output-gradient rows (backward weight)
+                {1, 130, 5, 5, 9, 3, 3, 1, 1},
+                {1, 3, 5, 6, 240, 3, 3, 1, 1},
+                {2, 2, 30, 40, 3, 3, 3, 1, 1},
         };
         for (String variant : new String[] {"opencl", "opencl-plain"}) {
             for (int[] s : shapes) cases.add(Arguments.of(variant, s));
