@@ -132,6 +132,14 @@ final class ClContext {
         return size[0];
     }
 
+    /** The work-group size multiple the device runs best (a SIMD or warp width: 8 on PoCL, 32 on NVIDIA). */
+    long preferredMultiple(String kernelName) {
+        long[] size = new long[1];
+        clGetKernelWorkGroupInfo(kernel(kernelName), device.id(), CL_KERNEL_PREFERRED_WORK_GROUP_SIZE_MULTIPLE,
+                Sizeof.size_t, Pointer.to(size), null);
+        return Math.max(1, size[0]);
+    }
+
     private final Map<String, Long> groupSizes = new HashMap<>();
 
     /** The 1-D work-group size for a kernel: a power of two up to 256 that the kernel can run with here. */

@@ -45,6 +45,7 @@ public final class OpenClBackend implements Backend {
     private final int reduceGroup;         // work items of one reduction work group: a power of two
     private final int convGroup;           // work items of one tiled conv work group: a power of two
     private final int localFloats;         // local memory a tiled conv kernel may ask for, in floats
+    private final long weightGradMultiple; // the device's preferred work-group multiple for the weight-gradient kernel
     private final cl_mem dummy;            // bound where a kernel's optional buffer (a bias) is absent
     private final cl_mem[] scratch = new cl_mem[1];     // 0: per-chunk weight gradients of the tiled conv backward
     private final long[] scratchFloats = new long[1];
@@ -62,6 +63,7 @@ public final class OpenClBackend implements Backend {
         // Half the device's local memory at most (the rest for the runtime), and no more than 32 KiB.
         this.localFloats = (int) Math.min(8192, device.localMemoryBytes() / 2 / Sizeof.cl_float);
         this.tiledConv = kernels == Kernels.TILED && convGroup >= 8;
+        this.weightGradMultiple = cl.preferredMultiple("conv2d_backward_weight_tiled");
         this.tiledGemm = kernels == Kernels.TILED && fits("gemm_tiled", (int) (GEMM_LOCAL[0] * GEMM_LOCAL[1]));
         this.reduceGroup = (int) Math.min(256, Long.highestOneBit(Math.min(
                 cl.maxWorkGroupSize("sum_all"), Math.min(cl.maxWorkGroupSize("row_sum_squares"),
@@ -295,7 +297,8 @@ public final class OpenClBackend implements Backend {
     private void convWeightGradTiled(Tensor input, Tensor outputGrad, Tensor weightGrad, ConvGeometry g) {
         int taps = g.inChannels * g.kernelH * g.kernelW;
         int tapGroups = (taps + convGroup - 1) / convGroup;
-        int local = Math.min(convGroup, roundUpInt((taps + tapGroups - 1) / tapGroups, STRIP));
+        int multiple = (int) Math.min(convGroup, weightGradMultiple);  // whole SIMD groups / warps
+        int local = Math.min(convGroup, roundUpInt((taps + tapGroups - 1) / tapGroups, multiple));
         tapGroups = (taps + local - 1) / local;
         int channelBlocks = (g.outChannels + CONV_KB - 1) / CONV_KB;
         long wantedGroups = 4L * Math.max(1, cl.device.computeUnits());

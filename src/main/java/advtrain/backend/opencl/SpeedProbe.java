@@ -41,7 +41,8 @@ public final class SpeedProbe {
         Path file = cacheFile();
         String javaDescription;
         try (Backend j = java.get()) {
-            javaDescription = j.deviceName();  // the Java version and thread count
+            // the Java version and thread count, and the Java backend's own code: a faster build measures again
+            javaDescription = j.deviceName() + "|" + packageHash(j.getClass());
         }
         String key = cacheKey(device, javaDescription);
         Properties cache = load(file);
@@ -114,6 +115,43 @@ public final class SpeedProbe {
                 device.driverVersion(), String.valueOf(device.computeUnits()), kernelHash(), javaDescription,
                 String.valueOf(SpeedProbe.class.getPackage().getImplementationVersion()));
         return identity.replaceAll("[^A-Za-z0-9._|+-]", "_");
+    }
+
+    /** A hash of the class files of this class's package, read from wherever it was loaded (a folder or a jar). */
+    static String packageHash(Class<?> anchor) {
+        try {
+            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            String prefix = anchor.getPackageName().replace('.', '/') + "/";
+            Path source = Path.of(anchor.getProtectionDomain().getCodeSource().getLocation().toURI());
+            java.util.TreeMap<String, byte[]> classes = new java.util.TreeMap<>();
+            if (Files.isDirectory(source)) {
+                Path dir = source.resolve(prefix);
+                try (var files = Files.list(dir)) {
+                    for (Path f : (Iterable<Path>) files::iterator) {
+                        if (f.toString().endsWith(".class")) classes.put(f.getFileName().toString(), Files.readAllBytes(f));
+                    }
+                }
+            } else {
+                try (var jar = new java.util.jar.JarFile(source.toFile())) {
+                    for (var entries = jar.entries(); entries.hasMoreElements(); ) {
+                        var entry = entries.nextElement();
+                        String name = entry.getName();
+                        if (name.startsWith(prefix) && name.endsWith(".class") && name.indexOf('/', prefix.length()) < 0) {
+                            try (InputStream in = jar.getInputStream(entry)) {
+                                classes.put(name, in.readAllBytes());
+                            }
+                        }
+                    }
+                }
+            }
+            for (var e : classes.entrySet()) {
+                sha.update(e.getKey().getBytes(StandardCharsets.UTF_8));
+                sha.update(e.getValue());
+            }
+            return HexFormat.of().formatHex(sha.digest(), 0, 8);
+        } catch (Exception e) {
+            return "unknown";  // cannot read the code: the key still names the device and the kernels
+        }
     }
 
     private static String kernelHash() {
