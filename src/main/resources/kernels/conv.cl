@@ -26,11 +26,16 @@
 //   the 8 output gradients that reached its strip through tap (r, s), multiplies them by the filter
 //   values (from local memory) and adds the sums into inputGrad. No two work items write the same element.
 // - conv2d_backward_weight_tiled: work item = one filter tap (c, r, s) for CONV_KB output channels,
-//   over a chunk of the batch (dimension 2 of the grid). For each output row of each image of its
-//   chunk, the work group copies as many rows of the CONV_KB output-gradient planes as local memory
-//   holds (the whole plane for the seed's layers; zero-padded to whole strips), then every work item
-//   multiplies them, strip by strip, with the input rows its tap saw. Each chunk writes its partial sums; conv2d_weight_grad_sum_chunks adds
-//   the chunks in a fixed order. No atomics, so the gradient is the same on every run.
+//   over a chunk of the batch's images (dimension 2 of the grid). For each image of its chunk, the
+//   work group copies as many rows of the CONV_KB output-gradient planes as local memory holds (the
+//   whole plane for the seed's layers; zero-padded to whole strips); then every work item multiplies
+//   them, strip by strip, with the input rows its tap saw. Each chunk writes its partial sums, and
+//   conv2d_weight_grad_sum_chunks adds the chunks in a fixed order: no atomics, so the gradient is
+//   the same on every run.
+//
+// Why per-slice sums: a value that lives across a barrier is kept in memory by CPU runtimes such as
+// PoCL (one copy per work item); the sum of one slice lives between two barriers only, so it stays
+// in registers, and the accumulator across slices is touched once per slice.
 
 // The sizes every kernel takes, in this order.
 #define CONV_SIZES const int batch, const int inChannels, const int inH, const int inW, \

@@ -166,7 +166,13 @@ final class ClContext {
 
         private Call(String name) { this.name = name; }
 
-        Call buffer(Tensor t) { return buffer(OpenClBackend.mem(t)); }
+        Call buffer(Tensor t) {
+            if (t.storage() instanceof ClStorage s && s.owner != ClContext.this) {
+                throw new IllegalArgumentException("tensor " + t + " lives on OpenCL device " + s.owner.device.name()
+                        + ", not on " + device.name());
+            }
+            return buffer(OpenClBackend.mem(t));
+        }
 
         Call buffer(cl_mem mem) { return arg(Sizeof.cl_mem, Pointer.to(mem)); }
 
