@@ -79,14 +79,7 @@ final class ClContext {
     /** Builds one kernel file and keeps its kernels by name; a failure carries the build log. */
     private void build(String family) {
         String path = "kernels/" + family + ".cl";
-        String source = resource(path);
-        cl_program program = clCreateProgramWithSource(context, 1, new String[] {source}, null, null);
-        try {
-            clBuildProgram(program, 1, new cl_device_id[] {device.id()}, "", null, null);
-        } catch (CLException e) {
-            throw new OpenClException(path + " did not build for " + device.name() + " ("
-                    + stringFor_errorCode(e.getStatus()) + "); build log:\n" + buildLog(program), e);
-        }
+        cl_program program = compile(path, resource(path));
         int[] count = new int[1];
         clCreateKernelsInProgram(program, 0, null, count);
         cl_kernel[] made = new cl_kernel[count[0]];
@@ -100,6 +93,20 @@ final class ClContext {
             kernels.put(kernelName, kernel);
             kernelFamily.put(kernelName, family);
         }
+    }
+
+    /** Builds OpenCL C source for this device; a failure throws with the compiler's log. */
+    cl_program compile(String path, String source) {
+        cl_program program = clCreateProgramWithSource(context, 1, new String[] {source}, null, null);
+        try {
+            clBuildProgram(program, 1, new cl_device_id[] {device.id()}, "", null, null);
+        } catch (CLException e) {
+            String log = buildLog(program);
+            clReleaseProgram(program);
+            throw new OpenClException(path + " did not build for " + device.name() + " ("
+                    + stringFor_errorCode(e.getStatus()) + "); build log:\n" + log, e);
+        }
+        return program;
     }
 
     private String buildLog(cl_program program) {
