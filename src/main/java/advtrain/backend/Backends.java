@@ -1,13 +1,24 @@
 package advtrain.backend;
 
 import advtrain.backend.cpu.CpuBackend;
+import advtrain.backend.opencl.OpenCl;
+import advtrain.backend.opencl.OpenClBackend;
+import advtrain.backend.opencl.SpeedProbe;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** Chooses the backend once per process, from --backend auto|java|opencl. */
+/**
+ * Chooses the backend once per process, from --backend auto|java|opencl and --device N.
+ *
+ * <p>auto: an OpenCL GPU if there is one (or the device --device names); else an OpenCL CPU device
+ * only where a short timed piece of a training step ran faster there than in the Java backend
+ * (measured once per device, driver and kernel version, and cached: see {@link SpeedProbe}); else
+ * Java. Every way of having no OpenCL (no library, no driver, no device) makes auto choose Java and
+ * makes opencl fail with one line saying what is missing and how to fix it.
+ */
 public final class Backends {
     private Backends() {}
 
@@ -21,21 +32,90 @@ public final class Backends {
 
     public static final List<String> NAMES = List.of("auto", "java", "opencl");
 
+    /** auto's decision per --device value, made once per process. */
+    private static final Map<Integer, Decision> autoDecisions = new LinkedHashMap<>();
+
+    /** What auto picked: an OpenCL device, or null for Java, and why. */
+    private record Decision(OpenCl.Device device, String reason) {}
+
     /**
      * @param name   auto, java or opencl
-     * @param device the OpenCL device index (null: the first GPU, else the first device)
+     * @param device the OpenCL device index in {@code advtrain devices}' list (null: the first GPU, else the first device)
      */
     public static Choice select(String name, Integer device) {
         switch (name) {
             case "java":
-                return new Choice(new CpuBackend(), "java backend (asked for with --backend java)");
-            case "opencl":
-                throw new UnavailableException("the OpenCL backend is not built into this version; use --backend java");
-            case "auto":
-                return new Choice(new CpuBackend(), "auto chose java: no OpenCL backend in this version");
+                return new Choice(new CpuBackend(), "java (asked for with --backend java)");
+            case "opencl": {
+                OpenCl.Device d = OpenCl.device(device);
+                return new Choice(new OpenClBackend(d), "opencl on " + d.describe() + " (asked for with --backend opencl)");
+            }
+            case "auto": {
+                Decision decision = decideAuto(device);
+                Backend backend = decision.device() == null ? new CpuBackend() : new OpenClBackend(decision.device());
+                return new Choice(backend, decision.reason());
+            }
             default:
                 throw new IllegalArgumentException("unknown backend '" + name + "': use one of auto, java, opencl");
         }
+    }
+
+    /** What auto chooses, and why, without making the backend. */
+    public static String autoReason(Integer device) { return decideAuto(device).reason(); }
+
+    /** The backend auto chooses: "java" or "opencl". */
+    public static String autoName(Integer device) { return decideAuto(device).device() == null ? "java" : "opencl"; }
+
+    private static synchronized Decision decideAuto(Integer index) {
+        Decision decision = autoDecisions.get(index);
+        if (decision == null) {
+            decision = measureAuto(index);
+            autoDecisions.put(index, decision);
+        }
+        return decision;
+    }
+
+    private static Decision measureAuto(Integer index) {
+        List<OpenCl.Device> devices;
+        try {
+            devices = OpenCl.devices();
+        } catch (UnavailableException e) {
+            return new Decision(null, "auto chose java: " + problem(e));
+        }
+        if (index != null) {
+            OpenCl.Device d = OpenCl.device(index);
+            return new Decision(d, "auto chose opencl: --device " + index + " is " + d.describe());
+        }
+        for (OpenCl.Device d : devices) {
+            if (d.gpu()) return new Decision(d, "auto chose opencl: GPU " + d.describe());
+        }
+        OpenCl.Device cpu = devices.get(0);
+        SpeedProbe.Result speed;
+        try {
+            speed = SpeedProbe.compare(cpu, CpuBackend::new, () -> new OpenClBackend(cpu));
+        } catch (RuntimeException e) {
+            return new Decision(null, "auto chose java: the OpenCL device " + cpu.name() + " failed a trial run ("
+                    + firstLine(e.getMessage()) + ")");
+        }
+        String figures = String.format("a conv/linear forward+backward probe took %.1f ms on OpenCL %s vs %.1f ms in Java (%s)",
+                speed.openclMillis(), cpu.name(), speed.javaMillis(),
+                speed.cached() ? "measured earlier, cached in " + speed.cacheFile() : "measured now, cached in " + speed.cacheFile());
+        return speed.openclFaster()
+                ? new Decision(cpu, "auto chose opencl: no GPU, and " + figures)
+                : new Decision(null, "auto chose java: no OpenCL GPU, and " + figures);
+    }
+
+    /** The problem half of an UnavailableException's "problem; fix" message. */
+    private static String problem(UnavailableException e) {
+        String m = e.getMessage();
+        int semicolon = m.indexOf("; ");
+        return semicolon < 0 ? m : m.substring(0, semicolon);
+    }
+
+    private static String firstLine(String message) {
+        if (message == null) return "no message";
+        int newline = message.indexOf('\n');
+        return newline < 0 ? message : message.substring(0, newline);
     }
 
     /** One entry per backend for `advtrain devices`: name, available, device, reason. */
@@ -49,10 +129,48 @@ public final class Backends {
         list.add(java);
         Map<String, Object> opencl = new LinkedHashMap<>();
         opencl.put("name", "opencl");
-        opencl.put("available", false);
-        opencl.put("device", null);
-        opencl.put("reason", "not built into this version");
+        try {
+            List<OpenCl.Device> devices = OpenCl.devices();
+            OpenCl.Device first = OpenCl.device(null);
+            opencl.put("available", true);
+            opencl.put("device", first.name());
+            opencl.put("reason", devices.size() + " OpenCL device" + (devices.size() == 1 ? "" : "s")
+                    + "; without --device it runs on " + first.describe());
+        } catch (UnavailableException e) {
+            opencl.put("available", false);
+            opencl.put("device", null);
+            opencl.put("reason", e.getMessage());
+        }
         list.add(opencl);
+        return list;
+    }
+
+    /** Every OpenCL device, as `advtrain devices` lists them (index, platform, name, type, sizes, version); empty without OpenCL. */
+    public static List<Map<String, Object>> describeDevices() {
+        List<Map<String, Object>> list = new ArrayList<>();
+        List<OpenCl.Device> devices;
+        try {
+            devices = OpenCl.devices();
+        } catch (UnavailableException e) {
+            return list;
+        }
+        for (OpenCl.Device d : devices) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("index", d.index());
+            m.put("platform", d.platform());
+            m.put("platform_version", d.platformVersion());
+            m.put("name", d.name());
+            m.put("vendor", d.vendor());
+            m.put("type", d.type());
+            m.put("compute_units", d.computeUnits());
+            m.put("global_memory_bytes", d.globalMemoryBytes());
+            m.put("local_memory_bytes", d.localMemoryBytes());
+            m.put("max_work_group_size", d.maxWorkGroupSize());
+            m.put("opencl_version", d.openclVersion());
+            m.put("opencl_c_version", d.openclCVersion());
+            m.put("driver_version", d.driverVersion());
+            list.add(m);
+        }
         return list;
     }
 }

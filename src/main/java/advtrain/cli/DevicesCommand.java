@@ -10,26 +10,50 @@ import java.util.List;
 import java.util.Map;
 
 @Command(name = "devices", mixinStandardHelpOptions = true,
-        description = "List the backends and OpenCL devices, and which one --backend auto picks and why.")
+        description = "List the backends and OpenCL platforms and devices, and which one --backend auto picks and why.")
 final class DevicesCommand implements Runnable {
     @Mixin CommonOptions common;
 
     @Override public void run() {
-        List<Map<String, Object>> backends = Backends.describe();
-        String auto;
-        try (var choice = Backends.select("auto", common.device).backend()) {
-            auto = choice.name();
+        Integer device = common.device;
+        String fromEnvironment = System.getenv("ADVTRAIN_DEVICE");
+        if (device == null && fromEnvironment != null && !fromEnvironment.isBlank()) {
+            try {
+                device = Integer.parseInt(fromEnvironment.trim());
+            } catch (NumberFormatException e) {
+                throw new Main.UsageError("ADVTRAIN_DEVICE must be a device index, got '" + fromEnvironment + "'");
+            }
         }
+        List<Map<String, Object>> backends = Backends.describe();
+        List<Map<String, Object>> devices = Backends.describeDevices();
+        String auto = Backends.autoName(device);
+        String autoReason = Backends.autoReason(device);
+
+        System.out.println("OpenCL devices (--device N):");
+        if (devices.isEmpty()) System.out.println("  none");
+        Object platform = null;
+        for (Map<String, Object> d : devices) {
+            if (!d.get("platform").equals(platform)) {
+                platform = d.get("platform");
+                System.out.println("  platform " + platform + " (" + d.get("platform_version") + ")");
+            }
+            System.out.printf("    %d: %s [%s, %s compute units, %d MiB, %s, driver %s]%n", (Integer) d.get("index"),
+                    d.get("name"), d.get("type"), d.get("compute_units"), ((Long) d.get("global_memory_bytes")) >> 20,
+                    d.get("opencl_version"), d.get("driver_version"));
+        }
+        System.out.println("Backends:");
         for (Map<String, Object> b : backends) {
-            System.out.printf("%-7s %-10s %s%n", b.get("name"),
+            System.out.printf("  %-7s %-11s %s%n", b.get("name"),
                     Boolean.TRUE.equals(b.get("available")) ? "available" : "unavailable",
                     b.get("device") != null ? b.get("device") + " (" + b.get("reason") + ")" : b.get("reason"));
         }
-        System.out.println("auto picks: " + auto);
+        System.out.println("auto picks: " + auto + " (" + autoReason + ")");
         if (common.json) {
             Map<String, Object> out = new LinkedHashMap<>();
             out.put("backends", backends);
             out.put("auto", auto);
+            out.put("auto_reason", autoReason);
+            out.put("devices", devices);
             System.out.println(Json.write(out));
         }
     }

@@ -1,0 +1,256 @@
+package advtrain.backend.opencl;
+
+import advtrain.tensor.Tensor;
+import org.jocl.CLException;
+import org.jocl.Pointer;
+import org.jocl.Sizeof;
+import org.jocl.cl_command_queue;
+import org.jocl.cl_context;
+import org.jocl.cl_context_properties;
+import org.jocl.cl_device_id;
+import org.jocl.cl_event;
+import org.jocl.cl_kernel;
+import org.jocl.cl_mem;
+import org.jocl.cl_program;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.jocl.CL.*;
+
+/**
+ * One OpenCL device made ready to run the engine's kernels: a context, one in-order command queue,
+ * and every kernel file of {@code src/main/resources/kernels/} built once. Contexts are made once
+ * per device and kept for the life of the process, so every backend on the same device shares the
+ * built programs (building all the kernel files takes about a second on PoCL).
+ */
+final class ClContext {
+    /** The kernel families, one .cl file each. */
+    static final List<String> FAMILIES = List.of(
+            "elementwise", "reduce", "random", "softmax_nll", "sgd", "pool", "linear", "conv");
+
+    private static final Map<Integer, ClContext> contexts = new HashMap<>();
+
+    /**
+     * ADVTRAIN_OPENCL_PROFILE=1: time every kernel on the device (each launch then waits for its
+     * kernel, so only the per-kernel figures mean anything) and print a table when the JVM exits.
+     */
+    static final boolean PROFILE = "1".equals(System.getenv("ADVTRAIN_OPENCL_PROFILE"));
+    private final Map<String, long[]> profile = new java.util.TreeMap<>();  // kernel -> {launches, nanoseconds}
+
+    final OpenCl.Device device;
+    final cl_context context;
+    final cl_command_queue queue;
+    private final Map<String, cl_kernel> kernels = new LinkedHashMap<>();
+    private final Map<String, String> kernelFamily = new HashMap<>();
+
+    /** The shared context of a device, made on first use. */
+    static synchronized ClContext of(OpenCl.Device device) {
+        ClContext c = contexts.get(device.index());
+        if (c == null) {
+            c = new ClContext(device);
+            contexts.put(device.index(), c);
+        }
+        return c;
+    }
+
+    private ClContext(OpenCl.Device device) {
+        this.device = device;
+        try {
+            cl_context_properties properties = new cl_context_properties();
+            properties.addProperty(CL_CONTEXT_PLATFORM, device.platformId());
+            context = clCreateContext(properties, 1, new cl_device_id[] {device.id()}, null, null, null);
+            // clCreateCommandQueue is deprecated in OpenCL 2.0 but is the one call every version has.
+            @SuppressWarnings("deprecation")
+            cl_command_queue q = clCreateCommandQueue(context, device.id(), PROFILE ? CL_QUEUE_PROFILING_ENABLE : 0, null);
+            queue = q;
+        } catch (CLException e) {
+            throw new OpenClException("could not open OpenCL device " + device.name() + " (" + e.getMessage() + ")", e);
+        }
+        for (String family : FAMILIES) build(family);
+    }
+
+    /** Builds one kernel file and keeps its kernels by name; a failure carries the build log. */
+    private void build(String family) {
+        String path = "kernels/" + family + ".cl";
+        cl_program program = compile(path, resource(path));
+        int[] count = new int[1];
+        clCreateKernelsInProgram(program, 0, null, count);
+        cl_kernel[] made = new cl_kernel[count[0]];
+        clCreateKernelsInProgram(program, made.length, made, null);
+        for (cl_kernel kernel : made) {
+            long[] size = new long[1];
+            clGetKernelInfo(kernel, CL_KERNEL_FUNCTION_NAME, 0, null, size);
+            byte[] name = new byte[(int) size[0]];
+            clGetKernelInfo(kernel, CL_KERNEL_FUNCTION_NAME, name.length, Pointer.to(name), null);
+            String kernelName = OpenCl.cString(name);
+            kernels.put(kernelName, kernel);
+            kernelFamily.put(kernelName, family);
+        }
+    }
+
+    /** Builds OpenCL C source for this device; a failure throws with the compiler's log. */
+    cl_program compile(String path, String source) {
+        cl_program program = clCreateProgramWithSource(context, 1, new String[] {source}, null, null);
+        try {
+            clBuildProgram(program, 1, new cl_device_id[] {device.id()}, "", null, null);
+        } catch (CLException e) {
+            String log = buildLog(program);
+            clReleaseProgram(program);
+            throw new OpenClException(path + " did not build for " + device.name() + " ("
+                    + stringFor_errorCode(e.getStatus()) + "); build log:\n" + log, e);
+        }
+        return program;
+    }
+
+    private String buildLog(cl_program program) {
+        long[] size = new long[1];
+        clGetProgramBuildInfo(program, device.id(), CL_PROGRAM_BUILD_LOG, 0, null, size);
+        byte[] log = new byte[(int) size[0]];
+        clGetProgramBuildInfo(program, device.id(), CL_PROGRAM_BUILD_LOG, log.length, Pointer.to(log), null);
+        return OpenCl.cString(log);
+    }
+
+    static String resource(String path) {
+        try (InputStream in = ClContext.class.getClassLoader().getResourceAsStream(path)) {
+            if (in == null) throw new OpenClException("kernel source " + path + " is missing from the class path", null);
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new OpenClException("could not read kernel source " + path + ": " + e.getMessage(), e);
+        }
+    }
+
+    cl_kernel kernel(String name) {
+        cl_kernel k = kernels.get(name);
+        if (k == null) throw new IllegalStateException("no OpenCL kernel named " + name);
+        return k;
+    }
+
+    /** The largest work group this kernel can run with on this device (registers and local memory permitting). */
+    long maxWorkGroupSize(String kernelName) {
+        long[] size = new long[1];
+        clGetKernelWorkGroupInfo(kernel(kernelName), device.id(), CL_KERNEL_WORK_GROUP_SIZE, Sizeof.size_t, Pointer.to(size), null);
+        return size[0];
+    }
+
+    /** The work-group size multiple the device runs best (a SIMD or warp width: 8 on PoCL, 32 on NVIDIA). */
+    long preferredMultiple(String kernelName) {
+        long[] size = new long[1];
+        clGetKernelWorkGroupInfo(kernel(kernelName), device.id(), CL_KERNEL_PREFERRED_WORK_GROUP_SIZE_MULTIPLE,
+                Sizeof.size_t, Pointer.to(size), null);
+        return Math.max(1, size[0]);
+    }
+
+    private final Map<String, Long> groupSizes = new HashMap<>();
+
+    /** The 1-D work-group size for a kernel: a power of two up to 256 that the kernel can run with here. */
+    synchronized long groupSize(String kernelName) {
+        return groupSizes.computeIfAbsent(kernelName, k -> Long.highestOneBit(Math.max(1, Math.min(256,
+                Math.min(maxWorkGroupSize(k), device.maxWorkGroupSize())))));
+    }
+
+    /** The kernels built, by name, with the file each came from. */
+    Map<String, String> kernelNames() { return kernelFamily; }
+
+    cl_mem allocate(long bytes) {
+        return clCreateBuffer(context, CL_MEM_READ_WRITE, Math.max(bytes, Sizeof.cl_float), null, null);
+    }
+
+    /** Starts a kernel launch: add the arguments in order, then {@link Call#run}. */
+    Call call(String kernelName) { return new Call(kernelName); }
+
+    /** A kernel launch being put together. Arguments are set and the kernel enqueued under one lock. */
+    final class Call {
+        private final String name;
+        private final List<long[]> sizes = new ArrayList<>(8);
+        private final List<Pointer> values = new ArrayList<>(8);
+
+        private Call(String name) { this.name = name; }
+
+        Call buffer(Tensor t) {
+            if (t.storage() instanceof ClStorage s && s.owner != ClContext.this) {
+                throw new IllegalArgumentException("tensor " + t + " lives on OpenCL device " + s.owner.device.name()
+                        + ", not on " + device.name());
+            }
+            return buffer(OpenClBackend.mem(t));
+        }
+
+        Call buffer(cl_mem mem) { return arg(Sizeof.cl_mem, Pointer.to(mem)); }
+
+        Call i(int v) { return arg(Sizeof.cl_int, Pointer.to(new int[] {v})); }
+
+        Call f(float v) { return arg(Sizeof.cl_float, Pointer.to(new float[] {v})); }
+
+        Call l(long v) { return arg(Sizeof.cl_long, Pointer.to(new long[] {v})); }
+
+        /** A __local float array of this many elements. */
+        Call localFloats(int count) { return arg((long) count * Sizeof.cl_float, null); }
+
+        private Call arg(long size, Pointer value) {
+            sizes.add(new long[] {size});
+            values.add(value);
+            return this;
+        }
+
+        /**
+         * Enqueues a 1-D range of n work items (rounded up to whole work groups: kernels check their
+         * index against n). Work groups of up to 256 items, as many as the kernel allows on this device,
+         * so that the runtime can spread them over every compute unit.
+         */
+        void run(long n) {
+            long group = groupSize(name);
+            run(new long[] {roundUp(n, group)}, new long[] {group});
+        }
+
+        /** Enqueues over this global range with the work-group size left to the runtime. */
+        void run(long columns, long rows) { run(new long[] {columns, rows}, null); }
+
+        /** Enqueues over this global range in work groups of this local size (global is a multiple of it). */
+        void run(long[] global, long[] local) {
+            for (long g : global) if (g == 0) return;  // an empty tensor: nothing to do
+            cl_kernel kernel = kernel(name);
+            synchronized (ClContext.this) {
+                try {
+                    for (int i = 0; i < values.size(); i++) clSetKernelArg(kernel, i, sizes.get(i)[0], values.get(i));
+                    cl_event event = PROFILE ? new cl_event() : null;
+                    clEnqueueNDRangeKernel(queue, kernel, global.length, null, global, local, 0, null, event);
+                    if (PROFILE) record(name, event);
+                } catch (CLException e) {
+                    throw new OpenClException("kernel " + name + " failed on " + device.name() + ": " + e.getMessage()
+                            + " (use --backend java to run without OpenCL)", e);
+                }
+            }
+        }
+    }
+
+    private void record(String kernelName, cl_event event) {
+        clWaitForEvents(1, new cl_event[] {event});
+        long[] start = new long[1], end = new long[1];
+        clGetEventProfilingInfo(event, CL_PROFILING_COMMAND_START, Sizeof.cl_ulong, Pointer.to(start), null);
+        clGetEventProfilingInfo(event, CL_PROFILING_COMMAND_END, Sizeof.cl_ulong, Pointer.to(end), null);
+        clReleaseEvent(event);
+        if (profile.isEmpty()) {
+            Runtime.getRuntime().addShutdownHook(new Thread(this::printProfile));
+        }
+        long[] entry = profile.computeIfAbsent(kernelName, k -> new long[2]);
+        entry[0]++;
+        entry[1] += end[0] - start[0];
+    }
+
+    private synchronized void printProfile() {
+        long total = profile.values().stream().mapToLong(e -> e[1]).sum();
+        System.err.printf("OpenCL kernel time on %s (ADVTRAIN_OPENCL_PROFILE=1):%n", device.name());
+        profile.entrySet().stream().sorted((a, b) -> Long.compare(b.getValue()[1], a.getValue()[1])).forEach(e ->
+                System.err.printf("  %-32s %8d launches %10.1f ms %5.1f %%%n", e.getKey(), e.getValue()[0],
+                        e.getValue()[1] / 1e6, 100.0 * e.getValue()[1] / Math.max(1, total)));
+    }
+
+    /** Rounds n up to a multiple of step. */
+    static long roundUp(long n, long step) { return (n + step - 1) / step * step; }
+}

@@ -1,0 +1,462 @@
+package advtrain.backend.opencl;
+
+import advtrain.backend.Backend;
+import advtrain.backend.Checks;
+import advtrain.backend.ConvGeometry;
+import advtrain.backend.PoolGeometry;
+import advtrain.tensor.Shape;
+import advtrain.tensor.Tensor;
+import org.jocl.CLException;
+import org.jocl.Pointer;
+import org.jocl.Sizeof;
+import org.jocl.cl_mem;
+
+import static org.jocl.CL.*;
+
+/**
+ * The OpenCL backend: tensors live in device buffers and every method is one or two kernel
+ * launches on one in-order queue (kernels in {@code src/main/resources/kernels/}). Only
+ * {@link #write} and {@link #read} move data between host and device; read blocks until the work
+ * queued before it is done, the other methods return as soon as their kernels are queued.
+ *
+ * <p>Two versions of the heavy kernels exist: {@link Kernels#TILED} (local-memory tiles and register
+ * blocks, the default) and {@link Kernels#PLAIN} (one work item per output, a loop inside: easy to
+ * read, and the reference the tiled ones are tested and benchmarked against). A device that cannot
+ * run a tiled kernel's work group gets the plain one.
+ *
+ * <p>Reductions (sums over the batch for weight and bias gradients, the loss sum) use fixed-order
+ * trees and fixed chunkings that depend only on the shapes and the device, never atomics, so a
+ * computation gives the same bits on every run on the same device. One backend is meant to be
+ * driven by one thread at a time (kernel launches themselves are serialised per device).
+ */
+public final class OpenClBackend implements Backend {
+
+    /** Which version of the convolution and matrix-product kernels to run. */
+    public enum Kernels { TILED, PLAIN }
+
+    // Block sizes of conv.cl and linear.cl (their defaults; kept here to size the launches).
+    static final int CONV_KB = 8, CONV_CB = 4, STRIP = 8;
+    static final int GEMM_TILE_M = 32, GEMM_TILE_N = 64, GEMM_WORK_M = 4;
+    static final long[] GEMM_LOCAL = {GEMM_TILE_N / STRIP, GEMM_TILE_M / GEMM_WORK_M};
+
+    private final ClContext cl;
+    private final Kernels kernels;
+    private final boolean tiledConv, tiledGemm;
+    private final int reduceGroup;         // work items of one reduction work group: a power of two
+    private final int convGroup;           // work items of one tiled conv work group: a power of two
+    private final int localFloats;         // local memory a tiled conv kernel may ask for, in floats
+    private final long weightGradMultiple; // the device's preferred work-group multiple for the weight-gradient kernel
+    private final cl_mem dummy;            // bound where a kernel's optional buffer (a bias) is absent
+    private final cl_mem[] scratch = new cl_mem[1];     // 0: per-chunk weight gradients of the tiled conv backward
+    private final long[] scratchFloats = new long[1];
+    private boolean closed;
+    private long writes, reads, bytesWritten, bytesRead;  // host<->device traffic, for tests and benchmarks
+
+    /** A backend on this device, with the tiled kernels where the device can run them. */
+    public OpenClBackend(OpenCl.Device device) { this(device, Kernels.TILED); }
+
+    public OpenClBackend(OpenCl.Device device, Kernels kernels) {
+        this.cl = ClContext.of(device);
+        this.kernels = kernels;
+        this.convGroup = (int) Math.min(64, Math.min(cl.groupSize("conv2d_forward_tiled"),
+                Math.min(cl.groupSize("conv2d_backward_input_tiled"), cl.groupSize("conv2d_backward_weight_tiled"))));
+        // Half the device's local memory at most (the rest for the runtime), and no more than 32 KiB.
+        this.localFloats = (int) Math.min(8192, device.localMemoryBytes() / 2 / Sizeof.cl_float);
+        this.tiledConv = kernels == Kernels.TILED && convGroup >= 8;
+        this.weightGradMultiple = cl.preferredMultiple("conv2d_backward_weight_tiled");
+        this.tiledGemm = kernels == Kernels.TILED && fits("gemm_tiled", (int) (GEMM_LOCAL[0] * GEMM_LOCAL[1]));
+        this.reduceGroup = (int) Math.min(256, Long.highestOneBit(Math.min(
+                cl.maxWorkGroupSize("sum_all"), Math.min(cl.maxWorkGroupSize("row_sum_squares"),
+                        cl.maxWorkGroupSize("conv2d_backward_bias")))));
+        this.dummy = cl.allocate(Sizeof.cl_float);
+    }
+
+    /** Whether this device can run the kernel with a work group of this many items. */
+    private boolean fits(String kernel, int workItems) {
+        return cl.maxWorkGroupSize(kernel) >= workItems && cl.device.maxWorkGroupSize() >= workItems;
+    }
+
+    @Override public String name() { return "opencl"; }
+
+    @Override public String deviceName() { return cl.device.name() + " (" + cl.device.platform() + ")"; }
+
+    public OpenCl.Device device() { return cl.device; }
+
+    /** Which kernels actually run: TILED only where the device could take the tiled work groups. */
+    public String kernelsInUse() {
+        return kernels == Kernels.PLAIN ? "plain" : "conv " + (tiledConv ? "tiled" : "plain")
+                + ", gemm " + (tiledGemm ? "tiled" : "plain");
+    }
+
+    /** Host-to-device and device-to-host copies so far: {writes, bytes written, reads, bytes read}. */
+    public long[] transfers() { return new long[] {writes, bytesWritten, reads, bytesRead}; }
+
+    static cl_mem mem(Tensor t) {
+        if (t.storage() instanceof ClStorage s) {
+            if (s.released) throw new IllegalStateException("tensor " + t + " was released");
+            return s.buffer;
+        }
+        throw new IllegalArgumentException("tensor " + t + " does not belong to the opencl backend");
+    }
+
+    // ---- memory ---------------------------------------------------------------------------------
+
+    @Override public Tensor allocate(Shape shape) {
+        int capacity = Math.max(1, shape.size());
+        cl_mem buffer;
+        try {
+            buffer = cl.allocate((long) capacity * Sizeof.cl_float);
+        } catch (CLException e) {
+            throw new OpenClException("could not allocate " + shape + " on " + cl.device.name() + ": " + e.getMessage(), e);
+        }
+        Tensor t = new Tensor(shape, new ClStorage(buffer, capacity, cl));
+        fill(t, 0f);
+        return t;
+    }
+
+    @Override public void release(Tensor tensor) {
+        if (tensor.storage() instanceof ClStorage s && !s.released) {
+            s.released = true;
+            clReleaseMemObject(s.buffer);
+        }
+    }
+
+    @Override public void write(Tensor dst, float[] src, int srcOffset) {
+        if (srcOffset < 0 || srcOffset + dst.size() > src.length) {
+            throw new IllegalArgumentException("write: " + dst.size() + " floats from offset " + srcOffset + " of " + src.length);
+        }
+        if (dst.size() == 0) return;
+        writes++;
+        bytesWritten += (long) dst.size() * Sizeof.cl_float;
+        synchronized (cl) {  // blocking: the caller may reuse src as soon as this returns
+            clEnqueueWriteBuffer(cl.queue, mem(dst), CL_TRUE, 0, (long) dst.size() * Sizeof.cl_float,
+                    Pointer.to(src).withByteOffset((long) srcOffset * Sizeof.cl_float), 0, null, null);
+        }
+    }
+
+    @Override public void read(Tensor src, float[] dst, int dstOffset) {
+        if (dstOffset < 0 || dstOffset + src.size() > dst.length) {
+            throw new IllegalArgumentException("read: " + src.size() + " floats into offset " + dstOffset + " of " + dst.length);
+        }
+        if (src.size() == 0) return;
+        reads++;
+        bytesRead += (long) src.size() * Sizeof.cl_float;
+        synchronized (cl) {  // blocking, after everything queued before it (the queue is in order)
+            clEnqueueReadBuffer(cl.queue, mem(src), CL_TRUE, 0, (long) src.size() * Sizeof.cl_float,
+                    Pointer.to(dst).withByteOffset((long) dstOffset * Sizeof.cl_float), 0, null, null);
+        }
+    }
+
+    @Override public void fill(Tensor tensor, float value) {
+        cl.call("fill").buffer(tensor).f(value).i(tensor.size()).run(tensor.size());
+    }
+
+    @Override public void copy(Tensor src, Tensor dst) {
+        Checks.sameSize("copy", src, dst);
+        cl.call("copy_elements").buffer(src).buffer(dst).i(src.size()).run(src.size());
+    }
+
+    // ---- elementwise ----------------------------------------------------------------------------
+
+    @Override public void add(Tensor a, Tensor b, Tensor out) {
+        Checks.sameSize("add", a, b, out);
+        cl.call("add_elements").buffer(a).buffer(b).buffer(out).i(out.size()).run(out.size());
+    }
+
+    @Override public void axpy(float alpha, Tensor x, Tensor y) {
+        Checks.sameSize("axpy", x, y);
+        cl.call("axpy").f(alpha).buffer(x).buffer(y).i(y.size()).run(y.size());
+    }
+
+    @Override public void affine(Tensor x, float alpha, float beta, Tensor out) {
+        Checks.sameSize("affine", x, out);
+        cl.call("affine").buffer(x).f(alpha).f(beta).buffer(out).i(out.size()).run(out.size());
+    }
+
+    @Override public void sign(Tensor x, Tensor out) {
+        Checks.sameSize("sign", x, out);
+        cl.call("sign_elements").buffer(x).buffer(out).i(out.size()).run(out.size());
+    }
+
+    @Override public void clamp(Tensor x, float lo, float hi, Tensor out) {
+        Checks.sameSize("clamp", x, out);
+        cl.call("clamp_elements").buffer(x).f(lo).f(hi).buffer(out).i(out.size()).run(out.size());
+    }
+
+    @Override public void minimum(Tensor a, Tensor b, Tensor out) {
+        Checks.sameSize("minimum", a, b, out);
+        cl.call("minimum_elements").buffer(a).buffer(b).buffer(out).i(out.size()).run(out.size());
+    }
+
+    @Override public void maximum(Tensor a, Tensor b, Tensor out) {
+        Checks.sameSize("maximum", a, b, out);
+        cl.call("maximum_elements").buffer(a).buffer(b).buffer(out).i(out.size()).run(out.size());
+    }
+
+    @Override public void sum(Tensor x, Tensor out) {
+        cl.call("sum_all").buffer(x).buffer(out).i(x.size()).localFloats(reduceGroup)
+                .run(new long[] {reduceGroup}, new long[] {reduceGroup});  // one group: see reduce.cl
+    }
+
+    @Override public void addScalarTimes(Tensor scalar, float alpha, Tensor out) {
+        cl.call("add_scalar_times").buffer(scalar).f(alpha).buffer(out).i(out.size()).run(out.size());
+    }
+
+    @Override public void rowSumSquares(Tensor x, Tensor out) {
+        int rows = x.shape().dim(0), cols = x.shape().rowSize();
+        if (out.size() < rows) throw new IllegalArgumentException("rowSumSquares: " + out.shape() + " cannot hold " + rows + " rows");
+        cl.call("row_sum_squares").buffer(x).buffer(out).i(cols).localFloats(reduceGroup)
+                .run(new long[] {(long) rows * reduceGroup}, new long[] {reduceGroup});
+    }
+
+    @Override public void rowScale(Tensor x, Tensor scales, Tensor out) {
+        Checks.sameSize("rowScale", x, out);
+        int cols = Math.max(1, x.shape().rowSize());
+        cl.call("row_scale").buffer(x).buffer(scales).buffer(out).i(cols).i(out.size()).run(out.size());
+    }
+
+    @Override public void argmaxRows(Tensor x, Tensor out) {
+        int rows = x.shape().dim(0), cols = x.shape().rowSize();
+        cl.call("argmax_rows").buffer(x).buffer(out).i(rows).i(cols).run(rows);
+    }
+
+    @Override public void uniform(Tensor out, float lo, float hi, long seed) {
+        cl.call("uniform").buffer(out).f(lo).f(hi).l(seed).i(out.size()).run(out.size());
+    }
+
+    // ---- convolution ----------------------------------------------------------------------------
+
+    /** Adds the eleven sizes every conv kernel takes (CONV_SIZES in conv.cl). */
+    private static ClContext.Call sizes(ClContext.Call call, ConvGeometry g) {
+        return call.i(g.batch).i(g.inChannels).i(g.inH).i(g.inW).i(g.outChannels).i(g.kernelH).i(g.kernelW)
+                .i(g.outH).i(g.outW).i(g.stride).i(g.padding);
+    }
+
+    private cl_mem orDummy(Tensor t) { return t == null ? dummy : mem(t); }
+
+    @Override public void conv2d(Tensor input, Tensor weight, Tensor bias, Tensor output, int stride, int padding) {
+        ConvGeometry g = ConvGeometry.of("conv2d", input, weight, output, stride, padding);
+        if (bias != null && bias.size() != g.outChannels) throw new IllegalArgumentException("conv2d: bias " + bias.shape() + " for " + g.outChannels + " channels");
+        int taps = g.kernelH * g.kernelW;
+        int channelsPerSlice = Math.min(g.inChannels, localFloats / (CONV_KB * taps));
+        if (tiledConv && channelsPerSlice >= 1) {
+            long strips = (long) g.batch * g.outH * ((g.outW + STRIP - 1) / STRIP);
+            sizes(cl.call("conv2d_forward_tiled").buffer(input).buffer(weight).buffer(orDummy(bias)).i(bias == null ? 0 : 1)
+                    .buffer(output), g).localFloats(CONV_KB * channelsPerSlice * taps).i(channelsPerSlice)
+                    .run(new long[] {ClContext.roundUp(strips, convGroup), (g.outChannels + CONV_KB - 1) / CONV_KB},
+                            new long[] {convGroup, 1});
+        } else {
+            sizes(cl.call("conv2d_forward_plain").buffer(input).buffer(weight).buffer(orDummy(bias)).i(bias == null ? 0 : 1)
+                    .buffer(output), g).run(output.size());
+        }
+    }
+
+
+    @Override public void conv2dBackward(Tensor input, Tensor weight, Tensor outputGrad,
+                                         Tensor inputGrad, Tensor weightGrad, Tensor biasGrad, int stride, int padding) {
+        ConvGeometry g = ConvGeometry.of("conv2dBackward", input, weight, outputGrad, stride, padding);
+        if (inputGrad != null) {
+            Checks.sameShape("conv2dBackward inputGrad", input, inputGrad);
+            int taps = g.kernelH * g.kernelW;
+            int channelsPerSlice = Math.min(g.outChannels, localFloats / (CONV_CB * taps));
+            if (tiledConv && channelsPerSlice >= 1) {
+                long strips = (long) g.batch * g.inH * ((g.inW + STRIP - 1) / STRIP);
+                long[] global = {ClContext.roundUp(strips, convGroup), (g.inChannels + CONV_CB - 1) / CONV_CB};
+                sizes(cl.call("conv2d_backward_input_tiled").buffer(weight).buffer(outputGrad).buffer(inputGrad), g)
+                        .localFloats(CONV_CB * channelsPerSlice * taps).i(channelsPerSlice)
+                        .run(global, new long[] {convGroup, 1});
+            } else {
+                sizes(cl.call("conv2d_backward_input_plain").buffer(weight).buffer(outputGrad).buffer(inputGrad), g)
+                        .run(inputGrad.size());
+            }
+        }
+        if (weightGrad != null) {
+            Checks.sameShape("conv2dBackward weightGrad", weight, weightGrad);
+            if (tiledConv && CONV_KB * roundUpInt(g.outW, STRIP) <= localFloats) {
+                convWeightGradTiled(input, outputGrad, weightGrad, g);
+            } else {
+                sizes(cl.call("conv2d_backward_weight_plain").buffer(input).buffer(outputGrad).buffer(weightGrad), g)
+                        .run(weightGrad.size());
+            }
+        }
+        if (biasGrad != null) {
+            if (biasGrad.size() != g.outChannels) throw new IllegalArgumentException("conv2dBackward: biasGrad " + biasGrad.shape() + " for " + g.outChannels + " channels");
+            cl.call("conv2d_backward_bias").buffer(outputGrad).buffer(biasGrad).i(g.batch).i(g.outChannels)
+                    .i(g.outH * g.outW).localFloats(reduceGroup)
+                    .run(new long[] {(long) g.outChannels * reduceGroup}, new long[] {reduceGroup});
+        }
+    }
+
+    private static int roundUpInt(int n, int step) { return (n + step - 1) / step * step; }
+
+    /**
+     * The weight gradient sums over the whole batch. The batch is split into chunks of images so that
+     * the device has enough work groups to fill its compute units; the chunk count depends only on
+     * the shapes and the device, and the chunks are added in order, so the result is reproducible.
+     */
+    private void convWeightGradTiled(Tensor input, Tensor outputGrad, Tensor weightGrad, ConvGeometry g) {
+        int taps = g.inChannels * g.kernelH * g.kernelW;
+        int tapGroups = (taps + convGroup - 1) / convGroup;
+        int multiple = (int) Math.min(convGroup, weightGradMultiple);  // whole SIMD groups / warps
+        int local = Math.min(convGroup, roundUpInt((taps + tapGroups - 1) / tapGroups, multiple));
+        tapGroups = (taps + local - 1) / local;
+        int channelBlocks = (g.outChannels + CONV_KB - 1) / CONV_KB;
+        long wantedGroups = 4L * Math.max(1, cl.device.computeUnits());
+        int chunks = (int) Math.max(1, Math.min(g.batch, (wantedGroups + tapGroups * channelBlocks - 1) / (tapGroups * channelBlocks)));
+        int chunkImages = (g.batch + chunks - 1) / chunks;
+        chunks = (g.batch + chunkImages - 1) / chunkImages;
+        cl_mem partials = scratch(0, (long) chunks * weightGrad.size());
+        int rowFloats = CONV_KB * roundUpInt(g.outW, STRIP);
+        int rowsPerStage = Math.max(1, Math.min(g.outH, localFloats / rowFloats));
+        sizes(cl.call("conv2d_backward_weight_tiled").buffer(input).buffer(outputGrad).buffer(partials).i(chunkImages), g)
+                .localFloats(rowFloats * rowsPerStage).i(rowsPerStage)
+                .run(new long[] {(long) tapGroups * local, channelBlocks, chunks}, new long[] {local, 1, 1});
+        cl.call("conv2d_weight_grad_sum_chunks").buffer(partials).buffer(weightGrad).i(chunks).i(weightGrad.size())
+                .run(weightGrad.size());
+    }
+
+    /** Scratch buffer number slot, grown to at least this many floats (reused: steady steps allocate nothing). */
+    private cl_mem scratch(int slot, long floats) {
+        if (scratch[slot] == null || scratchFloats[slot] < floats) {
+            if (scratch[slot] != null) clReleaseMemObject(scratch[slot]);
+            scratch[slot] = cl.allocate(floats * Sizeof.cl_float);
+            scratchFloats[slot] = floats;
+        }
+        return scratch[slot];
+    }
+
+    // ---- pooling --------------------------------------------------------------------------------
+
+    @Override public void maxPool2d(Tensor input, Tensor output, int kernel, int stride) {
+        PoolGeometry g = PoolGeometry.of("maxPool2d", input, output, kernel, stride);
+        cl.call("max_pool_forward").buffer(input).buffer(output)
+                .i(g.planes).i(g.inH).i(g.inW).i(g.outH).i(g.outW).i(kernel).i(stride)
+                .run(new long[] {g.outW, g.outH, g.planes}, null);
+    }
+
+    @Override public void maxPool2dBackward(Tensor input, Tensor outputGrad, Tensor inputGrad, int kernel, int stride) {
+        PoolGeometry g = PoolGeometry.of("maxPool2dBackward", input, outputGrad, kernel, stride);
+        Checks.sameShape("maxPool2dBackward inputGrad", input, inputGrad);
+        boolean disjoint = stride >= kernel;  // each input in at most one window: one work item per window
+        ClContext.Call call = cl.call(disjoint ? "max_pool_backward_windows" : "max_pool_backward").buffer(input).buffer(outputGrad).buffer(inputGrad)
+                .i(g.planes).i(g.inH).i(g.inW).i(g.outH).i(g.outW).i(kernel).i(stride);
+        if (disjoint) call.run(new long[] {g.outW, g.outH, g.planes}, null);
+        else call.run(inputGrad.size());
+    }
+
+    // ---- linear ---------------------------------------------------------------------------------
+
+    /** C[M, N] (+)= A(m, k) B(k, n) (+ bias[n]) with A and B read through strides (linear.cl). */
+    private void gemm(int m, int n, int k, Tensor a, int aRowStride, int aColStride, Tensor b, int bRowStride,
+                      int bColStride, Tensor c, boolean accumulate, Tensor bias) {
+        cl.call("gemm_tiled").i(m).i(n).i(k).buffer(a).i(aRowStride).i(aColStride).buffer(b).i(bRowStride).i(bColStride)
+                .buffer(c).i(accumulate ? 1 : 0).buffer(orDummy(bias)).i(bias == null ? 0 : 1)
+                .run(new long[] {(n + GEMM_TILE_N - 1) / GEMM_TILE_N * GEMM_LOCAL[0], (m + GEMM_TILE_M - 1) / GEMM_TILE_M * GEMM_LOCAL[1]},
+                        GEMM_LOCAL);
+    }
+
+    @Override public void linear(Tensor input, Tensor weight, Tensor bias, Tensor output) {
+        int batch = input.shape().dim(0), inF = input.shape().rowSize(), outF = weight.shape().dim(0);
+        Checks.linear("linear", input, weight, output);
+        if (bias != null && bias.size() != outF) throw new IllegalArgumentException("linear: bias " + bias.shape() + " for " + outF + " outputs");
+        if (tiledGemm) {
+            // y[n, o] = sum_i x[n, i] * w[o, i]: A = x, B(i, o) = w[o, i]
+            gemm(batch, outF, inF, input, inF, 1, weight, 1, inF, output, false, bias);
+        } else {
+            cl.call("linear_forward").buffer(input).buffer(weight).buffer(orDummy(bias)).i(bias == null ? 0 : 1)
+                    .buffer(output).i(batch).i(inF).i(outF).run(outF, batch);
+        }
+    }
+
+    @Override public void linearBackward(Tensor input, Tensor weight, Tensor outputGrad,
+                                         Tensor inputGrad, Tensor weightGrad, Tensor biasGrad) {
+        int batch = input.shape().dim(0), inF = input.shape().rowSize(), outF = weight.shape().dim(0);
+        Checks.linear("linearBackward", input, weight, outputGrad);
+        if (inputGrad != null) {
+            Checks.sameSize("linearBackward inputGrad", input, inputGrad);
+            if (tiledGemm) {
+                // dx[n, i] += sum_o dy[n, o] * w[o, i]
+                gemm(batch, inF, outF, outputGrad, outF, 1, weight, inF, 1, inputGrad, true, null);
+            } else {
+                cl.call("linear_backward_input").buffer(outputGrad).buffer(weight).buffer(inputGrad)
+                        .i(batch).i(inF).i(outF).run(inF, batch);
+            }
+        }
+        if (weightGrad != null) {
+            Checks.sameShape("linearBackward weightGrad", weight, weightGrad);
+            if (tiledGemm) {
+                // dw[o, i] += sum_n dy[n, o] * x[n, i]: A(o, n) = dy[n, o]
+                gemm(outF, inF, batch, outputGrad, 1, outF, input, inF, 1, weightGrad, true, null);
+            } else {
+                cl.call("linear_backward_weight").buffer(outputGrad).buffer(input).buffer(weightGrad)
+                        .i(batch).i(inF).i(outF).run(inF, outF);
+            }
+        }
+        if (biasGrad != null) {
+            if (biasGrad.size() != outF) throw new IllegalArgumentException("linearBackward: biasGrad " + biasGrad.shape() + " for " + outF + " outputs");
+            cl.call("linear_backward_bias").buffer(outputGrad).buffer(biasGrad).i(batch).i(outF).run(outF);
+        }
+    }
+
+    // ---- activations and loss -------------------------------------------------------------------
+
+    @Override public void relu(Tensor input, Tensor output) {
+        Checks.sameSize("relu", input, output);
+        cl.call("relu").buffer(input).buffer(output).i(output.size()).run(output.size());
+    }
+
+    @Override public void reluBackward(Tensor output, Tensor outputGrad, Tensor inputGrad) {
+        Checks.sameSize("reluBackward", output, outputGrad, inputGrad);
+        cl.call("relu_backward").buffer(output).buffer(outputGrad).buffer(inputGrad).i(output.size()).run(output.size());
+    }
+
+    @Override public void logSoftmax(Tensor input, Tensor output) {
+        Checks.sameSize("logSoftmax", input, output);
+        int rows = input.shape().dim(0), cols = input.shape().rowSize();
+        cl.call("log_softmax").buffer(input).buffer(output).i(rows).i(cols).run(rows);
+    }
+
+    @Override public void logSoftmaxBackward(Tensor output, Tensor outputGrad, Tensor inputGrad) {
+        Checks.sameSize("logSoftmaxBackward", output, outputGrad, inputGrad);
+        int rows = output.shape().dim(0), cols = output.shape().rowSize();
+        cl.call("log_softmax_backward").buffer(output).buffer(outputGrad).buffer(inputGrad).i(rows).i(cols).run(rows);
+    }
+
+    /** A label that is not a class index gives a NaN loss (checking it on the host would need a copy). */
+    @Override public void nllLoss(Tensor logProbs, Tensor labels, Tensor losses) {
+        int rows = logProbs.shape().dim(0), cols = logProbs.shape().rowSize();
+        Checks.labels("nllLoss", logProbs, labels);
+        cl.call("nll_loss").buffer(logProbs).buffer(labels).buffer(losses).i(rows).i(cols).run(rows);
+    }
+
+    @Override public void nllLossBackward(Tensor labels, Tensor lossesGrad, Tensor logProbsGrad) {
+        int rows = logProbsGrad.shape().dim(0), cols = logProbsGrad.shape().rowSize();
+        Checks.labels("nllLossBackward", logProbsGrad, labels);
+        cl.call("nll_loss_backward").buffer(labels).buffer(lossesGrad).buffer(logProbsGrad).i(rows).i(cols).run(rows);
+    }
+
+    // ---- optimiser ------------------------------------------------------------------------------
+
+    @Override public void sgdStep(Tensor param, Tensor grad, Tensor velocity, float lr, float momentum) {
+        Checks.sameSize("sgdStep", param, grad, velocity);
+        cl.call("sgd_step").buffer(param).buffer(grad).buffer(velocity).f(lr).f(momentum).i(param.size()).run(param.size());
+    }
+
+    @Override public void synchronize() {
+        synchronized (cl) {
+            clFinish(cl.queue);
+        }
+    }
+
+    /** Waits for the queue and frees this backend's own scratch buffers; the shared context stays for other backends. */
+    @Override public void close() {
+        if (closed) return;
+        closed = true;
+        synchronize();
+        for (int i = 0; i < scratch.length; i++) {
+            if (scratch[i] != null) clReleaseMemObject(scratch[i]);
+            scratch[i] = null;
+        }
+        clReleaseMemObject(dummy);
+    }
+}

@@ -1,0 +1,195 @@
+package advtrain.backend.opencl;
+
+import advtrain.backend.Backend;
+import advtrain.tensor.Shape;
+import advtrain.tensor.Tensor;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Properties;
+import java.util.SplittableRandom;
+import java.util.function.Supplier;
+
+/**
+ * Times a short piece of the seed network's training step (both convolutions and the first linear
+ * layer, forward and backward, batch 16) on two backends, so that {@code --backend auto} uses an
+ * OpenCL CPU device only where it really is faster than the Java backend on this machine.
+ *
+ * <p>The result is cached in {@code ~/.cache/advtrain/backend-speed.properties} (or under
+ * $XDG_CACHE_HOME), keyed by the device, its driver, the kernel sources, the Java version and the
+ * thread count: measuring costs about a second, and a cached answer keeps the choice the same from
+ * run to run (a timing taken while the machine is busy could otherwise flip it).
+ */
+public final class SpeedProbe {
+    private SpeedProbe() {}
+
+    /** Milliseconds per probe step on each backend, and whether the figures came from the cache. */
+    public record Result(double javaMillis, double openclMillis, boolean cached, Path cacheFile) {
+        public boolean openclFaster() { return openclMillis < javaMillis; }
+    }
+
+    /** The cached result for this device, or a new measurement (then cached). */
+    public static Result compare(OpenCl.Device device, Supplier<Backend> java, Supplier<Backend> opencl) {
+        Path file = cacheFile();
+        String javaDescription;
+        try (Backend j = java.get()) {
+            // the Java version and thread count, and the Java backend's own code: a faster build measures again
+            javaDescription = j.deviceName() + "|" + packageHash(j.getClass());
+        }
+        String key = cacheKey(device, javaDescription);
+        Properties cache = load(file);
+        String hit = cache.getProperty(key);
+        if (hit != null) {
+            String[] parts = hit.split(",");
+            try {
+                return new Result(Double.parseDouble(parts[0]), Double.parseDouble(parts[1]), true, file);
+            } catch (RuntimeException e) {
+                // a damaged entry: measure again
+            }
+        }
+        double javaMillis, openclMillis;
+        try (Backend j = java.get(); Backend o = opencl.get()) {
+            javaMillis = millisPerStep(j);
+            openclMillis = millisPerStep(o);
+        }
+        cache.setProperty(key, javaMillis + "," + openclMillis);
+        store(cache, file);
+        return new Result(javaMillis, openclMillis, false, file);
+    }
+
+    /** The best of several timed steps, after warm-up steps (the JIT compiles the Java kernels, OpenCL builds its queue). */
+    public static double millisPerStep(Backend backend) {
+        int batch = 16;
+        SplittableRandom random = new SplittableRandom(1);
+        Tensor x1 = random(backend, random, batch, 3, 32, 32), w1 = random(backend, random, 6, 3, 5, 5), b1 = random(backend, random, 6);
+        Tensor y1 = backend.allocate(Shape.of(batch, 6, 28, 28));
+        Tensor x2 = random(backend, random, batch, 6, 14, 14), w2 = random(backend, random, 16, 6, 5, 5), b2 = random(backend, random, 16);
+        Tensor y2 = backend.allocate(Shape.of(batch, 16, 10, 10));
+        Tensor x3 = random(backend, random, batch, 400), w3 = random(backend, random, 120, 400), b3 = random(backend, random, 120);
+        Tensor y3 = backend.allocate(Shape.of(batch, 120));
+        Tensor[] grads = {backend.allocate(x2.shape()), backend.allocate(w1.shape()), backend.allocate(b1.shape()),
+                backend.allocate(w2.shape()), backend.allocate(b2.shape()), backend.allocate(x3.shape()),
+                backend.allocate(w3.shape()), backend.allocate(b3.shape())};
+        float[] biasGrad = new float[6];
+        double best = Double.MAX_VALUE;
+        for (int rep = 0; rep < 12; rep++) {
+            long start = System.nanoTime();
+            backend.conv2d(x1, w1, b1, y1, 1, 0);
+            backend.conv2d(x2, w2, b2, y2, 1, 0);
+            backend.linear(x3, w3, b3, y3);
+            backend.linearBackward(x3, w3, y3, grads[5], grads[6], grads[7]);
+            backend.conv2dBackward(x2, w2, y2, grads[0], grads[3], grads[4], 1, 0);
+            backend.conv2dBackward(x1, w1, y1, null, grads[1], grads[2], 1, 0);
+            backend.read(grads[2], biasGrad, 0);  // waits for the queue, as a training step reading its loss does
+            double millis = (System.nanoTime() - start) / 1e6;
+            if (rep >= 4) best = Math.min(best, millis);
+        }
+        for (Tensor t : new Tensor[] {x1, w1, b1, y1, x2, w2, b2, y2, x3, w3, b3, y3}) backend.release(t);
+        for (Tensor t : grads) backend.release(t);
+        return best;
+    }
+
+    private static Tensor random(Backend backend, SplittableRandom random, int... dims) {
+        float[] values = new float[Shape.of(dims).size()];
+        for (int i = 0; i < values.length; i++) values[i] = (float) (random.nextDouble() * 2 - 1);
+        return backend.fromArray(values, dims);
+    }
+
+    static Path cacheFile() {
+        String xdg = System.getenv("XDG_CACHE_HOME");
+        Path base = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
+        return base.resolve("advtrain").resolve("backend-speed.properties");
+    }
+
+    /** Everything that can change the answer: the device and driver, the kernels, the Java side's threads. */
+    static String cacheKey(OpenCl.Device device, String javaDescription) {
+        String identity = String.join("|", device.platform(), device.platformVersion(), device.name(),
+                device.driverVersion(), String.valueOf(device.computeUnits()), kernelHash(), javaDescription,
+                String.valueOf(SpeedProbe.class.getPackage().getImplementationVersion()));
+        return identity.replaceAll("[^A-Za-z0-9._|+-]", "_");
+    }
+
+    /** A hash of the class files of this class's package, read from wherever it was loaded (a folder or a jar). */
+    static String packageHash(Class<?> anchor) {
+        try {
+            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            String prefix = anchor.getPackageName().replace('.', '/') + "/";
+            Path source = Path.of(anchor.getProtectionDomain().getCodeSource().getLocation().toURI());
+            java.util.TreeMap<String, byte[]> classes = new java.util.TreeMap<>();
+            if (Files.isDirectory(source)) {
+                Path dir = source.resolve(prefix);
+                try (var files = Files.list(dir)) {
+                    for (Path f : (Iterable<Path>) files::iterator) {
+                        if (f.toString().endsWith(".class")) classes.put(f.getFileName().toString(), Files.readAllBytes(f));
+                    }
+                }
+            } else {
+                try (var jar = new java.util.jar.JarFile(source.toFile())) {
+                    for (var entries = jar.entries(); entries.hasMoreElements(); ) {
+                        var entry = entries.nextElement();
+                        String name = entry.getName();
+                        if (name.startsWith(prefix) && name.endsWith(".class") && name.indexOf('/', prefix.length()) < 0) {
+                            try (InputStream in = jar.getInputStream(entry)) {
+                                classes.put(name, in.readAllBytes());
+                            }
+                        }
+                    }
+                }
+            }
+            for (var e : classes.entrySet()) {
+                sha.update(e.getKey().getBytes(StandardCharsets.UTF_8));
+                sha.update(e.getValue());
+            }
+            return HexFormat.of().formatHex(sha.digest(), 0, 8);
+        } catch (Exception e) {
+            return "unknown";  // cannot read the code: the key still names the device and the kernels
+        }
+    }
+
+    private static String kernelHash() {
+        try {
+            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            for (String family : ClContext.FAMILIES) {
+                sha.update(ClContext.resource("kernels/" + family + ".cl").getBytes(StandardCharsets.UTF_8));
+            }
+            sha.update(SpeedProbe.class.getName().getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(sha.digest(), 0, 8);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static Properties load(Path file) {
+        Properties p = new Properties();
+        if (Files.isRegularFile(file)) {
+            try (InputStream in = Files.newInputStream(file)) {
+                p.load(in);
+            } catch (IOException | IllegalArgumentException e) {
+                // an unreadable cache is no cache
+            }
+        }
+        return p;
+    }
+
+    /** Writes the cache through a temporary file and a rename; a cache that cannot be written is skipped. */
+    private static void store(Properties p, Path file) {
+        try {
+            Files.createDirectories(file.getParent());
+            Path tmp = Files.createTempFile(file.getParent(), "backend-speed", ".tmp");
+            try (OutputStream out = Files.newOutputStream(tmp)) {
+                p.store(out, "advtrain: milliseconds of a probe step, java,opencl, per OpenCL device (delete to measure again)");
+            }
+            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException | UnsupportedOperationException e) {
+            // read-only home: measure again next time
+        }
+    }
+}

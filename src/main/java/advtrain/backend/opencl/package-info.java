@@ -1,0 +1,20 @@
+/**
+ * The OpenCL backend: the engine's kernels in OpenCL C ({@code src/main/resources/kernels/*.cl},
+ * one file per family, each opening with how its work items are laid out), run through JOCL.
+ *
+ * <ul>
+ *   <li>{@link advtrain.backend.opencl.OpenCl} finds platforms and devices and explains, in one line,
+ *       a missing OpenCL library, driver or device.</li>
+ *   <li>{@code ClContext}: per device, a context, one in-order queue and every kernel file built once
+ *       (a build failure carries the compiler's log); kernel launches.</li>
+ *   <li>{@link advtrain.backend.opencl.OpenClBackend}: the {@link advtrain.backend.Backend} methods as
+ *       kernel launches on device buffers; only {@code write} and {@code read} copy to or from the host.</li>
+ *   <li>{@link advtrain.backend.opencl.SpeedProbe}: the timing {@code --backend auto} uses to decide
+ *       between an OpenCL CPU device and the Java backend, cached per device and code version.</li>
+ * </ul>
+ *
+ * <p>Environment: {@code ADVTRAIN_DEVICE=N} picks device N of {@code advtrain devices};
+ * {@code ADVTRAIN_OPENCL_PROFILE=1} times every kernel on the device and prints a table at exit.
+ * Benchmarks: {@code advtrain.bench.opencl.Report} under {@code benchmarks/} (JMH).
+ */
+package advtrain.backend.opencl;

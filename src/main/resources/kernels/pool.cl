@@ -1,0 +1,78 @@
+// Max pooling over window x window squares moved by stride (no padding), forward and backward.
+//
+// Indexing:
+// - max_pool_forward: one work item per output element (ox, oy, plane) of a 3-D range (a plane is
+//   one channel of one image). It reads its window x window square of the input plane.
+// - max_pool_backward_windows (windows that do not overlap, stride >= window: the seed's 2x2 pools):
+//   one work item per output element (ox, oy, plane), i.e. per window; it finds the window's first maximum and
+//   adds the output gradient there. Each input element lies in at most one window, so no two work
+//   items write the same element.
+// - max_pool_backward (any stride): one work item per INPUT element (plane, iy, ix). It visits every window that
+//   contains its pixel, finds that window's first maximum again, and adds the window's output
+//   gradient when the maximum is this pixel. Gathering instead of scattering means no two work items
+//   write the same element, even when windows overlap (stride < window): no races, no atomics.
+
+// The input index of the first maximum of window (oy, ox) of one plane; a NaN counts as the maximum
+// (as in the Java kernel and PyTorch).
+inline int window_argmax(__global const float* plane, int inW, int oy, int ox, int window, int stride) {
+    int bestIndex = -1;
+    float best = -INFINITY;
+    for (int r = 0; r < window; r++) {
+        int row = (oy * stride + r) * inW + ox * stride;
+        for (int s = 0; s < window; s++) {
+            float v = plane[row + s];
+            if (bestIndex < 0 || v > best || (isnan(v) && !isnan(best))) {
+                best = v;
+                bestIndex = row + s;
+            }
+        }
+    }
+    return bestIndex;
+}
+
+__kernel void max_pool_forward(__global const float* input, __global float* output,
+                               const int planes, const int inH, const int inW, const int outH, const int outW,
+                               const int window, const int stride) {
+    int ox = get_global_id(0), oy = get_global_id(1), plane = get_global_id(2);
+    if (ox >= outW || oy >= outH || plane >= planes) return;
+    long i = ((long) plane * outH + oy) * outW + ox;
+    __global const float* in = input + (long) plane * inH * inW;
+    float best = -INFINITY;
+    for (int r = 0; r < window; r++) {
+        for (int s = 0; s < window; s++) {
+            float v = in[(oy * stride + r) * inW + ox * stride + s];
+            if (v > best || isnan(v)) best = v;
+        }
+    }
+    output[i] = best;
+}
+
+__kernel void max_pool_backward(__global const float* input, __global const float* outputGrad, __global float* inputGrad,
+                                const int planes, const int inH, const int inW, const int outH, const int outW,
+                                const int window, const int stride) {
+    int i = get_global_id(0);
+    if (i >= planes * inH * inW) return;
+    int ix = i % inW, iy = (i / inW) % inH, plane = i / (inW * inH);
+    __global const float* in = input + (long) plane * inH * inW;
+    __global const float* dOut = outputGrad + (long) plane * outH * outW;
+    int here = iy * inW + ix;
+    // Windows oy with oy * stride <= iy < oy * stride + window, and the same for x.
+    int oyFirst = max(0, (iy - window + stride) / stride), oyLast = min(outH - 1, iy / stride);
+    int oxFirst = max(0, (ix - window + stride) / stride), oxLast = min(outW - 1, ix / stride);
+    float grad = inputGrad[i];
+    for (int oy = oyFirst; oy <= oyLast; oy++) {
+        for (int ox = oxFirst; ox <= oxLast; ox++) {
+            if (window_argmax(in, inW, oy, ox, window, stride) == here) grad += dOut[oy * outW + ox];
+        }
+    }
+    inputGrad[i] = grad;
+}
+
+__kernel void max_pool_backward_windows(__global const float* input, __global const float* outputGrad,
+                                        __global float* inputGrad, const int planes, const int inH, const int inW,
+                                        const int outH, const int outW, const int window, const int stride) {
+    int ox = get_global_id(0), oy = get_global_id(1), plane = get_global_id(2);
+    if (ox >= outW || oy >= outH || plane >= planes) return;
+    long i = ((long) plane * outH + oy) * outW + ox, base = (long) plane * inH * inW;
+    inputGrad[base + window_argmax(input + base, inW, oy, ox, window, stride)] += outputGrad[i];
+}

@@ -1,0 +1,451 @@
+package advtrain.backend.opencl;
+
+import advtrain.backend.Backend;
+import advtrain.backend.Rng;
+import advtrain.backend.cpu.CpuBackend;
+import advtrain.tensor.Shape;
+import advtrain.tensor.Tensor;
+import advtrain.testing.TestBackends;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * Every Backend method, forward and backward, run on OpenCL and on the Java backend with the same
+ * random inputs; the results must agree. Each test runs on both versions of the OpenCL kernels
+ * ("opencl" uses the tiled ones, "opencl-plain" the plain ones). Backward kernels start from
+ * non-zero gradients (they must add, not overwrite), and leave out each gradient in turn (null
+ * means skip). Without an OpenCL device the tests are skipped with the reason (TestBackends).
+ */
+class OpenClMatchesJavaTest {
+    private static final Backend java = new CpuBackend();
+
+    static Backend opencl(String variant) {
+        OpenClBackend tiled = (OpenClBackend) TestBackends.get("opencl");
+        if (variant.equals("opencl")) return tiled;
+        return Plain.of(tiled.device());
+    }
+
+    /** One plain-kernel backend per test JVM, on the device the tiled one uses. */
+    private static final class Plain {
+        private static OpenClBackend backend;
+        static synchronized OpenClBackend of(OpenCl.Device device) {
+            if (backend == null) backend = new OpenClBackend(device, OpenClBackend.Kernels.PLAIN);
+            return backend;
+        }
+    }
+
+    // ---- helpers ----------------------------------------------------------------------------------
+
+    /** The same values as a Java tensor and as an OpenCL tensor. */
+    private record Pair(Tensor java, Tensor cl, float[] values) {}
+
+    private static Pair pair(Backend cl, float[] values, int... dims) {
+        return new Pair(java.fromArray(values, dims), cl.fromArray(values, dims), values);
+    }
+
+    private static float[] randoms(SplittableRandom random, int n, double lo, double hi) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) v[i] = (float) (lo + (hi - lo) * random.nextDouble());
+        return v;
+    }
+
+    private static Pair random(Backend cl, SplittableRandom random, int... dims) {
+        return pair(cl, randoms(random, Shape.of(dims).size(), -1, 1), dims);
+    }
+
+    private static Pair zeros(Backend cl, int... dims) {
+        return pair(cl, new float[Shape.of(dims).size()], dims);
+    }
+
+    /** |expected - actual| <= tolerance * max(1, |expected|) everywhere, else a message naming the element. */
+    private static void assertClose(String what, Tensor expected, Backend cl, Tensor actual, double tolerance) {
+        assertClose(what, java.toArray(expected), cl.toArray(actual), tolerance);
+    }
+
+    static void assertClose(String what, float[] expected, float[] actual, double tolerance) {
+        assertEquals(expected.length, actual.length, what + ": length");
+        for (int i = 0; i < expected.length; i++) {
+            boolean same = Float.compare(expected[i], actual[i]) == 0
+                    || Math.abs(expected[i] - actual[i]) <= tolerance * Math.max(1, Math.abs(expected[i]));
+            if (!same) fail(what + ": element " + i + " expected " + expected[i] + " got " + actual[i] + " (tolerance " + tolerance + ")");
+        }
+    }
+
+    private static void assertSameBits(String what, Tensor expected, Backend cl, Tensor actual) {
+        float[] e = java.toArray(expected), a = cl.toArray(actual);
+        for (int i = 0; i < e.length; i++) {
+            if (Float.floatToRawIntBits(e[i]) != Float.floatToRawIntBits(a[i]) && !(Float.isNaN(e[i]) && Float.isNaN(a[i]))) {
+                fail(what + ": element " + i + " expected " + e[i] + " got " + a[i] + " (bit-exact expected)");
+            }
+        }
+    }
+
+    /** Runs the same operation on both backends. */
+    private static void both(Backend cl, Consumer<Backend> op) {
+        op.accept(java);
+        op.accept(cl);
+    }
+
+    // ---- memory -----------------------------------------------------------------------------------
+
+    @ParameterizedTest @ValueSource(strings = {"opencl", "opencl-plain"})
+    void writeAndReadKeepValuesAndOffsets(String variant) {
+        Backend cl = opencl(variant);
+        float[] host = randoms(new SplittableRandom(1), 1000, -5, 5);
+        Tensor t = cl.allocate(Shape.of(7, 11));
+        cl.write(t, host, 13);
+        float[] back = new float[100];
+        cl.read(t, back, 3);
+        for (int i = 0; i < 77; i++) assertEquals(host[13 + i], back[3 + i]);
+        assertEquals(0f, back[0]);
+        assertArrayEquals(new float[6], cl.toArray(cl.allocate(Shape.of(2, 3))), "allocate gives zeros");
+        Tensor empty = cl.allocate(Shape.of(0, 4));
+        cl.fill(empty, 3f);
+        assertEquals(0, cl.toArray(empty).length);
+        cl.release(t);
+        assertThrows(IllegalStateException.class, () -> cl.toArray(t));
+        assertThrows(IllegalArgumentException.class, () -> cl.toArray(java.allocate(Shape.of(2))), "a Java tensor");
+    }
+
+    @ParameterizedTest @ValueSource(strings = {"opencl", "opencl-plain"})
+    void fillAndCopy(String variant) {
+        Backend cl = opencl(variant);
+        Pair a = random(cl, new SplittableRandom(2), 5, 13), b = zeros(cl, 65);
+        both(cl, be -> be.fill(be == java ? a.java : a.cl, -2.5f));
+        assertSameBits("fill", a.java, cl, a.cl);
+        Pair c = random(cl, new SplittableRandom(3), 5, 13);
+        both(cl, be -> be.copy(be == java ? c.java : c.cl, be == java ? b.java : b.cl));
+        assertSameBits("copy", b.java, cl, b.cl);
+    }
+
+    // ---- elementwise ------------------------------------------------------------------------------
+
+    /** Inputs with the awkward values: zeros of both signs, NaN, infinities, ties. */
+    private static float[] awkward(int n, long seed) {
+        float[] v = randoms(new SplittableRandom(seed), n, -3, 3);
+        float[] specials = {0f, -0f, Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, 1f, -1f, 0.5f};
+        for (int i = 0; i < specials.length && i * 7 < n; i++) v[i * 7] = specials[i];
+        return v;
+    }
+
+    @ParameterizedTest @ValueSource(strings = {"opencl", "opencl-plain"})
+    void elementwiseOpsAreBitExact(String variant) {
+        Backend cl = opencl(variant);
+        int n = 1037;
+        Pair a = pair(cl, awkward(n, 4), n), b = pair(cl, awkward(n, 5), n);
+        record Op(String name, Consumer<Pair[]> run) {}
+        List<Op> ops = List.of(
+                new Op("add", p -> { java.add(a.java, b.java, p[0].java); cl.add(a.cl, b.cl, p[0].cl); }),
+                new Op("axpy", p -> { java.copy(b.java, p[0].java); cl.copy(b.cl, p[0].cl);
+                    java.axpy(0.37f, a.java, p[0].java); cl.axpy(0.37f, a.cl, p[0].cl); }),
+                new Op("affine", p -> { java.affine(a.java, 2.1f, -0.3f, p[0].java); cl.affine(a.cl, 2.1f, -0.3f, p[0].cl); }),
+                new Op("sign", p -> { java.sign(a.java, p[0].java); cl.sign(a.cl, p[0].cl); }),
+                new Op("clamp", p -> { java.clamp(a.java, -0.5f, 0.75f, p[0].java); cl.clamp(a.cl, -0.5f, 0.75f, p[0].cl); }),
+                new Op("minimum", p -> { java.minimum(a.java, b.java, p[0].java); cl.minimum(a.cl, b.cl, p[0].cl); }),
+                new Op("maximum", p -> { java.maximum(a.java, b.java, p[0].java); cl.maximum(a.cl, b.cl, p[0].cl); }),
+                new Op("relu", p -> { java.relu(a.java, p[0].java); cl.relu(a.cl, p[0].cl); }),
+                new Op("reluBackward", p -> { java.copy(b.java, p[0].java); cl.copy(b.cl, p[0].cl);
+                    java.reluBackward(a.java, b.java, p[0].java); cl.reluBackward(a.cl, b.cl, p[0].cl); }));
+        for (Op op : ops) {
+            Pair out = random(cl, new SplittableRandom(6), n);
+            op.run.accept(new Pair[] {out});
+            assertSameBits(op.name, out.java, cl, out.cl);
+        }
+        // in place: out is an input
+        Pair inPlace = pair(cl, a.values.clone(), n);
+        both(cl, be -> be.affine(be == java ? inPlace.java : inPlace.cl, -1.5f, 0.25f, be == java ? inPlace.java : inPlace.cl));
+        assertSameBits("affine in place", inPlace.java, cl, inPlace.cl);
+    }
+
+    @ParameterizedTest @ValueSource(strings = {"opencl", "opencl-plain"})
+    void reductionsAndRowOps(String variant) {
+        Backend cl = opencl(variant);
+        SplittableRandom random = new SplittableRandom(7);
+        for (int n : new int[] {1, 10, 255, 256, 257, 100_003}) {
+            Pair x = random(cl, random, n), sum = zeros(cl, 1);
+            both(cl, be -> be.sum(be == java ? x.java : x.cl, be == java ? sum.java : sum.cl));
+            assertClose("sum of " + n, sum.java, cl, sum.cl, 1e-5 * Math.sqrt(n));
+        }
+        Pair scalar = pair(cl, new float[] {1.75f}, 1), out = random(cl, random, 3, 41);
+        both(cl, be -> be.addScalarTimes(be == java ? scalar.java : scalar.cl, 0.3f, be == java ? out.java : out.cl));
+        assertSameBits("addScalarTimes", out.java, cl, out.cl);
+
+        for (int[] dims : new int[][] {{1, 1}, {5, 3, 7, 9}, {33, 3072}, {3, 1000}}) {
+            Pair x = random(cl, random, dims);
+            int rows = dims[0];
+            Pair squares = zeros(cl, rows);
+            both(cl, be -> be.rowSumSquares(be == java ? x.java : x.cl, be == java ? squares.java : squares.cl));
+            assertClose("rowSumSquares " + Shape.of(dims), squares.java, cl, squares.cl, 1e-5);
+            Pair scales = random(cl, random, rows), scaled = zeros(cl, dims);
+            both(cl, be -> be.rowScale(be == java ? x.java : x.cl, be == java ? scales.java : scales.cl, be == java ? scaled.java : scaled.cl));
+            assertSameBits("rowScale " + Shape.of(dims), scaled.java, cl, scaled.cl);
+        }
+
+        // argmax with ties (quantised values) and a NaN, which is never the largest
+        float[] logits = randoms(random, 37 * 10, 0, 4);
+        for (int i = 0; i < logits.length; i++) logits[i] = (float) Math.floor(logits[i]);
+        logits[3] = Float.NaN;
+        Pair x = pair(cl, logits, 37, 10), arg = zeros(cl, 37);
+        both(cl, be -> be.argmaxRows(be == java ? x.java : x.cl, be == java ? arg.java : arg.cl));
+        assertSameBits("argmaxRows", arg.java, cl, arg.cl);
+    }
+
+    @ParameterizedTest @ValueSource(strings = {"opencl", "opencl-plain"})
+    void uniformIsBitExactWithRng(String variant) {
+        Backend cl = opencl(variant);
+        long[] seeds = {0L, 1L, -1L, 42L, Long.MIN_VALUE, 0x9E3779B97F4A7C15L};
+        float[][] ranges = {{0f, 1f}, {-8f / 255f, 8f / 255f}, {-0.031f, 0.031f}, {3f, 7.5f}};
+        for (long seed : seeds) {
+            for (float[] range : ranges) {
+                Tensor t = cl.allocate(Shape.of(4099));
+                cl.uniform(t, range[0], range[1], seed);
+                float[] got = cl.toArray(t);
+                for (int i = 0; i < got.length; i++) {
+                    float expected = Rng.uniform(seed, i, range[0], range[1]);
+                    if (Float.floatToRawIntBits(expected) != Float.floatToRawIntBits(got[i])) {
+                        fail("uniform seed " + seed + " range [" + range[0] + ", " + range[1] + ") element " + i
+                                + ": Rng gives " + expected + ", OpenCL " + got[i]);
+                    }
+                }
+                cl.release(t);
+            }
+        }
+        Pair viaJava = zeros(cl, 3, 5, 7);
+        both(cl, be -> be.uniform(be == java ? viaJava.java : viaJava.cl, -1f, 1f, 123));
+        assertSameBits("uniform vs Java backend", viaJava.java, cl, viaJava.cl);
+    }
+
+    // ---- convolution ------------------------------------------------------------------------------
+
+    /** batch, inChannels, inH, inW, outChannels, kernelH, kernelW, stride, padding */
+    static Stream<Arguments> convShapes() {
+        List<Arguments> cases = new ArrayList<>();
+        int[][] shapes = {
+                {4, 3, 32, 32, 6, 5, 5, 1, 0},    // the seed's conv1
+                {4, 6, 14, 14, 16, 5, 5, 1, 0},   // the seed's conv2
+                {3, 5, 11, 7, 7, 3, 2, 2, 1},     // odd everything, stride and padding
+                {2, 4, 9, 10, 3, 3, 3, 3, 2},     // stride 3 with wide padding
+                {1, 1, 1, 1, 1, 1, 1, 1, 0},      // 1x1
+                {2, 20, 8, 8, 33, 3, 3, 1, 1},    // more channels than one tile, taps > 64
+                {5, 2, 6, 5, 2, 6, 5, 1, 0},      // kernel the size of the image
+                // big enough that the tiled kernels work in several slices of local memory
+                // (8192 floats at most): input channels (forward), output channels (backward input),
+                // output-gradient rows (backward weight)
+                {1, 130, 5, 5, 9, 3, 3, 1, 1},
+                {1, 3, 5, 6, 240, 3, 3, 1, 1},
+                {2, 2, 30, 40, 3, 3, 3, 1, 1},
+        };
+        for (String variant : new String[] {"opencl", "opencl-plain"}) {
+            for (int[] s : shapes) cases.add(Arguments.of(variant, s));
+        }
+        return cases.stream();
+    }
+
+    @ParameterizedTest(name = "{0} {1}") @MethodSource("convShapes")
+    void conv2dForward(String variant, int[] s) {
+        Backend cl = opencl(variant);
+        SplittableRandom random = new SplittableRandom(8);
+        Pair input = random(cl, random, s[0], s[1], s[2], s[3]), weight = random(cl, random, s[4], s[1], s[5], s[6]);
+        Pair bias = random(cl, random, s[4]);
+        int outH = (s[2] + 2 * s[8] - s[5]) / s[7] + 1, outW = (s[3] + 2 * s[8] - s[6]) / s[7] + 1;
+        for (boolean withBias : new boolean[] {true, false}) {
+            Pair out = random(cl, random, s[0], s[4], outH, outW);  // garbage: forward must overwrite
+            both(cl, be -> be.conv2d(be == java ? input.java : input.cl, be == java ? weight.java : weight.cl,
+                    withBias ? (be == java ? bias.java : bias.cl) : null, be == java ? out.java : out.cl, s[7], s[8]));
+            assertClose("conv2d " + (withBias ? "with" : "without") + " bias", out.java, cl, out.cl, 2e-5);
+        }
+    }
+
+    @ParameterizedTest(name = "{0} {1}") @MethodSource("convShapes")
+    void conv2dBackwardAccumulatesEachGradient(String variant, int[] s) {
+        Backend cl = opencl(variant);
+        SplittableRandom random = new SplittableRandom(9);
+        Pair input = random(cl, random, s[0], s[1], s[2], s[3]), weight = random(cl, random, s[4], s[1], s[5], s[6]);
+        int outH = (s[2] + 2 * s[8] - s[5]) / s[7] + 1, outW = (s[3] + 2 * s[8] - s[6]) / s[7] + 1;
+        Pair outGrad = random(cl, random, s[0], s[4], outH, outW);
+        // every subset of the three gradients, each starting from non-zero values
+        for (int mask = 1; mask < 8; mask++) {
+            boolean wantInput = (mask & 1) != 0, wantWeight = (mask & 2) != 0, wantBias = (mask & 4) != 0;
+            Pair inGrad = random(cl, random, s[0], s[1], s[2], s[3]), wGrad = random(cl, random, s[4], s[1], s[5], s[6]);
+            Pair bGrad = random(cl, random, s[4]);
+            Tensor[] untouched = {cl.allocate(inGrad.cl.shape()), cl.allocate(wGrad.cl.shape()), cl.allocate(bGrad.cl.shape())};
+            cl.copy(inGrad.cl, untouched[0]);
+            cl.copy(wGrad.cl, untouched[1]);
+            cl.copy(bGrad.cl, untouched[2]);
+            both(cl, be -> {
+                boolean j = be == java;
+                be.conv2dBackward(j ? input.java : input.cl, j ? weight.java : weight.cl, j ? outGrad.java : outGrad.cl,
+                        wantInput ? (j ? inGrad.java : inGrad.cl) : null, wantWeight ? (j ? wGrad.java : wGrad.cl) : null,
+                        wantBias ? (j ? bGrad.java : bGrad.cl) : null, s[7], s[8]);
+            });
+            String what = "conv2dBackward mask " + mask + " ";
+            double tolerance = 1e-4;
+            if (wantInput) assertClose(what + "inputGrad", inGrad.java, cl, inGrad.cl, tolerance);
+            else assertArrayEquals(inGrad.values, cl.toArray(inGrad.cl), what + "inputGrad must stay untouched");
+            if (wantWeight) assertClose(what + "weightGrad", wGrad.java, cl, wGrad.cl, tolerance);
+            else assertArrayEquals(wGrad.values, cl.toArray(wGrad.cl), what + "weightGrad must stay untouched");
+            if (wantBias) assertClose(what + "biasGrad", bGrad.java, cl, bGrad.cl, tolerance);
+            else assertArrayEquals(bGrad.values, cl.toArray(bGrad.cl), what + "biasGrad must stay untouched");
+            for (Tensor t : untouched) cl.release(t);
+        }
+    }
+
+    @ParameterizedTest @ValueSource(strings = {"opencl", "opencl-plain"})
+    void gradientsAreTheSameBitsEveryRun(String variant) {
+        Backend cl = opencl(variant);
+        SplittableRandom random = new SplittableRandom(10);
+        Pair input = random(cl, random, 8, 3, 32, 32), weight = random(cl, random, 6, 3, 5, 5);
+        Pair outGrad = random(cl, random, 8, 6, 28, 28);
+        float[] first = null, firstBias = null;
+        for (int run = 0; run < 3; run++) {
+            Tensor wGrad = cl.allocate(weight.cl.shape()), bGrad = cl.allocate(Shape.of(6));
+            cl.conv2dBackward(input.cl, weight.cl, outGrad.cl, null, wGrad, bGrad, 1, 0);
+            float[] w = cl.toArray(wGrad), b = cl.toArray(bGrad);
+            if (first == null) { first = w; firstBias = b; }
+            else {
+                assertArrayEquals(first, w, "weight gradient differs between runs");
+                assertArrayEquals(firstBias, b, "bias gradient differs between runs");
+            }
+        }
+        Pair x = random(cl, random, 100_000), sum = zeros(cl, 1);
+        float firstSum = Float.NaN;
+        for (int run = 0; run < 3; run++) {
+            cl.sum(x.cl, sum.cl);
+            float s = cl.toArray(sum.cl)[0];
+            if (run == 0) firstSum = s;
+            else assertEquals(Float.floatToRawIntBits(firstSum), Float.floatToRawIntBits(s), "sum differs between runs");
+        }
+    }
+
+    // ---- pooling ----------------------------------------------------------------------------------
+
+    @ParameterizedTest @ValueSource(strings = {"opencl", "opencl-plain"})
+    void maxPoolForwardAndBackward(String variant) {
+        Backend cl = opencl(variant);
+        SplittableRandom random = new SplittableRandom(11);
+        int[][] cases = {{4, 6, 28, 28, 2, 2}, {3, 5, 11, 9, 3, 2}, {2, 3, 7, 8, 3, 1}, {1, 2, 5, 5, 5, 5}, {2, 2, 9, 9, 2, 3}};
+        for (int[] c : cases) {
+            float[] values = randoms(random, c[0] * c[1] * c[2] * c[3], 0, 4);
+            for (int i = 0; i < values.length; i++) values[i] = (float) Math.floor(values[i]);  // many ties
+            values[5] = Float.NaN;
+            Pair input = pair(cl, values, c[0], c[1], c[2], c[3]);
+            int outH = (c[2] - c[4]) / c[5] + 1, outW = (c[3] - c[4]) / c[5] + 1;
+            Pair out = random(cl, random, c[0], c[1], outH, outW);
+            both(cl, be -> be.maxPool2d(be == java ? input.java : input.cl, be == java ? out.java : out.cl, c[4], c[5]));
+            assertSameBits("maxPool2d " + Arrays.toString(c), out.java, cl, out.cl);
+            Pair outGrad = random(cl, random, c[0], c[1], outH, outW), inGrad = random(cl, random, c[0], c[1], c[2], c[3]);
+            both(cl, be -> be.maxPool2dBackward(be == java ? input.java : input.cl, be == java ? outGrad.java : outGrad.cl,
+                    be == java ? inGrad.java : inGrad.cl, c[4], c[5]));
+            assertSameBits("maxPool2dBackward " + Arrays.toString(c), inGrad.java, cl, inGrad.cl);
+        }
+    }
+
+    // ---- linear -----------------------------------------------------------------------------------
+
+    static Stream<Arguments> linearShapes() {
+        List<Arguments> cases = new ArrayList<>();
+        int[][] shapes = {{32, 400, 120}, {32, 120, 84}, {32, 84, 10}, {1, 1, 1}, {33, 401, 130}, {7, 3, 65}, {70, 37, 5}};
+        for (String variant : new String[] {"opencl", "opencl-plain"}) {
+            for (int[] s : shapes) cases.add(Arguments.of(variant, s));
+        }
+        return cases.stream();
+    }
+
+    @ParameterizedTest(name = "{0} {1}") @MethodSource("linearShapes")
+    void linearForwardAndBackward(String variant, int[] s) {
+        Backend cl = opencl(variant);
+        SplittableRandom random = new SplittableRandom(12);
+        int batch = s[0], in = s[1], out = s[2];
+        Pair x = random(cl, random, batch, in), w = random(cl, random, out, in), b = random(cl, random, out);
+        for (boolean withBias : new boolean[] {true, false}) {
+            Pair y = random(cl, random, batch, out);
+            both(cl, be -> be.linear(be == java ? x.java : x.cl, be == java ? w.java : w.cl,
+                    withBias ? (be == java ? b.java : b.cl) : null, be == java ? y.java : y.cl));
+            assertClose("linear " + (withBias ? "with" : "without") + " bias", y.java, cl, y.cl, 2e-5);
+        }
+        Pair dy = random(cl, random, batch, out);
+        for (int mask = 1; mask < 8; mask++) {
+            boolean wantInput = (mask & 1) != 0, wantWeight = (mask & 2) != 0, wantBias = (mask & 4) != 0;
+            Pair dx = random(cl, random, batch, in), dw = random(cl, random, out, in), db = random(cl, random, out);
+            both(cl, be -> {
+                boolean j = be == java;
+                be.linearBackward(j ? x.java : x.cl, j ? w.java : w.cl, j ? dy.java : dy.cl, wantInput ? (j ? dx.java : dx.cl) : null,
+                        wantWeight ? (j ? dw.java : dw.cl) : null, wantBias ? (j ? db.java : db.cl) : null);
+            });
+            String what = "linearBackward mask " + mask + " ";
+            if (wantInput) assertClose(what + "inputGrad", dx.java, cl, dx.cl, 1e-4);
+            else assertArrayEquals(dx.values, cl.toArray(dx.cl), what + "inputGrad must stay untouched");
+            if (wantWeight) assertClose(what + "weightGrad", dw.java, cl, dw.cl, 1e-4);
+            else assertArrayEquals(dw.values, cl.toArray(dw.cl), what + "weightGrad must stay untouched");
+            if (wantBias) assertClose(what + "biasGrad", db.java, cl, db.cl, 1e-5);
+            else assertArrayEquals(db.values, cl.toArray(db.cl), what + "biasGrad must stay untouched");
+        }
+    }
+
+    @ParameterizedTest @ValueSource(strings = {"opencl", "opencl-plain"})
+    void linearTakesFlattenedImages(String variant) {
+        Backend cl = opencl(variant);
+        SplittableRandom random = new SplittableRandom(13);
+        Pair x = random(cl, random, 6, 16, 5, 5), w = random(cl, random, 12, 400), y = zeros(cl, 6, 12);
+        both(cl, be -> be.linear(be == java ? x.java : x.cl, be == java ? w.java : w.cl, null, be == java ? y.java : y.cl));
+        assertClose("linear of [N, C, H, W]", y.java, cl, y.cl, 2e-5);
+    }
+
+    // ---- softmax, loss, optimiser -------------------------------------------------------------------
+
+    @ParameterizedTest @ValueSource(strings = {"opencl", "opencl-plain"})
+    void logSoftmaxAndNllLoss(String variant) {
+        Backend cl = opencl(variant);
+        SplittableRandom random = new SplittableRandom(14);
+        for (int[] dims : new int[][] {{32, 10}, {1, 1}, {5, 37}, {3, 2}}) {
+            int rows = dims[0], cols = dims[1];
+            float[] logits = randoms(random, rows * cols, -20, 20);
+            Pair x = pair(cl, logits, rows, cols), y = random(cl, random, rows, cols);
+            both(cl, be -> be.logSoftmax(be == java ? x.java : x.cl, be == java ? y.java : y.cl));
+            assertClose("logSoftmax " + rows + "x" + cols, y.java, cl, y.cl, 1e-5);
+            Pair dy = random(cl, random, rows, cols), dx = random(cl, random, rows, cols);
+            both(cl, be -> be.logSoftmaxBackward(be == java ? y.java : y.cl, be == java ? dy.java : dy.cl, be == java ? dx.java : dx.cl));
+            assertClose("logSoftmaxBackward", dx.java, cl, dx.cl, 1e-5);
+
+            float[] labelValues = new float[rows];
+            for (int r = 0; r < rows; r++) labelValues[r] = random.nextInt(cols);
+            Pair labels = pair(cl, labelValues, rows), losses = random(cl, random, rows);
+            both(cl, be -> be.nllLoss(be == java ? y.java : y.cl, be == java ? labels.java : labels.cl, be == java ? losses.java : losses.cl));
+            assertClose("nllLoss", losses.java, cl, losses.cl, 1e-5);
+            Pair lossGrad = random(cl, random, rows), logProbGrad = random(cl, random, rows, cols);
+            both(cl, be -> be.nllLossBackward(be == java ? labels.java : labels.cl, be == java ? lossGrad.java : lossGrad.cl,
+                    be == java ? logProbGrad.java : logProbGrad.cl));
+            assertSameBits("nllLossBackward", logProbGrad.java, cl, logProbGrad.cl);
+        }
+        // a label that is no class index: Java throws, OpenCL (which cannot throw) gives NaN
+        Tensor logProbs = cl.fromArray(new float[] {-1f, -2f, -3f, -4f}, 2, 2), labels = cl.fromArray(new float[] {1f, 2.5f}, 2);
+        Tensor losses = cl.allocate(Shape.of(2));
+        cl.nllLoss(logProbs, labels, losses);
+        float[] l = cl.toArray(losses);
+        assertEquals(2f, l[0]);
+        assertTrue(Float.isNaN(l[1]), "an invalid label gives NaN, got " + l[1]);
+    }
+
+    @ParameterizedTest @ValueSource(strings = {"opencl", "opencl-plain"})
+    void sgdStepIsBitExact(String variant) {
+        Backend cl = opencl(variant);
+        SplittableRandom random = new SplittableRandom(15);
+        Pair p = random(cl, random, 16, 6, 5, 5), g = random(cl, random, 16, 6, 5, 5), v = random(cl, random, 16, 6, 5, 5);
+        for (int step = 0; step < 3; step++) {
+            both(cl, be -> be.sgdStep(be == java ? p.java : p.cl, be == java ? g.java : g.cl, be == java ? v.java : v.cl, 0.001f, 0.9f));
+        }
+        assertSameBits("sgd param", p.java, cl, p.cl);
+        assertSameBits("sgd velocity", v.java, cl, v.cl);
+    }
+}
