@@ -62,6 +62,12 @@ __kernel void clamp_elements(__global const float* x, const float lo, const floa
     if (i < n) out[i] = java_min(java_max(x[i], lo), hi);
 }
 
+// out = 1 / sqrt(max(x, floor)): per-image L2 norms for the L2 attacks (floor keeps 0 from dividing)
+__kernel void rsqrt_elements(__global const float* x, const float floor_value, __global float* out, const int n) {
+    int i = get_global_id(0);
+    if (i < n) out[i] = 1.0f / sqrt(java_max(x[i], floor_value));
+}
+
 __kernel void minimum_elements(__global const float* a, __global const float* b, __global float* out, const int n) {
     int i = get_global_id(0);
     if (i < n) out[i] = java_min(a[i], b[i]);

@@ -183,6 +183,11 @@ public final class OpenClBackend implements Backend {
         cl.call("clamp_elements").buffer(x).f(lo).f(hi).buffer(out).i(out.size()).run(out.size());
     }
 
+    @Override public void rsqrt(Tensor x, float floor, Tensor out) {
+        Checks.sameSize("rsqrt", x, out);
+        cl.call("rsqrt_elements").buffer(x).f(floor).buffer(out).i(out.size()).run(out.size());
+    }
+
     @Override public void minimum(Tensor a, Tensor b, Tensor out) {
         Checks.sameSize("minimum", a, b, out);
         cl.call("minimum_elements").buffer(a).buffer(b).buffer(out).i(out.size()).run(out.size());

@@ -192,6 +192,13 @@ class OpenClMatchesJavaTest {
             assertSameBits("rowScale " + Shape.of(dims), scaled.java, cl, scaled.cl);
         }
 
+        // rsqrt of row norms, with a zero row that the floor keeps finite
+        float[] norms = randoms(random, 64, 0, 50);
+        norms[0] = 0f;
+        Pair squaredNorms = pair(cl, norms, 64), inverse = zeros(cl, 64);
+        both(cl, be -> be.rsqrt(be == java ? squaredNorms.java : squaredNorms.cl, 1e-12f, be == java ? inverse.java : inverse.cl));
+        assertClose("rsqrt", inverse.java, cl, inverse.cl, 1e-6);
+
         // argmax with ties (quantised values) and a NaN, which is never the largest
         float[] logits = randoms(random, 37 * 10, 0, 4);
         for (int i = 0; i < logits.length; i++) logits[i] = (float) Math.floor(logits[i]);
