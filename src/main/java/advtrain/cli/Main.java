@@ -14,6 +14,9 @@ import java.io.PrintWriter;
         description = "Adversarial robustness on CIFAR-10 with a hand-written tensor engine (OpenCL or pure Java).",
         subcommands = {
                 DevicesCommand.class,
+                DownloadCommand.class,
+                TrainCommand.class,
+                EvalCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {
