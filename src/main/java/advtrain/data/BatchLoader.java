@@ -91,7 +91,7 @@ public final class BatchLoader {
                     int sy = y + dy, sx = (flip ? Dataset.WIDTH - 1 - x : x) + dx;
                     boolean inside = sy >= 0 && sy < Dataset.HEIGHT && sx >= 0 && sx < Dataset.WIDTH;
                     dst[offset + (c * Dataset.HEIGHT + y) * Dataset.WIDTH + x] =
-                            inside ? data.pixel(index, c, sy, sx) * (1f / 255f) : 0f;
+                            inside ? data.pixel(index, c, sy, sx) / 255f : 0f;
                 }
             }
         }

@@ -16,6 +16,7 @@ import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
@@ -129,6 +130,11 @@ public final class Download {
         Path target = target(dataDir);
         Path staging = Files.createTempDirectory(dataDir, "." + DataLocator.BATCHES_DIR + ".");
         try {
+            try {  // a temporary folder is private (rwx------); the data folder it becomes need not be
+                Files.setPosixFilePermissions(staging, PosixFilePermissions.fromString("rwxr-xr-x"));
+            } catch (UnsupportedOperationException e) {
+                // not a POSIX file system: its defaults apply
+            }
             extract(archive, staging);
             for (String name : Cifar10.allFiles()) Cifar10.check(staging.resolve(name + ".bin"));
             moveIntoPlace(staging, target, force);
