@@ -36,7 +36,8 @@ final class EvalCommand implements Callable<Integer> {
     @Override public Integer call() throws Exception {
         if (batch < 1) throw new Main.UsageError("--batch must be >= 1, got " + batch);
         if (!Files.isRegularFile(model)) {
-            throw new FileNotFoundException("--model " + model + ": no such file (train one with `./advtrain train --out RUN`, then use RUN/model.safetensors)");
+            throw new FileNotFoundException("--model " + model + (Files.isDirectory(model) ? ": a folder, not a model file" : ": no such file")
+                    + " (train one with `./advtrain train --out RUN`, then use RUN/model.safetensors)");
         }
         Path dataDir = dataOptions.folder();
         try (Backend backend = common.selectBackend().backend()) {

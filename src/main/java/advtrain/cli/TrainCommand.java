@@ -25,10 +25,6 @@ import java.util.concurrent.Callable;
                 "Writes RUN/model.safetensors (PyTorch state_dict names), RUN/optimizer.safetensors (training state for --resume), "
                         + "RUN/metrics.csv and RUN/run.json after every epoch. The defaults are the seed's recipe."})
 final class TrainCommand implements Callable<Integer> {
-    @Mixin DataOptions dataOptions;
-    @Mixin CommonOptions common;
-    @Spec CommandSpec spec;
-
     @Option(names = "--out", required = true, paramLabel = "RUN", description = "the run folder (created if needed)")
     Path out;
 
@@ -57,6 +53,10 @@ final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--augment", description = "random crop (4-pixel zero padding) and horizontal flip of training images (default: off, as the seed)")
     boolean augment;
+
+    @Mixin DataOptions dataOptions;
+    @Mixin CommonOptions common;
+    @Spec CommandSpec spec;
 
     @Override public Integer call() throws Exception {
         TrainConfig config = config();

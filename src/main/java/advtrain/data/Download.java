@@ -8,10 +8,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
+import java.net.HttpURLConnection;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,7 +17,6 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HexFormat;
@@ -145,28 +142,28 @@ public final class Download {
         return new Result(target, true, true, md5, bytes);
     }
 
+    /**
+     * Streams the body of url into archive, computing its MD5 on the way. A connection that takes
+     * over 30 s to open, or that stalls for 60 s, fails rather than hangs; redirects are followed
+     * only within the same protocol (never from https down to http).
+     */
     private String download(URI url, Path archive) throws IOException {
-        HttpClient client = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NORMAL)
-                .connectTimeout(Duration.ofSeconds(30)).build();
-        HttpRequest request = HttpRequest.newBuilder(url).GET().build();
-        HttpResponse<InputStream> response;
-        try {
-            response = client.send(request, HttpResponse.BodyHandlers.ofInputStream());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new DownloadException("download of " + url + " interrupted");
-        } catch (IOException e) {
-            throw new DownloadException("cannot download " + url + " (" + e + "); check the network connection, "
-                    + "or fetch the archive another way and run `./advtrain download --archive FILE`");
-        }
-        long expected = response.headers().firstValueAsLong("Content-Length").orElse(-1);
         MessageDigest digest = md5();
-        long got = 0;
-        try (InputStream body = response.body()) {
-            if (response.statusCode() != 200) {
-                throw new DownloadException("cannot download " + url + ": the server answered HTTP " + response.statusCode());
+        long got = 0, expected = -1;
+        HttpURLConnection connection = null;
+        try {
+            connection = (HttpURLConnection) url.toURL().openConnection();
+            connection.setConnectTimeout(30_000);
+            connection.setReadTimeout(60_000);
+            connection.setInstanceFollowRedirects(true);
+            int status = connection.getResponseCode();
+            if (status != 200) {
+                throw new DownloadException("cannot download " + url + ": the server answered HTTP " + status
+                        + (connection.getResponseMessage() == null ? "" : " " + connection.getResponseMessage()));
             }
-            try (OutputStream out = Files.newOutputStream(archive);
+            expected = connection.getContentLengthLong();
+            try (InputStream body = connection.getInputStream();
+                 OutputStream out = Files.newOutputStream(archive);
                  Progress progress = Progress.start("download", expected > 0 ? expected : 170_498_071L, quiet)) {
                 byte[] buffer = new byte[1 << 16];
                 for (int n; (n = body.read(buffer)) >= 0; ) {
@@ -179,7 +176,11 @@ public final class Download {
         } catch (DownloadException e) {
             throw e;
         } catch (IOException e) {
-            throw new DownloadException("the download of " + url + " broke off after " + got + " bytes (" + e + "); try again");
+            throw new DownloadException((got == 0 ? "cannot download " + url : "the download of " + url + " broke off after " + got + " bytes")
+                    + " (" + e + "); check the network connection and try again, "
+                    + "or fetch the archive another way and run `./advtrain download --archive FILE`");
+        } finally {
+            if (connection != null) connection.disconnect();
         }
         if (expected >= 0 && got != expected) {
             throw new DownloadException("the download of " + url + " is incomplete: " + got + " of " + expected + " bytes; try again");
