@@ -39,10 +39,10 @@ final class EvalCommand implements Callable<Integer> {
             throw new FileNotFoundException("--model " + model + (Files.isDirectory(model) ? ": a folder, not a model file" : ": no such file")
                     + " (train one with `./advtrain train --out RUN`, then use RUN/model.safetensors)");
         }
-        Path dataDir = dataOptions.folder();
         try (Backend backend = common.selectBackend().backend()) {
             Net net = new Net(backend, 0);
-            ModelFiles.load(net, backend, model);
+            ModelFiles.load(net, backend, model);  // a bad model file is reported before the data is looked for
+            Path dataDir = dataOptions.folder();
             Dataset test = dataOptions.testSet();
             long start = System.nanoTime();
             Evaluation evaluation;

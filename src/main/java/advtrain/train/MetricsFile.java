@@ -35,6 +35,11 @@ final class MetricsFile {
      */
     void keepExisting(int epochsCompleted) throws IOException {
         if (!Files.isRegularFile(file)) return;
+        readExisting(epochsCompleted);
+        write();
+    }
+
+    private void readExisting(int epochsCompleted) throws IOException {
         List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
         if (lines.isEmpty()) return;
         List<String> header = Arrays.asList(lines.get(0).split(",", -1));

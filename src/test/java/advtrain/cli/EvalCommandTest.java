@@ -73,7 +73,8 @@ class EvalCommandTest {
                 {tmp.toString(), "a folder, not a model file"},
         };
         for (String[] c : cases) {
-            Cli.Run r = Cli.run("eval", "--model", c[0], "--data", RealData.dir().toString(), "--limit-test", "10", "--backend", "java");
+            // No data in --data: the model file is checked first, so its problem is the one reported.
+            Cli.Run r = Cli.run("eval", "--model", c[0], "--data", tmp.resolve("no-data").toString(), "--limit-test", "10", "--backend", "java");
             assertEquals(1, r.status(), r.toString());
             assertEquals(1, r.errorLines().size(), r.toString());
             assertTrue(r.errorLines().get(0).contains(c[1]), r.toString());
@@ -81,5 +82,8 @@ class EvalCommandTest {
         }
         Cli.Run badBatch = Cli.run("eval", "--model", good.toString(), "--batch", "0");
         assertEquals(2, badBatch.status(), badBatch.toString());
+        Cli.Run noData = Cli.run("eval", "--model", good.toString(), "--data", tmp.resolve("no-data").toString(), "--backend", "java");
+        assertEquals(1, noData.status(), noData.toString());
+        assertTrue(noData.err().contains("./advtrain download --data " + tmp.resolve("no-data")), noData.toString());
     }
 }

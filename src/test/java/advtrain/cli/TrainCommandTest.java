@@ -167,6 +167,12 @@ class TrainCommandTest {
         assertEquals(1, noInit.status(), noInit.toString());
         assertTrue(noInit.err().contains("nope.safetensors: no such file"), noInit.toString());
 
+        Path aFile = Files.writeString(tmp.resolve("a-file"), "not a folder");
+        Cli.Run underAFile = train(aFile.resolve("run"), "--epochs", "1");
+        assertEquals(1, underAFile.status(), underAFile.toString());
+        assertEquals(1, underAFile.errorLines().size(), underAFile.toString());
+        assertTrue(underAFile.errorLines().get(0).contains(aFile.toString()), underAFile.toString());
+
         // A learning rate far too large: the loss becomes infinite or NaN in the first epoch.
         Path diverged = tmp.resolve("diverged");
         Cli.Run blowUp = train(diverged, "--epochs", "2", "--lr", "1e6");
