@@ -79,8 +79,8 @@ final class TrainCommand implements Callable<Integer> {
             TrainingRun.Result result = new TrainingRun(out, config, Objective.standard(), backend, extra)
                     .output(System.out, false)
                     .run(train, test, resume);
-            System.out.printf("%d epochs: test accuracy %.2f%%, train loss %.4f; %.1f s (training %.0f images/s); model: %s%n",
-                    result.epochs(), 100 * result.testAccuracy(), result.trainLoss(), result.seconds(),
+            System.out.printf("after %d epoch%s: test accuracy %.2f%%, train loss %.4f; %.1f s (training %.0f images/s); model: %s%n",
+                    result.epochs(), result.epochs() == 1 ? "" : "s", 100 * result.testAccuracy(), result.trainLoss(), result.seconds(),
                     result.imagesPerSecond(), out.resolve(TrainingRun.MODEL_FILE));
             if (common.json) {
                 Map<String, Object> json = new LinkedHashMap<>();

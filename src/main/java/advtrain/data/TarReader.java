@@ -48,7 +48,9 @@ final class TarReader {
             char type = (char) block[156];
             long size = number(124, 12, headerAt);
             String name = string(0, 100);
-            if (string(257, 6).startsWith("ustar")) {
+            // POSIX ustar ("ustar\0") splits long names into prefix + name; old GNU headers ("ustar  ")
+            // keep other fields (access times) at that offset, so their prefix is never used.
+            if (string(257, 6).equals("ustar")) {
                 String prefix = string(345, 155);
                 if (!prefix.isEmpty()) name = prefix + "/" + name;
             }

@@ -24,6 +24,8 @@ class TarReaderTest {
             tar.link("folder/link", '2', "../../etc/passwd");
             tar.longNamedFile(longName, "long".getBytes(StandardCharsets.UTF_8));
             tar.file("folder/empty", new byte[0]);
+            tar.splitNameFile("folder/deeper", "split.txt", false, new byte[3]);
+            tar.splitNameFile("17000000000", "gnu.txt", true, new byte[3]);  // an old GNU header: an access time there
         }
         try (InputStream in = new GZIPInputStream(Files.newInputStream(file))) {
             TarReader tar = new TarReader(in);
@@ -44,6 +46,8 @@ class TarReaderTest {
             assertEquals(longName, e.name(), "the GNU long name replaces the stand-in");
             e = tar.next();  // the long-named file's content is skipped without copyTo
             assertEquals("folder/empty", e.name());
+            assertEquals("folder/deeper/split.txt", tar.next().name(), "ustar's prefix joins the name");
+            assertEquals("gnu.txt", tar.next().name(), "old GNU headers have no prefix field");
             assertNull(tar.next());
         }
     }

@@ -52,7 +52,18 @@ public final class TestArchives {
             return file("short-stand-in", content);
         }
 
+        /** A file whose header splits its name: ustar's prefix field, or (gnu) old GNU's magic with bytes there. */
+        public Writer splitNameFile(String prefix, String name, boolean gnu, byte[] content) throws IOException {
+            headerWith(name, content.length, '0', "", prefix, gnu);
+            out.write(content);
+            return pad(content.length);
+        }
+
         private Writer header(String name, long size, char type, String link) throws IOException {
+            return headerWith(name, size, type, link, "", false);
+        }
+
+        private Writer headerWith(String name, long size, char type, String link, String prefix, boolean gnu) throws IOException {
             byte[] h = new byte[512];
             put(h, 0, 100, name);
             put(h, 100, 8, "0000644");
@@ -63,8 +74,9 @@ public final class TestArchives {
             Arrays.fill(h, 148, 156, (byte) ' ');
             h[156] = (byte) type;
             put(h, 157, 100, link);
-            put(h, 257, 6, "ustar");
-            put(h, 263, 2, "00");
+            put(h, 257, 6, gnu ? "ustar " : "ustar");
+            put(h, 263, 2, gnu ? " " : "00");
+            put(h, 345, 155, prefix);
             long sum = 0;
             for (byte b : h) sum += b & 0xFF;
             put(h, 148, 7, String.format("%06o", sum));
