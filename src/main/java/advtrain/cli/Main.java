@@ -4,6 +4,11 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 import java.io.PrintWriter;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
 
 /**
  * advtrain's command line. Each command is one thin class: parse options, call the layers below,
@@ -14,6 +19,9 @@ import java.io.PrintWriter;
         description = "Adversarial robustness on CIFAR-10 with a hand-written tensor engine (OpenCL or pure Java).",
         subcommands = {
                 DevicesCommand.class,
+                DownloadCommand.class,
+                TrainCommand.class,
+                EvalCommand.class,
                 AttackCommand.class,
                 SweepCommand.class,
                 CommandLine.HelpCommand.class,
@@ -56,10 +64,22 @@ public final class Main implements Runnable {
         Throwable shown = e;
         if (e instanceof UsageError) status = 2;
         else if (e instanceof IllegalArgumentException) status = 2;
-        String message = shown.getMessage() == null ? shown.getClass().getSimpleName() : shown.getMessage();
+        String message = shown instanceof FileSystemException f ? describe(f)
+                : shown.getMessage() == null ? shown.getClass().getSimpleName() : shown.getMessage();
         err.println("advtrain " + cl.getCommandName() + ": " + message);
         err.flush();
         return status;
+    }
+
+    /** java.nio's file errors carry only the path as their message: say what went wrong with it. */
+    private static String describe(FileSystemException e) {
+        String what = e.getReason() != null ? e.getReason()
+                : e instanceof NoSuchFileException ? "no such file or folder"
+                : e instanceof AccessDeniedException ? "permission denied"
+                : e instanceof FileAlreadyExistsException ? "already exists"
+                : e instanceof NotDirectoryException ? "not a folder"
+                : e.getClass().getSimpleName();
+        return (e.getFile() == null ? "" : e.getFile() + (e.getOtherFile() == null ? "" : " -> " + e.getOtherFile()) + ": ") + what;
     }
 
     /** Bad input found after parsing (an option value out of range, say): exit status 2. */

@@ -20,6 +20,7 @@ public final class BatchLoader {
     private final long seed;
     private final int[] order;
     private int epoch = -1;
+    private long augmentStream;
 
     public BatchLoader(Dataset data, int batchSize, boolean shuffle, boolean augment, long seed) {
         if (batchSize < 1) throw new IllegalArgumentException("batch size must be >= 1, got " + batchSize);
@@ -41,9 +42,11 @@ public final class BatchLoader {
     /** Sets the image order for this epoch (0-based). */
     public void startEpoch(int epoch) {
         this.epoch = epoch;
+        long epochSeed = seed * 0x9E3779B97F4A7C15L + epoch;
+        augmentStream = new SplittableRandom(epochSeed ^ 0x5DEECE66DL).nextLong();  // a second, unrelated stream
         for (int i = 0; i < order.length; i++) order[i] = i;
         if (!shuffle) return;
-        SplittableRandom random = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + epoch);
+        SplittableRandom random = new SplittableRandom(epochSeed);
         for (int i = order.length - 1; i > 0; i--) {  // Fisher-Yates
             int j = random.nextInt(i + 1);
             int t = order[i]; order[i] = order[j]; order[j] = t;
@@ -59,7 +62,11 @@ public final class BatchLoader {
      */
     public int fill(int b, float[] images, float[] labels) {
         if (epoch < 0) throw new IllegalStateException("call startEpoch first");
+        if (b < 0 || b >= batches()) throw new IndexOutOfBoundsException("batch " + b + " of " + batches());
         int count = count(b);
+        if (images.length < count * Dataset.IMAGE_BYTES || labels.length < count) {
+            throw new IllegalArgumentException("arrays too small for a batch of " + count);
+        }
         for (int i = 0; i < count; i++) {
             int position = b * batchSize + i, index = order[position];
             labels[i] = data.label(index);
@@ -69,18 +76,22 @@ public final class BatchLoader {
         return count;
     }
 
+    /**
+     * Random crop of the image padded by 4 zero pixels on every side, then a horizontal flip with
+     * probability 1/2, as torchvision's RandomCrop(32, padding=4) + RandomHorizontalFlip. The three
+     * random numbers of the image at this position are numbers 3p, 3p+1, 3p+2 of the epoch's stream.
+     */
     private void augmentInto(int index, int position, float[] dst, int offset) {
-        long key = ((seed * 31 + epoch) * 1_000_003L + position) * 3;
-        int dy = (int) (Rng.unit(key, 0) * (2 * PAD + 1)) - PAD;
-        int dx = (int) (Rng.unit(key, 1) * (2 * PAD + 1)) - PAD;
-        boolean flip = Rng.unit(key, 2) < 0.5f;
+        int dy = (int) (Rng.unit(augmentStream, 3L * position) * (2 * PAD + 1)) - PAD;
+        int dx = (int) (Rng.unit(augmentStream, 3L * position + 1) * (2 * PAD + 1)) - PAD;
+        boolean flip = Rng.unit(augmentStream, 3L * position + 2) < 0.5f;
         for (int c = 0; c < Dataset.CHANNELS; c++) {
             for (int y = 0; y < Dataset.HEIGHT; y++) {
                 for (int x = 0; x < Dataset.WIDTH; x++) {
                     int sy = y + dy, sx = (flip ? Dataset.WIDTH - 1 - x : x) + dx;
                     boolean inside = sy >= 0 && sy < Dataset.HEIGHT && sx >= 0 && sx < Dataset.WIDTH;
                     dst[offset + (c * Dataset.HEIGHT + y) * Dataset.WIDTH + x] =
-                            inside ? data.pixel(index, c, sy, sx) * (1f / 255f) : 0f;
+                            inside ? data.pixel(index, c, sy, sx) / 255f : 0f;
                 }
             }
         }

@@ -56,10 +56,18 @@ public final class DataLocator {
         Path dir = find(explicit);
         if (dir != null) return dir;
         StringBuilder where = new StringBuilder();
-        for (Path p : candidates(explicit)) where.append(where.length() == 0 ? "" : ", ").append(p);
+        for (Path p : candidates(explicit)) {
+            where.append(where.length() == 0 ? "" : ", ").append(p);
+            // A folder with some of the files is most likely the one meant: say what it lacks.
+            for (Path folder : List.of(p, p.resolve(BATCHES_DIR))) {
+                List<String> missing = Cifar10.missingFiles(folder);
+                if (Files.isDirectory(folder) && missing.size() < Cifar10.allFiles().size()) {
+                    where.append(" (lacks ").append(String.join(", ", missing)).append(")");
+                }
+            }
+        }
         String target = explicit != null ? explicit.toString() : "data";
         throw new DataNotFoundException("CIFAR-10 not found (looked in " + where + "); get it with `./advtrain download --data "
                 + target + "` or point --data at a folder holding data_batch_1..5.bin and test_batch.bin (or .bin.gz)");
     }
-
 }

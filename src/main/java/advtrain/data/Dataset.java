@@ -31,10 +31,13 @@ public final class Dataset {
         return n >= size ? this : new Dataset(pixels, labels, Math.max(0, n));
     }
 
-    /** Writes image {@code index} as floats in [0, 1], CHW order, at {@code dst[offset...]}. */
+    /**
+     * Writes image {@code index} as floats in [0, 1], CHW order, at {@code dst[offset...]}: byte / 255,
+     * a division as torchvision's ToTensor does (multiplying by 1/255 differs in the last bit).
+     */
     public void copyImage(int index, float[] dst, int offset) {
         int base = index * IMAGE_BYTES;
-        for (int i = 0; i < IMAGE_BYTES; i++) dst[offset + i] = (pixels[base + i] & 0xFF) * (1f / 255f);
+        for (int i = 0; i < IMAGE_BYTES; i++) dst[offset + i] = (pixels[base + i] & 0xFF) / 255f;
     }
 
     /** The raw byte of one pixel value (0..255), for augmentation. */

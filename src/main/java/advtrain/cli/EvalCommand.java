@@ -1,0 +1,74 @@
+package advtrain.cli;
+
+import advtrain.backend.Backend;
+import advtrain.data.Cifar10;
+import advtrain.data.Dataset;
+import advtrain.io.Json;
+import advtrain.io.ModelFiles;
+import advtrain.nn.Net;
+import advtrain.train.Evaluation;
+import advtrain.train.Evaluator;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.io.FileNotFoundException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+@Command(name = "eval", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Clean test accuracy of a model file: overall, per class, and the confusion matrix.")
+final class EvalCommand implements Callable<Integer> {
+    @Option(names = "--model", required = true, paramLabel = "FILE",
+            description = "the seed's network as safetensors with PyTorch state_dict names (RUN/model.safetensors, or saved from PyTorch)")
+    Path model;
+
+    @Mixin DataOptions dataOptions;
+    @Mixin CommonOptions common;
+
+    @Option(names = "--batch", defaultValue = "" + Evaluator.DEFAULT_BATCH, paramLabel = "N",
+            description = "images per forward pass (default: ${DEFAULT-VALUE}); the result does not depend on it")
+    int batch;
+
+    @Override public Integer call() throws Exception {
+        if (batch < 1) throw new Main.UsageError("--batch must be >= 1, got " + batch);
+        if (!Files.isRegularFile(model)) {
+            throw new FileNotFoundException("--model " + model + (Files.isDirectory(model) ? ": a folder, not a model file" : ": no such file")
+                    + " (train one with `./advtrain train --out RUN`, then use RUN/model.safetensors)");
+        }
+        try (Backend backend = common.selectBackend().backend()) {
+            Net net = new Net(backend, 0);
+            ModelFiles.load(net, backend, model);  // a bad model file is reported before the data is looked for
+            Path dataDir = dataOptions.folder();
+            Dataset test = dataOptions.testSet();
+            long start = System.nanoTime();
+            Evaluation evaluation;
+            try (Evaluator evaluator = new Evaluator(backend, batch)) {
+                evaluation = evaluator.evaluate(net, test);
+            }
+            double seconds = (System.nanoTime() - start) / 1e9;
+            System.out.println("model " + model + " on " + test.size() + " test images from " + dataDir);
+            System.out.print(evaluation.report());
+            if (common.json) {
+                Map<String, Object> perClass = new LinkedHashMap<>();
+                double[] accuracy = evaluation.perClassAccuracy();
+                for (int c = 0; c < accuracy.length; c++) perClass.put(Cifar10.CLASSES.get(c), accuracy[c]);
+                Map<String, Object> json = new LinkedHashMap<>();
+                json.put("accuracy", evaluation.accuracy());
+                json.put("n", evaluation.n());
+                json.put("correct", evaluation.correct());
+                json.put("per_class", perClass);
+                json.put("confusion", java.util.Arrays.asList(evaluation.confusion()));
+                json.put("loss", evaluation.loss());
+                json.put("model", model.toString());
+                json.put("backend", backend.name());
+                json.put("seconds", seconds);
+                System.out.println(Json.write(json));
+            }
+        }
+        return 0;
+    }
+}

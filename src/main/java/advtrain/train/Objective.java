@@ -1,0 +1,54 @@
+package advtrain.train;
+
+import advtrain.autograd.Ops;
+import advtrain.autograd.Tape;
+import advtrain.autograd.Variable;
+import advtrain.nn.Module;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * What one training step minimises. The {@link Trainer} hands over the model, the step's tape, the
+ * batch of images (pixels in [0, 1], NCHW, not requiring a gradient) and the labels; the objective
+ * builds the scalar loss on the tape and the Trainer runs backward and the optimizer step.
+ *
+ * <p>The standard objective is the NLL of the model's log-probabilities. Adversarial training
+ * plugs in here: an objective that needs the gradient with respect to the input crafts x_adv from
+ * {@code images.data()} on a tape of its own (a backward pass on the step's tape would otherwise be
+ * replayed by the Trainer's), with the parameters' requiresGrad off or their gradients zeroed
+ * afterwards, and returns, say, the seed's mix a·L(x) + (1−a)·L(x_adv) built on the step's tape.
+ */
+public interface Objective {
+
+    /**
+     * The loss to minimise (a scalar Variable on the tape) and the log-probabilities whose argmax
+     * counts toward the reported training accuracy (the clean forward pass where there is one;
+     * null to report no training accuracy).
+     */
+    record Step(Variable loss, Variable logProbs) {}
+
+    Step loss(Module model, Tape tape, Variable images, Variable labels);
+
+    /**
+     * The objective's name and settings ({"adv": "none"} for the standard one), recorded in
+     * run.json; resuming a run needs the same settings.
+     */
+    Map<String, Object> settings();
+
+    /** The seed's plain training: NLLLoss (mean over the batch) of the model's log-probabilities. */
+    static Objective standard() {
+        return new Objective() {
+            @Override public Step loss(Module model, Tape tape, Variable images, Variable labels) {
+                Variable logProbs = model.forward(images);
+                return new Step(Ops.nllLoss(logProbs, labels), logProbs);
+            }
+
+            @Override public Map<String, Object> settings() {
+                Map<String, Object> s = new LinkedHashMap<>();
+                s.put("adv", "none");
+                return s;
+            }
+        };
+    }
+}
