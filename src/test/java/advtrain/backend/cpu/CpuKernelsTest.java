@@ -36,6 +36,9 @@ class CpuKernelsTest {
     static final float ELEMENTWISE = 1e-6f, SUMS = 1e-5f, LONG_SUMS = 5e-5f;
 
     private final Backend fast = new CpuBackend();
+    /** Convolutions are checked with each algorithm, the automatic choice and both forced. */
+    private final Backend[] convBackends = {fast, CpuBackend.withConvAlgorithm("direct"), CpuBackend.withConvAlgorithm("im2col")};
+    private static final String[] CONV_ALGORITHMS = {"auto", "direct", "im2col"};
     private final Backend ref = new ReferenceBackend();
     private final SplittableRandom random = new SplittableRandom(20240611);
 
@@ -132,10 +135,13 @@ class CpuKernelsTest {
         Tensor b = random(-1, 1, cv.k);
         Shape outShape = advtrain.backend.ConvGeometry.outputShape("conv2d", x.shape(), w.shape(), cv.stride, cv.padding);
         for (Tensor bias : new Tensor[] {b, null}) {
-            Tensor expected = ref.allocate(outShape), actual = random(-9, 9, outShape.dims());  // overwritten
+            Tensor expected = ref.allocate(outShape);
             ref.conv2d(x, w, bias, expected, cv.stride, cv.padding);
-            fast.conv2d(x, w, bias, actual, cv.stride, cv.padding);
-            assertClose("conv2d " + cv + (bias == null ? " no bias" : ""), expected, actual, SUMS);
+            for (int a = 0; a < convBackends.length; a++) {
+                Tensor actual = random(-9, 9, outShape.dims());  // overwritten
+                convBackends[a].conv2d(x, w, bias, actual, cv.stride, cv.padding);
+                assertClose("conv2d " + CONV_ALGORITHMS[a] + " " + cv + (bias == null ? " no bias" : ""), expected, actual, SUMS);
+            }
         }
     }
 
@@ -149,10 +155,13 @@ class CpuKernelsTest {
         Tensor dx = random(-1, 1, x.shape().dims()), dw = random(-1, 1, w.shape().dims()), db = random(-1, 1, cv.k);
         Tensor dxRef = copyOf(dx), dwRef = copyOf(dw), dbRef = copyOf(db);
         ref.conv2dBackward(x, w, dy, dxRef, dwRef, dbRef, cv.stride, cv.padding);
-        fast.conv2dBackward(x, w, dy, dx, dw, db, cv.stride, cv.padding);
-        assertClose("conv2dBackward inputGrad " + cv, dxRef, dx, SUMS);
-        assertClose("conv2dBackward weightGrad " + cv, dwRef, dw, LONG_SUMS);
-        assertClose("conv2dBackward biasGrad " + cv, dbRef, db, LONG_SUMS);
+        for (int a = 0; a < convBackends.length; a++) {
+            Tensor dxA = copyOf(dx), dwA = copyOf(dw), dbA = copyOf(db);
+            convBackends[a].conv2dBackward(x, w, dy, dxA, dwA, dbA, cv.stride, cv.padding);
+            assertClose("conv2dBackward inputGrad " + CONV_ALGORITHMS[a] + " " + cv, dxRef, dxA, SUMS);
+            assertClose("conv2dBackward weightGrad " + CONV_ALGORITHMS[a] + " " + cv, dwRef, dwA, LONG_SUMS);
+            assertClose("conv2dBackward biasGrad " + CONV_ALGORITHMS[a] + " " + cv, dbRef, dbA, LONG_SUMS);
+        }
     }
 
     /** Every combination of null gradient arguments: the missing ones are skipped, the others computed. */
@@ -169,10 +178,13 @@ class CpuKernelsTest {
             Tensor db = (present & 4) != 0 ? random(-1, 1, cv.k) : null;
             Tensor dxRef = copyOrNull(fast, dx), dwRef = copyOrNull(fast, dw), dbRef = copyOrNull(fast, db);
             ref.conv2dBackward(x, w, dy, dxRef, dwRef, dbRef, cv.stride, cv.padding);
-            fast.conv2dBackward(x, w, dy, dx, dw, db, cv.stride, cv.padding);
-            if (dx != null) assertClose("inputGrad " + cv, dxRef, dx, SUMS);
-            if (dw != null) assertClose("weightGrad " + cv, dwRef, dw, LONG_SUMS);
-            if (db != null) assertClose("biasGrad " + cv, dbRef, db, LONG_SUMS);
+            for (int a = 0; a < convBackends.length; a++) {
+                Tensor dxA = copyOrNull(fast, dx), dwA = copyOrNull(fast, dw), dbA = copyOrNull(fast, db);
+                convBackends[a].conv2dBackward(x, w, dy, dxA, dwA, dbA, cv.stride, cv.padding);
+                if (dx != null) assertClose("inputGrad " + CONV_ALGORITHMS[a] + " " + cv, dxRef, dxA, SUMS);
+                if (dw != null) assertClose("weightGrad " + CONV_ALGORITHMS[a] + " " + cv, dwRef, dwA, LONG_SUMS);
+                if (db != null) assertClose("biasGrad " + CONV_ALGORITHMS[a] + " " + cv, dbRef, dbA, LONG_SUMS);
+            }
         }
     }
 
