@@ -89,7 +89,12 @@ public final class Parallel {
             jobId = id;                    // wakes spinning workers
             for (Worker w : workers) if (w.sleeping) LockSupport.unpark(w);
             work(id, 0);
-            while (unfinished.get() != 0) Thread.onSpinWait();
+            // A worker finishing its last chunk: spin, then yield, in case the operating system
+            // has lent that worker's core to another process and this thread is in its way.
+            for (int spins = 0; unfinished.get() != 0; spins++) {
+                if (spins < 20_000) Thread.onSpinWait();
+                else Thread.yield();
+            }
             task = null;
             Throwable t = failure;
             if (t instanceof RuntimeException e) throw e;
