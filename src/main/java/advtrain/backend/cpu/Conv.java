@@ -1,6 +1,6 @@
 package advtrain.backend.cpu;
 
-import advtrain.backend.ConvGeometry;
+import advtrain.tensor.Shape;
 
 import java.util.Arrays;
 
@@ -46,8 +46,12 @@ final class Conv {
     private int wideLen;
     /** im2col: output pixels per image rounded up to whole vectors; one im2col matrix. */
     private int colsPad, colSlice;
-    /** Direct input gradient: the output gradient padded to gradH x gradW, and its wide result length. */
-    private int gradH, gradW, gradSlice, inWideLen;
+    /**
+     * Direct input gradient: each output-gradient plane laid out wide (rows of padW) after `lead`
+     * zeros and followed by zeros, planes gradPlane apart; the result covers the padded input,
+     * inWideLen = padH * padW rounded up to whole vectors.
+     */
+    private int lead, gradPlane, gradSlice, inWideLen;
     /** Weight gradient: per-image slices of the B operand and of the output gradient. */
     private int xSlice, gSlice, gStride, weightTiles, qTiles;
 
@@ -74,13 +78,17 @@ final class Conv {
      * applies (stride 1). For 5x5 filters it beat im2col both on conv1 (28-wide rows, 12 % of the
      * wide layout wasted) and conv2 (10-wide rows, 29 % wasted), where im2col's copy costs more.
      */
-    static boolean chooseDirect(ConvGeometry g) { return g.stride == 1; }
+    static boolean chooseDirect(int stride) { return stride == 1; }
 
-    private void setUp(ConvGeometry g, Algorithm algorithm) {
-        batch = g.batch; inC = g.inChannels; inH = g.inH; inW = g.inW; outC = g.outChannels;
-        kH = g.kernelH; kW = g.kernelW; stride = g.stride; pad = g.padding; outH = g.outH; outW = g.outW;
+    /** Reads the sizes from the (already checked) shapes: no ConvGeometry, so nothing is allocated. */
+    private void setUp(Shape input, Shape weights, int stride, int padding, Algorithm algorithm) {
+        batch = input.dim(0); inC = input.dim(1); inH = input.dim(2); inW = input.dim(3);
+        outC = weights.dim(0); kH = weights.dim(2); kW = weights.dim(3);
+        this.stride = stride; pad = padding;
+        outH = (inH + 2 * pad - kH) / stride + 1;
+        outW = (inW + 2 * pad - kW) / stride + 1;
         reduce = inC * kH * kW;
-        direct = g.stride == 1 && (algorithm == Algorithm.DIRECT || (algorithm == Algorithm.AUTO && chooseDirect(g)));
+        direct = stride == 1 && (algorithm == Algorithm.DIRECT || (algorithm == Algorithm.AUTO && chooseDirect(stride)));
         if (direct) {
             padH = inH + 2 * pad; padW = inW + 2 * pad; padPlane = padH * padW;
             inSlice = inC * padPlane + VL;
@@ -152,8 +160,9 @@ final class Conv {
 
     // ---- forward ----------------------------------------------------------------------------------
 
-    void forward(ConvGeometry g, float[] in, float[] weight, float[] bias, float[] out, Algorithm algorithm) {
-        setUp(g, algorithm);
+    void forward(Shape inShape, Shape wShape, int stride, int padding, float[] in, float[] weight, float[] bias, float[] out,
+                 Algorithm algorithm) {
+        setUp(inShape, wShape, stride, padding, algorithm);
         this.in = in; this.weight = weight; this.bias = bias; this.out = out;
         Parallel.range(batch, 2L * outC * reduce * outH * outW, forwardImages);
         this.in = this.weight = this.bias = this.out = null;
@@ -188,9 +197,9 @@ final class Conv {
 
     // ---- backward ---------------------------------------------------------------------------------
 
-    void backward(ConvGeometry g, float[] in, float[] weight, float[] dOut, float[] dIn, float[] dW, float[] dB,
-                  Algorithm algorithm) {
-        setUp(g, algorithm);
+    void backward(Shape inShape, Shape wShape, int stride, int padding, float[] in, float[] weight, float[] dOut,
+                  float[] dIn, float[] dW, float[] dB, Algorithm algorithm) {
+        setUp(inShape, wShape, stride, padding, algorithm);
         this.in = in; this.weight = weight; this.dOut = dOut; this.dIn = dIn; this.dW = dW;
         int pixels = outH * outW;
         if (dW != null || dB != null) {
@@ -211,9 +220,8 @@ final class Conv {
             }
         }
         if (dIn != null) {
-            boolean directGrad = direct && pad <= kH - 1 && pad <= kW - 1;
-            setUpInputGradient(directGrad);
-            Parallel.range(batch, 2L * outC * reduce * pixels, directGrad ? inputGradDirect : inputGradIm2col);
+            setUpInputGradient(direct);
+            Parallel.range(batch, 2L * outC * reduce * pixels, direct ? inputGradDirect : inputGradIm2col);
         }
         this.in = this.weight = this.dOut = this.dIn = this.dW = null;
     }
@@ -261,21 +269,21 @@ final class Conv {
         }
     };
 
-    private void setUpInputGradient(boolean directGrad) {
+    private void setUpInputGradient(boolean direct) {
         int taps = kH * kW;
         aGrad = ints(aGrad, outC * taps);
         bGrad = ints(bGrad, outC * taps);
-        if (directGrad) {
-            // dIn[c, y, x] = sum over (k, r', s') of weight[k, c, kH-1-r', kW-1-s'] * dOutPadded[k, y + r', x + s']
-            gradH = outH + 2 * (kH - 1 - pad);
-            gradW = outW + 2 * (kW - 1 - pad);
-            gradSlice = outC * gradH * gradW + VL;
-            inWideLen = roundUp((inH - 1) * gradW + inW, VL);
+        if (direct) {
+            // dInPadded[c, j] = sum over (k, r, s) of weight[k, c, r, s] * dOutWide[k, j - r * padW - s], j = y * padW + x
+            lead = (kH - 1) * padW + (kW - 1);
+            inWideLen = roundUp(padH * padW, VL);
+            gradPlane = lead + inWideLen;
+            gradSlice = outC * gradPlane;
             for (int k = 0, q = 0; k < outC; k++) {
                 for (int r = 0; r < kH; r++) {
                     for (int s = 0; s < kW; s++, q++) {
-                        aGrad[q] = k * reduce + (kH - 1 - r) * kW + (kW - 1 - s);
-                        bGrad[q] = k * gradH * gradW + r * gradW + s;
+                        aGrad[q] = k * reduce + r * kW + s;
+                        bGrad[q] = k * gradPlane + lead - r * padW - s;
                     }
                 }
             }
@@ -289,22 +297,31 @@ final class Conv {
     }
 
     /**
-     * Item n = image n. Pads dOut[n] by (kH-1-pad, kW-1-pad) into scratch, convolves it with the
-     * flipped filters (A(m = c, q = (k, r', s')) = weight[k, c, kH-1-r', kW-1-s']) into a wide
-     * [inC, inWideLen] result, and adds its valid columns into dIn[n].
+     * Item n = image n. The input gradient as a correlation in the padded input's own wide layout:
+     * forward, input position j = y * padW + x received weight[k, c, r, s] * dOut[k, oy, ox] from
+     * every output (oy, ox) = (y - r, x - s); so with dOut[n, k] laid out wide (rows of padW, zeros
+     * in the columns past outW, `lead` zeros before and zeros after), row q = (k, r, s) of the B
+     * operand is that plane read from offset lead - r * padW - s: out-of-range (y - r, x - s) land
+     * on zeros, rows wrapping included, as padW - outW = kW - 1. A(m = c, q) = weight[k, c, r, s].
+     * The interior of the [inC, inWideLen] result is then added into dIn[n].
      */
     private final Parallel.Task inputGradDirect = new Parallel.Task() {
         @Override protected void run(int from, int to, int worker) {
+            int pixels = outH * outW;
             float[] buf = scratch(worker, gradSlice + inC * inWideLen);
             for (int n = from; n < to; n++) {
-                padPlanes(dOut, n * outC * outH * outW, outC, outH, outW, kH - 1 - pad, kW - 1 - pad, buf, 0);
+                Arrays.fill(buf, 0, gradSlice, 0f);
+                for (int k = 0; k < outC; k++) {
+                    int src = (n * outC + k) * pixels, dst = k * gradPlane + lead;
+                    for (int oy = 0; oy < outH; oy++) System.arraycopy(dOut, src + oy * outW, buf, dst + oy * padW, outW);
+                }
                 Gemm.shiftedRows(inC, inWideLen, outC * kH * kW, weight, 0, aGrad, kH * kW, buf, 0, bGrad,
                         buf, gradSlice, inWideLen, false);
                 for (int c = 0; c < inC; c++) {
-                    int src = gradSlice + c * inWideLen, dst = (n * inC + c) * inH * inW;
+                    int src = gradSlice + c * inWideLen + pad * padW + pad, dst = (n * inC + c) * inH * inW;
                     for (int y = 0; y < inH; y++) {
-                        int s = src + y * gradW, d = dst + y * inW;
-                        for (int x = 0; x < inW; x++) dIn[d + x] += buf[s + x];
+                        int sRow = src + y * padW, dRow = dst + y * inW;
+                        for (int x = 0; x < inW; x++) dIn[dRow + x] += buf[sRow + x];
                     }
                 }
             }

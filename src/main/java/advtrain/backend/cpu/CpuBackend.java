@@ -156,36 +156,72 @@ public final class CpuBackend implements Backend {
     // ---- convolution ----------------------------------------------------------------------------
 
     @Override public void conv2d(Tensor input, Tensor weight, Tensor bias, Tensor output, int stride, int padding) {
-        ConvGeometry g = ConvGeometry.of("conv2d", input, weight, output, stride, padding);
-        Conv.forThisThread().forward(g, data(input), data(weight), bias == null ? null : data(bias), data(output), convAlgorithm);
+        checkConv("conv2d", input, weight, output, stride, padding);
+        if (bias != null && bias.size() != weight.shape().dim(0)) {
+            throw new IllegalArgumentException("conv2d: bias " + bias.shape() + " for weight " + weight.shape());
+        }
+        Conv.forThisThread().forward(input.shape(), weight.shape(), stride, padding, data(input), data(weight),
+                bias == null ? null : data(bias), data(output), convAlgorithm);
     }
 
     @Override public void conv2dBackward(Tensor input, Tensor weight, Tensor outputGrad,
                                          Tensor inputGrad, Tensor weightGrad, Tensor biasGrad, int stride, int padding) {
-        ConvGeometry g = ConvGeometry.of("conv2dBackward", input, weight, outputGrad, stride, padding);
+        checkConv("conv2dBackward", input, weight, outputGrad, stride, padding);
         if (inputGrad != null) Checks.sameShape("conv2dBackward inputGrad", input, inputGrad);
         if (weightGrad != null) Checks.sameShape("conv2dBackward weightGrad", weight, weightGrad);
-        if (biasGrad != null && biasGrad.size() != g.outChannels) {
-            throw new IllegalArgumentException("conv2dBackward: biasGrad " + biasGrad.shape() + " for " + g.outChannels + " output channels");
+        if (biasGrad != null && biasGrad.size() != weight.shape().dim(0)) {
+            throw new IllegalArgumentException("conv2dBackward: biasGrad " + biasGrad.shape() + " for weight " + weight.shape());
         }
         if (inputGrad == null && weightGrad == null && biasGrad == null) return;
-        Conv.forThisThread().backward(g, data(input), data(weight), data(outputGrad),
-                inputGrad == null ? null : data(inputGrad), weightGrad == null ? null : data(weightGrad),
+        Conv.forThisThread().backward(input.shape(), weight.shape(), stride, padding, data(input), data(weight),
+                data(outputGrad), inputGrad == null ? null : data(inputGrad), weightGrad == null ? null : data(weightGrad),
                 biasGrad == null ? null : data(biasGrad), convAlgorithm);
+    }
+
+    /**
+     * ConvGeometry.of's checks without its allocations (it builds Shapes): a training step calls
+     * this four times. On a mismatch ConvGeometry.of throws, with the op and every shape named.
+     */
+    private static void checkConv(String op, Tensor input, Tensor weight, Tensor output, int stride, int padding) {
+        Shape in = input.shape(), w = weight.shape(), out = output.shape();
+        boolean fits = in.rank() == 4 && w.rank() == 4 && out.rank() == 4 && in.dim(1) == w.dim(1) && stride >= 1
+                && padding >= 0 && in.dim(2) + 2 * padding >= w.dim(2) && in.dim(3) + 2 * padding >= w.dim(3)
+                && out.dim(0) == in.dim(0) && out.dim(1) == w.dim(0)
+                && out.dim(2) == (in.dim(2) + 2 * padding - w.dim(2)) / stride + 1
+                && out.dim(3) == (in.dim(3) + 2 * padding - w.dim(3)) / stride + 1;
+        if (!fits) {
+            ConvGeometry.of(op, input, weight, output, stride, padding);
+            throw new IllegalArgumentException(op + ": input " + in + ", weight " + w + " and output " + out + " do not fit");
+        }
     }
 
     // ---- pooling --------------------------------------------------------------------------------
 
     @Override public void maxPool2d(Tensor input, Tensor output, int kernel, int stride) {
-        PoolGeometry g = PoolGeometry.of("maxPool2d", input, output, kernel, stride);
-        Pool.forThisThread().forward(data(input), data(output), g.planes, g.inH, g.inW, g.outH, g.outW, kernel, stride);
+        checkPool("maxPool2d", input, output, kernel, stride);
+        Shape in = input.shape(), out = output.shape();
+        Pool.forThisThread().forward(data(input), data(output), in.dim(0) * in.dim(1), in.dim(2), in.dim(3),
+                out.dim(2), out.dim(3), kernel, stride);
     }
 
     @Override public void maxPool2dBackward(Tensor input, Tensor outputGrad, Tensor inputGrad, int kernel, int stride) {
-        PoolGeometry g = PoolGeometry.of("maxPool2dBackward", input, outputGrad, kernel, stride);
+        checkPool("maxPool2dBackward", input, outputGrad, kernel, stride);
         Checks.sameShape("maxPool2dBackward inputGrad", input, inputGrad);
-        Pool.forThisThread().backward(data(input), data(outputGrad), data(inputGrad), g.planes, g.inH, g.inW, g.outH, g.outW,
-                kernel, stride);
+        Shape in = input.shape(), out = outputGrad.shape();
+        Pool.forThisThread().backward(data(input), data(outputGrad), data(inputGrad), in.dim(0) * in.dim(1), in.dim(2),
+                in.dim(3), out.dim(2), out.dim(3), kernel, stride);
+    }
+
+    /** PoolGeometry.of's checks without allocating; on a mismatch PoolGeometry.of throws its message. */
+    private static void checkPool(String op, Tensor input, Tensor output, int kernel, int stride) {
+        Shape in = input.shape(), out = output.shape();
+        boolean fits = in.rank() == 4 && out.rank() == 4 && kernel >= 1 && stride >= 1 && in.dim(2) >= kernel
+                && in.dim(3) >= kernel && out.dim(0) == in.dim(0) && out.dim(1) == in.dim(1)
+                && out.dim(2) == (in.dim(2) - kernel) / stride + 1 && out.dim(3) == (in.dim(3) - kernel) / stride + 1;
+        if (!fits) {
+            PoolGeometry.of(op, input, output, kernel, stride);
+            throw new IllegalArgumentException(op + ": input " + in + " and output " + out + " do not fit");
+        }
     }
 
     // ---- linear ---------------------------------------------------------------------------------
