@@ -184,12 +184,8 @@ final class Conv {
                 Gemm.shiftedRows(outC, rowLen, reduce, weight, 0, aOff, reduce, buf, 0, bOff, buf, bSize, rowLen, false);
                 int rowStride = direct ? padW : outW, rows = direct ? outH : 1, cols = direct ? outW : outH * outW;
                 for (int k = 0; k < outC; k++) {
-                    float b = bias == null ? 0f : bias[k];
-                    int src = bSize + k * rowLen, dst = (n * outC + k) * outH * outW;
-                    for (int oy = 0; oy < rows; oy++) {
-                        int s = src + oy * rowStride, d = dst + oy * cols;
-                        for (int ox = 0; ox < cols; ox++) out[d + ox] = buf[s + ox] + b;
-                    }
+                    Vec.copyRows(buf, bSize + k * rowLen, rowStride, out, (n * outC + k) * outH * outW, cols,
+                            rows, cols, bias == null ? 0f : bias[k]);
                 }
             }
         }
@@ -319,10 +315,7 @@ final class Conv {
                         buf, gradSlice, inWideLen, false);
                 for (int c = 0; c < inC; c++) {
                     int src = gradSlice + c * inWideLen + pad * padW + pad, dst = (n * inC + c) * inH * inW;
-                    for (int y = 0; y < inH; y++) {
-                        int sRow = src + y * padW, dRow = dst + y * inW;
-                        for (int x = 0; x < inW; x++) dIn[dRow + x] += buf[sRow + x];
-                    }
+                    Vec.addRows(buf, src, padW, dIn, dst, inW, inH, inW);
                 }
             }
         }

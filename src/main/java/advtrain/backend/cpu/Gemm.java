@@ -1,6 +1,7 @@
 package advtrain.backend.cpu;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -72,12 +73,13 @@ final class Gemm {
                 tile8x1(Q, a, aOff, a0, r1, r2, r3, r4, r5, r6, r7, b, bBase + j, bOff, tile);
                 mergeTile(tile, 1, c, cRow + j, cStride, rows, accumulate);
             }
-            for (int j = jVectors; j < J; j++) {
+            if (jVectors < J) {
+                int lanes = J - jVectors;
+                tile8x1Partial(Q, a, aOff, a0, r1, r2, r3, r4, r5, r6, r7, b, bBase + jVectors, bOff, lanes, tile);
                 for (int m = 0; m < rows; m++) {
-                    float sum = 0;
-                    for (int q = 0; q < Q; q++) sum += a[a0 + aOff[q] + m * aRowStride] * b[bBase + bOff[q] + j];
-                    int ci = cRow + m * cStride + j;
-                    c[ci] = accumulate ? c[ci] + sum : sum;
+                    for (int lane = 0, ci = cRow + m * cStride + jVectors; lane < lanes; lane++, ci++) {
+                        c[ci] = accumulate ? c[ci] + tile[m * VL + lane] : tile[m * VL + lane];
+                    }
                 }
             }
         }
@@ -212,6 +214,32 @@ final class Gemm {
         c4.intoArray(t, 4 * VL); c5.intoArray(t, 5 * VL); c6.intoArray(t, 6 * VL); c7.intoArray(t, 7 * VL);
     }
 
+    /**
+     * tile8x1 for the last J % VL columns: B rows are read with a mask of the first `lanes` lanes
+     * (masked loads compile to single instructions; masked stores do not, so the caller copies the
+     * valid lanes out of t itself).
+     */
+    private static void tile8x1Partial(int Q, float[] a, int[] aOff, int a0, int r1, int r2, int r3, int r4, int r5,
+                                       int r6, int r7, float[] b, int bBase, int[] bOff, int lanes, float[] t) {
+        VectorMask<Float> valid = S.indexInRange(0, lanes);
+        FloatVector z = FloatVector.zero(S);
+        FloatVector c0 = z, c1 = z, c2 = z, c3 = z, c4 = z, c5 = z, c6 = z, c7 = z;
+        for (int q = 0; q < Q; q++) {
+            int ai = aOff[q] + a0;
+            FloatVector bv = FloatVector.fromArray(S, b, bBase + bOff[q], valid);
+            c0 = bv.fma(FloatVector.broadcast(S, a[ai]), c0);
+            c1 = bv.fma(FloatVector.broadcast(S, a[ai + r1]), c1);
+            c2 = bv.fma(FloatVector.broadcast(S, a[ai + r2]), c2);
+            c3 = bv.fma(FloatVector.broadcast(S, a[ai + r3]), c3);
+            c4 = bv.fma(FloatVector.broadcast(S, a[ai + r4]), c4);
+            c5 = bv.fma(FloatVector.broadcast(S, a[ai + r5]), c5);
+            c6 = bv.fma(FloatVector.broadcast(S, a[ai + r6]), c6);
+            c7 = bv.fma(FloatVector.broadcast(S, a[ai + r7]), c7);
+        }
+        c0.intoArray(t, 0); c1.intoArray(t, VL); c2.intoArray(t, 2 * VL); c3.intoArray(t, 3 * VL);
+        c4.intoArray(t, 4 * VL); c5.intoArray(t, 5 * VL); c6.intoArray(t, 6 * VL); c7.intoArray(t, 7 * VL);
+    }
+
     /** Per-thread buffer a register tile is written to on its way out (24 vectors). */
     private static final ThreadLocal<float[]> TILE = ThreadLocal.withInitial(() -> new float[24 * VL]);
 
@@ -235,7 +263,7 @@ final class Gemm {
      *
      * <p>Loop order: images, then j a vector at a time ({@link #dotImages}): 6 vectors of D and 4
      * of B are loaded and multiplied pairwise into 24 vector accumulators, which are summed across
-     * their lanes once at the end. The last J % VL columns are added one by one.
+     * their lanes once at the end.
      */
     static void dotTile(int m0, int M, int q0, int Q, int J, int n0, int n1,
                         float[] d, int dImage, int dStride, float[] b, int bImage, int[] bOff,
@@ -245,42 +273,37 @@ final class Gemm {
         int d1 = Math.min(d0 + dStride, last), d2 = Math.min(d0 + 2 * dStride, last), d3 = Math.min(d0 + 3 * dStride, last);
         int d4 = Math.min(d0 + 4 * dStride, last), d5 = Math.min(d0 + 5 * dStride, last);
         int b0 = bOff[q0], b1 = bOff[q0 + Math.min(1, cols - 1)], b2 = bOff[q0 + Math.min(2, cols - 1)], b3 = bOff[q0 + Math.min(3, cols - 1)];
-        int jVectors = J - J % VL;
         float[] t = TILE.get();
-        dotImages(jVectors / VL, n1 - n0, dImage, bImage, d, n0 * dImage + d0, n0 * dImage + d1, n0 * dImage + d2,
+        dotImages(J, n1 - n0, dImage, bImage, d, n0 * dImage + d0, n0 * dImage + d1, n0 * dImage + d2,
                 n0 * dImage + d3, n0 * dImage + d4, n0 * dImage + d5, b, n0 * bImage + b0, n0 * bImage + b1,
                 n0 * bImage + b2, n0 * bImage + b3, t);
         for (int r = 0; r < rows; r++) {
             for (int col = 0; col < cols; col++) {
                 float sum = 0;
                 for (int lane = 0, at = (r * NR + col) * VL; lane < VL; lane++) sum += t[at + lane];
-                int dRow = Math.min(d0 + r * dStride, last), bRow = bOff[q0 + col];
-                for (int n = n0; n < n1 && jVectors < J; n++) {   // the last J % VL columns
-                    int dn = n * dImage + dRow, bn = n * bImage + bRow;
-                    for (int j = jVectors; j < J; j++) sum += d[dn + j] * b[bn + j];
-                }
                 c[cBase + (m0 + r) * cRowStride + q0 + col] += sum;
             }
         }
     }
 
     /**
-     * t[(r * 4 + q) * VL + lane] = the lane-wise sum, over `images` images and `vectors` vectors of
-     * j each, of d[dr + j] * b[bq + j], for the 6 D rows starting at d0..d5 and the 4 B rows at
-     * b0..b3; each image moves the D rows by dImage and the B rows by bImage.
+     * t[(r * 4 + q) * VL + lane] = the lane-wise sum, over `images` images and j in [0, J) each, of
+     * d[dr + j] * b[bq + j], for the 6 D rows starting at d0..d5 and the 4 B rows at b0..b3; each
+     * image moves the D rows by dImage and the B rows by bImage. The last partial vector of each
+     * image is read with a mask (masked loads compile to single instructions).
      *
      * <p>One flat loop over (image, vector) with the image's offsets bumped when its vectors are done:
      * C2 keeps the 24 accumulators of a single loop in registers, but boxes them (allocates on every
      * iteration) when the j loop sits inside a loop over images.
      */
-    private static void dotImages(int vectors, int images, int dImage, int bImage, float[] d, int d0, int d1, int d2,
+    private static void dotImages(int J, int images, int dImage, int bImage, float[] d, int d0, int d1, int d2,
                                   int d3, int d4, int d5, float[] b, int b0, int b1, int b2, int b3, float[] t) {
         FloatVector z = FloatVector.zero(S);
         FloatVector c00 = z, c01 = z, c02 = z, c03 = z, c10 = z, c11 = z, c12 = z, c13 = z;
         FloatVector c20 = z, c21 = z, c22 = z, c23 = z, c30 = z, c31 = z, c32 = z, c33 = z;
         FloatVector c40 = z, c41 = z, c42 = z, c43 = z, c50 = z, c51 = z, c52 = z, c53 = z;
-        int dShift = 0, bShift = 0, j = 0, end = vectors * VL;
-        for (int step = 0, steps = vectors * images; step < steps; step++) {
+        int whole = J - J % VL, dShift = 0, bShift = 0, j = 0;
+        for (int step = 0, steps = whole / VL * images; step < steps; step++) {
             int dj = dShift + j, bj = bShift + j;
             FloatVector v0 = FloatVector.fromArray(S, b, b0 + bj), v1 = FloatVector.fromArray(S, b, b1 + bj);
             FloatVector v2 = FloatVector.fromArray(S, b, b2 + bj), v3 = FloatVector.fromArray(S, b, b3 + bj);
@@ -297,7 +320,26 @@ final class Gemm {
             u = FloatVector.fromArray(S, d, d5 + dj);
             c50 = u.fma(v0, c50); c51 = u.fma(v1, c51); c52 = u.fma(v2, c52); c53 = u.fma(v3, c53);
             j += VL;
-            if (j == end) { j = 0; dShift += dImage; bShift += bImage; }
+            if (j == whole) { j = 0; dShift += dImage; bShift += bImage; }
+        }
+        // The last J % VL columns of every image, through a mask that stays the same (a second
+        // flat loop, not a branch in the first: a mask chosen per iteration slows the loop threefold).
+        VectorMask<Float> tail = S.indexInRange(0, J - whole);
+        for (int n = 0, dn = whole, bn = whole; n < (J > whole ? images : 0); n++, dn += dImage, bn += bImage) {
+            FloatVector v0 = FloatVector.fromArray(S, b, b0 + bn, tail), v1 = FloatVector.fromArray(S, b, b1 + bn, tail);
+            FloatVector v2 = FloatVector.fromArray(S, b, b2 + bn, tail), v3 = FloatVector.fromArray(S, b, b3 + bn, tail);
+            FloatVector u = FloatVector.fromArray(S, d, d0 + dn, tail);
+            c00 = u.fma(v0, c00); c01 = u.fma(v1, c01); c02 = u.fma(v2, c02); c03 = u.fma(v3, c03);
+            u = FloatVector.fromArray(S, d, d1 + dn, tail);
+            c10 = u.fma(v0, c10); c11 = u.fma(v1, c11); c12 = u.fma(v2, c12); c13 = u.fma(v3, c13);
+            u = FloatVector.fromArray(S, d, d2 + dn, tail);
+            c20 = u.fma(v0, c20); c21 = u.fma(v1, c21); c22 = u.fma(v2, c22); c23 = u.fma(v3, c23);
+            u = FloatVector.fromArray(S, d, d3 + dn, tail);
+            c30 = u.fma(v0, c30); c31 = u.fma(v1, c31); c32 = u.fma(v2, c32); c33 = u.fma(v3, c33);
+            u = FloatVector.fromArray(S, d, d4 + dn, tail);
+            c40 = u.fma(v0, c40); c41 = u.fma(v1, c41); c42 = u.fma(v2, c42); c43 = u.fma(v3, c43);
+            u = FloatVector.fromArray(S, d, d5 + dn, tail);
+            c50 = u.fma(v0, c50); c51 = u.fma(v1, c51); c52 = u.fma(v2, c52); c53 = u.fma(v3, c53);
         }
         c00.intoArray(t, 0); c01.intoArray(t, VL); c02.intoArray(t, 2 * VL); c03.intoArray(t, 3 * VL);
         c10.intoArray(t, 4 * VL); c11.intoArray(t, 5 * VL); c12.intoArray(t, 6 * VL); c13.intoArray(t, 7 * VL);

@@ -46,4 +46,36 @@ final class Vec {
         }
         for (; i < len; i++) if (y[off + i] > 0) dx[off + i] += dy[off + i];
     }
+
+    /**
+     * dst[dOff + r * dStride + i] = src[sOff + r * sStride + i] + bias for r < rows, i < cols. Rows
+     * of at least VL are copied in whole vectors, the last one overlapping the one before (it writes
+     * the same values again); shorter rows one element at a time.
+     */
+    static void copyRows(float[] src, int sOff, int sStride, float[] dst, int dOff, int dStride, int rows, int cols, float bias) {
+        FloatVector b = FloatVector.broadcast(Gemm.S, bias);
+        for (int r = 0; r < rows; r++) {
+            int s = sOff + r * sStride, d = dOff + r * dStride;
+            if (cols >= VL) {
+                for (int i = 0; i < cols; i += VL) {
+                    int at = Math.min(i, cols - VL);
+                    FloatVector.fromArray(Gemm.S, src, s + at).add(b).intoArray(dst, d + at);
+                }
+            } else {
+                for (int i = 0; i < cols; i++) dst[d + i] = src[s + i] + bias;
+            }
+        }
+    }
+
+    /** dst[dOff + r * dStride + i] += src[sOff + r * sStride + i] for r < rows, i < cols. */
+    static void addRows(float[] src, int sOff, int sStride, float[] dst, int dOff, int dStride, int rows, int cols) {
+        int whole = cols - cols % VL;
+        for (int r = 0; r < rows; r++) {
+            int s = sOff + r * sStride, d = dOff + r * dStride;
+            for (int i = 0; i < whole; i += VL) {
+                FloatVector.fromArray(Gemm.S, src, s + i).add(FloatVector.fromArray(Gemm.S, dst, d + i)).intoArray(dst, d + i);
+            }
+            for (int i = whole; i < cols; i++) dst[d + i] += src[s + i];
+        }
+    }
 }
