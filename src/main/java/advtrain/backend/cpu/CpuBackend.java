@@ -9,10 +9,24 @@ import advtrain.tensor.Shape;
 import advtrain.tensor.Tensor;
 
 /**
- * The pure-Java backend. Every kernel is a plain loop over float arrays, parallel over the batch
- * (or over output channels where that is where the independent work is).
+ * The pure-Java backend. Convolutions and linear layers run on register-blocked Vector API
+ * micro-kernels ({@link Gemm}) in parallel over images or output tiles ({@link Conv},
+ * {@link Linear}); pooling is parallel over planes ({@link Pool}); element-wise kernels are loops
+ * the JIT vectorises, or {@link Vec}'s. Scratch buffers belong to the calling thread and are reused,
+ * so a steady-state training step allocates nothing here.
  */
 public final class CpuBackend implements Backend {
+    private final Conv.Algorithm convAlgorithm;
+
+    /** The backend, each convolution layer using the algorithm measured fastest for its shape. */
+    public CpuBackend() { this(Conv.Algorithm.AUTO); }
+
+    /** For tests and benchmarks: "auto", "direct" (falls back to im2col where stride is not 1) or "im2col". */
+    public static CpuBackend withConvAlgorithm(String algorithm) {
+        return new CpuBackend(Conv.Algorithm.valueOf(algorithm.toUpperCase(java.util.Locale.ROOT)));
+    }
+
+    private CpuBackend(Conv.Algorithm convAlgorithm) { this.convAlgorithm = convAlgorithm; }
 
     @Override public String name() { return "java"; }
 
@@ -142,226 +156,102 @@ public final class CpuBackend implements Backend {
     // ---- convolution ----------------------------------------------------------------------------
 
     @Override public void conv2d(Tensor input, Tensor weight, Tensor bias, Tensor output, int stride, int padding) {
-        ConvGeometry g = ConvGeometry.of("conv2d", input, weight, output, stride, padding);
-        float[] in = data(input), w = data(weight), out = data(output);
-        float[] b = bias == null ? null : data(bias);
-        Parallel.range(g.batch * g.outChannels, g.flopsPerOutputPlane(), (from, to) -> {
-            for (int plane = from; plane < to; plane++) {
-                int n = plane / g.outChannels, k = plane % g.outChannels;
-                int outBase = plane * g.outH * g.outW;
-                java.util.Arrays.fill(out, outBase, outBase + g.outH * g.outW, b == null ? 0f : b[k]);
-                for (int c = 0; c < g.inChannels; c++) {
-                    int inBase = (n * g.inChannels + c) * g.inH * g.inW;
-                    for (int r = 0; r < g.kernelH; r++) {
-                        for (int s = 0; s < g.kernelW; s++) {
-                            float wv = w[((k * g.inChannels + c) * g.kernelH + r) * g.kernelW + s];
-                            for (int oy = 0; oy < g.outH; oy++) {
-                                int iy = oy * stride - padding + r;
-                                if (iy < 0 || iy >= g.inH) continue;
-                                int outRow = outBase + oy * g.outW, inRow = inBase + iy * g.inW;
-                                for (int ox = 0; ox < g.outW; ox++) {
-                                    int ix = ox * stride - padding + s;
-                                    if (ix >= 0 && ix < g.inW) out[outRow + ox] += wv * in[inRow + ix];
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        });
+        checkConv("conv2d", input, weight, output, stride, padding);
+        if (bias != null && bias.size() != weight.shape().dim(0)) {
+            throw new IllegalArgumentException("conv2d: bias " + bias.shape() + " for weight " + weight.shape());
+        }
+        Conv.forThisThread().forward(input.shape(), weight.shape(), stride, padding, data(input), data(weight),
+                bias == null ? null : data(bias), data(output), convAlgorithm);
     }
 
     @Override public void conv2dBackward(Tensor input, Tensor weight, Tensor outputGrad,
                                          Tensor inputGrad, Tensor weightGrad, Tensor biasGrad, int stride, int padding) {
-        ConvGeometry g = ConvGeometry.of("conv2dBackward", input, weight, outputGrad, stride, padding);
-        float[] in = data(input), w = data(weight), dOut = data(outputGrad);
-        int outPlane = g.outH * g.outW;
-        if (inputGrad != null) {
-            Checks.sameShape("conv2dBackward inputGrad", input, inputGrad);
-            float[] dIn = data(inputGrad);
-            // Parallel over images: each image's input gradient is written by one thread only.
-            Parallel.range(g.batch, g.flopsPerOutputPlane() * g.outChannels, (from, to) -> {
-                for (int n = from; n < to; n++) {
-                    for (int k = 0; k < g.outChannels; k++) {
-                        int outBase = (n * g.outChannels + k) * outPlane;
-                        for (int c = 0; c < g.inChannels; c++) {
-                            int inBase = (n * g.inChannels + c) * g.inH * g.inW;
-                            for (int r = 0; r < g.kernelH; r++) {
-                                for (int s = 0; s < g.kernelW; s++) {
-                                    float wv = w[((k * g.inChannels + c) * g.kernelH + r) * g.kernelW + s];
-                                    for (int oy = 0; oy < g.outH; oy++) {
-                                        int iy = oy * stride - padding + r;
-                                        if (iy < 0 || iy >= g.inH) continue;
-                                        for (int ox = 0; ox < g.outW; ox++) {
-                                            int ix = ox * stride - padding + s;
-                                            if (ix >= 0 && ix < g.inW) {
-                                                dIn[inBase + iy * g.inW + ix] += wv * dOut[outBase + oy * g.outW + ox];
-                                            }
-                                        }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-            });
+        checkConv("conv2dBackward", input, weight, outputGrad, stride, padding);
+        if (inputGrad != null) Checks.sameShape("conv2dBackward inputGrad", input, inputGrad);
+        if (weightGrad != null) Checks.sameShape("conv2dBackward weightGrad", weight, weightGrad);
+        if (biasGrad != null && biasGrad.size() != weight.shape().dim(0)) {
+            throw new IllegalArgumentException("conv2dBackward: biasGrad " + biasGrad.shape() + " for weight " + weight.shape());
         }
-        if (weightGrad != null || biasGrad != null) {
-            float[] dW = weightGrad == null ? null : data(weightGrad);
-            float[] dB = biasGrad == null ? null : data(biasGrad);
-            // Parallel over output channels: each channel's filter gradient sums over the batch.
-            Parallel.range(g.outChannels, g.flopsPerOutputPlane() * g.batch, (from, to) -> {
-                for (int k = from; k < to; k++) {
-                    for (int n = 0; n < g.batch; n++) {
-                        int outBase = (n * g.outChannels + k) * outPlane;
-                        if (dB != null) {
-                            float s = 0;
-                            for (int i = 0; i < outPlane; i++) s += dOut[outBase + i];
-                            dB[k] += s;
-                        }
-                        if (dW == null) continue;
-                        for (int c = 0; c < g.inChannels; c++) {
-                            int inBase = (n * g.inChannels + c) * g.inH * g.inW;
-                            for (int r = 0; r < g.kernelH; r++) {
-                                for (int s = 0; s < g.kernelW; s++) {
-                                    float acc = 0;
-                                    for (int oy = 0; oy < g.outH; oy++) {
-                                        int iy = oy * stride - padding + r;
-                                        if (iy < 0 || iy >= g.inH) continue;
-                                        for (int ox = 0; ox < g.outW; ox++) {
-                                            int ix = ox * stride - padding + s;
-                                            if (ix >= 0 && ix < g.inW) acc += in[inBase + iy * g.inW + ix] * dOut[outBase + oy * g.outW + ox];
-                                        }
-                                    }
-                                    dW[((k * g.inChannels + c) * g.kernelH + r) * g.kernelW + s] += acc;
-                                }
-                            }
-                        }
-                    }
-                }
-            });
+        if (inputGrad == null && weightGrad == null && biasGrad == null) return;
+        Conv.forThisThread().backward(input.shape(), weight.shape(), stride, padding, data(input), data(weight),
+                data(outputGrad), inputGrad == null ? null : data(inputGrad), weightGrad == null ? null : data(weightGrad),
+                biasGrad == null ? null : data(biasGrad), convAlgorithm);
+    }
+
+    /**
+     * ConvGeometry.of's checks without its allocations (it builds Shapes): a training step calls
+     * this four times. On a mismatch ConvGeometry.of throws, with the op and every shape named.
+     */
+    private static void checkConv(String op, Tensor input, Tensor weight, Tensor output, int stride, int padding) {
+        Shape in = input.shape(), w = weight.shape(), out = output.shape();
+        boolean fits = in.rank() == 4 && w.rank() == 4 && out.rank() == 4 && in.dim(1) == w.dim(1) && stride >= 1
+                && padding >= 0 && in.dim(2) + 2 * padding >= w.dim(2) && in.dim(3) + 2 * padding >= w.dim(3)
+                && out.dim(0) == in.dim(0) && out.dim(1) == w.dim(0)
+                && out.dim(2) == (in.dim(2) + 2 * padding - w.dim(2)) / stride + 1
+                && out.dim(3) == (in.dim(3) + 2 * padding - w.dim(3)) / stride + 1;
+        if (!fits) {
+            ConvGeometry.of(op, input, weight, output, stride, padding);
+            throw new IllegalArgumentException(op + ": input " + in + ", weight " + w + " and output " + out + " do not fit");
         }
     }
 
     // ---- pooling --------------------------------------------------------------------------------
 
     @Override public void maxPool2d(Tensor input, Tensor output, int kernel, int stride) {
-        PoolGeometry g = PoolGeometry.of("maxPool2d", input, output, kernel, stride);
-        float[] in = data(input), out = data(output);
-        Parallel.range(g.planes, (long) g.outH * g.outW * kernel * kernel, (from, to) -> {
-            for (int p = from; p < to; p++) {
-                int inBase = p * g.inH * g.inW, outBase = p * g.outH * g.outW;
-                for (int oy = 0; oy < g.outH; oy++) {
-                    for (int ox = 0; ox < g.outW; ox++) {
-                        float best = Float.NEGATIVE_INFINITY;
-                        for (int r = 0; r < kernel; r++) {
-                            int row = inBase + (oy * stride + r) * g.inW + ox * stride;
-                            for (int s = 0; s < kernel; s++) {
-                                float v = in[row + s];
-                                if (v > best || Float.isNaN(v)) best = v;
-                            }
-                        }
-                        out[outBase + oy * g.outW + ox] = best;
-                    }
-                }
-            }
-        });
+        checkPool("maxPool2d", input, output, kernel, stride);
+        Shape in = input.shape(), out = output.shape();
+        Pool.forThisThread().forward(data(input), data(output), in.dim(0) * in.dim(1), in.dim(2), in.dim(3),
+                out.dim(2), out.dim(3), kernel, stride);
     }
 
     @Override public void maxPool2dBackward(Tensor input, Tensor outputGrad, Tensor inputGrad, int kernel, int stride) {
-        PoolGeometry g = PoolGeometry.of("maxPool2dBackward", input, outputGrad, kernel, stride);
+        checkPool("maxPool2dBackward", input, outputGrad, kernel, stride);
         Checks.sameShape("maxPool2dBackward inputGrad", input, inputGrad);
-        float[] in = data(input), dOut = data(outputGrad), dIn = data(inputGrad);
-        Parallel.range(g.planes, (long) g.outH * g.outW * kernel * kernel, (from, to) -> {
-            for (int p = from; p < to; p++) {
-                int inBase = p * g.inH * g.inW, outBase = p * g.outH * g.outW;
-                for (int oy = 0; oy < g.outH; oy++) {
-                    for (int ox = 0; ox < g.outW; ox++) {
-                        int bestIndex = -1;
-                        float best = Float.NEGATIVE_INFINITY;
-                        for (int r = 0; r < kernel; r++) {
-                            int row = inBase + (oy * stride + r) * g.inW + ox * stride;
-                            for (int s = 0; s < kernel; s++) {
-                                float v = in[row + s];
-                                if (bestIndex < 0 || v > best || (Float.isNaN(v) && !Float.isNaN(best))) {
-                                    best = v;
-                                    bestIndex = row + s;
-                                }
-                            }
-                        }
-                        dIn[bestIndex] += dOut[outBase + oy * g.outW + ox];
-                    }
-                }
-            }
-        });
+        Shape in = input.shape(), out = outputGrad.shape();
+        Pool.forThisThread().backward(data(input), data(outputGrad), data(inputGrad), in.dim(0) * in.dim(1), in.dim(2),
+                in.dim(3), out.dim(2), out.dim(3), kernel, stride);
+    }
+
+    /** PoolGeometry.of's checks without allocating; on a mismatch PoolGeometry.of throws its message. */
+    private static void checkPool(String op, Tensor input, Tensor output, int kernel, int stride) {
+        Shape in = input.shape(), out = output.shape();
+        boolean fits = in.rank() == 4 && out.rank() == 4 && kernel >= 1 && stride >= 1 && in.dim(2) >= kernel
+                && in.dim(3) >= kernel && out.dim(0) == in.dim(0) && out.dim(1) == in.dim(1)
+                && out.dim(2) == (in.dim(2) - kernel) / stride + 1 && out.dim(3) == (in.dim(3) - kernel) / stride + 1;
+        if (!fits) {
+            PoolGeometry.of(op, input, output, kernel, stride);
+            throw new IllegalArgumentException(op + ": input " + in + " and output " + out + " do not fit");
+        }
     }
 
     // ---- linear ---------------------------------------------------------------------------------
 
     @Override public void linear(Tensor input, Tensor weight, Tensor bias, Tensor output) {
-        int batch = input.shape().dim(0), inF = input.shape().rowSize(), outF = weight.shape().dim(0);
         Checks.linear("linear", input, weight, output);
-        float[] x = data(input), w = data(weight), y = data(output);
-        float[] b = bias == null ? null : data(bias);
-        Parallel.range(batch, 2L * inF * outF, (from, to) -> {
-            for (int n = from; n < to; n++) {
-                for (int o = 0; o < outF; o++) {
-                    float acc = 0;
-                    for (int i = 0; i < inF; i++) acc += x[n * inF + i] * w[o * inF + i];
-                    y[n * outF + o] = acc + (b == null ? 0f : b[o]);
-                }
-            }
-        });
+        int batch = input.shape().dim(0), inF = input.shape().rowSize(), outF = weight.shape().dim(0);
+        Linear.forThisThread().forward(data(input), data(weight), bias == null ? null : data(bias), data(output), batch, inF, outF);
     }
 
     @Override public void linearBackward(Tensor input, Tensor weight, Tensor outputGrad,
                                          Tensor inputGrad, Tensor weightGrad, Tensor biasGrad) {
-        int batch = input.shape().dim(0), inF = input.shape().rowSize(), outF = weight.shape().dim(0);
         Checks.linear("linearBackward", input, weight, outputGrad);
-        float[] x = data(input), w = data(weight), dy = data(outputGrad);
-        if (inputGrad != null) {
-            Checks.sameSize("linearBackward inputGrad", input, inputGrad);
-            float[] dx = data(inputGrad);
-            // dx[n, i] += sum_o dy[n, o] * w[o, i]
-            Parallel.range(batch, 2L * inF * outF, (from, to) -> {
-                for (int n = from; n < to; n++) {
-                    for (int o = 0; o < outF; o++) {
-                        float g = dy[n * outF + o];
-                        for (int i = 0; i < inF; i++) dx[n * inF + i] += g * w[o * inF + i];
-                    }
-                }
-            });
-        }
-        if (weightGrad != null) {
-            float[] dw = data(weightGrad);
-            // dw[o, i] += sum_n dy[n, o] * x[n, i]
-            Parallel.range(outF, 2L * inF * batch, (from, to) -> {
-                for (int o = from; o < to; o++) {
-                    for (int n = 0; n < batch; n++) {
-                        float g = dy[n * outF + o];
-                        for (int i = 0; i < inF; i++) dw[o * inF + i] += g * x[n * inF + i];
-                    }
-                }
-            });
-        }
-        if (biasGrad != null) {
-            float[] db = data(biasGrad);
-            for (int n = 0; n < batch; n++) for (int o = 0; o < outF; o++) db[o] += dy[n * outF + o];
-        }
+        int batch = input.shape().dim(0), inF = input.shape().rowSize(), outF = weight.shape().dim(0);
+        if (inputGrad != null) Checks.sameSize("linearBackward inputGrad", input, inputGrad);
+        if (weightGrad != null) Checks.sameSize("linearBackward weightGrad", weight, weightGrad);
+        Linear.forThisThread().backward(data(input), data(weight), data(outputGrad), inputGrad == null ? null : data(inputGrad),
+                weightGrad == null ? null : data(weightGrad), biasGrad == null ? null : data(biasGrad), batch, inF, outF);
     }
 
     // ---- activations and loss -------------------------------------------------------------------
 
     @Override public void relu(Tensor input, Tensor output) {
         Checks.sameSize("relu", input, output);
-        float[] x = data(input), y = data(output);
-        for (int i = 0, n = output.size(); i < n; i++) y[i] = x[i] > 0 ? x[i] : 0f;
+        Vec.relu(data(input), data(output), 0, output.size());
     }
 
     @Override public void reluBackward(Tensor output, Tensor outputGrad, Tensor inputGrad) {
         Checks.sameSize("reluBackward", output, outputGrad, inputGrad);
-        float[] y = data(output), dy = data(outputGrad), dx = data(inputGrad);
-        for (int i = 0, n = output.size(); i < n; i++) if (y[i] > 0) dx[i] += dy[i];
+        Vec.reluBackward(data(output), data(outputGrad), data(inputGrad), 0, output.size());
     }
 
     @Override public void logSoftmax(Tensor input, Tensor output) {

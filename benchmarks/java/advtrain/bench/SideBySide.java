@@ -1,0 +1,178 @@
+package advtrain.bench;
+
+import advtrain.autograd.Ops;
+import advtrain.autograd.Tape;
+import advtrain.autograd.Variable;
+import advtrain.backend.Backend;
+import advtrain.backend.Backends;
+import advtrain.nn.Net;
+import advtrain.optim.Sgd;
+import advtrain.tensor.Shape;
+import advtrain.tensor.Tensor;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.function.Function;
+
+/**
+ * The advtrain half of the side-by-side benchmark (benchmarks/vs_pytorch.sh): times the same
+ * workloads as benchmarks/vs_pytorch.py and prints one JSON object, for that script's report.
+ *
+ * <p>Workloads (keep in step with vs_pytorch.py), all on the seed's Net with random images in
+ * [0, 1] of CIFAR shape and random labels:
+ * <ul>
+ *   <li>train-b32, train-b4: one SGD step (lr 0.001, momentum 0.9): zero the gradients, forward,
+ *       NLL loss (mean), backward, update.</li>
+ *   <li>infer-b256: forward alone, in a no-grad scope.</li>
+ *   <li>inputgrad-b256: forward, loss, backward to the input alone (every parameter frozen with
+ *       setRequiresGrad(false)): FGSM's cost.</li>
+ * </ul>
+ * A workload is a name, the images one call handles, and a setup that returns the call: add
+ * FGSM, PGD or an adversarial-training epoch to {@link #WORKLOADS} the same way.
+ *
+ * <pre>usage: SideBySide [--backend auto|java|opencl] [--repeats 5] [--seconds 1.0] [--workloads a,b|all]</pre>
+ */
+public final class SideBySide {
+
+    /** A timed workload: `images` per call of the Runnable that `setup` returns. */
+    record Workload(int images, Function<Backend, Runnable> setup) {}
+
+    static final Map<String, Workload> WORKLOADS = new LinkedHashMap<>();
+
+    static {
+        WORKLOADS.put("train-b32", new Workload(32, be -> train(be, 32)));
+        WORKLOADS.put("train-b4", new Workload(4, be -> train(be, 4)));
+        WORKLOADS.put("infer-b256", new Workload(256, be -> infer(be, 256)));
+        WORKLOADS.put("inputgrad-b256", new Workload(256, be -> inputGrad(be, 256)));
+    }
+
+    private SideBySide() {}
+
+    /** Random images in [0, 1] and labels in [0, 10), the same for every workload of a size. */
+    static Tensor[] data(Backend be, int batch) {
+        SplittableRandom random = new SplittableRandom(2);
+        float[] x = new float[batch * 3 * 32 * 32], y = new float[batch];
+        for (int i = 0; i < x.length; i++) x[i] = (float) random.nextDouble();
+        for (int i = 0; i < batch; i++) y[i] = random.nextInt(10);
+        return new Tensor[] {be.fromArray(x, batch, 3, 32, 32), be.fromArray(y, batch)};
+    }
+
+    static Runnable train(Backend be, int batch) {
+        Net net = new Net(be, 1);
+        Sgd sgd = new Sgd(be, net.parameters(), 0.001f, 0.9f);
+        Tape tape = new Tape(be);
+        Tensor[] xy = data(be, batch);
+        return () -> {
+            net.zeroGrad(be);
+            Variable loss = Ops.nllLoss(net.forward(tape.input(xy[0], false)), tape.constant(xy[1]));
+            tape.backward(loss);
+            sgd.step();
+            tape.reset();
+            be.synchronize();
+        };
+    }
+
+    static Runnable infer(Backend be, int batch) {
+        Net net = new Net(be, 1);
+        net.eval();
+        Tape tape = new Tape(be);
+        Tensor[] xy = data(be, batch);
+        return () -> {
+            try (Tape.NoGrad scope = tape.noGrad()) {
+                net.forward(tape.input(xy[0], false));
+            }
+            tape.reset();
+            be.synchronize();
+        };
+    }
+
+    static Runnable inputGrad(Backend be, int batch) {
+        Net net = new Net(be, 1);
+        net.eval();
+        for (Variable p : net.parameters()) p.setRequiresGrad(false);
+        Tape tape = new Tape(be);
+        Tensor[] xy = data(be, batch);
+        return () -> {
+            Variable input = tape.input(xy[0], true);
+            tape.backward(Ops.nllLoss(net.forward(input), tape.constant(xy[1])));
+            if (input.grad() == null) throw new IllegalStateException("no input gradient");
+            tape.reset();
+            be.synchronize();
+        };
+    }
+
+    public static void main(String[] args) {
+        String backendName = "auto", which = "all";
+        int repeats = 5;
+        double seconds = 1.0;
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--backend" -> backendName = args[++i];
+                case "--repeats" -> repeats = Integer.parseInt(args[++i]);
+                case "--seconds" -> seconds = Double.parseDouble(args[++i]);
+                case "--workloads" -> which = args[++i];
+                default -> throw new IllegalArgumentException("unknown option " + args[i]
+                        + "; usage: SideBySide [--backend auto|java|opencl] [--repeats N] [--seconds S] [--workloads a,b|all]");
+            }
+        }
+        Backend be = backendName.startsWith("java-") ? KernelState.backend(backendName)
+                : Backends.select(backendName, null).backend();
+        List<String> names = which.equals("all") ? new ArrayList<>(WORKLOADS.keySet()) : Arrays.asList(which.split(","));
+        StringBuilder json = new StringBuilder();
+        json.append(String.format(Locale.ROOT, "{\"engine\": \"advtrain %s (%s)\", \"load_average\": \"%s\", \"workloads\": {",
+                be.name(), be.deviceName(), LoadAverage.now()));
+        String sep = "";
+        for (String name : names) {
+            Workload w = WORKLOADS.get(name);
+            if (w == null) throw new IllegalArgumentException("no workload '" + name + "'; have " + WORKLOADS.keySet());
+            Runnable step = w.setup().apply(be);
+            double[] rates = time(step, w.images(), repeats, seconds);
+            double[] sorted = rates.clone();
+            Arrays.sort(sorted);
+            double median = sorted.length % 2 == 1 ? sorted[sorted.length / 2]
+                    : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
+            System.err.printf(Locale.ROOT, "advtrain %-16s %10.0f images/s (median of %d)%n", name, median, repeats);
+            json.append(sep).append(String.format(Locale.ROOT, "\"%s\": {\"images_per_second\": %.1f, \"repeats\": %s}",
+                    name, median, Arrays.toString(rates)));
+            sep = ", ";
+        }
+        json.append("}}");
+        System.out.println(json);
+        be.close();
+    }
+
+    /**
+     * Warm-up, then `repeats` timed windows of about `seconds` each: images/s per window. The
+     * warm-up lasts at least 3 s and 300 calls (Vector API code runs a hundred times slower until
+     * C2 has compiled it, and on a busy machine the compiler threads wait for a core too), and
+     * until two windows in a row agree within 10 %.
+     */
+    static double[] time(Runnable step, int images, int repeats, double seconds) {
+        long calls = 0, start = System.nanoTime();
+        while (calls < 300 || System.nanoTime() - start < 3e9) {
+            step.run();
+            calls++;
+        }
+        long perWindow = Math.max(1, (long) (calls / ((System.nanoTime() - start) / 1e9) * seconds));
+        double previous = 0;
+        for (int settle = 0; settle < 20; settle++) {
+            double rate = window(step, images, perWindow);
+            if (Math.abs(rate - previous) < 0.1 * rate) break;
+            previous = rate;
+        }
+        double[] rates = new double[repeats];
+        for (int r = 0; r < repeats; r++) rates[r] = window(step, images, perWindow);
+        return rates;
+    }
+
+    private static double window(Runnable step, int images, long calls) {
+        long t0 = System.nanoTime();
+        for (long i = 0; i < calls; i++) step.run();
+        return images * calls / ((System.nanoTime() - t0) / 1e9);
+    }
+}

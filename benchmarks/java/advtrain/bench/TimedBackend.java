@@ -1,0 +1,119 @@
+package advtrain.bench;
+
+import advtrain.backend.Backend;
+import advtrain.tensor.Shape;
+import advtrain.tensor.Tensor;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A Backend that forwards every call to another and adds the call's wall time to a per-kernel
+ * total (synchronizing after each call, so asynchronous backends are timed too). Used by
+ * {@link StepProfile} for the table of a training step's time by op. Allocation-free per call.
+ */
+final class TimedBackend implements Backend {
+    enum Op {
+        ALLOCATE, FILL, COPY, WRITE, READ, ADD, AXPY, AFFINE, SIGN, CLAMP, MINIMUM, MAXIMUM, SUM, ADD_SCALAR_TIMES,
+        ROW_SUM_SQUARES, ROW_SCALE, ARGMAX_ROWS, UNIFORM, CONV2D, CONV2D_BACKWARD, MAX_POOL2D, MAX_POOL2D_BACKWARD,
+        LINEAR, LINEAR_BACKWARD, RELU, RELU_BACKWARD, LOG_SOFTMAX, LOG_SOFTMAX_BACKWARD, NLL_LOSS, NLL_LOSS_BACKWARD, SGD_STEP
+    }
+
+    final Backend inner;
+    final long[] nanos = new long[Op.values().length];
+    final long[] calls = new long[Op.values().length];
+    /** Per-call detail for the convolution and linear kernels: which layer (by input shape). */
+    final List<String> layerKeys = new ArrayList<>();
+    final List<long[]> layerTimes = new ArrayList<>();
+    private long start;
+    /** Thread CPU time instead of wall time: meaningful with one thread (-Dadvtrain.threads=1) on a busy machine. */
+    private final boolean cpuTime;
+    private static final java.lang.management.ThreadMXBean THREADS = java.lang.management.ManagementFactory.getThreadMXBean();
+
+    TimedBackend(Backend inner, boolean cpuTime) { this.inner = inner; this.cpuTime = cpuTime; }
+
+    private long now() { return cpuTime ? THREADS.getCurrentThreadCpuTime() : System.nanoTime(); }
+
+    void reset() {
+        java.util.Arrays.fill(nanos, 0);
+        java.util.Arrays.fill(calls, 0);
+        for (long[] t : layerTimes) java.util.Arrays.fill(t, 0);
+    }
+
+    private void begin() { start = now(); }
+
+    private void end(Op op) {
+        inner.synchronize();
+        nanos[op.ordinal()] += now() - start;
+        calls[op.ordinal()]++;
+    }
+
+    /** Also books the time under "op shape" (first call per key allocates its slot). */
+    private void end(Op op, Shape shape) {
+        long before = start;
+        end(op);
+        String key = op + " " + shape;
+        int i = layerKeys.indexOf(key);
+        if (i < 0) { layerKeys.add(key); layerTimes.add(new long[2]); i = layerKeys.size() - 1; }
+        layerTimes.get(i)[0] += now() - before;
+        layerTimes.get(i)[1]++;
+    }
+
+    @Override public String name() { return inner.name(); }
+    @Override public String deviceName() { return inner.deviceName(); }
+    @Override public Tensor allocate(Shape shape) { begin(); Tensor t = inner.allocate(shape); end(Op.ALLOCATE); return t; }
+    @Override public void release(Tensor tensor) { inner.release(tensor); }
+    @Override public void write(Tensor dst, float[] src, int srcOffset) { begin(); inner.write(dst, src, srcOffset); end(Op.WRITE); }
+    @Override public void read(Tensor src, float[] dst, int dstOffset) { begin(); inner.read(src, dst, dstOffset); end(Op.READ); }
+    @Override public void fill(Tensor tensor, float value) { begin(); inner.fill(tensor, value); end(Op.FILL); }
+    @Override public void copy(Tensor src, Tensor dst) { begin(); inner.copy(src, dst); end(Op.COPY); }
+    @Override public void add(Tensor a, Tensor b, Tensor out) { begin(); inner.add(a, b, out); end(Op.ADD); }
+    @Override public void axpy(float alpha, Tensor x, Tensor y) { begin(); inner.axpy(alpha, x, y); end(Op.AXPY); }
+    @Override public void affine(Tensor x, float alpha, float beta, Tensor out) { begin(); inner.affine(x, alpha, beta, out); end(Op.AFFINE); }
+    @Override public void sign(Tensor x, Tensor out) { begin(); inner.sign(x, out); end(Op.SIGN); }
+    @Override public void clamp(Tensor x, float lo, float hi, Tensor out) { begin(); inner.clamp(x, lo, hi, out); end(Op.CLAMP); }
+    @Override public void minimum(Tensor a, Tensor b, Tensor out) { begin(); inner.minimum(a, b, out); end(Op.MINIMUM); }
+    @Override public void maximum(Tensor a, Tensor b, Tensor out) { begin(); inner.maximum(a, b, out); end(Op.MAXIMUM); }
+    @Override public void sum(Tensor x, Tensor out) { begin(); inner.sum(x, out); end(Op.SUM); }
+    @Override public void addScalarTimes(Tensor scalar, float alpha, Tensor out) { begin(); inner.addScalarTimes(scalar, alpha, out); end(Op.ADD_SCALAR_TIMES); }
+    @Override public void rowSumSquares(Tensor x, Tensor out) { begin(); inner.rowSumSquares(x, out); end(Op.ROW_SUM_SQUARES); }
+    @Override public void rowScale(Tensor x, Tensor scales, Tensor out) { begin(); inner.rowScale(x, scales, out); end(Op.ROW_SCALE); }
+    @Override public void argmaxRows(Tensor x, Tensor out) { begin(); inner.argmaxRows(x, out); end(Op.ARGMAX_ROWS); }
+    @Override public void uniform(Tensor out, float lo, float hi, long seed) { begin(); inner.uniform(out, lo, hi, seed); end(Op.UNIFORM); }
+
+    @Override public void conv2d(Tensor input, Tensor weight, Tensor bias, Tensor output, int stride, int padding) {
+        begin(); inner.conv2d(input, weight, bias, output, stride, padding); end(Op.CONV2D, input.shape());
+    }
+
+    @Override public void conv2dBackward(Tensor input, Tensor weight, Tensor outputGrad, Tensor inputGrad, Tensor weightGrad,
+                                         Tensor biasGrad, int stride, int padding) {
+        begin(); inner.conv2dBackward(input, weight, outputGrad, inputGrad, weightGrad, biasGrad, stride, padding);
+        end(Op.CONV2D_BACKWARD, input.shape());
+    }
+
+    @Override public void maxPool2d(Tensor input, Tensor output, int kernel, int stride) {
+        begin(); inner.maxPool2d(input, output, kernel, stride); end(Op.MAX_POOL2D, input.shape());
+    }
+
+    @Override public void maxPool2dBackward(Tensor input, Tensor outputGrad, Tensor inputGrad, int kernel, int stride) {
+        begin(); inner.maxPool2dBackward(input, outputGrad, inputGrad, kernel, stride); end(Op.MAX_POOL2D_BACKWARD, input.shape());
+    }
+
+    @Override public void linear(Tensor input, Tensor weight, Tensor bias, Tensor output) {
+        begin(); inner.linear(input, weight, bias, output); end(Op.LINEAR, weight.shape());
+    }
+
+    @Override public void linearBackward(Tensor input, Tensor weight, Tensor outputGrad, Tensor inputGrad, Tensor weightGrad, Tensor biasGrad) {
+        begin(); inner.linearBackward(input, weight, outputGrad, inputGrad, weightGrad, biasGrad); end(Op.LINEAR_BACKWARD, weight.shape());
+    }
+
+    @Override public void relu(Tensor input, Tensor output) { begin(); inner.relu(input, output); end(Op.RELU); }
+    @Override public void reluBackward(Tensor output, Tensor outputGrad, Tensor inputGrad) { begin(); inner.reluBackward(output, outputGrad, inputGrad); end(Op.RELU_BACKWARD); }
+    @Override public void logSoftmax(Tensor input, Tensor output) { begin(); inner.logSoftmax(input, output); end(Op.LOG_SOFTMAX); }
+    @Override public void logSoftmaxBackward(Tensor output, Tensor outputGrad, Tensor inputGrad) { begin(); inner.logSoftmaxBackward(output, outputGrad, inputGrad); end(Op.LOG_SOFTMAX_BACKWARD); }
+    @Override public void nllLoss(Tensor logProbs, Tensor labels, Tensor losses) { begin(); inner.nllLoss(logProbs, labels, losses); end(Op.NLL_LOSS); }
+    @Override public void nllLossBackward(Tensor labels, Tensor lossesGrad, Tensor logProbsGrad) { begin(); inner.nllLossBackward(labels, lossesGrad, logProbsGrad); end(Op.NLL_LOSS_BACKWARD); }
+    @Override public void sgdStep(Tensor param, Tensor grad, Tensor velocity, float lr, float momentum) { begin(); inner.sgdStep(param, grad, velocity, lr, momentum); end(Op.SGD_STEP); }
+    @Override public void synchronize() { inner.synchronize(); }
+    @Override public void close() { inner.close(); }
+}

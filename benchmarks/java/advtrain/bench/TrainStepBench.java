@@ -1,0 +1,76 @@
+package advtrain.bench;
+
+import advtrain.autograd.Ops;
+import advtrain.autograd.Tape;
+import advtrain.autograd.Variable;
+import advtrain.backend.Backend;
+import advtrain.backend.Backends;
+import advtrain.nn.Net;
+import advtrain.optim.Sgd;
+import advtrain.tensor.Tensor;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One training step of the seed's Net, as the trainer runs it: zero the gradients, forward, NLL loss
+ * (mean over the batch), backward through the tape, SGD with momentum, recycle the tape's tensors.
+ * Random images in [0, 1] of CIFAR shape and random labels. Score: microseconds per step; images/s
+ * is batch * 1e6 / score.
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Warmup(iterations = 5, time = 1)
+@Measurement(iterations = 5, time = 2)
+@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-XX:+UseParallelGC"})
+public class TrainStepBench {
+    @Param({"32", "4"}) public int batch;
+    @Param({"java"}) public String backend;
+
+    Backend be;
+    Net net;
+    Sgd sgd;
+    Tape tape;
+    Tensor images, labels;
+
+    @Setup(Level.Trial) public void setup() {
+        be = Backends.select(backend, null).backend();
+        net = new Net(be, 1);
+        sgd = new Sgd(be, net.parameters(), 0.001f, 0.9f);
+        tape = new Tape(be);
+        images = be.allocate(advtrain.tensor.Shape.of(batch, 3, 32, 32));
+        labels = be.allocate(advtrain.tensor.Shape.of(batch));
+        be.uniform(images, 0f, 1f, 7);
+        be.uniform(labels, 0f, 10f, 8);
+        float[] l = be.toArray(labels);
+        for (int i = 0; i < l.length; i++) l[i] = (float) Math.floor(l[i]);
+        be.write(labels, l, 0);
+    }
+
+    @Benchmark public void trainStep() {
+        net.zeroGrad(be);
+        Variable loss = Ops.nllLoss(net.forward(tape.input(images, false)), tape.constant(labels));
+        tape.backward(loss);
+        sgd.step();
+        tape.reset();
+        be.synchronize();
+    }
+
+    @TearDown(Level.Trial) public void tearDown() {
+        tape.close();
+        be.close();
+    }
+}

@@ -1,0 +1,179 @@
+#!/usr/bin/python3
+"""The PyTorch half of the side-by-side benchmark (benchmarks/vs_pytorch.sh), and its report.
+
+    vs_pytorch.py measure [--threads 2] [--repeats 5] [--seconds 1.0] [--workloads a,b] > torch.json
+    vs_pytorch.py report torch.json advtrain.json
+
+`measure` times the same workloads as advtrain.bench.SideBySide, with the same definitions (see
+WORKLOADS below and SideBySide.java): the seed's Net (the PyTorch tutorial's CIFAR-10 network with
+the (x - 0.5) / 0.5 normalisation as its first step, as advtrain's Net has it), random images in
+[0, 1] of CIFAR shape, random labels. Each workload is warmed up, then timed `repeats` times over
+windows of at least `seconds`; the median images/s is reported. Inference runs under
+torch.no_grad(); the input gradient freezes every parameter (requires_grad False) so backward
+computes d loss / d input alone. Run it with Debian's /usr/bin/python3 (python3-torch).
+
+`report` prints the table of advtrain / PyTorch ratios from the two JSON files.
+"""
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+
+
+def build(torch):
+    nn = torch.nn
+    F = torch.nn.functional
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1 = nn.Conv2d(3, 6, 5)
+            self.pool = nn.MaxPool2d(2, 2)
+            self.conv2 = nn.Conv2d(6, 16, 5)
+            self.fc1 = nn.Linear(16 * 5 * 5, 120)
+            self.fc2 = nn.Linear(120, 84)
+            self.fc3 = nn.Linear(84, 10)
+
+        def forward(self, x):
+            x = (x - 0.5) / 0.5
+            x = self.pool(F.relu(self.conv1(x)))
+            x = self.pool(F.relu(self.conv2(x)))
+            x = torch.flatten(x, 1)
+            x = F.relu(self.fc1(x))
+            x = F.relu(self.fc2(x))
+            return F.log_softmax(self.fc3(x), dim=1)
+
+    return Net
+
+
+def workloads(torch, Net):
+    F = torch.nn.functional
+
+    def data(batch, seed):
+        g = torch.Generator().manual_seed(seed)
+        return torch.rand(batch, 3, 32, 32, generator=g), torch.randint(0, 10, (batch,), generator=g)
+
+    def train(batch):
+        def setup():
+            torch.manual_seed(1)
+            net = Net()
+            opt = torch.optim.SGD(net.parameters(), lr=0.001, momentum=0.9)
+            x, y = data(batch, 2)
+
+            def step():
+                opt.zero_grad()
+                loss = F.nll_loss(net(x), y)
+                loss.backward()
+                opt.step()
+            return step
+        return setup
+
+    def infer(batch):
+        def setup():
+            torch.manual_seed(1)
+            net = Net().eval()
+            x, _ = data(batch, 2)
+
+            def step():
+                with torch.no_grad():
+                    net(x)
+            return step
+        return setup
+
+    def input_grad(batch):
+        def setup():
+            torch.manual_seed(1)
+            net = Net().eval()
+            for p in net.parameters():
+                p.requires_grad_(False)
+            x, y = data(batch, 2)
+            x.requires_grad_(True)
+
+            def step():
+                x.grad = None
+                loss = F.nll_loss(net(x), y)
+                loss.backward()
+                return x.grad
+            return step
+        return setup
+
+    # name -> (images per call, setup returning a step function). Keep in step with SideBySide.java.
+    return {
+        "train-b32": (32, train(32)),
+        "train-b4": (4, train(4)),
+        "infer-b256": (256, infer(256)),
+        "inputgrad-b256": (256, input_grad(256)),
+    }
+
+
+def load_average():
+    try:
+        return " ".join(open("/proc/loadavg").read().split()[:3])
+    except OSError:
+        return "unknown"
+
+
+def measure(args):
+    import torch
+    torch.set_num_threads(args.threads)
+    table = workloads(torch, build(torch))
+    names = list(table) if args.workloads == "all" else args.workloads.split(",")
+    results = {}
+    for name in names:
+        if name not in table:
+            print(f"vs_pytorch.py: no PyTorch workload '{name}' (have {', '.join(table)})", file=sys.stderr)
+            continue
+        images, setup = table[name]
+        step = setup()
+        # Warm-up, and an estimate of the calls a timed window needs.
+        calls, start = 0, time.perf_counter()
+        while time.perf_counter() - start < args.seconds:
+            step()
+            calls += 1
+        per_window = max(1, int(calls * args.seconds / (time.perf_counter() - start)))
+        rates = []
+        for _ in range(args.repeats):
+            t0 = time.perf_counter()
+            for _ in range(per_window):
+                step()
+            rates.append(images * per_window / (time.perf_counter() - t0))
+        results[name] = {"images_per_second": statistics.median(rates), "repeats": rates}
+    json.dump({"engine": "pytorch " + torch.__version__, "threads": torch.get_num_threads(),
+               "load_average": load_average(), "workloads": results}, sys.stdout, indent=1)
+    print()
+
+
+def report(args):
+    torch_side = json.load(open(args.torch_json))
+    ours = json.load(open(args.advtrain_json))
+    print(f"PyTorch:  {torch_side['engine']}, {torch_side['threads']} threads, load average {torch_side['load_average']}")
+    print(f"advtrain: {ours['engine']}, load average {ours['load_average']}")
+    print(f"{'workload':<18} {'PyTorch img/s':>14} {'advtrain img/s':>15} {'advtrain/PyTorch':>17}")
+    for name, theirs in torch_side["workloads"].items():
+        mine = ours["workloads"].get(name)
+        if mine is None:
+            print(f"{name:<18} {theirs['images_per_second']:>14.0f} {'-':>15} {'-':>17}")
+            continue
+        ratio = mine["images_per_second"] / theirs["images_per_second"]
+        print(f"{name:<18} {theirs['images_per_second']:>14.0f} {mine['images_per_second']:>15.0f} {ratio:>16.2f}x")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    m = sub.add_parser("measure")
+    m.add_argument("--threads", type=int, default=2)
+    m.add_argument("--repeats", type=int, default=5)
+    m.add_argument("--seconds", type=float, default=1.0)
+    m.add_argument("--workloads", default="all")
+    r = sub.add_parser("report")
+    r.add_argument("torch_json")
+    r.add_argument("advtrain_json")
+    args = parser.parse_args()
+    measure(args) if args.command == "measure" else report(args)
+
+
+if __name__ == "__main__":
+    main()

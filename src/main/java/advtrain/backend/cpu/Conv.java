@@ -1,0 +1,358 @@
+package advtrain.backend.cpu;
+
+import advtrain.tensor.Shape;
+
+import java.util.Arrays;
+
+/**
+ * 2-D convolution on the CPU, forward and backward, as matrix products on {@link Gemm}'s
+ * micro-kernels. Two ways to present the input to the product:
+ *
+ * <ul>
+ *   <li><b>direct</b> (stride 1): the output is computed in a "wide" layout whose rows have the
+ *       padded input's width Wp, so that output j = oy * Wp + ox needs input c at
+ *       c * plane + r * Wp + s + j for every (c, r, s): each row of the im2col matrix is the padded
+ *       input itself, read from an offset. No im2col copy; the price is Wp - OW wasted columns per
+ *       output row, dropped when the wide result is copied out (bias added on the way).</li>
+ *   <li><b>im2col</b> (any stride): the im2col matrix is built per image, then multiplied.</li>
+ * </ul>
+ *
+ * Which one runs for a layer was chosen by measurement (see {@link #chooseDirect}); tests and
+ * benchmarks can force either. The input gradient is itself a stride-1 convolution of the
+ * zero-padded output gradient with the flipped, transposed filters (direct), or the im2col
+ * matrix's gradient scattered back (col2im).
+ *
+ * <p>One instance per calling thread holds the scratch buffers, grown on first use and reused after,
+ * so steady-state calls allocate nothing. Per-image work runs in parallel over images; the weight
+ * gradient runs in parallel over register tiles of the [outChannels, inChannels * R * S] result,
+ * each summing over the whole batch, so no two threads write the same gradient element.
+ */
+final class Conv {
+    enum Algorithm { AUTO, DIRECT, IM2COL }
+
+    private static final ThreadLocal<Conv> PER_THREAD = ThreadLocal.withInitial(Conv::new);
+
+    static Conv forThisThread() { return PER_THREAD.get(); }
+
+    private static final int VL = Gemm.VL;
+
+    // ---- the call in progress (fields, not lambdas: the parallel tasks below read them) ----------
+    private int batch, inC, inH, inW, outC, kH, kW, stride, pad, outH, outW, reduce;
+    private float[] in, weight, bias, out, dOut, dIn, dW;
+    private boolean direct;
+    /** Direct: the padded input image (inC planes padH x padW, then VL floats of slack). */
+    private int padH, padW, padPlane, inSlice;
+    /** Direct: wide output length (outH - 1) * padW + outW, rounded up to whole vectors. */
+    private int wideLen;
+    /** im2col: output pixels per image rounded up to whole vectors; one im2col matrix. */
+    private int colsPad, colSlice;
+    /**
+     * Direct input gradient: each output-gradient plane laid out wide (rows of padW) after `lead`
+     * zeros and followed by zeros, planes gradPlane apart; the result covers the padded input,
+     * inWideLen = padH * padW rounded up to whole vectors.
+     */
+    private int lead, gradPlane, gradSlice, inWideLen;
+    /** Weight gradient: per-image slices of the B operand and of the output gradient. */
+    private int xSlice, gSlice, gStride, weightTiles, qTiles;
+
+    // ---- scratch, kept between calls ---------------------------------------------------------------
+    private final float[][] perWorker = new float[Parallel.threads()][0];
+    private float[] inputs = new float[0], grads = new float[0], biasPartial = new float[0];
+    private int[] aOff = new int[0], bOff = new int[0], aGrad = new int[0], bGrad = new int[0];
+
+    private Conv() {}
+
+    private float[] scratch(int worker, int size) {
+        if (perWorker[worker].length < size) perWorker[worker] = new float[size];
+        return perWorker[worker];
+    }
+
+    private static int[] ints(int[] buffer, int size) { return buffer.length >= size ? buffer : new int[size]; }
+
+    private static float[] floats(float[] buffer, int size) { return buffer.length >= size ? buffer : new float[size]; }
+
+    private static int roundUp(int n, int multiple) { return (n + multiple - 1) / multiple * multiple; }
+
+    /**
+     * The choice, by measurement on the seed's layers (benchmarks/README.md): direct wherever it
+     * applies (stride 1). For 5x5 filters it beat im2col both on conv1 (28-wide rows, 12 % of the
+     * wide layout wasted) and conv2 (10-wide rows, 29 % wasted), where im2col's copy costs more.
+     */
+    static boolean chooseDirect(int stride) { return stride == 1; }
+
+    /** Reads the sizes from the (already checked) shapes: no ConvGeometry, so nothing is allocated. */
+    private void setUp(Shape input, Shape weights, int stride, int padding, Algorithm algorithm) {
+        batch = input.dim(0); inC = input.dim(1); inH = input.dim(2); inW = input.dim(3);
+        outC = weights.dim(0); kH = weights.dim(2); kW = weights.dim(3);
+        this.stride = stride; pad = padding;
+        outH = (inH + 2 * pad - kH) / stride + 1;
+        outW = (inW + 2 * pad - kW) / stride + 1;
+        reduce = inC * kH * kW;
+        direct = stride == 1 && (algorithm == Algorithm.DIRECT || (algorithm == Algorithm.AUTO && chooseDirect(stride)));
+        if (direct) {
+            padH = inH + 2 * pad; padW = inW + 2 * pad; padPlane = padH * padW;
+            inSlice = inC * padPlane + VL;
+            wideLen = roundUp((outH - 1) * padW + outW, VL);
+        }
+        colsPad = roundUp(outH * outW, VL);
+        colSlice = reduce * colsPad;
+        // The forward product's tables: A(m = k, q = (c, r, s)) = weight[k * reduce + q].
+        aOff = ints(aOff, reduce);
+        bOff = ints(bOff, reduce);
+        for (int c = 0, q = 0; c < inC; c++) {
+            for (int r = 0; r < kH; r++) {
+                for (int s = 0; s < kW; s++, q++) {
+                    aOff[q] = q;
+                    bOff[q] = direct ? c * padPlane + r * padW + s : q * colsPad;
+                }
+            }
+        }
+    }
+
+    /** Zero-pads `planes` planes of h x w from src into planes of (h + 2 padY) x (w + 2 padX), then VL zeros. */
+    private static void padPlanes(float[] src, int srcBase, int planes, int h, int w, int padY, int padX,
+                                  float[] dst, int dstBase) {
+        int ph = h + 2 * padY, pw = w + 2 * padX;
+        if (padY == 0 && padX == 0) {
+            System.arraycopy(src, srcBase, dst, dstBase, planes * h * w);
+        } else {
+            for (int p = 0; p < planes; p++) {
+                int to = dstBase + p * ph * pw, from = srcBase + p * h * w;
+                Arrays.fill(dst, to, to + padY * pw, 0f);
+                for (int y = 0; y < h; y++) {
+                    int row = to + (y + padY) * pw;
+                    Arrays.fill(dst, row, row + padX, 0f);
+                    System.arraycopy(src, from + y * w, dst, row + padX, w);
+                    Arrays.fill(dst, row + padX + w, row + pw, 0f);
+                }
+                Arrays.fill(dst, to + (h + padY) * pw, to + ph * pw, 0f);
+            }
+        }
+        int end = dstBase + planes * ph * pw;
+        Arrays.fill(dst, end, end + VL, 0f);
+    }
+
+    /**
+     * The im2col matrix of image n: row q = (c, r, s), column p = oy * outW + ox holds
+     * input[n, c, oy * stride - pad + r, ox * stride - pad + s] (0 outside the image); columns from
+     * outH * outW to colsPad are 0.
+     */
+    private void im2col(int n, float[] dst, int dstBase) {
+        int pixels = outH * outW;
+        for (int c = 0, q = 0; c < inC; c++) {
+            int plane = (n * inC + c) * inH * inW;
+            for (int r = 0; r < kH; r++) {
+                for (int s = 0; s < kW; s++, q++) {
+                    int row = dstBase + q * colsPad;
+                    for (int oy = 0; oy < outH; oy++) {
+                        int iy = oy * stride - pad + r, to = row + oy * outW;
+                        if (iy < 0 || iy >= inH) { Arrays.fill(dst, to, to + outW, 0f); continue; }
+                        for (int ox = 0; ox < outW; ox++) {
+                            int ix = ox * stride - pad + s;
+                            dst[to + ox] = ix >= 0 && ix < inW ? in[plane + iy * inW + ix] : 0f;
+                        }
+                    }
+                    Arrays.fill(dst, row + pixels, row + colsPad, 0f);
+                }
+            }
+        }
+    }
+
+    // ---- forward ----------------------------------------------------------------------------------
+
+    void forward(Shape inShape, Shape wShape, int stride, int padding, float[] in, float[] weight, float[] bias, float[] out,
+                 Algorithm algorithm) {
+        setUp(inShape, wShape, stride, padding, algorithm);
+        this.in = in; this.weight = weight; this.bias = bias; this.out = out;
+        Parallel.range(batch, 2L * outC * reduce * outH * outW, forwardImages);
+        this.in = this.weight = this.bias = this.out = null;
+    }
+
+    /**
+     * Item n = image n. Direct: pad the image into scratch, multiply weight [outC, reduce] by the
+     * shifted input rows into the wide output [outC, wideLen] (also scratch), then copy the outW
+     * valid columns of each output row to output[n, k, oy, :] adding bias[k]. im2col: the same with
+     * the im2col matrix as B and a compact (colsPad-wide) result.
+     */
+    private final Parallel.Task forwardImages = new Parallel.Task() {
+        @Override protected void run(int from, int to, int worker) {
+            int bSize = direct ? inSlice : colSlice, rowLen = direct ? wideLen : colsPad;
+            float[] buf = scratch(worker, bSize + outC * rowLen);
+            for (int n = from; n < to; n++) {
+                if (direct) padPlanes(in, n * inC * inH * inW, inC, inH, inW, pad, pad, buf, 0);
+                else im2col(n, buf, 0);
+                Gemm.shiftedRows(outC, rowLen, reduce, weight, 0, aOff, reduce, buf, 0, bOff, buf, bSize, rowLen, false);
+                int rowStride = direct ? padW : outW, rows = direct ? outH : 1, cols = direct ? outW : outH * outW;
+                for (int k = 0; k < outC; k++) {
+                    Vec.copyRows(buf, bSize + k * rowLen, rowStride, out, (n * outC + k) * outH * outW, cols,
+                            rows, cols, bias == null ? 0f : bias[k]);
+                }
+            }
+        }
+    };
+
+    // ---- backward ---------------------------------------------------------------------------------
+
+    void backward(Shape inShape, Shape wShape, int stride, int padding, float[] in, float[] weight, float[] dOut,
+                  float[] dIn, float[] dW, float[] dB, Algorithm algorithm) {
+        setUp(inShape, wShape, stride, padding, algorithm);
+        this.in = in; this.weight = weight; this.dOut = dOut; this.dIn = dIn; this.dW = dW;
+        int pixels = outH * outW;
+        if (dW != null || dB != null) {
+            xSlice = direct ? inSlice : colSlice;
+            gStride = direct ? wideLen : colsPad;
+            gSlice = outC * gStride;
+            inputs = dW == null ? inputs : floats(inputs, batch * xSlice);
+            grads = dW == null ? grads : floats(grads, batch * gSlice);
+            biasPartial = floats(biasPartial, batch * outC);
+            Parallel.range(batch, (long) outC * pixels + (dW == null ? 0 : (long) reduce * pixels), gatherImages);
+            if (dW != null) {
+                qTiles = (reduce + Gemm.NR - 1) / Gemm.NR;
+                weightTiles = (outC + Gemm.MR - 1) / Gemm.MR * qTiles;
+                Parallel.range(weightTiles, 2L * Gemm.MR * Gemm.NR * batch * gStride, weightTilesTask);
+            }
+            if (dB != null) {
+                for (int n = 0; n < batch; n++) for (int k = 0; k < outC; k++) dB[k] += biasPartial[n * outC + k];
+            }
+        }
+        if (dIn != null) {
+            setUpInputGradient(direct);
+            Parallel.range(batch, 2L * outC * reduce * pixels, direct ? inputGradDirect : inputGradIm2col);
+        }
+        this.in = this.weight = this.dOut = this.dIn = this.dW = null;
+    }
+
+    /**
+     * Item n = image n. Writes the weight gradient's operands for image n into the per-image slices:
+     * the B rows (padded input, or im2col matrix) and the output gradient laid out like the forward
+     * result (wide, zeros in the dropped columns; or compact, zero tail), and the bias gradient's
+     * per-image sums.
+     */
+    private final Parallel.Task gatherImages = new Parallel.Task() {
+        @Override protected void run(int from, int to, int worker) {
+            int pixels = outH * outW;
+            for (int n = from; n < to; n++) {
+                for (int k = 0; k < outC; k++) biasPartial[n * outC + k] = Vec.sum(dOut, (n * outC + k) * pixels, pixels);
+                if (dW == null) continue;
+                if (direct) padPlanes(in, n * inC * inH * inW, inC, inH, inW, pad, pad, inputs, n * xSlice);
+                else im2col(n, inputs, n * xSlice);
+                int base = n * gSlice;
+                Arrays.fill(grads, base, base + gSlice, 0f);
+                for (int k = 0; k < outC; k++) {
+                    int src = (n * outC + k) * pixels, dst = base + k * gStride;
+                    if (direct) {
+                        for (int oy = 0; oy < outH; oy++) System.arraycopy(dOut, src + oy * outW, grads, dst + oy * padW, outW);
+                    } else {
+                        System.arraycopy(dOut, src, grads, dst, pixels);
+                    }
+                }
+            }
+        }
+    };
+
+    /**
+     * Item t = one register tile of dW [outC, reduce]: 6 output channels (m0 = t / qTiles * 6) by 4
+     * columns q = (c, r, s) (q0 = t % qTiles * 4). It sums, over every image and every output
+     * position j, grad[n][k][j] * input_n[bOff[q] + j]: the same shifted rows as the forward pass.
+     */
+    private final Parallel.Task weightTilesTask = new Parallel.Task() {
+        @Override protected void run(int from, int to, int worker) {
+            for (int t = from; t < to; t++) {
+                int m0 = t / qTiles * Gemm.MR, q0 = t % qTiles * Gemm.NR;
+                Gemm.dotTile(m0, outC, q0, reduce, gStride, 0, batch, grads, gSlice, gStride,
+                        inputs, xSlice, bOff, dW, 0, reduce);
+            }
+        }
+    };
+
+    private void setUpInputGradient(boolean direct) {
+        int taps = kH * kW;
+        aGrad = ints(aGrad, outC * taps);
+        bGrad = ints(bGrad, outC * taps);
+        if (direct) {
+            // dInPadded[c, j] = sum over (k, r, s) of weight[k, c, r, s] * dOutWide[k, j - r * padW - s], j = y * padW + x
+            lead = (kH - 1) * padW + (kW - 1);
+            inWideLen = roundUp(padH * padW, VL);
+            gradPlane = lead + inWideLen;
+            gradSlice = outC * gradPlane;
+            for (int k = 0, q = 0; k < outC; k++) {
+                for (int r = 0; r < kH; r++) {
+                    for (int s = 0; s < kW; s++, q++) {
+                        aGrad[q] = k * reduce + r * kW + s;
+                        bGrad[q] = k * gradPlane + lead - r * padW - s;
+                    }
+                }
+            }
+        } else {
+            // dCol[q, p] = sum over k of weight[k, q] * dOut[k, p]
+            for (int k = 0; k < outC; k++) {
+                aGrad[k] = k * reduce;
+                bGrad[k] = k * colsPad;
+            }
+        }
+    }
+
+    /**
+     * Item n = image n. The input gradient as a correlation in the padded input's own wide layout:
+     * forward, input position j = y * padW + x received weight[k, c, r, s] * dOut[k, oy, ox] from
+     * every output (oy, ox) = (y - r, x - s); so with dOut[n, k] laid out wide (rows of padW, zeros
+     * in the columns past outW, `lead` zeros before and zeros after), row q = (k, r, s) of the B
+     * operand is that plane read from offset lead - r * padW - s: out-of-range (y - r, x - s) land
+     * on zeros, rows wrapping included, as padW - outW = kW - 1. A(m = c, q) = weight[k, c, r, s].
+     * The interior of the [inC, inWideLen] result is then added into dIn[n].
+     */
+    private final Parallel.Task inputGradDirect = new Parallel.Task() {
+        @Override protected void run(int from, int to, int worker) {
+            int pixels = outH * outW;
+            float[] buf = scratch(worker, gradSlice + inC * inWideLen);
+            for (int n = from; n < to; n++) {
+                Arrays.fill(buf, 0, gradSlice, 0f);
+                for (int k = 0; k < outC; k++) {
+                    int src = (n * outC + k) * pixels, dst = k * gradPlane + lead;
+                    for (int oy = 0; oy < outH; oy++) System.arraycopy(dOut, src + oy * outW, buf, dst + oy * padW, outW);
+                }
+                Gemm.shiftedRows(inC, inWideLen, outC * kH * kW, weight, 0, aGrad, kH * kW, buf, 0, bGrad,
+                        buf, gradSlice, inWideLen, false);
+                for (int c = 0; c < inC; c++) {
+                    int src = gradSlice + c * inWideLen + pad * padW + pad, dst = (n * inC + c) * inH * inW;
+                    Vec.addRows(buf, src, padW, dIn, dst, inW, inH, inW);
+                }
+            }
+        }
+    };
+
+    /**
+     * Item n = image n. dCol [reduce, colsPad] = weight^T [reduce, outC] . dOut[n] [outC, colsPad]
+     * (dOut copied with a zero tail), then col2im: dCol[(c, r, s), (oy, ox)] is added to
+     * dIn[n, c, oy * stride - pad + r, ox * stride - pad + s] where that is inside the image.
+     */
+    private final Parallel.Task inputGradIm2col = new Parallel.Task() {
+        @Override protected void run(int from, int to, int worker) {
+            int pixels = outH * outW, dSize = outC * colsPad;
+            float[] buf = scratch(worker, dSize + reduce * colsPad + VL);
+            for (int n = from; n < to; n++) {
+                for (int k = 0; k < outC; k++) {
+                    System.arraycopy(dOut, (n * outC + k) * pixels, buf, k * colsPad, pixels);
+                    Arrays.fill(buf, k * colsPad + pixels, (k + 1) * colsPad, 0f);
+                }
+                Gemm.shiftedRows(reduce, colsPad, outC, weight, 0, aGrad, 1, buf, 0, bGrad, buf, dSize, colsPad, false);
+                for (int c = 0, q = 0; c < inC; c++) {
+                    int plane = (n * inC + c) * inH * inW;
+                    for (int r = 0; r < kH; r++) {
+                        for (int s = 0; s < kW; s++, q++) {
+                            int row = dSize + q * colsPad;
+                            for (int oy = 0; oy < outH; oy++) {
+                                int iy = oy * stride - pad + r;
+                                if (iy < 0 || iy >= inH) continue;
+                                for (int ox = 0; ox < outW; ox++) {
+                                    int ix = ox * stride - pad + s;
+                                    if (ix >= 0 && ix < inW) dIn[plane + iy * inW + ix] += buf[row + oy * outW + ox];
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+}

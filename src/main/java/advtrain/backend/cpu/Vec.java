@@ -1,0 +1,81 @@
+package advtrain.backend.cpu;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+
+/**
+ * Vector API loops for the element-wise kernels the JIT does not vectorise by itself (a
+ * conditional select, a float sum). Each runs over [off, off + len): whole vectors first, then the
+ * last few elements one by one.
+ */
+final class Vec {
+    private static final int VL = Gemm.VL;
+
+    private Vec() {}
+
+    /** The sum of x[off .. off + len), in VL partial sums added at the end. */
+    static float sum(float[] x, int off, int len) {
+        FloatVector acc = FloatVector.zero(Gemm.S);
+        int i = 0, whole = len - len % VL;
+        for (; i < whole; i += VL) acc = acc.add(FloatVector.fromArray(Gemm.S, x, off + i));
+        float s = 0;  // lane by lane: reduceLanes is not compiled to vector code on every JDK 17 build
+        for (int lane = 0; lane < VL; lane++) s += acc.lane(lane);
+        for (; i < len; i++) s += x[off + i];
+        return s;
+    }
+
+    /** y[i] = x[i] > 0 ? x[i] : 0 (so NaN and -0 give +0, as the reference loop does). */
+    static void relu(float[] x, float[] y, int off, int len) {
+        FloatVector zero = FloatVector.zero(Gemm.S);
+        int i = 0, whole = len - len % VL;
+        for (; i < whole; i += VL) {
+            FloatVector v = FloatVector.fromArray(Gemm.S, x, off + i);
+            zero.blend(v, v.compare(VectorOperators.GT, 0f)).intoArray(y, off + i);
+        }
+        for (; i < len; i++) y[off + i] = x[off + i] > 0 ? x[off + i] : 0f;
+    }
+
+    /** dx[i] += dy[i] where y[i] > 0. */
+    static void reluBackward(float[] y, float[] dy, float[] dx, int off, int len) {
+        int i = 0, whole = len - len % VL;
+        for (; i < whole; i += VL) {
+            VectorMask<Float> on = FloatVector.fromArray(Gemm.S, y, off + i).compare(VectorOperators.GT, 0f);
+            FloatVector g = FloatVector.fromArray(Gemm.S, dx, off + i);
+            g.add(FloatVector.fromArray(Gemm.S, dy, off + i), on).intoArray(dx, off + i);
+        }
+        for (; i < len; i++) if (y[off + i] > 0) dx[off + i] += dy[off + i];
+    }
+
+    /**
+     * dst[dOff + r * dStride + i] = src[sOff + r * sStride + i] + bias for r < rows, i < cols. Rows
+     * of at least VL are copied in whole vectors, the last one overlapping the one before (it writes
+     * the same values again); shorter rows one element at a time.
+     */
+    static void copyRows(float[] src, int sOff, int sStride, float[] dst, int dOff, int dStride, int rows, int cols, float bias) {
+        FloatVector b = FloatVector.broadcast(Gemm.S, bias);
+        for (int r = 0; r < rows; r++) {
+            int s = sOff + r * sStride, d = dOff + r * dStride;
+            if (cols >= VL) {
+                for (int i = 0; i < cols; i += VL) {
+                    int at = Math.min(i, cols - VL);
+                    FloatVector.fromArray(Gemm.S, src, s + at).add(b).intoArray(dst, d + at);
+                }
+            } else {
+                for (int i = 0; i < cols; i++) dst[d + i] = src[s + i] + bias;
+            }
+        }
+    }
+
+    /** dst[dOff + r * dStride + i] += src[sOff + r * sStride + i] for r < rows, i < cols. */
+    static void addRows(float[] src, int sOff, int sStride, float[] dst, int dOff, int dStride, int rows, int cols) {
+        int whole = cols - cols % VL;
+        for (int r = 0; r < rows; r++) {
+            int s = sOff + r * sStride, d = dOff + r * dStride;
+            for (int i = 0; i < whole; i += VL) {
+                FloatVector.fromArray(Gemm.S, src, s + i).add(FloatVector.fromArray(Gemm.S, dst, d + i)).intoArray(dst, d + i);
+            }
+            for (int i = whole; i < cols; i++) dst[d + i] += src[s + i];
+        }
+    }
+}

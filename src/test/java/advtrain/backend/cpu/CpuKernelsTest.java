@@ -1,0 +1,453 @@
+package advtrain.backend.cpu;
+
+import advtrain.backend.Backend;
+import advtrain.tensor.Shape;
+import advtrain.tensor.Tensor;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * Every kernel of the fast {@link CpuBackend} against the {@link ReferenceBackend} (the simple loops
+ * it started from), on random inputs: the seed's shapes at batch 32 and 4, odd sizes, stride 2,
+ * padding 1 and 2, non-square kernels, max pooling 3/2, null bias, null gradient arguments, and the
+ * accumulation contract (backward kernels ADD into gradients that already hold values).
+ *
+ * <p>Tolerances. Elementwise kernels compute the same formula and must agree to the last bit but for
+ * a rounding step or two ({@link #ELEMENTWISE}, 1e-6 relative). Kernels that sum products (conv, linear,
+ * log-softmax) may add in another order, as blocked and vectorised code does; float32 summation of L
+ * terms in two orders differs by about sqrt(L) * 2^-24 times the size of the terms, so forward
+ * kernels and input gradients (L up to 400) get {@link #SUMS} = 1e-5 and weight gradients, which sum
+ * over the whole batch (L up to 32 * 784 = 25,088 terms), get {@link #LONG_SUMS} = 5e-5. An element
+ * passes when |fast - reference| <= tol * (|reference| + rms(reference)): relative to the element, and
+ * to the tensor's typical size where cancellation makes an element small.
+ */
+class CpuKernelsTest {
+    static final float ELEMENTWISE = 1e-6f, SUMS = 1e-5f, LONG_SUMS = 5e-5f;
+
+    private final Backend fast = new CpuBackend();
+    /** Convolutions are checked with each algorithm, the automatic choice and both forced. */
+    private final Backend[] convBackends = {fast, CpuBackend.withConvAlgorithm("direct"), CpuBackend.withConvAlgorithm("im2col")};
+    private static final String[] CONV_ALGORITHMS = {"auto", "direct", "im2col"};
+    private final Backend ref = new ReferenceBackend();
+    private final SplittableRandom random = new SplittableRandom(20240611);
+
+    // ---- helpers ----------------------------------------------------------------------------------
+
+    private Tensor random(float lo, float hi, int... dims) {
+        Tensor t = fast.allocate(Shape.of(dims));
+        float[] v = new float[t.size()];
+        for (int i = 0; i < v.length; i++) v[i] = (float) (lo + (hi - lo) * random.nextDouble());
+        fast.write(t, v, 0);
+        return t;
+    }
+
+    /** Values on a coarse grid (many ties), for max pooling's first-maximum rule. */
+    private Tensor coarse(int levels, int... dims) {
+        Tensor t = fast.allocate(Shape.of(dims));
+        float[] v = new float[t.size()];
+        for (int i = 0; i < v.length; i++) v[i] = random.nextInt(levels) - levels / 2;
+        fast.write(t, v, 0);
+        return t;
+    }
+
+    private Tensor labels(int n, int classes) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) v[i] = random.nextInt(classes);
+        return fast.fromArray(v, n);
+    }
+
+    private Tensor copyOf(Tensor t) {
+        Tensor c = fast.allocate(t.shape());
+        fast.copy(t, c);
+        return c;
+    }
+
+    private static Tensor copyOrNull(Backend be, Tensor t) {
+        if (t == null) return null;
+        Tensor c = be.allocate(t.shape());
+        be.copy(t, c);
+        return c;
+    }
+
+    static void assertClose(String what, Tensor expected, Tensor actual, float tol) {
+        assertEquals(expected.shape(), actual.shape(), what + ": shape");
+        float[] e = CpuBackend.data(expected), a = CpuBackend.data(actual);
+        double squares = 0;
+        int finite = 0;
+        for (int i = 0; i < expected.size(); i++) {
+            if (Float.isFinite(e[i])) { squares += (double) e[i] * e[i]; finite++; }
+        }
+        double rms = Math.sqrt(squares / Math.max(1, finite));
+        for (int i = 0; i < expected.size(); i++) {
+            if (a[i] == e[i] || (Float.isNaN(e[i]) && Float.isNaN(a[i]))) continue;
+            double err = Math.abs((double) a[i] - e[i]);
+            if (!(err <= tol * (Math.abs(e[i]) + rms))) {
+                fail(what + ": element " + i + " of " + expected.shape() + ": expected " + e[i] + ", got " + a[i]
+                        + " (error " + err + ", allowed " + tol * (Math.abs(e[i]) + rms) + ")");
+            }
+        }
+    }
+
+    // ---- convolution ------------------------------------------------------------------------------
+
+    /** One convolution: input [n, c, h, w], weight [k, c, r, s], stride, padding. */
+    record Conv(int n, int c, int h, int w, int k, int r, int s, int stride, int padding) {
+        @Override public String toString() {
+            return "in[" + n + "," + c + "," + h + "," + w + "] w[" + k + "," + c + "," + r + "," + s + "] stride "
+                    + stride + " pad " + padding;
+        }
+    }
+
+    static Stream<Conv> convs() {
+        return Stream.of(
+                new Conv(32, 3, 32, 32, 6, 5, 5, 1, 0),    // the seed's conv1, batch 32
+                new Conv(32, 6, 14, 14, 16, 5, 5, 1, 0),   // the seed's conv2, batch 32
+                new Conv(4, 3, 32, 32, 6, 5, 5, 1, 0),     // batch 4
+                new Conv(4, 6, 14, 14, 16, 5, 5, 1, 0),
+                new Conv(1, 3, 32, 32, 6, 5, 5, 1, 0),     // a single image
+                new Conv(3, 5, 11, 9, 7, 3, 3, 1, 1),      // odd sizes, padding 1
+                new Conv(2, 2, 9, 13, 3, 5, 5, 1, 2),      // padding 2
+                new Conv(3, 4, 13, 10, 5, 5, 3, 1, 1),     // non-square kernel
+                new Conv(3, 3, 17, 15, 4, 3, 3, 2, 1),     // stride 2, padding 1
+                new Conv(2, 3, 16, 16, 5, 5, 5, 2, 2),     // stride 2, padding 2
+                new Conv(2, 3, 12, 12, 4, 4, 4, 3, 0),     // stride 3
+                new Conv(2, 7, 6, 5, 9, 1, 1, 1, 0),       // 1x1
+                new Conv(2, 2, 5, 5, 3, 1, 1, 1, 1),       // padding wider than the kernel
+                new Conv(2, 1, 5, 5, 2, 5, 5, 1, 0),       // a single output pixel
+                new Conv(2, 17, 7, 40, 19, 3, 2, 1, 1));   // many channels, wide rows
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("convs")
+    void conv2dForwardMatchesReference(Conv cv) {
+        Tensor x = random(-1, 1, cv.n, cv.c, cv.h, cv.w), w = random(-0.5f, 0.5f, cv.k, cv.c, cv.r, cv.s);
+        Tensor b = random(-1, 1, cv.k);
+        Shape outShape = advtrain.backend.ConvGeometry.outputShape("conv2d", x.shape(), w.shape(), cv.stride, cv.padding);
+        for (Tensor bias : new Tensor[] {b, null}) {
+            Tensor expected = ref.allocate(outShape);
+            ref.conv2d(x, w, bias, expected, cv.stride, cv.padding);
+            for (int a = 0; a < convBackends.length; a++) {
+                Tensor actual = random(-9, 9, outShape.dims());  // overwritten
+                convBackends[a].conv2d(x, w, bias, actual, cv.stride, cv.padding);
+                assertClose("conv2d " + CONV_ALGORITHMS[a] + " " + cv + (bias == null ? " no bias" : ""), expected, actual, SUMS);
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("convs")
+    void conv2dBackwardAccumulatesLikeReference(Conv cv) {
+        Tensor x = random(-1, 1, cv.n, cv.c, cv.h, cv.w), w = random(-0.5f, 0.5f, cv.k, cv.c, cv.r, cv.s);
+        Shape outShape = advtrain.backend.ConvGeometry.outputShape("conv2d", x.shape(), w.shape(), cv.stride, cv.padding);
+        Tensor dy = random(-1, 1, outShape.dims());
+        // Gradients that already hold values: the kernels must add to them.
+        Tensor dx = random(-1, 1, x.shape().dims()), dw = random(-1, 1, w.shape().dims()), db = random(-1, 1, cv.k);
+        Tensor dxRef = copyOf(dx), dwRef = copyOf(dw), dbRef = copyOf(db);
+        ref.conv2dBackward(x, w, dy, dxRef, dwRef, dbRef, cv.stride, cv.padding);
+        for (int a = 0; a < convBackends.length; a++) {
+            Tensor dxA = copyOf(dx), dwA = copyOf(dw), dbA = copyOf(db);
+            convBackends[a].conv2dBackward(x, w, dy, dxA, dwA, dbA, cv.stride, cv.padding);
+            assertClose("conv2dBackward inputGrad " + CONV_ALGORITHMS[a] + " " + cv, dxRef, dxA, SUMS);
+            assertClose("conv2dBackward weightGrad " + CONV_ALGORITHMS[a] + " " + cv, dwRef, dwA, LONG_SUMS);
+            assertClose("conv2dBackward biasGrad " + CONV_ALGORITHMS[a] + " " + cv, dbRef, dbA, LONG_SUMS);
+        }
+    }
+
+    /** Every combination of null gradient arguments: the missing ones are skipped, the others computed. */
+    @ParameterizedTest(name = "gradients present: {0}")
+    @ValueSource(ints = {0, 1, 2, 3, 4, 5, 6, 7})
+    void conv2dBackwardSkipsNullGradients(int present) {
+        for (Conv cv : List.of(new Conv(4, 3, 32, 32, 6, 5, 5, 1, 0), new Conv(3, 5, 11, 9, 7, 3, 3, 1, 1),
+                new Conv(3, 3, 17, 15, 4, 3, 3, 2, 1))) {
+            Tensor x = random(-1, 1, cv.n, cv.c, cv.h, cv.w), w = random(-0.5f, 0.5f, cv.k, cv.c, cv.r, cv.s);
+            Shape outShape = advtrain.backend.ConvGeometry.outputShape("conv2d", x.shape(), w.shape(), cv.stride, cv.padding);
+            Tensor dy = random(-1, 1, outShape.dims());
+            Tensor dx = (present & 1) != 0 ? random(-1, 1, x.shape().dims()) : null;
+            Tensor dw = (present & 2) != 0 ? random(-1, 1, w.shape().dims()) : null;
+            Tensor db = (present & 4) != 0 ? random(-1, 1, cv.k) : null;
+            Tensor dxRef = copyOrNull(fast, dx), dwRef = copyOrNull(fast, dw), dbRef = copyOrNull(fast, db);
+            ref.conv2dBackward(x, w, dy, dxRef, dwRef, dbRef, cv.stride, cv.padding);
+            for (int a = 0; a < convBackends.length; a++) {
+                Tensor dxA = copyOrNull(fast, dx), dwA = copyOrNull(fast, dw), dbA = copyOrNull(fast, db);
+                convBackends[a].conv2dBackward(x, w, dy, dxA, dwA, dbA, cv.stride, cv.padding);
+                if (dx != null) assertClose("inputGrad " + CONV_ALGORITHMS[a] + " " + cv, dxRef, dxA, SUMS);
+                if (dw != null) assertClose("weightGrad " + CONV_ALGORITHMS[a] + " " + cv, dwRef, dwA, LONG_SUMS);
+                if (db != null) assertClose("biasGrad " + CONV_ALGORITHMS[a] + " " + cv, dbRef, dbA, LONG_SUMS);
+            }
+        }
+    }
+
+    /** Repeated calls give the same answers: scratch buffers kept between calls hold nothing over. */
+    @Test
+    void convolutionsRepeatWithReusedScratch() {
+        Conv small = new Conv(2, 6, 14, 14, 16, 5, 5, 1, 0), big = new Conv(32, 6, 14, 14, 16, 5, 5, 1, 0);
+        for (int round = 0; round < 3; round++) {
+            for (Conv cv : List.of(big, small, new Conv(5, 6, 14, 14, 16, 5, 5, 1, 1))) {
+                conv2dForwardMatchesReference(cv);
+                conv2dBackwardAccumulatesLikeReference(cv);
+            }
+        }
+    }
+
+    // ---- pooling ----------------------------------------------------------------------------------
+
+    record Pool(int n, int c, int h, int w, int kernel, int stride) {
+        @Override public String toString() { return "in[" + n + "," + c + "," + h + "," + w + "] kernel " + kernel + " stride " + stride; }
+    }
+
+    static Stream<Pool> pools() {
+        return Stream.of(
+                new Pool(32, 6, 28, 28, 2, 2), new Pool(32, 16, 10, 10, 2, 2),   // the seed's, batch 32
+                new Pool(4, 6, 28, 28, 2, 2), new Pool(4, 16, 10, 10, 2, 2),     // batch 4
+                new Pool(2, 3, 11, 13, 3, 2),                                    // 3/2 on odd sizes
+                new Pool(2, 3, 9, 9, 3, 3), new Pool(2, 2, 7, 6, 2, 1),          // 3/3, overlapping 2/1
+                new Pool(3, 5, 15, 17, 2, 2));                                   // odd: the last row and column drop
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("pools")
+    void maxPoolMatchesReferenceIncludingTies(Pool p) {
+        for (Tensor x : new Tensor[] {random(-1, 1, p.n, p.c, p.h, p.w), coarse(3, p.n, p.c, p.h, p.w)}) {
+            Shape outShape = advtrain.backend.PoolGeometry.outputShape("maxPool2d", x.shape(), p.kernel, p.stride);
+            Tensor expected = ref.allocate(outShape), actual = random(-9, 9, outShape.dims());
+            ref.maxPool2d(x, expected, p.kernel, p.stride);
+            fast.maxPool2d(x, actual, p.kernel, p.stride);
+            assertClose("maxPool2d " + p, expected, actual, 0f);
+            Tensor dy = random(-1, 1, outShape.dims()), dx = random(-1, 1, x.shape().dims()), dxRef = copyOf(dx);
+            ref.maxPool2dBackward(x, dy, dxRef, p.kernel, p.stride);
+            fast.maxPool2dBackward(x, dy, dx, p.kernel, p.stride);
+            assertClose("maxPool2dBackward " + p, dxRef, dx, ELEMENTWISE);
+        }
+    }
+
+    @Test
+    void maxPoolPropagatesNaNLikeReference() {
+        Tensor x = random(-1, 1, 2, 3, 8, 8);
+        float[] v = fast.toArray(x);
+        v[5] = Float.NaN; v[64 + 18] = Float.NaN; v[3 * 64 + 63] = Float.NaN;
+        fast.write(x, v, 0);
+        Tensor expected = ref.allocate(Shape.of(2, 3, 4, 4)), actual = fast.allocate(Shape.of(2, 3, 4, 4));
+        ref.maxPool2d(x, expected, 2, 2);
+        fast.maxPool2d(x, actual, 2, 2);
+        assertClose("maxPool2d with NaN", expected, actual, 0f);
+        Tensor dy = random(-1, 1, 2, 3, 4, 4), dx = fast.allocate(x.shape()), dxRef = fast.allocate(x.shape());
+        ref.maxPool2dBackward(x, dy, dxRef, 2, 2);
+        fast.maxPool2dBackward(x, dy, dx, 2, 2);
+        assertClose("maxPool2dBackward with NaN", dxRef, dx, 0f);
+    }
+
+    // ---- linear -----------------------------------------------------------------------------------
+
+    record Lin(int batch, int in, int out) {
+        @Override public String toString() { return "x[" + batch + "," + in + "] w[" + out + "," + in + "]"; }
+    }
+
+    static Stream<Lin> linears() {
+        return Stream.of(new Lin(32, 400, 120), new Lin(32, 120, 84), new Lin(32, 84, 10),  // the seed's fc1-3
+                new Lin(4, 400, 120), new Lin(4, 120, 84), new Lin(4, 84, 10),
+                new Lin(256, 400, 120), new Lin(5, 17, 3), new Lin(1, 1, 1), new Lin(7, 33, 65), new Lin(3, 100, 1));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("linears")
+    void linearMatchesReference(Lin l) {
+        Tensor x = random(-1, 1, l.batch, l.in), w = random(-0.5f, 0.5f, l.out, l.in), b = random(-1, 1, l.out);
+        for (Tensor bias : new Tensor[] {b, null}) {
+            Tensor expected = ref.allocate(Shape.of(l.batch, l.out)), actual = random(-9, 9, l.batch, l.out);
+            ref.linear(x, w, bias, expected);
+            fast.linear(x, w, bias, actual);
+            assertClose("linear " + l + (bias == null ? " no bias" : ""), expected, actual, SUMS);
+        }
+        Tensor dy = random(-1, 1, l.batch, l.out);
+        for (int present = 0; present < 8; present++) {
+            Tensor dx = (present & 1) != 0 ? random(-1, 1, l.batch, l.in) : null;
+            Tensor dw = (present & 2) != 0 ? random(-1, 1, l.out, l.in) : null;
+            Tensor db = (present & 4) != 0 ? random(-1, 1, l.out) : null;
+            Tensor dxRef = copyOrNull(fast, dx), dwRef = copyOrNull(fast, dw), dbRef = copyOrNull(fast, db);
+            ref.linearBackward(x, w, dy, dxRef, dwRef, dbRef);
+            fast.linearBackward(x, w, dy, dx, dw, db);
+            if (dx != null) assertClose("linearBackward inputGrad " + l, dxRef, dx, SUMS);
+            if (dw != null) assertClose("linearBackward weightGrad " + l, dwRef, dw, SUMS);
+            if (db != null) assertClose("linearBackward biasGrad " + l, dbRef, db, SUMS);
+        }
+    }
+
+    /** The flattened view of a 4-d tensor works as a linear input (rowSize, not dim(1)). */
+    @Test
+    void linearTakesAFlattenedImageBatch() {
+        Tensor x = random(-1, 1, 6, 16, 5, 5), w = random(-0.5f, 0.5f, 120, 400), b = random(-1, 1, 120);
+        Tensor expected = ref.allocate(Shape.of(6, 120)), actual = fast.allocate(Shape.of(6, 120));
+        ref.linear(x, w, b, expected);
+        fast.linear(x, w, b, actual);
+        assertClose("linear of [6,16,5,5]", expected, actual, SUMS);
+    }
+
+    // ---- activations, loss, optimiser ---------------------------------------------------------------
+
+    @ParameterizedTest
+    @ValueSource(ints = {1, 7, 16, 100, 150_528, 1_000_003})
+    void reluMatchesReference(int size) {
+        Tensor x = random(-1, 1, size);
+        Tensor expected = ref.allocate(x.shape()), actual = fast.allocate(x.shape());
+        ref.relu(x, expected);
+        fast.relu(x, actual);
+        assertClose("relu", expected, actual, 0f);
+        Tensor dy = random(-1, 1, size), dx = random(-1, 1, size), dxRef = copyOf(dx);
+        ref.reluBackward(expected, dy, dxRef);
+        fast.reluBackward(expected, dy, dx);
+        assertClose("reluBackward", dxRef, dx, 0f);
+        fast.relu(x, x);  // in place
+        assertClose("relu in place", expected, x, 0f);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"32x10", "4x10", "256x10", "7x13", "1x1"})
+    void logSoftmaxAndNllMatchReference(String dims) {
+        int rows = Integer.parseInt(dims.split("x")[0]), cols = Integer.parseInt(dims.split("x")[1]);
+        Tensor x = random(-20, 20, rows, cols);
+        Tensor expected = ref.allocate(x.shape()), actual = fast.allocate(x.shape());
+        ref.logSoftmax(x, expected);
+        fast.logSoftmax(x, actual);
+        assertClose("logSoftmax " + dims, expected, actual, SUMS);
+        Tensor dy = random(-1, 1, rows, cols), dx = random(-1, 1, rows, cols), dxRef = copyOf(dx);
+        ref.logSoftmaxBackward(expected, dy, dxRef);
+        fast.logSoftmaxBackward(expected, dy, dx);
+        assertClose("logSoftmaxBackward " + dims, dxRef, dx, SUMS);
+
+        Tensor y = labels(rows, cols);
+        Tensor lossRef = ref.allocate(Shape.of(rows)), loss = random(-9, 9, rows);
+        ref.nllLoss(expected, y, lossRef);
+        fast.nllLoss(expected, y, loss);
+        assertClose("nllLoss " + dims, lossRef, loss, 0f);
+        Tensor dl = random(-1, 1, rows), dlp = random(-1, 1, rows, cols), dlpRef = copyOf(dlp);
+        ref.nllLossBackward(y, dl, dlpRef);
+        fast.nllLossBackward(y, dl, dlp);
+        assertClose("nllLossBackward " + dims, dlpRef, dlp, 0f);
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {1, 10, 450, 48_000, 1_000_003})
+    void sgdStepMatchesReference(int size) {
+        Tensor p = random(-1, 1, size), g = random(-1, 1, size), v = random(-1, 1, size);
+        Tensor pRef = copyOf(p), vRef = copyOf(v);
+        for (int step = 0; step < 3; step++) {
+            ref.sgdStep(pRef, g, vRef, 0.01f, 0.9f);
+            fast.sgdStep(p, g, v, 0.01f, 0.9f);
+        }
+        assertClose("sgdStep param", pRef, p, ELEMENTWISE);
+        assertClose("sgdStep velocity", vRef, v, ELEMENTWISE);
+    }
+
+    // ---- elementwise and reductions -----------------------------------------------------------------
+
+    @ParameterizedTest
+    @ValueSource(ints = {1, 3, 17, 1000, 150_528, 1_000_003})
+    void elementwiseKernelsMatchReference(int size) {
+        Tensor a = random(-2, 2, size), b = random(-2, 2, size);
+        float[] av = fast.toArray(a);
+        av[0] = 0f;
+        if (size > 2) { av[1] = Float.NaN; av[2] = -0f; }
+        fast.write(a, av, 0);
+        List<Tensor[]> results = new ArrayList<>();  // {expected, actual}
+        for (Backend be : new Backend[] {ref, fast}) {
+            int slot = be == ref ? 0 : 1;
+            Tensor[] outs = new Tensor[9];
+            for (int i = 0; i < outs.length; i++) outs[i] = random(-9, 9, size);  // overwritten
+            be.add(a, b, outs[0]);
+            be.affine(a, -1.5f, 0.25f, outs[1]);
+            be.sign(a, outs[2]);
+            be.clamp(a, -0.5f, 0.75f, outs[3]);
+            be.minimum(a, b, outs[4]);
+            be.maximum(a, b, outs[5]);
+            be.copy(b, outs[6]);
+            be.axpy(0.3f, a, outs[6]);
+            be.fill(outs[7], 0.125f);
+            be.uniform(outs[8], -0.25f, 2f, 99L);
+            for (int i = 0; i < outs.length; i++) {
+                if (slot == 0) results.add(new Tensor[2]);
+                results.get(i)[slot] = outs[i];
+            }
+        }
+        String[] kernel = {"add", "affine", "sign", "clamp", "minimum", "maximum", "axpy", "fill", "uniform"};
+        for (int i = 0; i < kernel.length; i++) assertClose(kernel[i] + " size " + size, results.get(i)[0], results.get(i)[1], 0f);
+
+        // In place: out is an input.
+        Tensor x1 = copyOf(b), x2 = copyOf(b);
+        ref.add(x1, a, x1);
+        fast.add(x2, a, x2);
+        assertClose("add in place", x1, x2, 0f);
+        ref.affine(x1, 2f, -1f, x1);
+        fast.affine(x2, 2f, -1f, x2);
+        assertClose("affine in place", x1, x2, 0f);
+        ref.clamp(x1, 0f, 1f, x1);
+        fast.clamp(x2, 0f, 1f, x2);
+        assertClose("clamp in place", x1, x2, 0f);
+        ref.sign(x1, x1);
+        fast.sign(x2, x2);
+        assertClose("sign in place", x1, x2, 0f);
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {1, 3, 17, 1000, 150_528, 1_000_003})
+    void reductionsMatchReference(int size) {
+        Tensor x = random(-1, 2, size);
+        Tensor sumRef = ref.allocate(Shape.of(1)), sum = fast.allocate(Shape.of(1));
+        ref.sum(x, sumRef);
+        fast.sum(x, sum);
+        double scale = 0;  // |sum| can cancel: compare with the sum of magnitudes
+        for (float v : fast.toArray(x)) scale += Math.abs(v);
+        assertEquals(fast.toArray(sumRef)[0], fast.toArray(sum)[0], 1e-6 * scale, "sum of " + size);
+
+        Tensor g = random(-1, 1, size), gRef = copyOf(g), s = fast.fromArray(new float[] {0.7f}, 1);
+        ref.addScalarTimes(s, -0.5f, gRef);
+        fast.addScalarTimes(s, -0.5f, g);
+        assertClose("addScalarTimes", gRef, g, 0f);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"32x3072", "256x3072", "4x10", "7x13", "1x1", "5x1"})
+    void rowKernelsMatchReference(String dims) {
+        int rows = Integer.parseInt(dims.split("x")[0]), cols = Integer.parseInt(dims.split("x")[1]);
+        Tensor x = coarse(7, rows, cols);  // ties for argmax
+        fast.affine(x, 0.5f, 0f, x);
+        Tensor scales = random(-2, 2, rows);
+        Tensor ssRef = ref.allocate(Shape.of(rows)), ss = random(-9, 9, rows);
+        ref.rowSumSquares(x, ssRef);
+        fast.rowSumSquares(x, ss);
+        assertClose("rowSumSquares " + dims, ssRef, ss, ELEMENTWISE);
+        Tensor scaledRef = ref.allocate(x.shape()), scaled = random(-9, 9, rows, cols);
+        ref.rowScale(x, scales, scaledRef);
+        fast.rowScale(x, scales, scaled);
+        assertClose("rowScale " + dims, scaledRef, scaled, 0f);
+        Tensor amRef = ref.allocate(Shape.of(rows)), am = random(-9, 9, rows);
+        ref.argmaxRows(x, amRef);
+        fast.argmaxRows(x, am);
+        assertArrayEquals(ref.toArray(amRef), fast.toArray(am), "argmaxRows " + dims);
+    }
+
+    @Test
+    void memoryKernelsRoundTrip() {
+        float[] values = new float[1234];
+        for (int i = 0; i < values.length; i++) values[i] = i * 0.5f - 3;
+        Tensor t = fast.allocate(Shape.of(2, 617));
+        assertArrayEquals(new float[1234], fast.toArray(t), "allocate gives zeros");
+        fast.write(t, values, 0);
+        float[] back = new float[1240];
+        fast.read(t, back, 6);
+        for (int i = 0; i < values.length; i++) assertEquals(values[i], back[i + 6]);
+        Tensor r = ref.fromArray(values, 2, 617);
+        assertArrayEquals(ref.toArray(r), fast.toArray(t), "both backends hold the same values");
+        fast.release(t);
+    }
+}
