@@ -14,7 +14,7 @@ import java.util.List;
  */
 final class TimedBackend implements Backend {
     enum Op {
-        ALLOCATE, FILL, COPY, WRITE, READ, ADD, AXPY, AFFINE, SIGN, CLAMP, MINIMUM, MAXIMUM, SUM, ADD_SCALAR_TIMES,
+        ALLOCATE, FILL, COPY, WRITE, READ, ADD, AXPY, AFFINE, SIGN, CLAMP, RSQRT, MINIMUM, MAXIMUM, SUM, ADD_SCALAR_TIMES,
         ROW_SUM_SQUARES, ROW_SCALE, ARGMAX_ROWS, UNIFORM, CONV2D, CONV2D_BACKWARD, MAX_POOL2D, MAX_POOL2D_BACKWARD,
         LINEAR, LINEAR_BACKWARD, RELU, RELU_BACKWARD, LOG_SOFTMAX, LOG_SOFTMAX_BACKWARD, NLL_LOSS, NLL_LOSS_BACKWARD, SGD_STEP
     }
@@ -72,6 +72,7 @@ final class TimedBackend implements Backend {
     @Override public void affine(Tensor x, float alpha, float beta, Tensor out) { begin(); inner.affine(x, alpha, beta, out); end(Op.AFFINE); }
     @Override public void sign(Tensor x, Tensor out) { begin(); inner.sign(x, out); end(Op.SIGN); }
     @Override public void clamp(Tensor x, float lo, float hi, Tensor out) { begin(); inner.clamp(x, lo, hi, out); end(Op.CLAMP); }
+    @Override public void rsqrt(Tensor x, float floor, Tensor out) { begin(); inner.rsqrt(x, floor, out); end(Op.RSQRT); }
     @Override public void minimum(Tensor a, Tensor b, Tensor out) { begin(); inner.minimum(a, b, out); end(Op.MINIMUM); }
     @Override public void maximum(Tensor a, Tensor b, Tensor out) { begin(); inner.maximum(a, b, out); end(Op.MAXIMUM); }
     @Override public void sum(Tensor x, Tensor out) { begin(); inner.sum(x, out); end(Op.SUM); }

@@ -84,17 +84,9 @@ public interface Backend extends AutoCloseable {
 
     /**
      * out = 1 / sqrt(max(x, floor)), elementwise: with {@link #rowSumSquares} and {@link #rowScale}
-     * it normalises rows to unit L2 norm and projects them onto L2 balls (the L2 attacks). The
-     * default goes through the host, which is free for the Java backend; a device backend should
-     * override it with a kernel so that the attack loop makes no host copies.
+     * it normalises rows to unit L2 norm and projects them onto L2 balls (the L2 attacks).
      */
-    default void rsqrt(Tensor x, float floor, Tensor out) {
-        Checks.sameSize("rsqrt", x, out);
-        float[] values = new float[x.size()];
-        read(x, values, 0);
-        for (int i = 0; i < values.length; i++) values[i] = (float) (1.0 / Math.sqrt(Math.max(values[i], floor)));
-        write(out, values, 0);
-    }
+    void rsqrt(Tensor x, float floor, Tensor out);
 
     /**
      * Fills with uniform numbers in [lo, hi) from a counter-based generator: element i gets

@@ -89,6 +89,12 @@ public final class ReferenceBackend implements Backend {
         for (int i = 0, n = out.size(); i < n; i++) o[i] = Math.min(Math.max(xs[i], lo), hi);
     }
 
+    @Override public void rsqrt(Tensor x, float floor, Tensor out) {
+        Checks.sameSize("rsqrt", x, out);
+        float[] xs = data(x), o = data(out);
+        for (int i = 0, n = out.size(); i < n; i++) o[i] = (float) (1.0 / Math.sqrt(Math.max(xs[i], floor)));
+    }
+
     @Override public void minimum(Tensor a, Tensor b, Tensor out) {
         Checks.sameSize("minimum", a, b, out);
         float[] x = data(a), y = data(b), o = data(out);
