@@ -19,7 +19,7 @@ import java.util.Map;
  * replayed by the Trainer's), with the parameters' requiresGrad off or their gradients zeroed
  * afterwards, and returns, say, the seed's mix a·L(x) + (1−a)·L(x_adv) built on the step's tape.
  */
-public interface Objective {
+public interface Objective extends AutoCloseable {
 
     /**
      * The loss to minimise (a scalar Variable on the tape) and the log-probabilities whose argmax
@@ -35,6 +35,16 @@ public interface Objective {
      * run.json; resuming a run needs the same settings.
      */
     Map<String, Object> settings();
+
+    /**
+     * Called by the {@link Trainer} before each epoch (0-based). An objective with randomness of its
+     * own (random starts) reseeds it from the epoch here, so that a resumed run draws what an
+     * uninterrupted one would have.
+     */
+    default void startEpoch(int epoch) {}
+
+    /** Gives back what the objective holds on the backend (an attack's buffers); none by default. */
+    @Override default void close() {}
 
     /** The seed's plain training: NLLLoss (mean over the batch) of the model's log-probabilities. */
     static Objective standard() {
