@@ -34,6 +34,7 @@ public final class AdversarialObjective implements Objective {
     private Attack attack;
     private int attackEpoch = Integer.MIN_VALUE;
     private int retiredAllocations;
+    private Tensor lastAdversarial;
 
     /** @param seed seeds the random starts (with the epoch) */
     public AdversarialObjective(Backend backend, AdversarialTraining training, long seed) {
@@ -67,6 +68,7 @@ public final class AdversarialObjective implements Objective {
         // The attack differentiates with respect to the input on its own tape, with the parameters
         // frozen; what comes back is a plain tensor, a constant here.
         Tensor adversarial = attack.perturb(model, images.data(), labels.data());
+        lastAdversarial = adversarial;
         Variable adversarialLoss = Ops.nllLoss(model.forward(tape.constant(adversarial)), labels);
         if (training.mix() == 0f) {  // Madry: the adversarial loss alone; the clean pass only counts training accuracy
             Variable logProbs;
@@ -83,6 +85,9 @@ public final class AdversarialObjective implements Objective {
 
     @Override public Map<String, Object> settings() { return training.settings(); }
 
+    /** The last step's adversarial batch (the attack's buffer, valid until the next step), for tests. */
+    Tensor lastAdversarial() { return lastAdversarial; }
+
     /** Tensors the attacks have allocated so far (this epoch's and the earlier ones'). */
     public int allocations() {
         return retiredAllocations + (attack == null ? 0 : attack.allocations());
@@ -93,6 +98,7 @@ public final class AdversarialObjective implements Objective {
         retiredAllocations += attack.allocations();
         attack.close();
         attack = null;
+        lastAdversarial = null;
     }
 
     @Override public void close() { closeAttack(); }
