@@ -3,7 +3,6 @@ package advtrain.experiments;
 import advtrain.data.Cifar10;
 import advtrain.train.TrainConfig;
 
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -130,12 +129,4 @@ public record Plan(String name, int trainImages, int epochs, float lr, int testI
         String s = String.format(Locale.ROOT, "%.4g", v);
         return s.contains(".") && !s.contains("e") ? s.replaceAll("0+$", "").replaceAll("\\.$", "") : s;
     }
-
-    @Override public boolean equals(Object o) {
-        return o instanceof Plan p && p.toJson().equals(toJson()) && Arrays.equals(p.sweepEps, sweepEps) && Arrays.equals(p.gridEps, gridEps)
-                && Arrays.equals(p.conditionRatios, conditionRatios) && Arrays.equals(p.advEvalEps, advEvalEps)
-                && p.conditionEps == conditionEps && p.gridImages == gridImages && p.evalAdvLimit == evalAdvLimit;
-    }
-
-    @Override public int hashCode() { return toJson().hashCode(); }
 }

@@ -150,7 +150,7 @@ public final class Reproduce {
         for (float eps : plan.advEps()) {
             AdversarialTraining training = AdversarialTraining.fgsm(eps, Plan.ADV_MIX);
             begin("5. adversarial training, " + training.describe(), trainUnits(training) + defenseUnitsPerModel());
-            models.add(train("Eq. 3, alpha=" + Plan.fmt(Plan.ADV_MIX) + ", eps=" + Plan.fmt(eps),
+            models.add(train("Eq. 3 alpha=" + Plan.fmt(Plan.ADV_MIX) + " eps=" + Plan.fmt(eps),
                     "fgsm-eps" + Plan.fmt(eps), training, train, test));
             Model m = models.get(models.size() - 1);
             log.printf(Locale.ROOT, "   clean test accuracy %.2f%% (naive: %.2f%%)%n", 100 * m.clean().accuracy(), 100 * plain.clean().accuracy());

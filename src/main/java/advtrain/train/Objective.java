@@ -17,7 +17,8 @@ import java.util.Map;
  * plugs in here: an objective that needs the gradient with respect to the input crafts x_adv from
  * {@code images.data()} on a tape of its own (a backward pass on the step's tape would otherwise be
  * replayed by the Trainer's), with the parameters' requiresGrad off or their gradients zeroed
- * afterwards, and returns, say, the seed's mix a·L(x) + (1−a)·L(x_adv) built on the step's tape.
+ * afterwards, and returns, say, the seed's mix a·L(x) + (1−a)·L(x_adv) built on the step's tape:
+ * {@link AdversarialObjective} does this with the attack package.
  */
 public interface Objective extends AutoCloseable {
 
