@@ -147,6 +147,28 @@ class ReproduceCommandTest {
         assertTrue(demo.out().contains("demo: CIFAR-10 in "), demo.out());
     }
 
+    /**
+     * With no OpenCL runtime at all (the library search pointed at an empty folder, in a fresh JVM as
+     * OpenClUnavailableTest does it), demo's default --backend auto falls back to Java and finishes.
+     */
+    @Test
+    void demoWorksWithoutAnOpenclRuntime(@TempDir Path tmp) throws Exception {
+        Path noLibrary = Files.createDirectories(tmp.resolve("no-opencl")), out = tmp.resolve("demo");
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--add-modules", "jdk.incubator.vector", "-Dadvtrain.opencl.libraryPath=" + noLibrary,
+                "-cp", System.getProperty("java.class.path"), "advtrain.cli.Main", "demo", "--out", out.toString(),
+                "--data", RealData.dir().toString(), "--limit-train", "128", "--limit-test", "50", "--epochs", "1",
+                "--attack-limit", "20", "--adv-eps", "0.03"));
+        Path stdout = tmp.resolve("out.txt"), stderr = tmp.resolve("err.txt");
+        Process process = new ProcessBuilder(command).redirectOutput(stdout.toFile()).redirectError(stderr.toFile()).start();
+        assertTrue(process.waitFor(240, java.util.concurrent.TimeUnit.SECONDS), "demo finished");
+        String err = Files.readString(stderr), output = Files.readString(stdout);
+        assertEquals(0, process.exitValue(), output + err);
+        assertTrue(err.contains("backend: auto chose java: no OpenCL runtime"), err);
+        assertTrue(output.contains("report:  " + out.resolve("report.md")), output);
+        assertTrue(Files.isRegularFile(out.resolve("report.md")));
+    }
+
     @Test
     void demoWithoutDataOrNetworkFailsWithOneLineSayingWhatToDo(@TempDir Path tmp) throws IOException {
         int port;
