@@ -24,6 +24,8 @@ import java.nio.file.NotDirectoryException;
                 EvalCommand.class,
                 AttackCommand.class,
                 SweepCommand.class,
+                ReproduceCommand.class,
+                DemoCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {

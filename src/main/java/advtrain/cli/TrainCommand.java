@@ -5,7 +5,10 @@ import advtrain.backend.Backends;
 import advtrain.data.Cifar10;
 import advtrain.data.Dataset;
 import advtrain.io.Json;
+import advtrain.train.AdversarialObjective;
+import advtrain.train.AdversarialTraining;
 import advtrain.train.Objective;
+import advtrain.train.RobustAccuracy;
 import advtrain.train.TrainConfig;
 import advtrain.train.TrainingRun;
 import picocli.CommandLine.Command;
@@ -54,12 +57,41 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--augment", description = "random crop (4-pixel zero padding) and horizontal flip of training images (default: off, as the seed)")
     boolean augment;
 
+    @Option(names = "--adv", paramLabel = "METHOD", defaultValue = "none",
+            description = {"adversarial training: none; fgsm (the seed's Eq. 3: L = A*L(x) + (1-A)*L(clip(x + E*sign(grad_x L)))); "
+                    + "fgsm-rs (Wong et al.: random start in [-E,E], one step of 1.25*E, projected); pgd (Madry et al.: PGD from a random start) "
+                    + "(default: ${DEFAULT-VALUE})"})
+    String adv;
+
+    @Option(names = "--adv-eps", paramLabel = "E",
+            description = "eps of the adversarial examples and of the robust test accuracy, a number or a fraction (default: 8/255)")
+    String advEps;
+
+    @Option(names = "--adv-mix", paramLabel = "A",
+            description = "the weight A of the clean loss in Eq. 3, in [0, 1] (default: 0.5 for fgsm and fgsm-rs, 0 for pgd)")
+    Float advMix;
+
+    @Option(names = "--adv-steps", paramLabel = "N", description = "PGD steps of --adv pgd (default: " + AdversarialTraining.DEFAULT_PGD_STEPS + ")")
+    Integer advSteps;
+
+    @Option(names = "--adv-step-size", paramLabel = "ALPHA",
+            description = "attack step size of --adv pgd (default: eps/4, so steps*alpha >= eps) or fgsm-rs (default: 1.25*eps)")
+    String advStepSize;
+
+    @Option(names = "--eval-adv-limit", paramLabel = "N", defaultValue = "" + RobustAccuracy.DEFAULT_LIMIT,
+            description = {"after each epoch, robust test accuracy under PGD at --adv-eps (10 steps of eps/4) on the first N test images, "
+                    + "metrics.csv column " + RobustAccuracy.COLUMN + "; with --adv none only if --adv-eps is given; 0: none "
+                    + "(default: ${DEFAULT-VALUE})"})
+    int evalAdvLimit;
+
     @Mixin DataOptions dataOptions;
     @Mixin CommonOptions common;
     @Spec CommandSpec spec;
 
     @Override public Integer call() throws Exception {
         TrainConfig config = config();
+        AdversarialTraining training = adversarialTraining();  // with --resume: may take eval settings from run.json
+        boolean robustColumn = evalAdvLimit > 0 && (training.adversarial() || robustEpsGiven());
         TrainingRun.checkOutput(out, resume);
         if (config.init() != null && !Files.isRegularFile(Path.of(config.init()))) {
             throw new java.io.FileNotFoundException("--init " + config.init() + ": no such file");
@@ -73,15 +105,25 @@ final class TrainCommand implements Callable<Integer> {
             extra.put("out", out.toAbsolutePath().normalize().toString());
             extra.put("data", dataDir.toAbsolutePath().normalize().toString());
             extra.put("backend", common.backend);
-            System.out.printf("training %s on %,d images (test: %,d) for %d epochs, batch %d, lr %s, momentum %s, seed %d, %s%s%n",
+            extra.put("eval_adv_limit", robustColumn ? Math.min(evalAdvLimit, test.size()) : 0);
+            if (robustColumn) {
+                extra.put("eval_adv_eps", training.eps());
+                extra.put("eval_adv_attack", RobustAccuracy.attack(training.eps()).describe());
+            }
+            System.out.printf("training %s on %,d images (test: %,d) for %d epochs, batch %d, lr %s, momentum %s, seed %d, %s%s; %s%n",
                     "Net", train.size(), test.size(), config.epochs(), config.batch(), config.lr(), config.momentum(), config.seed(),
-                    config.shuffle() ? "shuffled" : "file order", config.augment() ? ", augmented" : "");
-            TrainingRun.Result result = new TrainingRun(out, config, Objective.standard(), backend, extra)
-                    .output(System.out, false)
-                    .run(train, test, resume);
-            System.out.printf("after %d epoch%s: test accuracy %.2f%%, train loss %.4f; %.1f s (training %.0f images/s); model: %s%n",
-                    result.epochs(), result.epochs() == 1 ? "" : "s", 100 * result.testAccuracy(), result.trainLoss(), result.seconds(),
-                    result.imagesPerSecond(), out.resolve(TrainingRun.MODEL_FILE));
+                    config.shuffle() ? "shuffled" : "file order", config.augment() ? ", augmented" : "", training.describe());
+            TrainingRun.Result result;
+            try (Objective objective = AdversarialObjective.of(backend, training, config.seed())) {
+                TrainingRun run = new TrainingRun(out, config, objective, backend, extra).output(System.out, false);
+                if (robustColumn) run.addColumn(RobustAccuracy.column(backend, test, training.eps(), evalAdvLimit));
+                result = run.run(train, test, resume);
+            }
+            Double robust = result.lastColumns().get(RobustAccuracy.COLUMN);
+            System.out.printf("after %d epoch%s: test accuracy %.2f%%%s, train loss %.4f; %.1f s (training %.0f images/s); model: %s%n",
+                    result.epochs(), result.epochs() == 1 ? "" : "s", 100 * result.testAccuracy(),
+                    robust == null ? "" : String.format(", robust test accuracy %.2f%% (PGD eps=%s)", 100 * robust, advEpsText(training)),
+                    result.trainLoss(), result.seconds(), result.imagesPerSecond(), out.resolve(TrainingRun.MODEL_FILE));
             if (common.json) {
                 Map<String, Object> json = new LinkedHashMap<>();
                 json.put("test_accuracy", result.testAccuracy());
@@ -90,6 +132,11 @@ final class TrainCommand implements Callable<Integer> {
                 json.put("seconds", result.seconds());
                 json.put("images_per_second", result.imagesPerSecond());
                 json.put("backend", backend.name());
+                json.put("adv", training.settings());
+                if (robust != null) {
+                    json.put("robust_test_accuracy", robust);
+                    json.put("robust_eps", training.eps());
+                }
                 json.put("run", out.toString());
                 json.put("model", out.resolve(TrainingRun.MODEL_FILE).toString());
                 json.put("history", result.history());
@@ -119,6 +166,50 @@ final class TrainCommand implements Callable<Integer> {
                 given("--limit-train") ? given.limitTrain() : stored.limitTrain(),
                 given("--limit-test") ? given.limitTest() : stored.limitTest(),
                 given("--init") ? given.init() : stored.init());
+    }
+
+    /**
+     * The adversarial settings; with --resume, those left out come from RUN/run.json's objective
+     * (and TrainingRun refuses to resume with settings that differ from the stored ones).
+     */
+    private AdversarialTraining adversarialTraining() throws java.io.IOException {
+        AdversarialTraining.Method method;
+        try {
+            method = AdversarialTraining.Method.parse(adv);
+        } catch (IllegalArgumentException e) {
+            throw new Main.UsageError("--adv: " + e.getMessage());
+        }
+        float eps = advEps == null ? AdversarialTraining.DEFAULT_EPS : AttackOptions.parseEps("--adv-eps", advEps);
+        Float stepSize = advStepSize == null ? null : AttackOptions.parseEps("--adv-step-size", advStepSize);
+        if (evalAdvLimit < 0) throw new Main.UsageError("--eval-adv-limit must be >= 0, got " + evalAdvLimit);
+        if (resume) {
+            // The robust evaluation as the run had it, unless given now.
+            Map<?, ?> options = (Map<?, ?>) TrainingRun.readRunJson(out).get("options");
+            if (!given("--eval-adv-limit") && options.get("eval_adv_limit") instanceof Number n) evalAdvLimit = n.intValue();
+            if (advEps == null && options.get("eval_adv_eps") instanceof Number e) {
+                advEps = Float.toString(e.floatValue());
+                eps = e.floatValue();
+            }
+        }
+        if (resume && !given("--adv")) {
+            Map<String, Object> stored = TrainingRun.readRunJson(out);
+            AdversarialTraining before = AdversarialTraining.fromSettings((Map<?, ?>) stored.get("objective"), eps);
+            if (!before.adversarial()) {
+                return AdversarialTraining.of(AdversarialTraining.Method.NONE, eps, advMix, advSteps, stepSize);
+            }
+            method = before.method();
+            if (!given("--adv-eps")) eps = before.eps();
+            if (advMix == null) advMix = before.mix();
+            if (advSteps == null && method == AdversarialTraining.Method.PGD) advSteps = before.steps();
+            if (stepSize == null && method != AdversarialTraining.Method.FGSM) stepSize = before.stepSize();
+        }
+        return AdversarialTraining.of(method, eps, advMix, advSteps, stepSize);
+    }
+
+    private boolean robustEpsGiven() { return advEps != null; }
+
+    private String advEpsText(AdversarialTraining training) {
+        return advEps != null ? advEps.trim() : String.format(java.util.Locale.ROOT, "%.4g", training.eps());
     }
 
     private boolean given(String option) {

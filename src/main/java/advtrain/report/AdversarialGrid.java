@@ -35,6 +35,25 @@ public final class AdversarialGrid {
      */
     public static byte[] png(Backend backend, Module model, AttackConfig base, float[] epsList,
                              float[] images, int[] labels) throws IOException {
+        List<AttackConfig> configs = new ArrayList<>();
+        List<String> titles = new ArrayList<>();
+        for (float eps : epsList) {
+            configs.add(base.withEps(eps));
+            titles.add("eps=" + fmt(eps));
+        }
+        return png(backend, model, configs, titles, title(base) + ": predicted class and probability; δ = x_adv - x, magnified",
+                images, labels);
+    }
+
+    /**
+     * The same figure with one column pair per attack, whatever differs between them (ε, step size,
+     * steps): the seed's "not enough disturbed picture" compares step sizes at one ε.
+     *
+     * @param columnTitles one per attack, above its adversarial images
+     */
+    public static byte[] png(Backend backend, Module model, List<AttackConfig> attacks, List<String> columnTitles, String title,
+                             float[] images, int[] labels) throws IOException {
+        if (attacks.size() != columnTitles.size()) throw new IllegalArgumentException(attacks.size() + " attacks, " + columnTitles.size() + " titles");
         int n = labels.length, size = Dataset.IMAGE_BYTES;
         Tensor x = backend.fromArray(images, n, Dataset.CHANNELS, Dataset.HEIGHT, Dataset.WIDTH);
         float[] labelValues = new float[n];
@@ -50,8 +69,8 @@ public final class AdversarialGrid {
             rows.add(row);
         }
         try {
-            for (float eps : epsList) {
-                AttackConfig config = base.withEps(eps);
+            for (int column = 0; column < attacks.size(); column++) {
+                AttackConfig config = attacks.get(column);
                 float[] adversarial;
                 try (Attack attack = Attack.create(backend, config)) {
                     adversarial = backend.toArray(attack.perturb(model, x, y));
@@ -62,7 +81,7 @@ public final class AdversarialGrid {
                 float largest = 0;
                 for (int i = 0; i < adversarial.length; i++) largest = Math.max(largest, Math.abs(adversarial[i] - images[i]));
                 float magnify = largest > 0 ? 0.5f / largest : 1f;
-                titles.add("eps=" + fmt(eps));
+                titles.add(columnTitles.get(column));
                 titles.add(largest > 0 ? "δ ×" + fmt(magnify) : "δ = 0");
                 rules.add(titles.size() - 1);
                 for (int i = 0; i < n; i++) {
@@ -83,12 +102,12 @@ public final class AdversarialGrid {
             backend.release(x);
             backend.release(y);
         }
-        String title = title(base) + ": predicted class and probability; δ = x_adv - x, magnified";
         return ImageGrid.png(title, titles, rows, Dataset.CHANNELS, Dataset.HEIGHT, Dataset.WIDTH, SCALE,
                 rules.subList(0, rules.size() - 1));
     }
 
-    private static String title(AttackConfig c) {
+    /** "PGD L∞, 10 steps of eps/4": the attack, for a figure's title. */
+    public static String title(AttackConfig c) {
         StringBuilder s = new StringBuilder(c.kind().name()).append(' ').append(c.norm().symbol());
         if (c.kind() == AttackConfig.Kind.PGD) {
             s.append(", ").append(c.steps()).append(" steps of ").append(Float.isNaN(c.stepSize()) ? "eps/4" : fmt(c.stepSize()));

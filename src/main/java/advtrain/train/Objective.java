@@ -17,9 +17,10 @@ import java.util.Map;
  * plugs in here: an objective that needs the gradient with respect to the input crafts x_adv from
  * {@code images.data()} on a tape of its own (a backward pass on the step's tape would otherwise be
  * replayed by the Trainer's), with the parameters' requiresGrad off or their gradients zeroed
- * afterwards, and returns, say, the seed's mix a·L(x) + (1−a)·L(x_adv) built on the step's tape.
+ * afterwards, and returns, say, the seed's mix a·L(x) + (1−a)·L(x_adv) built on the step's tape:
+ * {@link AdversarialObjective} does this with the attack package.
  */
-public interface Objective {
+public interface Objective extends AutoCloseable {
 
     /**
      * The loss to minimise (a scalar Variable on the tape) and the log-probabilities whose argmax
@@ -35,6 +36,16 @@ public interface Objective {
      * run.json; resuming a run needs the same settings.
      */
     Map<String, Object> settings();
+
+    /**
+     * Called by the {@link Trainer} before each epoch (0-based). An objective with randomness of its
+     * own (random starts) reseeds it from the epoch here, so that a resumed run draws what an
+     * uninterrupted one would have.
+     */
+    default void startEpoch(int epoch) {}
+
+    /** Gives back what the objective holds on the backend (an attack's buffers); none by default. */
+    @Override default void close() {}
 
     /** The seed's plain training: NLLLoss (mean over the batch) of the model's log-probabilities. */
     static Objective standard() {

@@ -63,6 +63,7 @@ public final class Trainer implements AutoCloseable {
      */
     public EpochStats trainEpoch(BatchLoader loader, int epoch, Progress progress) {
         loader.startEpoch(epoch);
+        objective.startEpoch(epoch);
         int batches = loader.batches();
         ensureHostArrays(loader.batchSize());
         backend.fill(lossSum, 0f);

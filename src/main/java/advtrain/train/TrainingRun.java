@@ -50,7 +50,8 @@ public final class TrainingRun {
      * training phases only (evaluation excluded); {@code seconds} is its whole wall time.
      */
     public record Result(Path dir, int epochs, double testAccuracy, double trainLoss, double seconds,
-                         double trainSeconds, long imagesTrained, List<Map<String, Object>> history) {
+                         double trainSeconds, long imagesTrained, List<Map<String, Object>> history,
+                         Map<String, Double> lastColumns) {
         public double imagesPerSecond() { return trainSeconds > 0 ? imagesTrained / trainSeconds : 0; }
     }
 
@@ -199,10 +200,12 @@ public final class TrainingRun {
                 runJson.put("updated", now());
                 writeRunJson(runJson);
                 if (log != null) {
-                    log.printf("epoch %d/%d: train loss %.4f, train acc %s, test acc %.2f%%, %.1f s (%.0f images/s), evaluation %.1f s%n",
+                    StringBuilder extra = new StringBuilder();
+                    for (Column c : columns) extra.append(String.format(", %s %.4f", c.name(), (Double) row.get(c.name())));
+                    log.printf("epoch %d/%d: train loss %.4f, train acc %s, test acc %.2f%%%s, %.1f s (%.0f images/s), evaluation %.1f s%n",
                             done, config.epochs(), stats.loss(),
                             Double.isNaN(stats.accuracy()) ? "-" : String.format("%.2f%%", 100 * stats.accuracy()),
-                            100 * evaluation.accuracy(), stats.seconds(), stats.imagesPerSecond(), evalSeconds);
+                            100 * evaluation.accuracy(), extra, stats.seconds(), stats.imagesPerSecond(), evalSeconds);
                 }
             }
         }
@@ -216,7 +219,10 @@ public final class TrainingRun {
         Map<String, String> last = metrics.lastRow();
         double testAccuracy = last == null ? Double.NaN : parse(last.get("test_acc"));
         double trainLoss = last == null ? Double.NaN : parse(last.get("train_loss"));
-        return new Result(dir, done, testAccuracy, trainLoss, (System.nanoTime() - start) / 1e9, trainSeconds, imagesTrained, history);
+        Map<String, Double> lastColumns = new LinkedHashMap<>();
+        for (Column c : columns) lastColumns.put(c.name(), last == null ? Double.NaN : parse(last.get(c.name())));
+        return new Result(dir, done, testAccuracy, trainLoss, (System.nanoTime() - start) / 1e9, trainSeconds, imagesTrained,
+                history, lastColumns);
     }
 
     private void checkSameRecipe(Map<String, Object> previous) {
