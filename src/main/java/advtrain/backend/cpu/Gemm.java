@@ -52,7 +52,7 @@ final class Gemm {
      */
     static void shiftedRows(int M, int J, int Q, float[] a, int aBase, int[] aOff, int aRowStride,
                             float[] b, int bBase, int[] bOff, float[] c, int cBase, int cStride, boolean accumulate) {
-        int tileRows = M <= 3 ? 3 : (roundUp(M, 8) - M <= roundUp(M, 6) - M ? 8 : 6), tileVectors = 24 / tileRows;
+        int tileRows = tileRows(M), tileVectors = 24 / tileRows;
         int jTiles = J - J % (tileVectors * VL), jVectors = J - J % VL;
         float[] tile = TILE.get();
         for (int m0 = 0; m0 < M; m0 += tileRows) {
@@ -86,6 +86,12 @@ final class Gemm {
     }
 
     static int roundUp(int n, int multiple) { return (n + multiple - 1) / multiple * multiple; }
+
+    /** Rows of the register tile shiftedRows uses for M rows: the shape that wastes fewest rows. */
+    static int tileRows(int M) { return M <= 3 ? 3 : (roundUp(M, 8) - M <= roundUp(M, 6) - M ? 8 : 6); }
+
+    /** Columns of the register tile shiftedRows uses for M rows (a good width for splitting J). */
+    static int tileColumns(int M) { return 24 / tileRows(M) * VL; }
 
     /** 6 rows x 4 vectors; t[(row * 4 + vector) * VL + lane]. */
     private static void tile6x4(int Q, float[] a, int[] aOff, int a0, int r1, int r2, int r3, int r4, int r5,
@@ -243,14 +249,22 @@ final class Gemm {
     /** Per-thread buffer a register tile is written to on its way out (24 vectors). */
     private static final ThreadLocal<float[]> TILE = ThreadLocal.withInitial(() -> new float[24 * VL]);
 
-    /** C rows [0, rows) at cOff (=|+=) the tile's rows of `vectors` vectors each. */
+    /**
+     * C rows [0, rows) at cOff (=|+=) the tile's rows of `vectors` vectors each. Two loops rather
+     * than one with `if (accumulate) x = x.add(...)`: a vector assigned on two paths gets boxed.
+     */
     private static void mergeTile(float[] t, int vectors, float[] c, int cOff, int cStride, int rows, boolean accumulate) {
-        for (int r = 0; r < rows; r++) {
-            for (int v = 0; v < vectors; v++) {
-                FloatVector x = FloatVector.fromArray(S, t, (r * vectors + v) * VL);
-                int at = cOff + r * cStride + v * VL;
-                if (accumulate) x = x.add(FloatVector.fromArray(S, c, at));
-                x.intoArray(c, at);
+        if (accumulate) {
+            for (int r = 0; r < rows; r++) {
+                for (int v = 0, at = cOff + r * cStride, from = r * vectors * VL; v < vectors; v++, at += VL, from += VL) {
+                    FloatVector.fromArray(S, t, from).add(FloatVector.fromArray(S, c, at)).intoArray(c, at);
+                }
+            }
+        } else {
+            for (int r = 0; r < rows; r++) {
+                for (int v = 0, at = cOff + r * cStride, from = r * vectors * VL; v < vectors; v++, at += VL, from += VL) {
+                    FloatVector.fromArray(S, t, from).intoArray(c, at);
+                }
             }
         }
     }
@@ -322,10 +336,37 @@ final class Gemm {
             j += VL;
             if (j == whole) { j = 0; dShift += dImage; bShift += bImage; }
         }
-        // The last J % VL columns of every image, through a mask that stays the same (a second
-        // flat loop, not a branch in the first: a mask chosen per iteration slows the loop threefold).
-        VectorMask<Float> tail = S.indexInRange(0, J - whole);
-        for (int n = 0, dn = whole, bn = whole; n < (J > whole ? images : 0); n++, dn += dImage, bn += bImage) {
+        c00.intoArray(t, 0); c01.intoArray(t, VL); c02.intoArray(t, 2 * VL); c03.intoArray(t, 3 * VL);
+        c10.intoArray(t, 4 * VL); c11.intoArray(t, 5 * VL); c12.intoArray(t, 6 * VL); c13.intoArray(t, 7 * VL);
+        c20.intoArray(t, 8 * VL); c21.intoArray(t, 9 * VL); c22.intoArray(t, 10 * VL); c23.intoArray(t, 11 * VL);
+        c30.intoArray(t, 12 * VL); c31.intoArray(t, 13 * VL); c32.intoArray(t, 14 * VL); c33.intoArray(t, 15 * VL);
+        c40.intoArray(t, 16 * VL); c41.intoArray(t, 17 * VL); c42.intoArray(t, 18 * VL); c43.intoArray(t, 19 * VL);
+        c50.intoArray(t, 20 * VL); c51.intoArray(t, 21 * VL); c52.intoArray(t, 22 * VL); c53.intoArray(t, 23 * VL);
+        if (J > whole) dotTails(J - whole, images, dImage, bImage, d, d0 + whole, d1 + whole, d2 + whole, d3 + whole,
+                d4 + whole, d5 + whole, b, b0 + whole, b1 + whole, b2 + whole, b3 + whole, t);
+    }
+
+    /**
+     * dotImages for the last `lanes` (< VL) columns of every image, read through a mask: t[...] +=
+     * their products. A method of its own: vectors that flow from one loop into a second one in
+     * the same compiled method get boxed, and the first loop slows down tenfold.
+     */
+    private static void dotTails(int lanes, int images, int dImage, int bImage, float[] d, int d0, int d1, int d2,
+                                 int d3, int d4, int d5, float[] b, int b0, int b1, int b2, int b3, float[] t) {
+        VectorMask<Float> tail = S.indexInRange(0, lanes);
+        FloatVector c00 = FloatVector.fromArray(S, t, 0), c01 = FloatVector.fromArray(S, t, VL);
+        FloatVector c02 = FloatVector.fromArray(S, t, 2 * VL), c03 = FloatVector.fromArray(S, t, 3 * VL);
+        FloatVector c10 = FloatVector.fromArray(S, t, 4 * VL), c11 = FloatVector.fromArray(S, t, 5 * VL);
+        FloatVector c12 = FloatVector.fromArray(S, t, 6 * VL), c13 = FloatVector.fromArray(S, t, 7 * VL);
+        FloatVector c20 = FloatVector.fromArray(S, t, 8 * VL), c21 = FloatVector.fromArray(S, t, 9 * VL);
+        FloatVector c22 = FloatVector.fromArray(S, t, 10 * VL), c23 = FloatVector.fromArray(S, t, 11 * VL);
+        FloatVector c30 = FloatVector.fromArray(S, t, 12 * VL), c31 = FloatVector.fromArray(S, t, 13 * VL);
+        FloatVector c32 = FloatVector.fromArray(S, t, 14 * VL), c33 = FloatVector.fromArray(S, t, 15 * VL);
+        FloatVector c40 = FloatVector.fromArray(S, t, 16 * VL), c41 = FloatVector.fromArray(S, t, 17 * VL);
+        FloatVector c42 = FloatVector.fromArray(S, t, 18 * VL), c43 = FloatVector.fromArray(S, t, 19 * VL);
+        FloatVector c50 = FloatVector.fromArray(S, t, 20 * VL), c51 = FloatVector.fromArray(S, t, 21 * VL);
+        FloatVector c52 = FloatVector.fromArray(S, t, 22 * VL), c53 = FloatVector.fromArray(S, t, 23 * VL);
+        for (int n = 0, dn = 0, bn = 0; n < images; n++, dn += dImage, bn += bImage) {
             FloatVector v0 = FloatVector.fromArray(S, b, b0 + bn, tail), v1 = FloatVector.fromArray(S, b, b1 + bn, tail);
             FloatVector v2 = FloatVector.fromArray(S, b, b2 + bn, tail), v3 = FloatVector.fromArray(S, b, b3 + bn, tail);
             FloatVector u = FloatVector.fromArray(S, d, d0 + dn, tail);

@@ -10,10 +10,7 @@ final class Linear {
 
     static Linear forThisThread() { return PER_THREAD.get(); }
 
-    /** Columns per parallel work item of the backward products (whole register tiles). */
-    private static final int J_BLOCK = Gemm.NR * Gemm.VL;
-
-    private int batch, inF, outF, mTiles, qTiles, jBlocks;
+    private int batch, inF, outF, mTiles, qTiles, jBlock, jBlocks;
     private float[] x, w, y, dy, dx, dw;
     private int[] rowsOfW = new int[0], columnsOfDy = new int[0], rowsOfDy = new int[0], rowsOfX = new int[0];
 
@@ -29,7 +26,12 @@ final class Linear {
         rowsOfDy = ints(rowsOfDy, batch);
         rowsOfX = ints(rowsOfX, batch);
         for (int n = 0; n < batch; n++) { rowsOfDy[n] = n * outF; rowsOfX[n] = n * inF; }
-        jBlocks = (inF + J_BLOCK - 1) / J_BLOCK;
+    }
+
+    /** Splits the inF columns of a backward product with `rows` rows into blocks of whole register tiles. */
+    private void splitColumns(int rows) {
+        jBlock = Gemm.tileColumns(rows);
+        jBlocks = (inF + jBlock - 1) / jBlock;
     }
 
     void forward(float[] x, float[] w, float[] b, float[] y, int batch, int inF, int outF) {
@@ -62,12 +64,12 @@ final class Linear {
         setUp(batch, inF, outF);
         this.x = x; this.w = w; this.dy = dy; this.dx = dx; this.dw = dw;
         if (dx != null) {
-            mTiles = (batch + Gemm.MR - 1) / Gemm.MR;
-            Parallel.range(mTiles * jBlocks, 2L * Gemm.MR * J_BLOCK * outF, inputGradBlocks);
+            splitColumns(batch);
+            Parallel.range(jBlocks, 2L * batch * jBlock * outF, inputGradBlocks);
         }
         if (dw != null) {
-            mTiles = (outF + Gemm.MR - 1) / Gemm.MR;
-            Parallel.range(mTiles * jBlocks, 2L * Gemm.MR * J_BLOCK * batch, weightGradBlocks);
+            splitColumns(outF);
+            Parallel.range(jBlocks, 2L * outF * jBlock * batch, weightGradBlocks);
         }
         if (db != null) {
             for (int n = 0; n < batch; n++) for (int o = 0; o < outF; o++) db[o] += dy[n * outF + o];
@@ -76,29 +78,29 @@ final class Linear {
     }
 
     /**
-     * Item t = rows n0 = t / jBlocks * 6 (6 rows) and columns i0 = t % jBlocks * 64 of
-     * dx[n, i] += sum over o of dy[n, o] * w[o, i]: B rows are w's rows, read contiguously.
+     * Item t = columns i0 = t * jBlock (a whole number of register tiles) of
+     * dx[n, i] += sum over o of dy[n, o] * w[o, i], all rows n: B rows are w's rows, read contiguously.
      */
     private final Parallel.Task inputGradBlocks = new Parallel.Task() {
         @Override protected void run(int from, int to, int worker) {
             for (int t = from; t < to; t++) {
-                int m0 = t / jBlocks * Gemm.MR, j0 = t % jBlocks * J_BLOCK;
-                Gemm.shiftedRows(Math.min(Gemm.MR, batch - m0), Math.min(J_BLOCK, inF - j0), outF,
-                        dy, m0 * outF, columnsOfDy, outF, w, j0, rowsOfW, dx, m0 * inF + j0, inF, true);
+                int j0 = t * jBlock;
+                Gemm.shiftedRows(batch, Math.min(jBlock, inF - j0), outF, dy, 0, columnsOfDy, outF, w, j0, rowsOfW,
+                        dx, j0, inF, true);
             }
         }
     };
 
     /**
-     * Item t = rows o0 = t / jBlocks * 6 (6 rows) and columns i0 = t % jBlocks * 64 of
-     * dw[o, i] += sum over n of dy[n, o] * x[n, i]: B rows are x's rows, read contiguously.
+     * Item t = columns i0 = t * jBlock of dw[o, i] += sum over n of dy[n, o] * x[n, i], all rows o:
+     * B rows are x's rows, read contiguously.
      */
     private final Parallel.Task weightGradBlocks = new Parallel.Task() {
         @Override protected void run(int from, int to, int worker) {
             for (int t = from; t < to; t++) {
-                int m0 = t / jBlocks * Gemm.MR, j0 = t % jBlocks * J_BLOCK;
-                Gemm.shiftedRows(Math.min(Gemm.MR, outF - m0), Math.min(J_BLOCK, inF - j0), batch,
-                        dy, m0, rowsOfDy, 1, x, j0, rowsOfX, dw, m0 * inF + j0, inF, true);
+                int j0 = t * jBlock;
+                Gemm.shiftedRows(outF, Math.min(jBlock, inF - j0), batch, dy, 0, rowsOfDy, 1, x, j0, rowsOfX,
+                        dw, j0, inF, true);
             }
         }
     };
