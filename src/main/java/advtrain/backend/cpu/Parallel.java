@@ -95,6 +95,10 @@ public final class Parallel {
                 if (spins < 20_000) Thread.onSpinWait();
                 else Thread.yield();
             }
+            // Close the job before the next one rewrites the fields: a worker that read this job's
+            // claim word just before the last chunk went could otherwise still win a compare-and-set
+            // on it, and run a chunk with the next job's fields.
+            claims.set(((long) id << 32) | Integer.MAX_VALUE);
             task = null;
             Throwable t = failure;
             if (t instanceof RuntimeException e) throw e;
