@@ -3,10 +3,11 @@
 
     jmh_summary.py RESULTS.json [--peak1 GFLOPS --peak2 GFLOPS]
 
-Kernel benchmarks score in ops/ns, which is GFLOP/s (their operations are flops); they are also
-given as a fraction of this machine's peak FMA rate, taken from PeakFma in the same file (or from
+Conv and linear benchmarks score in ops/ns, which is GFLOP/s (their operations are flops); they are
+also given as a fraction of this machine's peak FMA rate, taken from PeakFma in the same file (or from
 --peak1/--peak2): one-thread peak for one-thread runs, two-thread peak otherwise. Other scores
-(TrainStepBench: us per step) are printed as they are, with images/s for the training step.
+(TrainStepBench: us per step) are printed as they are, with images/s for the training step; pool
+and element-wise benchmarks count elements (Gelem/s).
 """
 import argparse
 import json
@@ -34,7 +35,9 @@ def main():
         m = r["primaryMetric"]
         score, unit = m["score"], m["scoreUnit"]
         extra = ""
-        if unit == "ops/ns":
+        if unit == "ops/ns" and not (name.startswith("ConvBench") or name.startswith("LinearBench") or name.startswith("PeakFma")):
+            unit = "Gelem/s"   # memory-bound kernels count elements, not flops
+        elif unit == "ops/ns":
             unit = "GFLOP/s"
             threads = 1 if "-Dadvtrain.threads=1" in " ".join(r.get("jvmArgs", [])) else 2
             if name.startswith("PeakFma"):

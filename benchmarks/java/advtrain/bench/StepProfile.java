@@ -56,6 +56,7 @@ public final class StepProfile {
         }
         System.out.printf(Locale.ROOT, "%-44s %8s %10.1f %6.1f%%%n", "outside kernels (autograd, hand-offs)", "",
                 withTimers - total, 100 * (withTimers - total) / withTimers);
+        if (plain instanceof advtrain.backend.cpu.CpuBackend) System.out.println("thread pool: " + advtrain.backend.cpu.Parallel.stats());
         System.out.println("by layer:");
         for (int i = 0; i < timed.layerKeys.size(); i++) {
             long[] t = timed.layerTimes.get(i);

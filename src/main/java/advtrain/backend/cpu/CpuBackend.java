@@ -13,7 +13,8 @@ import advtrain.tensor.Tensor;
  * micro-kernels ({@link Gemm}) in parallel over images or output tiles ({@link Conv},
  * {@link Linear}); pooling is parallel over planes ({@link Pool}); element-wise kernels are loops
  * the JIT vectorises, or {@link Vec}'s. Scratch buffers belong to the calling thread and are reused,
- * so a steady-state training step allocates nothing here.
+ * so a steady-state training step allocates nothing here. Large element-wise kernels are split
+ * over the threads too ({@link Elementwise}).
  */
 public final class CpuBackend implements Backend {
     private final Conv.Algorithm convAlgorithm;
@@ -54,7 +55,7 @@ public final class CpuBackend implements Backend {
     }
 
     @Override public void fill(Tensor tensor, float value) {
-        java.util.Arrays.fill(data(tensor), 0, tensor.size(), value);
+        Elementwise.forThisThread().run(Elementwise.Op.FILL, tensor.size(), null, null, data(tensor), value, 0f);
     }
 
     @Override public void copy(Tensor src, Tensor dst) {
@@ -66,20 +67,17 @@ public final class CpuBackend implements Backend {
 
     @Override public void add(Tensor a, Tensor b, Tensor out) {
         Checks.sameSize("add", a, b, out);
-        float[] x = data(a), y = data(b), o = data(out);
-        for (int i = 0, n = out.size(); i < n; i++) o[i] = x[i] + y[i];
+        Elementwise.forThisThread().run(Elementwise.Op.ADD, out.size(), data(a), data(b), data(out), 0f, 0f);
     }
 
     @Override public void axpy(float alpha, Tensor x, Tensor y) {
         Checks.sameSize("axpy", x, y);
-        float[] xs = data(x), ys = data(y);
-        for (int i = 0, n = y.size(); i < n; i++) ys[i] += alpha * xs[i];
+        Elementwise.forThisThread().run(Elementwise.Op.AXPY, y.size(), data(x), null, data(y), alpha, 0f);
     }
 
     @Override public void affine(Tensor x, float alpha, float beta, Tensor out) {
         Checks.sameSize("affine", x, out);
-        float[] xs = data(x), o = data(out);
-        for (int i = 0, n = out.size(); i < n; i++) o[i] = alpha * xs[i] + beta;
+        Elementwise.forThisThread().run(Elementwise.Op.AFFINE, out.size(), data(x), null, data(out), alpha, beta);
     }
 
     @Override public void sign(Tensor x, Tensor out) {
@@ -252,12 +250,13 @@ public final class CpuBackend implements Backend {
 
     @Override public void relu(Tensor input, Tensor output) {
         Checks.sameSize("relu", input, output);
-        Vec.relu(data(input), data(output), 0, output.size());
+        Elementwise.forThisThread().run(Elementwise.Op.RELU, output.size(), data(input), null, data(output), 0f, 0f);
     }
 
     @Override public void reluBackward(Tensor output, Tensor outputGrad, Tensor inputGrad) {
         Checks.sameSize("reluBackward", output, outputGrad, inputGrad);
-        Vec.reluBackward(data(output), data(outputGrad), data(inputGrad), 0, output.size());
+        Elementwise.forThisThread().run(Elementwise.Op.RELU_BACKWARD, output.size(), data(output), data(outputGrad),
+                data(inputGrad), 0f, 0f);
     }
 
     @Override public void logSoftmax(Tensor input, Tensor output) {
@@ -305,10 +304,6 @@ public final class CpuBackend implements Backend {
 
     @Override public void sgdStep(Tensor param, Tensor grad, Tensor velocity, float lr, float momentum) {
         Checks.sameSize("sgdStep", param, grad, velocity);
-        float[] p = data(param), g = data(grad), v = data(velocity);
-        for (int i = 0, n = param.size(); i < n; i++) {
-            v[i] = momentum * v[i] + g[i];
-            p[i] -= lr * v[i];
-        }
+        Elementwise.forThisThread().run(Elementwise.Op.SGD, param.size(), data(param), data(grad), data(velocity), lr, momentum);
     }
 }

@@ -1,7 +1,6 @@
 package advtrain.backend.cpu;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -48,11 +47,12 @@ final class Gemm {
      * M; inside a tile, q runs over the whole reduction with the 24 partial sums in registers; each
      * q step reads V vectors of B row q (contiguous from bOff[q] + j) and broadcasts R values of A
      * column q. Columns left after whole tiles are done one vector at a time (8 rows at once), then
-     * the last J % VL one by one. Rows past M read row M - 1 and are not stored.
+     * the last J % VL one by one (no masked loads: C2 in JDK 17 boxes them in some compilations).
+     * Rows past M read row M - 1 and are not stored.
      */
     static void shiftedRows(int M, int J, int Q, float[] a, int aBase, int[] aOff, int aRowStride,
                             float[] b, int bBase, int[] bOff, float[] c, int cBase, int cStride, boolean accumulate) {
-        int tileRows = M <= 3 ? 3 : (roundUp(M, 8) - M <= roundUp(M, 6) - M ? 8 : 6), tileVectors = 24 / tileRows;
+        int tileRows = tileRows(M), tileVectors = 24 / tileRows;
         int jTiles = J - J % (tileVectors * VL), jVectors = J - J % VL;
         float[] tile = TILE.get();
         for (int m0 = 0; m0 < M; m0 += tileRows) {
@@ -73,19 +73,24 @@ final class Gemm {
                 tile8x1(Q, a, aOff, a0, r1, r2, r3, r4, r5, r6, r7, b, bBase + j, bOff, tile);
                 mergeTile(tile, 1, c, cRow + j, cStride, rows, accumulate);
             }
-            if (jVectors < J) {
-                int lanes = J - jVectors;
-                tile8x1Partial(Q, a, aOff, a0, r1, r2, r3, r4, r5, r6, r7, b, bBase + jVectors, bOff, lanes, tile);
+            for (int j = jVectors; j < J; j++) {   // the last J % VL columns (the callers pad to avoid them)
                 for (int m = 0; m < rows; m++) {
-                    for (int lane = 0, ci = cRow + m * cStride + jVectors; lane < lanes; lane++, ci++) {
-                        c[ci] = accumulate ? c[ci] + tile[m * VL + lane] : tile[m * VL + lane];
-                    }
+                    float sum = 0;
+                    for (int q = 0; q < Q; q++) sum += a[a0 + aOff[q] + Math.min(m * aRowStride, last)] * b[bBase + bOff[q] + j];
+                    int ci = cRow + m * cStride + j;
+                    c[ci] = accumulate ? c[ci] + sum : sum;
                 }
             }
         }
     }
 
     static int roundUp(int n, int multiple) { return (n + multiple - 1) / multiple * multiple; }
+
+    /** Rows of the register tile shiftedRows uses for M rows: the shape that wastes fewest rows. */
+    static int tileRows(int M) { return M <= 3 ? 3 : (roundUp(M, 8) - M <= roundUp(M, 6) - M ? 8 : 6); }
+
+    /** Columns of the register tile shiftedRows uses for M rows (a good width for splitting J). */
+    static int tileColumns(int M) { return 24 / tileRows(M) * VL; }
 
     /** 6 rows x 4 vectors; t[(row * 4 + vector) * VL + lane]. */
     private static void tile6x4(int Q, float[] a, int[] aOff, int a0, int r1, int r2, int r3, int r4, int r5,
@@ -214,43 +219,25 @@ final class Gemm {
         c4.intoArray(t, 4 * VL); c5.intoArray(t, 5 * VL); c6.intoArray(t, 6 * VL); c7.intoArray(t, 7 * VL);
     }
 
-    /**
-     * tile8x1 for the last J % VL columns: B rows are read with a mask of the first `lanes` lanes
-     * (masked loads compile to single instructions; masked stores do not, so the caller copies the
-     * valid lanes out of t itself).
-     */
-    private static void tile8x1Partial(int Q, float[] a, int[] aOff, int a0, int r1, int r2, int r3, int r4, int r5,
-                                       int r6, int r7, float[] b, int bBase, int[] bOff, int lanes, float[] t) {
-        VectorMask<Float> valid = S.indexInRange(0, lanes);
-        FloatVector z = FloatVector.zero(S);
-        FloatVector c0 = z, c1 = z, c2 = z, c3 = z, c4 = z, c5 = z, c6 = z, c7 = z;
-        for (int q = 0; q < Q; q++) {
-            int ai = aOff[q] + a0;
-            FloatVector bv = FloatVector.fromArray(S, b, bBase + bOff[q], valid);
-            c0 = bv.fma(FloatVector.broadcast(S, a[ai]), c0);
-            c1 = bv.fma(FloatVector.broadcast(S, a[ai + r1]), c1);
-            c2 = bv.fma(FloatVector.broadcast(S, a[ai + r2]), c2);
-            c3 = bv.fma(FloatVector.broadcast(S, a[ai + r3]), c3);
-            c4 = bv.fma(FloatVector.broadcast(S, a[ai + r4]), c4);
-            c5 = bv.fma(FloatVector.broadcast(S, a[ai + r5]), c5);
-            c6 = bv.fma(FloatVector.broadcast(S, a[ai + r6]), c6);
-            c7 = bv.fma(FloatVector.broadcast(S, a[ai + r7]), c7);
-        }
-        c0.intoArray(t, 0); c1.intoArray(t, VL); c2.intoArray(t, 2 * VL); c3.intoArray(t, 3 * VL);
-        c4.intoArray(t, 4 * VL); c5.intoArray(t, 5 * VL); c6.intoArray(t, 6 * VL); c7.intoArray(t, 7 * VL);
-    }
-
     /** Per-thread buffer a register tile is written to on its way out (24 vectors). */
     private static final ThreadLocal<float[]> TILE = ThreadLocal.withInitial(() -> new float[24 * VL]);
 
-    /** C rows [0, rows) at cOff (=|+=) the tile's rows of `vectors` vectors each. */
+    /**
+     * C rows [0, rows) at cOff (=|+=) the tile's rows of `vectors` vectors each. Two loops rather
+     * than one with `if (accumulate) x = x.add(...)`: a vector assigned on two paths gets boxed.
+     */
     private static void mergeTile(float[] t, int vectors, float[] c, int cOff, int cStride, int rows, boolean accumulate) {
-        for (int r = 0; r < rows; r++) {
-            for (int v = 0; v < vectors; v++) {
-                FloatVector x = FloatVector.fromArray(S, t, (r * vectors + v) * VL);
-                int at = cOff + r * cStride + v * VL;
-                if (accumulate) x = x.add(FloatVector.fromArray(S, c, at));
-                x.intoArray(c, at);
+        if (accumulate) {
+            for (int r = 0; r < rows; r++) {
+                for (int v = 0, at = cOff + r * cStride, from = r * vectors * VL; v < vectors; v++, at += VL, from += VL) {
+                    FloatVector.fromArray(S, t, from).add(FloatVector.fromArray(S, c, at)).intoArray(c, at);
+                }
+            }
+        } else {
+            for (int r = 0; r < rows; r++) {
+                for (int v = 0, at = cOff + r * cStride, from = r * vectors * VL; v < vectors; v++, at += VL, from += VL) {
+                    FloatVector.fromArray(S, t, from).intoArray(c, at);
+                }
             }
         }
     }
@@ -277,10 +264,15 @@ final class Gemm {
         dotImages(J, n1 - n0, dImage, bImage, d, n0 * dImage + d0, n0 * dImage + d1, n0 * dImage + d2,
                 n0 * dImage + d3, n0 * dImage + d4, n0 * dImage + d5, b, n0 * bImage + b0, n0 * bImage + b1,
                 n0 * bImage + b2, n0 * bImage + b3, t);
+        int whole = J - J % VL;
         for (int r = 0; r < rows; r++) {
             for (int col = 0; col < cols; col++) {
                 float sum = 0;
                 for (int lane = 0, at = (r * NR + col) * VL; lane < VL; lane++) sum += t[at + lane];
+                int dRow = d0 + r * dStride, bRow = bOff[q0 + col];
+                for (int n = n0; n < n1 && whole < J; n++) {   // the last J % VL columns (the callers pad to avoid them)
+                    for (int j = whole; j < J; j++) sum += d[n * dImage + dRow + j] * b[n * bImage + bRow + j];
+                }
                 c[cBase + (m0 + r) * cRowStride + q0 + col] += sum;
             }
         }
@@ -289,12 +281,14 @@ final class Gemm {
     /**
      * t[(r * 4 + q) * VL + lane] = the lane-wise sum, over `images` images and j in [0, J) each, of
      * d[dr + j] * b[bq + j], for the 6 D rows starting at d0..d5 and the 4 B rows at b0..b3; each
-     * image moves the D rows by dImage and the B rows by bImage. The last partial vector of each
-     * image is read with a mask (masked loads compile to single instructions).
+     * image moves the D rows by dImage and the B rows by bImage. Columns past the last whole vector
+     * are left to the caller.
      *
      * <p>One flat loop over (image, vector) with the image's offsets bumped when its vectors are done:
      * C2 keeps the 24 accumulators of a single loop in registers, but boxes them (allocates on every
-     * iteration) when the j loop sits inside a loop over images.
+     * iteration) when the j loop sits inside a loop over images. (A call per image, accumulators
+     * passing through t, measured 20-35 % slower on the seed's conv weight gradients: its loads and
+     * stores of the 24 accumulators, and a call, per image.)
      */
     private static void dotImages(int J, int images, int dImage, int bImage, float[] d, int d0, int d1, int d2,
                                   int d3, int d4, int d5, float[] b, int b0, int b1, int b2, int b3, float[] t) {
@@ -321,25 +315,6 @@ final class Gemm {
             c50 = u.fma(v0, c50); c51 = u.fma(v1, c51); c52 = u.fma(v2, c52); c53 = u.fma(v3, c53);
             j += VL;
             if (j == whole) { j = 0; dShift += dImage; bShift += bImage; }
-        }
-        // The last J % VL columns of every image, through a mask that stays the same (a second
-        // flat loop, not a branch in the first: a mask chosen per iteration slows the loop threefold).
-        VectorMask<Float> tail = S.indexInRange(0, J - whole);
-        for (int n = 0, dn = whole, bn = whole; n < (J > whole ? images : 0); n++, dn += dImage, bn += bImage) {
-            FloatVector v0 = FloatVector.fromArray(S, b, b0 + bn, tail), v1 = FloatVector.fromArray(S, b, b1 + bn, tail);
-            FloatVector v2 = FloatVector.fromArray(S, b, b2 + bn, tail), v3 = FloatVector.fromArray(S, b, b3 + bn, tail);
-            FloatVector u = FloatVector.fromArray(S, d, d0 + dn, tail);
-            c00 = u.fma(v0, c00); c01 = u.fma(v1, c01); c02 = u.fma(v2, c02); c03 = u.fma(v3, c03);
-            u = FloatVector.fromArray(S, d, d1 + dn, tail);
-            c10 = u.fma(v0, c10); c11 = u.fma(v1, c11); c12 = u.fma(v2, c12); c13 = u.fma(v3, c13);
-            u = FloatVector.fromArray(S, d, d2 + dn, tail);
-            c20 = u.fma(v0, c20); c21 = u.fma(v1, c21); c22 = u.fma(v2, c22); c23 = u.fma(v3, c23);
-            u = FloatVector.fromArray(S, d, d3 + dn, tail);
-            c30 = u.fma(v0, c30); c31 = u.fma(v1, c31); c32 = u.fma(v2, c32); c33 = u.fma(v3, c33);
-            u = FloatVector.fromArray(S, d, d4 + dn, tail);
-            c40 = u.fma(v0, c40); c41 = u.fma(v1, c41); c42 = u.fma(v2, c42); c43 = u.fma(v3, c43);
-            u = FloatVector.fromArray(S, d, d5 + dn, tail);
-            c50 = u.fma(v0, c50); c51 = u.fma(v1, c51); c52 = u.fma(v2, c52); c53 = u.fma(v3, c53);
         }
         c00.intoArray(t, 0); c01.intoArray(t, VL); c02.intoArray(t, 2 * VL); c03.intoArray(t, 3 * VL);
         c10.intoArray(t, 4 * VL); c11.intoArray(t, 5 * VL); c12.intoArray(t, 6 * VL); c13.intoArray(t, 7 * VL);

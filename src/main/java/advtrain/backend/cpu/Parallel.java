@@ -19,9 +19,16 @@ import java.util.concurrent.locks.LockSupport;
  *   <li>Loops whose work is too small to share (n * costPerItem below {@link #MIN_PARALLEL_COST}
  *       flops), loops started from inside a loop body, and loops started while another thread has
  *       the workers, run on the calling thread.</li>
+ *   <li>When the machine is busy with other processes and a worker loses its core in the middle of
+ *       a chunk (the caller then waits milliseconds for it), the next 200 loops run on the calling
+ *       thread alone before the workers are tried again: under such contention two threads were
+ *       measured slower than one.</li>
  * </ul>
- * Threads: {@code -Dadvtrain.threads=N} (default: available processors); spin time before a worker
- * sleeps: {@code -Dadvtrain.spinMicros=N} (default 200).
+ * Results do not depend on how the work was split: every kernel gives each output element to one
+ * chunk, which computes it in a fixed order.
+ * Threads: {@code -Dadvtrain.threads=N} (default: available processors); time an idle worker keeps
+ * polling before it sleeps: {@code -Dadvtrain.spinMicros=N} (default 200; it spins for the first
+ * tenth and yields its core between polls after that).
  */
 public final class Parallel {
 
@@ -52,6 +59,14 @@ public final class Parallel {
     private static volatile int jobId;
     private static volatile Throwable failure;
     private static final AtomicBoolean busy = new AtomicBoolean();
+    /** A wait for the workers this long (and longer than the caller's own share) counts as a stall. */
+    private static final long STALL_NANOS = 500_000;
+    /** Jobs run on the calling thread after a stall (a training step has about 40). */
+    private static final int INLINE_AFTER_STALL = 200;
+    /** Jobs left to run inline; only touched by the thread holding `busy`. */
+    private static int inlineJobs;
+    /** Counters for {@link #stats}: jobs shared, jobs run inline after a stall, stalls, nanoseconds waited. */
+    private static long sharedJobs, stalledInlineJobs, stalls, waitNanos;
     private static final Worker[] workers = new Worker[THREADS - 1];
 
     static {
@@ -66,6 +81,15 @@ public final class Parallel {
     public static int threads() { return THREADS; }
 
     /**
+     * Since the start: loops shared with the workers, the caller's mean wait for them at the end,
+     * stalls (waits for a worker that lost its core), and loops run alone after a stall.
+     */
+    public static String stats() {
+        return String.format(java.util.Locale.ROOT, "%d shared loops, mean final wait %.1f us, %d stalls, %d loops run alone after them",
+                sharedJobs, sharedJobs == 0 ? 0 : waitNanos / 1e3 / sharedJobs, stalls, stalledInlineJobs);
+    }
+
+    /**
      * Runs task over [0, n) split into chunks of about n / (4 * threads) items (at least 1), and
      * returns when all are done. costPerItem is a rough count of flops per item.
      */
@@ -73,6 +97,13 @@ public final class Parallel {
         if (n <= 0) return;
         if (THREADS == 1 || n == 1 || (long) n * costPerItem < MIN_PARALLEL_COST
                 || Thread.currentThread() instanceof Worker || !busy.compareAndSet(false, true)) {
+            body.run(0, n, 0);
+            return;
+        }
+        if (inlineJobs > 0) {   // the workers were recently held up by other processes: see below
+            inlineJobs--;
+            stalledInlineJobs++;
+            busy.set(false);
             body.run(0, n, 0);
             return;
         }
@@ -88,13 +119,30 @@ public final class Parallel {
             claims.set((long) id << 32);   // publishes the fields above to any thread that claims
             jobId = id;                    // wakes spinning workers
             for (Worker w : workers) if (w.sleeping) LockSupport.unpark(w);
+            long started = System.nanoTime();
             work(id, 0);
+            long worked = System.nanoTime();
             // A worker finishing its last chunk: spin, then yield, in case the operating system
             // has lent that worker's core to another process and this thread is in its way.
             for (int spins = 0; unfinished.get() != 0; spins++) {
                 if (spins < 20_000) Thread.onSpinWait();
                 else Thread.yield();
             }
+            // With chunks claimed one at a time, waiting for the workers should take less than this
+            // thread's own share. Waiting longer, and long, means a worker lost its core to another
+            // process mid-chunk; on a machine that busy, hand-offs lose more than they win, so the
+            // next jobs run on this thread alone, and then the workers are tried again.
+            long waited = System.nanoTime() - worked;
+            sharedJobs++;
+            waitNanos += waited;
+            if (waited > STALL_NANOS && waited > worked - started) {
+                inlineJobs = INLINE_AFTER_STALL;
+                stalls++;
+            }
+            // Close the job before the next one rewrites the fields: a worker that read this job's
+            // claim word just before the last chunk went could otherwise still win a compare-and-set
+            // on it, and run a chunk with the next job's fields.
+            claims.set(((long) id << 32) | Integer.MAX_VALUE);
             task = null;
             Throwable t = failure;
             if (t instanceof RuntimeException e) throw e;
@@ -141,13 +189,20 @@ public final class Parallel {
             while (true) {
                 long idleSince = System.nanoTime();
                 int spins = 0;
+                // Idle: spin (a new loop is usually microseconds away), then yield the core to
+                // any other runnable thread while still polling, then sleep until unparked.
                 while (jobId == seen) {
                     if ((++spins & 255) != 0) {
                         Thread.onSpinWait();
-                    } else if (System.nanoTime() - idleSince > SPIN_NANOS) {
+                        continue;
+                    }
+                    long idle = System.nanoTime() - idleSince;
+                    if (idle > SPIN_NANOS) {
                         sleeping = true;
                         if (jobId == seen) LockSupport.park(this);
                         sleeping = false;
+                    } else if (idle > SPIN_NANOS / 10) {
+                        Thread.yield();
                     }
                 }
                 seen = jobId;

@@ -117,38 +117,68 @@ final class Pool {
         }
     };
 
-    private static final VectorSpecies<Float> S8 = FloatVector.SPECIES_256;
+    private static final VectorSpecies<Float> S = Gemm.S;
+    private static final int VL = Gemm.VL;
     /** Swaps the two lanes of each pair: lane 2i sees its window partner 2i+1 and back. */
-    private static final VectorShuffle<Float> PARTNER = VectorShuffle.fromValues(S8, 1, 0, 3, 2, 5, 4, 7, 6);
-    private static final VectorMask<Float> EVEN = VectorMask.fromValues(S8, true, false, true, false, true, false, true, false);
+    private static final VectorShuffle<Float> PARTNER = VectorShuffle.fromOp(S, i -> i ^ 1);
+    /** Lanes 0, 2, 4, ...: the left column of each window. */
+    private static final VectorMask<Float> LEFT = VectorMask.fromLong(S, 0x5555_5555_5555_5555L);
     /** Gathers dOut[o + i / 2] into lane i: each window's gradient in both of its columns. */
-    private static final int[] TWICE = {0, 0, 1, 1, 2, 2, 3, 3};
+    private static final int[] TWICE = new int[VL];
+    /** VectorMask.fromArray(S, LANES_FROM, VL - skip) sets lanes skip, skip + 1, ...: VL falses, then VL trues. */
+    private static final boolean[] LANES_FROM = new boolean[2 * VL];
+
+    static {
+        for (int i = 0; i < VL; i++) { TWICE[i] = i / 2; LANES_FROM[VL + i] = true; }
+    }
+
+    /*
+     * The Vector API code here uses the same species (Gemm.S) as every other kernel: mixing in a
+     * second one (256-bit vectors here, once) made the JDK's shared vector methods see two classes,
+     * and C2 then boxed vectors in the matrix kernels (a megabyte of garbage per training step).
+     */
 
     /**
-     * The 2x2 stride-2 backward for whole groups of 4 windows of one output row, 8 lanes each: lane
-     * i holds input column 2 * ox0 + i of the window row pair (top row at row0, bottom at row0 + inW).
-     * Each lane finds its window's maximum (its own value, its pair partner's, and the same two in
-     * the other row) and whether it is the window's first maximum in reading order (top-left,
-     * top-right, bottom-left, bottom-right); those lanes get the window's output gradient. Groups
-     * holding a NaN are left to the scalar loop. Returns the first output column not done.
+     * The 2x2 stride-2 backward for one output row, VL lanes (VL / 2 windows) at a time: lane i
+     * holds input column x + i of the window row pair (top row at row0, bottom at row0 + inW). Each
+     * lane finds its window's maximum (its own value, its pair partner's, and the same two in the
+     * other row) and whether it is the window's first maximum in reading order (top-left, top-right,
+     * bottom-left, bottom-right); those lanes get the window's output gradient. A row whose width is
+     * not a multiple of VL ends with a group overlapping the one before, its first lanes masked
+     * off. Returns the first output column left to the scalar loop: 0 for rows narrower than VL;
+     * the first window of a group holding a NaN, if one does.
      */
     private int backwardRow2x2(int row0, int outRow) {
-        int ox = 0, row1 = row0 + inW;
-        for (; ox + 4 <= outW; ox += 4) {
-            int x = 2 * ox;
-            FloatVector top = FloatVector.fromArray(S8, in, row0 + x), bottom = FloatVector.fromArray(S8, in, row1 + x);
-            FloatVector topPartner = top.rearrange(PARTNER), bottomPartner = bottom.rearrange(PARTNER);
-            FloatVector max = top.max(topPartner).max(bottom.max(bottomPartner));
-            if (max.compare(VectorOperators.NE, max).anyTrue()) return ox;  // a NaN: the scalar loop decides
-            VectorMask<Float> topIsMax = top.eq(max), topPartnerIsMax = topPartner.eq(max);
-            VectorMask<Float> topTakes = topIsMax.and(EVEN.or(topPartnerIsMax.not()));
-            VectorMask<Float> bottomTakes = bottom.eq(max).and(topIsMax.or(topPartnerIsMax).not())
-                    .and(EVEN.or(bottomPartner.eq(max).not()));
-            FloatVector grad = FloatVector.fromArray(S8, dOut, outRow + ox, TWICE, 0);
-            FloatVector.fromArray(S8, dIn, row0 + x).add(grad, topTakes).intoArray(dIn, row0 + x);
-            FloatVector.fromArray(S8, dIn, row1 + x).add(grad, bottomTakes).intoArray(dIn, row1 + x);
+        int width = 2 * outW;
+        if (width < VL) return 0;
+        for (int x = 0; x + VL <= width; x += VL) {
+            if (!backwardGroup2x2(row0, outRow, x, 0)) return x / 2;
         }
-        return ox;
+        int x = width - VL, skip = VL - width % VL;
+        if (width % VL != 0 && !backwardGroup2x2(row0, outRow, x, skip)) return (x + skip) / 2;
+        return outW;
+    }
+
+    /**
+     * One group of VL lanes at column x, the first `skip` lanes left alone (already done); false,
+     * changing nothing, if a window of the group holds a NaN.
+     */
+    private boolean backwardGroup2x2(int row0, int outRow, int x, int skip) {
+        int row1 = row0 + inW;
+        FloatVector top = FloatVector.fromArray(S, in, row0 + x), bottom = FloatVector.fromArray(S, in, row1 + x);
+        FloatVector topPartner = top.rearrange(PARTNER), bottomPartner = bottom.rearrange(PARTNER);
+        FloatVector max = top.max(topPartner).max(bottom.max(bottomPartner));
+        if (max.compare(VectorOperators.NE, max).anyTrue()) return false;
+        VectorMask<Float> mine = VectorMask.fromArray(S, LANES_FROM, VL - skip);
+        VectorMask<Float> topIsMax = top.eq(max), topPartnerIsMax = topPartner.eq(max);
+        VectorMask<Float> topTakes = topIsMax.and(LEFT.or(topPartnerIsMax.not())).and(mine);
+        VectorMask<Float> bottomTakes = bottom.eq(max).and(topIsMax.or(topPartnerIsMax).not())
+                .and(LEFT.or(bottomPartner.eq(max).not())).and(mine);
+        FloatVector grad = FloatVector.fromArray(S, dOut, outRow + x / 2, TWICE, 0);
+        FloatVector zero = FloatVector.zero(S);
+        zero.blend(grad, topTakes).add(FloatVector.fromArray(S, dIn, row0 + x)).intoArray(dIn, row0 + x);
+        zero.blend(grad, bottomTakes).add(FloatVector.fromArray(S, dIn, row1 + x)).intoArray(dIn, row1 + x);
+        return true;
     }
 
     /** The first NaN of the window whose top-left element is at corner. */

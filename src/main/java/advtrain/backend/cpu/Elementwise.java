@@ -1,0 +1,60 @@
+package advtrain.backend.cpu;
+
+import java.util.Arrays;
+
+/**
+ * The element-wise kernels of a training step that touch large tensors (zeroing gradients, ReLU
+ * forward and backward, the input normalisation, the SGD update), split over the worker threads
+ * in chunks of {@link #CHUNK} elements. They are memory-bound: a second core adds bandwidth, and
+ * tensors under about 64K elements stay on the calling thread (Parallel's threshold), where the
+ * hand-off would cost more than it saves. One instance per calling thread; nothing allocated.
+ */
+final class Elementwise {
+    private static final ThreadLocal<Elementwise> PER_THREAD = ThreadLocal.withInitial(Elementwise::new);
+
+    static Elementwise forThisThread() { return PER_THREAD.get(); }
+
+    /** Elements per work item: a multiple of every vector length. */
+    static final int CHUNK = 4096;
+
+    enum Op { FILL, ADD, AXPY, AFFINE, RELU, RELU_BACKWARD, SGD }
+
+    private Op op;
+    private int n;
+    private float[] a, b, c;
+    private float alpha, beta;
+
+    private Elementwise() {}
+
+    /**
+     * Runs op over [0, n): FILL c = alpha; ADD c = a + b; AXPY c += alpha * a; AFFINE c = alpha * a +
+     * beta; RELU c = relu(a); RELU_BACKWARD c += b where a > 0; SGD (a param, b grad, c velocity)
+     * c = beta * c + b, a -= alpha * c.
+     */
+    void run(Op op, int n, float[] a, float[] b, float[] c, float alpha, float beta) {
+        this.op = op; this.n = n; this.a = a; this.b = b; this.c = c; this.alpha = alpha; this.beta = beta;
+        Parallel.range((n + CHUNK - 1) / CHUNK, CHUNK / 2, chunks);
+        this.a = this.b = this.c = null;
+    }
+
+    /** Item i = elements [i * CHUNK, (i + 1) * CHUNK) of every operand (the last item shorter). */
+    private final Parallel.Task chunks = new Parallel.Task() {
+        @Override protected void run(int from, int to, int worker) {
+            int start = from * CHUNK, end = Math.min(n, to * CHUNK);
+            switch (op) {
+                case FILL -> Arrays.fill(c, start, end, alpha);
+                case ADD -> { for (int i = start; i < end; i++) c[i] = a[i] + b[i]; }
+                case AXPY -> { for (int i = start; i < end; i++) c[i] += alpha * a[i]; }
+                case AFFINE -> { for (int i = start; i < end; i++) c[i] = alpha * a[i] + beta; }
+                case RELU -> Vec.relu(a, c, start, end - start);
+                case RELU_BACKWARD -> Vec.reluBackward(a, b, c, start, end - start);
+                case SGD -> {
+                    for (int i = start; i < end; i++) {
+                        c[i] = beta * c[i] + b[i];
+                        a[i] -= alpha * c[i];
+                    }
+                }
+            }
+        }
+    };
+}
