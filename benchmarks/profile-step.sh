@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Where a training step's time goes (the seed's Net, batch 32 by default).
+# Where a step's time goes (the seed's Net; a training step at batch 32 by default).
 #
-#   benchmarks/profile-step.sh [--threads N] [--batch B] [--steps S] [--cpu-time] [--jfr] [--backend java]
+#   benchmarks/profile-step.sh [--threads N] [--workload W] [--steps S] [--cpu-time] [--jfr] [--backend java]
 #
-# Runs advtrain.bench.StepProfile: the step timed once without and once with a timer around every
+# Runs advtrain.bench.StepProfile on a workload of the side-by-side benchmark (train-b32, train-b4,
+# infer-b256, inputgrad-b256; default train-b32): the step timed once without and once with a timer around every
 # backend call, printed as a table of time per kernel and per layer. --cpu-time times kernels by
 # the thread's CPU time (use with --threads 1 on a machine shared with other work). --jfr also
 # records the run with Java Flight Recorder and prints the methods its execution samples land in.
@@ -14,7 +15,7 @@ jvm=() args=() jfr=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --threads) jvm+=("-Dadvtrain.threads=$2"); shift 2 ;;
-    --batch|--steps|--backend) args+=("$1" "$2"); shift 2 ;;
+    --workload|--steps|--backend) args+=("$1" "$2"); shift 2 ;;
     --cpu-time) args+=(--cpu-time); shift ;;
     --jfr) jfr=1; shift ;;
     -h|--help) sed -n '2,10p' "$0"; exit 0 ;;

@@ -1,36 +1,30 @@
 package advtrain.bench;
 
-import advtrain.autograd.Ops;
-import advtrain.autograd.Tape;
-import advtrain.autograd.Variable;
 import advtrain.backend.Backend;
-import advtrain.nn.Net;
-import advtrain.optim.Sgd;
-import advtrain.tensor.Shape;
-import advtrain.tensor.Tensor;
 
 import java.util.Locale;
 
 /**
- * Where a training step's time goes: runs the step of {@link TrainStepBench} through a
- * {@link TimedBackend} and prints the time per kernel (and per layer for conv, pool and linear),
- * per step, as microseconds and as a share of the step. The step itself is also timed without the
- * per-call timers; "outside kernels" is the difference: autograd bookkeeping, thread hand-offs.
+ * Where a step's time goes: runs a workload of {@link SideBySide} (default: the training step at
+ * batch 32) through a {@link TimedBackend} and prints the time per kernel (and per layer for conv,
+ * pool and linear), per step, as microseconds and as a share of the step. The step itself is also
+ * timed without the per-call timers; "outside kernels" is the difference: autograd bookkeeping,
+ * thread hand-offs.
  *
  * <p>On a machine shared with other work, {@code --cpu-time} with {@code -Dadvtrain.threads=1} times
  * each kernel by the thread's CPU time, which leaves out the time the thread waited for a core.
  *
- * <pre>usage: StepProfile [--backend java] [--batch 32] [--steps 400] [--cpu-time]</pre>
+ * <pre>usage: StepProfile [--backend java] [--workload train-b32] [--steps 400] [--cpu-time]</pre>
  */
 public final class StepProfile {
     public static void main(String[] args) {
-        String backendName = "java";
-        int batch = 32, steps = 400;
+        String backendName = "java", workload = "train-b32";
+        int steps = 400;
         boolean cpuTime = false;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--backend" -> backendName = args[++i];
-                case "--batch" -> batch = Integer.parseInt(args[++i]);
+                case "--workload" -> workload = args[++i];
                 case "--steps" -> steps = Integer.parseInt(args[++i]);
                 case "--cpu-time" -> cpuTime = true;
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
@@ -38,10 +32,13 @@ public final class StepProfile {
         }
         Backend plain = KernelState.backend(backendName);
         TimedBackend timed = new TimedBackend(plain, cpuTime);
-        double untimed = stepMicros(plain, batch, steps, false);
-        double withTimers = stepMicros(timed, batch, steps, cpuTime);  // warms up, then resets and measures
-        System.out.printf(Locale.ROOT, "backend %s (%s), batch %d, %d steps; load average %s%n", backendName,
-                plain.deviceName(), batch, steps, LoadAverage.now());
+        SideBySide.Workload w = SideBySide.WORKLOADS.get(workload);
+        if (w == null) throw new IllegalArgumentException("no workload " + workload + "; have " + SideBySide.WORKLOADS.keySet());
+        int batch = w.images();
+        double untimed = stepMicros(plain, w, steps, false);
+        double withTimers = stepMicros(timed, w, steps, cpuTime);  // warms up, then resets and measures
+        System.out.printf(Locale.ROOT, "backend %s (%s), %s, %d steps; load average %s%n", backendName,
+                plain.deviceName(), workload, steps, LoadAverage.now());
         System.out.printf(Locale.ROOT, "step: %.1f us wall (%.0f images/s); with per-kernel timers: %.1f us %s%n",
                 untimed, batch * 1e6 / untimed, withTimers, cpuTime ? "of CPU time" : "wall");
         System.out.printf(Locale.ROOT, "%-44s %8s %10s %7s%n", "kernel", "calls", "us/step", "share");
@@ -67,31 +64,17 @@ public final class StepProfile {
         }
     }
 
-    /** Mean microseconds per training step over `steps` steps, after as many warm-up steps. */
-    static double stepMicros(Backend be, int batch, int steps, boolean cpuTime) {
+    /** Mean microseconds per step over `steps` steps, after as many warm-up steps. */
+    static double stepMicros(Backend be, SideBySide.Workload workload, int steps, boolean cpuTime) {
         java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
-        Net net = new Net(be, 1);
-        Sgd sgd = new Sgd(be, net.parameters(), 0.001f, 0.9f);
-        Tensor images = be.allocate(Shape.of(batch, 3, 32, 32)), labels = be.allocate(Shape.of(batch));
-        be.uniform(images, 0f, 1f, 7);
-        float[] l = new float[batch];
-        for (int i = 0; i < batch; i++) l[i] = i % 10;
-        be.write(labels, l, 0);
-        try (Tape tape = new Tape(be)) {
-            for (int round = 0; round < 2; round++) {
-                if (be instanceof TimedBackend t) t.reset();
-                long t0 = cpuTime ? threads.getCurrentThreadCpuTime() : System.nanoTime();
-                for (int s = 0; s < steps; s++) {
-                    net.zeroGrad(be);
-                    Variable loss = Ops.nllLoss(net.forward(tape.input(images, false)), tape.constant(labels));
-                    tape.backward(loss);
-                    sgd.step();
-                    tape.reset();
-                }
-                be.synchronize();
-                long t1 = cpuTime ? threads.getCurrentThreadCpuTime() : System.nanoTime();
-                if (round == 1) return (t1 - t0) / 1e3 / steps;
-            }
+        Runnable step = workload.setup().apply(be);
+        for (int round = 0; round < 2; round++) {
+            if (be instanceof TimedBackend t) t.reset();
+            long t0 = cpuTime ? threads.getCurrentThreadCpuTime() : System.nanoTime();
+            for (int s = 0; s < steps; s++) step.run();
+            be.synchronize();
+            long t1 = cpuTime ? threads.getCurrentThreadCpuTime() : System.nanoTime();
+            if (round == 1) return (t1 - t0) / 1e3 / steps;
         }
         throw new AssertionError();
     }

@@ -123,13 +123,13 @@ final class Pool {
     private static final VectorShuffle<Float> PARTNER = VectorShuffle.fromOp(S, i -> i ^ 1);
     /** Lanes 0, 2, 4, ...: the left column of each window. */
     private static final VectorMask<Float> LEFT = VectorMask.fromLong(S, 0x5555_5555_5555_5555L);
-    /** Gathers dOut[o + i / 2] into lane i: each window's gradient in both of its columns. */
-    private static final int[] TWICE = new int[VL];
+    /** Moves lane i / 2 to lane i: each window's gradient into both of its columns. */
+    private static final VectorShuffle<Float> TWICE = VectorShuffle.fromOp(S, i -> i / 2);
     /** VectorMask.fromArray(S, LANES_FROM, VL - skip) sets lanes skip, skip + 1, ...: VL falses, then VL trues. */
     private static final boolean[] LANES_FROM = new boolean[2 * VL];
 
     static {
-        for (int i = 0; i < VL; i++) { TWICE[i] = i / 2; LANES_FROM[VL + i] = true; }
+        for (int i = 0; i < VL; i++) LANES_FROM[VL + i] = true;
     }
 
     /*
@@ -150,7 +150,9 @@ final class Pool {
      */
     private int backwardRow2x2(int row0, int outRow) {
         int width = 2 * outW;
-        if (width < VL) return 0;
+        // Rows narrower than a vector, and the last rows of the tensor (whose gradient load would
+        // run past its end), are left to the scalar loop.
+        if (width < VL || outRow + outW + VL / 2 > dOut.length) return 0;
         for (int x = 0; x + VL <= width; x += VL) {
             if (!backwardGroup2x2(row0, outRow, x, 0)) return x / 2;
         }
@@ -174,7 +176,7 @@ final class Pool {
         VectorMask<Float> topTakes = topIsMax.and(LEFT.or(topPartnerIsMax.not())).and(mine);
         VectorMask<Float> bottomTakes = bottom.eq(max).and(topIsMax.or(topPartnerIsMax).not())
                 .and(LEFT.or(bottomPartner.eq(max).not())).and(mine);
-        FloatVector grad = FloatVector.fromArray(S, dOut, outRow + x / 2, TWICE, 0);
+        FloatVector grad = FloatVector.fromArray(S, dOut, outRow + x / 2).rearrange(TWICE);
         FloatVector zero = FloatVector.zero(S);
         zero.blend(grad, topTakes).add(FloatVector.fromArray(S, dIn, row0 + x)).intoArray(dIn, row0 + x);
         zero.blend(grad, bottomTakes).add(FloatVector.fromArray(S, dIn, row1 + x)).intoArray(dIn, row1 + x);
