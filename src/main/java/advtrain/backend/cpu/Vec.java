@@ -39,11 +39,11 @@ final class Vec {
     /** dx[i] += dy[i] where y[i] > 0. */
     static void reluBackward(float[] y, float[] dy, float[] dx, int off, int len) {
         int i = 0, whole = len - len % VL;
-        FloatVector zero = FloatVector.zero(Gemm.S);
         for (; i < whole; i += VL) {
             VectorMask<Float> on = FloatVector.fromArray(Gemm.S, y, off + i).compare(VectorOperators.GT, 0f);
-            FloatVector passed = zero.blend(FloatVector.fromArray(Gemm.S, dy, off + i), on);
-            passed.add(FloatVector.fromArray(Gemm.S, dx, off + i)).intoArray(dx, off + i);
+            FloatVector old = FloatVector.fromArray(Gemm.S, dx, off + i);
+            // blend rather than adding a zero: where y <= 0, dx keeps its bits (-0 stays -0, as on OpenCL)
+            old.blend(old.add(FloatVector.fromArray(Gemm.S, dy, off + i)), on).intoArray(dx, off + i);
         }
         for (; i < len; i++) if (y[off + i] > 0) dx[off + i] += dy[off + i];
     }
