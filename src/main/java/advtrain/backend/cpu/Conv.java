@@ -18,9 +18,10 @@ import java.util.Arrays;
  * </ul>
  *
  * Which one runs for a layer was chosen by measurement (see {@link #chooseDirect}); tests and
- * benchmarks can force either. The input gradient is itself a stride-1 convolution of the
- * zero-padded output gradient with the flipped, transposed filters (direct), or the im2col
- * matrix's gradient scattered back (col2im).
+ * benchmarks can force either. The weight gradient is a product over the same shifted rows, summed
+ * over the batch. The input gradient is (direct) a correlation of the output gradient, laid out in
+ * the padded input's wide rows with zeros around it, with the filters; or (im2col) the im2col
+ * matrix's gradient, scattered back (col2im).
  *
  * <p>One instance per calling thread holds the scratch buffers, grown on first use and reused after,
  * so steady-state calls allocate nothing. Per-image work runs in parallel over images; the weight
@@ -71,12 +72,13 @@ final class Conv {
 
     private static float[] floats(float[] buffer, int size) { return buffer.length >= size ? buffer : new float[size]; }
 
-    private static int roundUp(int n, int multiple) { return (n + multiple - 1) / multiple * multiple; }
+    private static int roundUp(int n, int multiple) { return Gemm.roundUp(n, multiple); }
 
     /**
      * The choice, by measurement on the seed's layers (benchmarks/README.md): direct wherever it
-     * applies (stride 1). For 5x5 filters it beat im2col both on conv1 (28-wide rows, 12 % of the
-     * wide layout wasted) and conv2 (10-wide rows, 29 % wasted), where im2col's copy costs more.
+     * applies (stride 1). For 5x5 filters it beat im2col about 3x both on conv1 (outputs 28 wide in
+     * rows of 32: 12 % of the wide layout wasted) and on conv2 (10 wide in rows of 14: 29 % wasted):
+     * building the im2col matrix costs more than the wasted columns.
      */
     static boolean chooseDirect(int stride) { return stride == 1; }
 

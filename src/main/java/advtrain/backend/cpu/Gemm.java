@@ -12,8 +12,8 @@ import jdk.incubator.vector.VectorSpecies;
  * array. That one idea serves every layer: for a stride-1 convolution, row q = (c, r, s) of the
  * im2col matrix is the input plane c seen from offset r * W + s, so the input is used in place, no
  * im2col copy; for a linear layer, the rows are the weight's rows. The "A" operand is read through
- * an offset table too, {@code a[aOff[q] + m * aRowStride]}, so transposed and flipped weights need no
- * copy either.
+ * an offset table too, {@code a[aOff[q] + m * aRowStride]}, so a transposed or strided A (the
+ * weights seen per input channel, an output gradient seen per column) needs no copy either.
  *
  * <ul>
  *   <li>{@link #shiftedRows}: C[m][j] (=|+=) sum over q of A(m, q) * B[bOff[q] + j], vectorised
@@ -30,6 +30,10 @@ import jdk.incubator.vector.VectorSpecies;
  * tile kernel is one flat loop whose results leave through a small per-thread buffer.
  */
 final class Gemm {
+    /**
+     * The one vector species of the whole backend (a second one in the same program made C2 box
+     * vectors): the machine's widest, or 256-bit with -Dadvtrain.vector256=true, for measurements.
+     */
     static final VectorSpecies<Float> S = Boolean.getBoolean("advtrain.vector256") ? FloatVector.SPECIES_256 : FloatVector.SPECIES_PREFERRED;
     /** Floats per vector (16 with AVX-512). */
     static final int VL = S.length();
@@ -92,7 +96,13 @@ final class Gemm {
     /** Columns of the register tile shiftedRows uses for M rows (a good width for splitting J). */
     static int tileColumns(int M) { return 24 / tileRows(M) * VL; }
 
-    /** 6 rows x 4 vectors; t[(row * 4 + vector) * VL + lane]. */
+    /**
+     * The 6 rows x 4 vectors register tile: accumulator c[r][v], lane l, sums over q in [0, Q)
+     *     a[a0 + aOff[q] + row r's offset (0, r1 .. r5)] * b[bBase + bOff[q] + v * VL + l],
+     * the output C[m0 + r][j0 + v * VL + l]. Each q step loads 4 consecutive vectors of B row q
+     * (from bBase + bOff[q]) and broadcasts column q's 6 A values: 24 FMAs for 10 loads. The sums
+     * go to t[(r * 4 + v) * VL + l].
+     */
     private static void tile6x4(int Q, float[] a, int[] aOff, int a0, int r1, int r2, int r3, int r4, int r5,
                                 float[] b, int bBase, int[] bOff, float[] t) {
         FloatVector z = FloatVector.zero(S);
@@ -124,7 +134,10 @@ final class Gemm {
         c50.intoArray(t, 20 * VL); c51.intoArray(t, 21 * VL); c52.intoArray(t, 22 * VL); c53.intoArray(t, 23 * VL);
     }
 
-    /** 8 rows x 3 vectors; t[(row * 3 + vector) * VL + lane]. */
+    /**
+     * As tile6x4 with 8 rows (offsets 0, r1 .. r7) and 3 vectors: per q step, 3 loads of B row q and
+     * 8 broadcasts for 24 FMAs. Sums to t[(r * 3 + v) * VL + l].
+     */
     private static void tile8x3(int Q, float[] a, int[] aOff, int a0, int r1, int r2, int r3, int r4, int r5, int r6, int r7,
                                 float[] b, int bBase, int[] bOff, float[] t) {
         FloatVector z = FloatVector.zero(S);
@@ -162,7 +175,10 @@ final class Gemm {
         c70.intoArray(t, 21 * VL); c71.intoArray(t, 22 * VL); c72.intoArray(t, 23 * VL);
     }
 
-    /** 3 rows x 8 vectors; t[(row * 8 + vector) * VL + lane]. */
+    /**
+     * As tile6x4 with 3 rows (offsets 0, r1, r2) and 8 vectors (128 consecutive B floats per q step),
+     * for 3-row products such as conv1's input gradient. Sums to t[(r * 8 + v) * VL + l].
+     */
     private static void tile3x8(int Q, float[] a, int[] aOff, int a0, int r1, int r2,
                                 float[] b, int bBase, int[] bOff, float[] t) {
         FloatVector z = FloatVector.zero(S);
@@ -198,7 +214,10 @@ final class Gemm {
         c24.intoArray(t, 20 * VL); c25.intoArray(t, 21 * VL); c26.intoArray(t, 22 * VL); c27.intoArray(t, 23 * VL);
     }
 
-    /** 8 rows x 1 vector, for the columns left after whole tiles; t[row * VL + lane]. */
+    /**
+     * 8 rows x 1 vector, for the columns left after whole tiles: per q step one B vector and 8
+     * broadcasts (rows past M repeat the last). Sums to t[r * VL + l].
+     */
     private static void tile8x1(int Q, float[] a, int[] aOff, int a0, int r1, int r2, int r3, int r4, int r5, int r6, int r7,
                                 float[] b, int bBase, int[] bOff, float[] t) {
         FloatVector z = FloatVector.zero(S);

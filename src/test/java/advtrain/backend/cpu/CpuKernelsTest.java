@@ -316,6 +316,25 @@ class CpuKernelsTest {
         assertClose("relu in place", expected, x, 0f);
     }
 
+    /** Where ReLU blocks the gradient, the input gradient keeps its bits (-0 stays -0), as in the reference. */
+    @Test
+    void reluBackwardLeavesBlockedGradientsBitForBit() {
+        int n = 1000;
+        float[] y = new float[n], dy = new float[n], dx = new float[n];
+        for (int i = 0; i < n; i++) {
+            y[i] = i % 3 == 0 ? 0.5f : (i % 3 == 1 ? 0f : -0f);
+            dy[i] = i % 2 == 0 ? 1f : -1f;
+            dx[i] = i % 4 == 0 ? -0f : 0f;
+        }
+        Tensor out = fast.fromArray(y, n), g = fast.fromArray(dy, n), d1 = fast.fromArray(dx, n), d2 = fast.fromArray(dx, n);
+        ref.reluBackward(out, g, d1);
+        fast.reluBackward(out, g, d2);
+        float[] expected = fast.toArray(d1), actual = fast.toArray(d2);
+        for (int i = 0; i < n; i++) {
+            assertEquals(Float.floatToRawIntBits(expected[i]), Float.floatToRawIntBits(actual[i]), "reluBackward bits at " + i);
+        }
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"32x10", "4x10", "256x10", "7x13", "1x1"})
     void logSoftmaxAndNllMatchReference(String dims) {
