@@ -2,7 +2,7 @@
 """The PyTorch half of the side-by-side benchmark (benchmarks/vs_pytorch.sh), and its report.
 
     vs_pytorch.py measure [--threads 2] [--repeats 5] [--seconds 1.0] [--workloads a,b] > torch.json
-    vs_pytorch.py report torch.json advtrain.json
+    vs_pytorch.py report --torch torch1.json [torch2.json ...] --advtrain ours1.json [ours2.json ...]
 
 `measure` times the same workloads as advtrain.bench.SideBySide, with the same definitions (see
 WORKLOADS below and SideBySide.java): the seed's Net (the PyTorch tutorial's CIFAR-10 network with
@@ -12,7 +12,8 @@ windows of at least `seconds`; the median images/s is reported. Inference runs u
 torch.no_grad(); the input gradient freezes every parameter (requires_grad False) so backward
 computes d loss / d input alone. Run it with Debian's /usr/bin/python3 (python3-torch).
 
-`report` prints the table of advtrain / PyTorch ratios from the two JSON files.
+`report` prints the table of advtrain / PyTorch ratios; given several runs of each (alternating
+rounds), it uses the median of their medians.
 """
 import argparse
 import json
@@ -146,18 +147,22 @@ def measure(args):
 
 
 def report(args):
-    torch_side = json.load(open(args.torch_json))
-    ours = json.load(open(args.advtrain_json))
-    print(f"PyTorch:  {torch_side['engine']}, {torch_side['threads']} threads, load average {torch_side['load_average']}")
-    print(f"advtrain: {ours['engine']}, load average {ours['load_average']}")
+    theirs = [json.load(open(f)) for f in args.torch]
+    ours = [json.load(open(f)) for f in args.advtrain]
+    print(f"PyTorch:  {theirs[0]['engine']}, {theirs[0]['threads']} threads, load average "
+          + ", ".join(t["load_average"] for t in theirs))
+    print(f"advtrain: {ours[0]['engine']}, load average " + ", ".join(o["load_average"] for o in ours))
+    if len(ours) > 1:
+        print(f"(median over {len(ours)} alternating rounds)")
     print(f"{'workload':<18} {'PyTorch img/s':>14} {'advtrain img/s':>15} {'advtrain/PyTorch':>17}")
-    for name, theirs in torch_side["workloads"].items():
-        mine = ours["workloads"].get(name)
-        if mine is None:
-            print(f"{name:<18} {theirs['images_per_second']:>14.0f} {'-':>15} {'-':>17}")
+    for name in theirs[0]["workloads"]:
+        t = statistics.median(r["workloads"][name]["images_per_second"] for r in theirs if name in r["workloads"])
+        mine = [r["workloads"][name]["images_per_second"] for r in ours if name in r["workloads"]]
+        if not mine:
+            print(f"{name:<18} {t:>14.0f} {'-':>15} {'-':>17}")
             continue
-        ratio = mine["images_per_second"] / theirs["images_per_second"]
-        print(f"{name:<18} {theirs['images_per_second']:>14.0f} {mine['images_per_second']:>15.0f} {ratio:>16.2f}x")
+        m = statistics.median(mine)
+        print(f"{name:<18} {t:>14.0f} {m:>15.0f} {m / t:>16.2f}x")
 
 
 def main():
@@ -169,8 +174,8 @@ def main():
     m.add_argument("--seconds", type=float, default=1.0)
     m.add_argument("--workloads", default="all")
     r = sub.add_parser("report")
-    r.add_argument("torch_json")
-    r.add_argument("advtrain_json")
+    r.add_argument("--torch", nargs="+", required=True)
+    r.add_argument("--advtrain", nargs="+", required=True)
     args = parser.parse_args()
     measure(args) if args.command == "measure" else report(args)
 

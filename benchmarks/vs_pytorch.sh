@@ -4,12 +4,17 @@
 #
 #   benchmarks/vs_pytorch.sh [--backend java|opencl|auto] [--repeats 5] [--seconds 1.0]
 #                            [--workloads train-b32,train-b4,infer-b256,inputgrad-b256] [--threads 2]
+#                            [--rounds 1]
+#
+# --rounds N alternates the two N times (PyTorch, advtrain, PyTorch, ...) and reports the median
+# of each side's N medians: on a machine whose load changes, that keeps both sides under the same
+# conditions more fairly than one long run each.
 #
 # Results (JSON) are kept in benchmarks/results/. Workload definitions: benchmarks/vs_pytorch.py
 # and benchmarks/java/advtrain/bench/SideBySide.java.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-backend=java repeats=5 seconds=1.0 workloads=all threads=2
+backend=java repeats=5 seconds=1.0 workloads=all threads=2 rounds=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --backend) backend="$2"; shift 2 ;;
@@ -17,15 +22,14 @@ while [ $# -gt 0 ]; do
     --seconds) seconds="$2"; shift 2 ;;
     --workloads) workloads="$2"; shift 2 ;;
     --threads) threads="$2"; shift 2 ;;
-    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    --rounds) rounds="$2"; shift 2 ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) echo "vs_pytorch.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
 cd "$root"
 mkdir -p benchmarks/results
 stamp="$(date +%Y%m%d-%H%M%S)"
-torch_json="benchmarks/results/pytorch-$stamp.json"
-ours_json="benchmarks/results/advtrain-$backend-$stamp.json"
 cp_file="target/bench.classpath"
 
 echo "== building (mvn test-compile)" >&2
@@ -33,14 +37,19 @@ mvn -B -q -o test-compile
 [ -s "$cp_file" ] && [ "$cp_file" -nt pom.xml ] || \
   mvn -B -q -o dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$cp_file" >/dev/null
 
-echo "== PyTorch ($threads threads), load average: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
-OMP_NUM_THREADS="$threads" /usr/bin/python3 benchmarks/vs_pytorch.py measure --threads "$threads" \
-  --repeats "$repeats" --seconds "$seconds" --workloads "$workloads" > "$torch_json"
+torch_files=() our_files=()
+for round in $(seq 1 "$rounds"); do
+  torch_json="benchmarks/results/pytorch-$stamp-$round.json"
+  ours_json="benchmarks/results/advtrain-$backend-$stamp-$round.json"
+  echo "== round $round/$rounds: PyTorch ($threads threads), load average: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+  OMP_NUM_THREADS="$threads" /usr/bin/python3 benchmarks/vs_pytorch.py measure --threads "$threads" \
+    --repeats "$repeats" --seconds "$seconds" --workloads "$workloads" > "$torch_json"
+  echo "== round $round/$rounds: advtrain ($backend, $threads threads), load average: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+  java --add-modules jdk.incubator.vector -XX:+UseParallelGC -Dadvtrain.threads="$threads" \
+    -cp "target/test-classes:target/classes:$(cat "$cp_file")" advtrain.bench.SideBySide \
+    --backend "$backend" --repeats "$repeats" --seconds "$seconds" --workloads "$workloads" \
+    2> >(grep -v '^WARNING: Using incubator modules' >&2) > "$ours_json"
+  torch_files+=("$torch_json") our_files+=("$ours_json")
+done
 
-echo "== advtrain ($backend), load average: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
-java --add-modules jdk.incubator.vector -XX:+UseParallelGC -Dadvtrain.threads="$threads" \
-  -cp "target/test-classes:target/classes:$(cat "$cp_file")" advtrain.bench.SideBySide \
-  --backend "$backend" --repeats "$repeats" --seconds "$seconds" --workloads "$workloads" \
-  2> >(grep -v '^WARNING: Using incubator modules' >&2) > "$ours_json"
-
-/usr/bin/python3 benchmarks/vs_pytorch.py report "$torch_json" "$ours_json"
+/usr/bin/python3 benchmarks/vs_pytorch.py report --torch "${torch_files[@]}" --advtrain "${our_files[@]}"
