@@ -10,7 +10,13 @@ the (x - 0.5) / 0.5 normalisation as its first step, as advtrain's Net has it), 
 [0, 1] of CIFAR shape, random labels. Each workload is warmed up, then timed `repeats` times over
 windows of at least `seconds`; the median images/s is reported. Inference runs under
 torch.no_grad(); the input gradient freezes every parameter (requires_grad False) so backward
-computes d loss / d input alone. Run it with Debian's /usr/bin/python3 (python3-torch).
+computes d loss / d input alone. FGSM and PGD-10 (eps 8/255, L-inf, PGD: 10 steps of eps/4 from the
+clean image, projected onto the eps-box around the original and clipped to [0, 1] after each step)
+freeze the parameters the same way. The Goodfellow epoch is one epoch of the seed's Eq. 3 (FGSM at
+eps 8/255, mix 0.5) over 50,000 random byte images at batch 32: a fresh permutation, each batch
+indexed and turned into floats / 255, the adversarial batch crafted with torch.autograd.grad (input
+gradient only), then 0.5 * clean loss + 0.5 * adversarial loss, backward, SGD.
+Run it with Debian's /usr/bin/python3 (python3-torch).
 
 `report` prints the table of advtrain / PyTorch ratios; given several runs of each (alternating
 rounds), it uses the median of their medians.
@@ -100,12 +106,75 @@ def workloads(torch, Net):
             return step
         return setup
 
+    eps = 8 / 255
+
+    def frozen_net():
+        torch.manual_seed(1)
+        net = Net().eval()
+        for p in net.parameters():
+            p.requires_grad_(False)
+        return net
+
+    def input_gradient(net, x, y):
+        x = x.detach().requires_grad_(True)
+        return torch.autograd.grad(F.nll_loss(net(x), y), x)[0]
+
+    def fgsm(batch):
+        def setup():
+            net = frozen_net()
+            x, y = data(batch, 2)
+
+            def step():
+                return (x + eps * input_gradient(net, x, y).sign()).clamp_(0, 1)
+            return step
+        return setup
+
+    def pgd(batch, steps):
+        def setup():
+            net = frozen_net()
+            x, y = data(batch, 2)
+            alpha = eps / 4
+            # The eps-box around x intersected with [0, 1], once: projection and clipping in one.
+            low, high = (x - eps).clamp_(min=0), (x + eps).clamp_(max=1)
+
+            def step():
+                adv = x.clone()
+                for _ in range(steps):
+                    adv = adv + alpha * input_gradient(net, adv, y).sign()
+                    adv = torch.min(torch.max(adv, low), high)
+                return adv
+            return step
+        return setup
+
+    def goodfellow_epoch(images, batch):
+        def setup():
+            g = torch.Generator().manual_seed(3)
+            pixels = torch.randint(0, 256, (images, 3, 32, 32), dtype=torch.uint8, generator=g)
+            labels = torch.randint(0, 10, (images,), generator=g)
+            torch.manual_seed(1)
+            net = Net()
+            opt = torch.optim.SGD(net.parameters(), lr=0.001, momentum=0.9)
+
+            def epoch():
+                for idx in torch.randperm(images).split(batch):
+                    x, y = pixels[idx].float().div_(255), labels[idx]
+                    adv = (x + eps * input_gradient(net, x, y).sign()).clamp_(0, 1)
+                    opt.zero_grad()
+                    loss = 0.5 * F.nll_loss(net(x), y) + 0.5 * F.nll_loss(net(adv), y)
+                    loss.backward()
+                    opt.step()
+            return epoch
+        return setup
+
     # name -> (images per call, setup returning a step function). Keep in step with SideBySide.java.
     return {
         "train-b32": (32, train(32)),
         "train-b4": (4, train(4)),
         "infer-b256": (256, infer(256)),
         "inputgrad-b256": (256, input_grad(256)),
+        "fgsm-b256": (256, fgsm(256)),
+        "pgd10-b256": (256, pgd(256, 10)),
+        "goodfellow-epoch": (50_000, goodfellow_epoch(50_000, 32)),
     }
 
 

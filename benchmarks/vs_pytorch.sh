@@ -3,8 +3,10 @@
 # and in advtrain, one after the other, then a table of advtrain/PyTorch ratios.
 #
 #   benchmarks/vs_pytorch.sh [--backend java|opencl|auto] [--repeats 5] [--seconds 1.0]
-#                            [--workloads train-b32,train-b4,infer-b256,inputgrad-b256] [--threads 2]
+#                            [--workloads train-b32,...,goodfellow-epoch|all] [--threads 2]
 #                            [--rounds 1]
+#
+# Workloads: train-b32, train-b4, infer-b256, inputgrad-b256, fgsm-b256, pgd10-b256, goodfellow-epoch.
 #
 # --rounds N alternates the two N times (PyTorch, advtrain, PyTorch, ...) and reports the median
 # of each side's N medians: on a machine whose load changes, that keeps both sides under the same

@@ -1,12 +1,19 @@
 package advtrain.bench;
 
+import advtrain.attack.Attack;
+import advtrain.attack.AttackConfig;
 import advtrain.autograd.Ops;
 import advtrain.autograd.Tape;
 import advtrain.autograd.Variable;
 import advtrain.backend.Backend;
 import advtrain.backend.Backends;
+import advtrain.data.BatchLoader;
+import advtrain.data.Dataset;
 import advtrain.nn.Net;
 import advtrain.optim.Sgd;
+import advtrain.train.AdversarialObjective;
+import advtrain.train.AdversarialTraining;
+import advtrain.train.Trainer;
 import advtrain.tensor.Shape;
 import advtrain.tensor.Tensor;
 
@@ -31,9 +38,14 @@ import java.util.function.Function;
  *   <li>infer-b256: forward alone, in a no-grad scope.</li>
  *   <li>inputgrad-b256: forward, loss, backward to the input alone (every parameter frozen with
  *       setRequiresGrad(false)): FGSM's cost.</li>
+ *   <li>fgsm-b256, pgd10-b256: the library's attacks ({@link Attack}) at ε = 8/255, L∞: FGSM (the
+ *       seed's Eq. 1), and PGD (Eq. 2) with 10 steps of ε/4 from the clean image, projecting and
+ *       clipping after every step.</li>
+ *   <li>goodfellow-epoch: one epoch of the seed's Eq. 3 (FGSM at ε = 8/255, mix 0.5) over 50,000
+ *       random byte images at batch 32, through the library's {@link Trainer}: shuffling, the
+ *       bytes-to-floats batch fill, the attack, both losses, backward, SGD.</li>
  * </ul>
- * A workload is a name, the images one call handles, and a setup that returns the call: add
- * FGSM, PGD or an adversarial-training epoch to {@link #WORKLOADS} the same way.
+ * A workload is a name, the images one call handles, and a setup that returns the call.
  *
  * <pre>usage: SideBySide [--backend auto|java|opencl] [--repeats 5] [--seconds 1.0] [--workloads a,b|all]</pre>
  */
@@ -42,6 +54,11 @@ public final class SideBySide {
     /** A timed workload: `images` per call of the Runnable that `setup` returns. */
     record Workload(int images, Function<Backend, Runnable> setup) {}
 
+    /** ε of the attack workloads and of the Goodfellow epoch: 8/255, the usual CIFAR-10 budget. */
+    static final float EPS = 8f / 255f;
+    /** Images in the Goodfellow epoch: CIFAR-10's training set size. */
+    static final int EPOCH_IMAGES = 50_000;
+
     static final Map<String, Workload> WORKLOADS = new LinkedHashMap<>();
 
     static {
@@ -49,7 +66,11 @@ public final class SideBySide {
         WORKLOADS.put("train-b4", new Workload(4, be -> train(be, 4)));
         WORKLOADS.put("infer-b256", new Workload(256, be -> infer(be, 256)));
         WORKLOADS.put("inputgrad-b256", new Workload(256, be -> inputGrad(be, 256)));
+        WORKLOADS.put("fgsm-b256", new Workload(256, be -> attack(be, 256, AttackConfig.fgsm(EPS))));
+        WORKLOADS.put("pgd10-b256", new Workload(256, be -> attack(be, 256, AttackConfig.pgd(EPS))));
+        WORKLOADS.put("goodfellow-epoch", new Workload(EPOCH_IMAGES, SideBySide::goodfellowEpoch));
     }
+
 
     private SideBySide() {}
 
@@ -106,6 +127,30 @@ public final class SideBySide {
         };
     }
 
+    static Runnable attack(Backend be, int batch, AttackConfig config) {
+        Net net = new Net(be, 1);
+        Attack attack = Attack.create(be, config);
+        Tensor[] xy = data(be, batch);
+        return () -> {
+            attack.perturb(net, xy[0], xy[1]);
+            be.synchronize();
+        };
+    }
+
+    /** One epoch of Eq. 3 per call; each call is the next epoch (a new shuffle). */
+    static Runnable goodfellowEpoch(Backend be) {
+        SplittableRandom random = new SplittableRandom(3);
+        byte[] pixels = new byte[EPOCH_IMAGES * Dataset.IMAGE_BYTES], labels = new byte[EPOCH_IMAGES];
+        random.nextBytes(pixels);
+        for (int i = 0; i < EPOCH_IMAGES; i++) labels[i] = (byte) random.nextInt(10);
+        BatchLoader loader = new BatchLoader(new Dataset(pixels, labels, EPOCH_IMAGES), 32, true, false, 0);
+        Net net = new Net(be, 1);
+        Trainer trainer = new Trainer(be, net, new Sgd(be, net.parameters(), 0.001f, 0.9f),
+                new AdversarialObjective(be, AdversarialTraining.fgsm(EPS, 0.5f), 0));
+        int[] epoch = {0};
+        return () -> trainer.trainEpoch(loader, epoch[0]++, null);  // ends with a read of the epoch's loss
+    }
+
     public static void main(String[] args) {
         String backendName = "auto", which = "all";
         int repeats = 5;
@@ -147,20 +192,23 @@ public final class SideBySide {
     }
 
     /**
-     * Warm-up, then `repeats` timed windows of about `seconds` each: images/s per window. The
-     * warm-up lasts at least 3 s and 300 calls (Vector API code runs a hundred times slower until
-     * C2 has compiled it, and on a busy machine the compiler threads wait for a core too), and
-     * until two windows in a row agree within 10 %.
+     * Warm-up, then `repeats` timed windows of about `seconds` each (at least one call): images/s
+     * per window. The warm-up lasts at least 3 s and 300 calls (Vector API code runs a hundred
+     * times slower until C2 has compiled it, and on a busy machine the compiler threads wait for a
+     * core too), and until two windows in a row agree within 10 %. A workload whose calls are long
+     * (an epoch) is warm after 2 calls and 20 s: thousands of steps have run by then.
      */
     static double[] time(Runnable step, int images, int repeats, double seconds) {
         long calls = 0, start = System.nanoTime();
-        while (calls < 300 || System.nanoTime() - start < 3e9) {
+        while (true) {
             step.run();
             calls++;
+            double elapsed = (System.nanoTime() - start) / 1e9;
+            if (calls >= 300 ? elapsed >= 3 : calls >= 2 && elapsed >= 20) break;
         }
         long perWindow = Math.max(1, (long) (calls / ((System.nanoTime() - start) / 1e9) * seconds));
         double previous = 0;
-        for (int settle = 0; settle < 20; settle++) {
+        for (int settle = 0; settle < 20 && calls >= 300; settle++) {
             double rate = window(step, images, perWindow);
             if (Math.abs(rate - previous) < 0.1 * rate) break;
             previous = rate;

@@ -7,6 +7,9 @@ import advtrain.backend.Backend;
 import advtrain.backend.Backends;
 import advtrain.nn.Net;
 import advtrain.optim.Sgd;
+import advtrain.train.AdversarialObjective;
+import advtrain.train.AdversarialTraining;
+import advtrain.train.Objective;
 import advtrain.tensor.Tensor;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -27,8 +30,10 @@ import java.util.concurrent.TimeUnit;
 /**
  * One training step of the seed's Net, as the trainer runs it: zero the gradients, forward, NLL loss
  * (mean over the batch), backward through the tape, SGD with momentum, recycle the tape's tensors.
- * Random images in [0, 1] of CIFAR shape and random labels. Score: microseconds per step; images/s
- * is batch * 1e6 / score.
+ * {@code goodfellowStep} is the same step with the seed's Eq. 3 loss (FGSM at ε = 8/255 crafted with
+ * the current weights, mix 0.5), through {@link AdversarialObjective}. Random images in [0, 1] of
+ * CIFAR shape and random labels. Score: microseconds per step; images/s is batch * 1e6 / score. With
+ * {@code run-jmh.sh --gc}, gc.alloc.rate.norm is the bytes a steady-state step allocates.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -45,6 +50,7 @@ public class TrainStepBench {
     Sgd sgd;
     Tape tape;
     Tensor images, labels;
+    Objective goodfellow;
 
     @Setup(Level.Trial) public void setup() {
         be = Backends.select(backend, null).backend();
@@ -58,6 +64,7 @@ public class TrainStepBench {
         float[] l = be.toArray(labels);
         for (int i = 0; i < l.length; i++) l[i] = (float) Math.floor(l[i]);
         be.write(labels, l, 0);
+        goodfellow = new AdversarialObjective(be, AdversarialTraining.fgsm(8f / 255f, 0.5f), 0);
     }
 
     @Benchmark public void trainStep() {
@@ -69,7 +76,17 @@ public class TrainStepBench {
         be.synchronize();
     }
 
+    @Benchmark public void goodfellowStep() {
+        net.zeroGrad(be);
+        Objective.Step step = goodfellow.loss(net, tape, tape.constant(images), tape.constant(labels));
+        tape.backward(step.loss());
+        sgd.step();
+        tape.reset();
+        be.synchronize();
+    }
+
     @TearDown(Level.Trial) public void tearDown() {
+        goodfellow.close();
         tape.close();
         be.close();
     }

@@ -20,33 +20,39 @@ import java.util.List;
  *
  * Only the model's own training flag is saved; {@link Module#train} sets it on every child, so a
  * model whose children were in different modes comes back with all of them in the root's mode.
+ *
+ * <p>An attack that runs inside every training step keeps one guard and {@link #enter}s it per
+ * call, so that the step allocates nothing; the guard is not reentrant.
  */
 public final class FrozenEval implements AutoCloseable {
-    private final Module model;
-    private final boolean wasTraining;
-    private final List<Variable> parameters;
-    private final boolean[] requiredGrad;
-    private boolean closed;
-
-    private FrozenEval(Module model) {
-        this.model = model;
-        this.wasTraining = model.isTraining();
-        this.parameters = model.parameters();
-        this.requiredGrad = new boolean[parameters.size()];
-        for (int i = 0; i < requiredGrad.length; i++) requiredGrad[i] = parameters.get(i).requiresGrad();
-        model.eval();
-        for (Variable p : parameters) p.setRequiresGrad(false);
-    }
+    private Module model;  // null when not entered
+    private boolean wasTraining;
+    private List<Variable> parameters;
+    private boolean[] requiredGrad = new boolean[0];
 
     /** Puts the model in evaluation mode with frozen parameters until {@link #close}. */
     public static FrozenEval of(Module model) {
-        return new FrozenEval(model);
+        return new FrozenEval().enter(model);
+    }
+
+    /** This guard, now holding the model in evaluation mode with frozen parameters until {@link #close}. */
+    public FrozenEval enter(Module model) {
+        if (this.model != null) throw new IllegalStateException("FrozenEval: already entered; close it first");
+        this.model = model;
+        this.wasTraining = model.isTraining();
+        this.parameters = model.parameters();
+        if (requiredGrad.length < parameters.size()) requiredGrad = new boolean[parameters.size()];
+        for (int i = 0; i < parameters.size(); i++) requiredGrad[i] = parameters.get(i).requiresGrad();
+        model.eval();
+        for (int i = 0; i < parameters.size(); i++) parameters.get(i).setRequiresGrad(false);
+        return this;
     }
 
     @Override public void close() {
-        if (closed) return;
-        closed = true;
-        for (int i = 0; i < requiredGrad.length; i++) parameters.get(i).setRequiresGrad(requiredGrad[i]);
+        if (model == null) return;
+        for (int i = 0; i < parameters.size(); i++) parameters.get(i).setRequiresGrad(requiredGrad[i]);
         model.train(wasTraining);
+        model = null;
+        parameters = null;
     }
 }

@@ -33,6 +33,7 @@ final class GradientAttack implements Attack {
     private final AttackConfig config;
     private final Tape tape;
     private final Map<Shape, Workspace> workspaces = new HashMap<>();
+    private final FrozenEval frozen = new FrozenEval();  // reused: an attack inside a training step allocates nothing
     private Workspace last;
     private int workspaceAllocations;
     private long calls;
@@ -81,13 +82,14 @@ final class GradientAttack implements Attack {
         if (shape.rank() < 2 || labels.size() != shape.dim(0)) {
             throw new IllegalArgumentException("perturb: " + labels.size() + " labels for images of shape " + shape);
         }
-        Workspace w = workspaces.computeIfAbsent(shape, Workspace::new);
+        Workspace w = workspaces.get(shape);
+        if (w == null) workspaces.put(shape, w = new Workspace(shape));
         if (images.storage() == w.result.storage() || (w.candidate != null && images.storage() == w.candidate.storage())) {
             throw new IllegalArgumentException("perturb: the images are this attack's own result buffer; copy them first");
         }
         last = w;
         long call = calls++;
-        try (FrozenEval frozen = FrozenEval.of(model)) {
+        try (FrozenEval guard = frozen.enter(model)) {
             Tensor goal = labels;
             if (config.targeted()) {
                 chooseTargets(model, images, w.targets);

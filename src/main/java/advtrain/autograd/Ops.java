@@ -4,12 +4,16 @@ import advtrain.backend.Backend;
 import advtrain.backend.ConvGeometry;
 import advtrain.backend.PoolGeometry;
 import advtrain.tensor.Shape;
-import advtrain.tensor.Tensor;
 
 /**
  * The differentiable operations. Each one runs its forward kernel now and records, right beside
  * it, the backward step that the tape will run later: read one method to see both directions.
  * Backward kernels accumulate (grad += ...), so a variable used twice gets both contributions.
+ *
+ * <p>In a backward step, {@code y} is the op's output: {@code y.grad} is the gradient arriving
+ * from above, {@code y.a}, {@code y.b}, {@code y.c} are the op's inputs in the order it took them,
+ * and {@code y.i0}, {@code y.i1}, {@code y.f0} the settings it saved (see {@link Variable}).
+ * {@code tape.gradOf(v)} is the gradient to accumulate into, or null when v needs none.
  */
 public final class Ops {
     private Ops() {}
@@ -17,66 +21,65 @@ public final class Ops {
     /** Conv2d: y = x * w + b (cross-correlation); x [N,C,H,W], w [K,C,R,S], b [K] or null. */
     public static Variable conv2d(Variable x, Variable w, Variable b, int stride, int padding) {
         Tape tape = x.tape;
-        Backend be = tape.backend();
         Shape outShape = ConvGeometry.outputShape("conv2d", x.shape(), w.shape(), stride, padding);
         Variable y = tape.result(outShape, x, w, b);
-        be.conv2d(x.data(), w.data(), b == null ? null : b.data(), y.data(), stride, padding);
-        tape.record(y, () -> be.conv2dBackward(x.data(), w.data(), y.grad,
-                tape.gradOf(x), tape.gradOf(w), tape.gradOf(b), stride, padding));
+        tape.backend().conv2d(x.data(), w.data(), b == null ? null : b.data(), y.data(), stride, padding);
+        y.i0 = stride;
+        y.i1 = padding;
+        tape.record(y, (out, be, t) -> be.conv2dBackward(out.a.data(), out.b.data(), out.grad,
+                t.gradOf(out.a), t.gradOf(out.b), t.gradOf(out.c), out.i0, out.i1));
         return y;
     }
 
     /** MaxPool2d: the largest value of each kernel x kernel window; the gradient goes to it alone. */
     public static Variable maxPool2d(Variable x, int kernel, int stride) {
         Tape tape = x.tape;
-        Backend be = tape.backend();
         Variable y = tape.result(PoolGeometry.outputShape("maxPool2d", x.shape(), kernel, stride), x, null, null);
-        be.maxPool2d(x.data(), y.data(), kernel, stride);
-        tape.record(y, () -> be.maxPool2dBackward(x.data(), y.grad, tape.gradOf(x), kernel, stride));
+        tape.backend().maxPool2d(x.data(), y.data(), kernel, stride);
+        y.i0 = kernel;
+        y.i1 = stride;
+        tape.record(y, (out, be, t) -> be.maxPool2dBackward(out.a.data(), out.grad, t.gradOf(out.a), out.i0, out.i1));
         return y;
     }
 
     /** Linear: y = x . w^T + b; x [N, in], w [out, in], b [out] or null. */
     public static Variable linear(Variable x, Variable w, Variable b) {
         Tape tape = x.tape;
-        Backend be = tape.backend();
         if (x.shape().rank() != 2 || w.shape().rank() != 2 || x.shape().dim(1) != w.shape().dim(1)) {
             throw new IllegalArgumentException("linear: input " + x.shape() + " does not fit weight " + w.shape() + " ([out, in])");
         }
         Variable y = tape.result(Shape.of(x.shape().dim(0), w.shape().dim(0)), x, w, b);
-        be.linear(x.data(), w.data(), b == null ? null : b.data(), y.data());
-        tape.record(y, () -> be.linearBackward(x.data(), w.data(), y.grad,
-                tape.gradOf(x), tape.gradOf(w), tape.gradOf(b)));
+        tape.backend().linear(x.data(), w.data(), b == null ? null : b.data(), y.data());
+        tape.record(y, (out, be, t) -> be.linearBackward(out.a.data(), out.b.data(), out.grad,
+                t.gradOf(out.a), t.gradOf(out.b), t.gradOf(out.c)));
         return y;
     }
 
     /** ReLU: y = max(x, 0); the gradient passes where y > 0. */
     public static Variable relu(Variable x) {
         Tape tape = x.tape;
-        Backend be = tape.backend();
         Variable y = tape.result(x.shape(), x, null, null);
-        be.relu(x.data(), y.data());
-        tape.record(y, () -> be.reluBackward(y.data(), y.grad, tape.gradOf(x)));
+        tape.backend().relu(x.data(), y.data());
+        tape.record(y, (out, be, t) -> be.reluBackward(out.data(), out.grad, t.gradOf(out.a)));
         return y;
     }
 
-    /** Flatten: [N, ...] seen as [N, rest]. Forward copies; backward adds the gradient back. */
+    /** Flatten: [N, ...] seen as [N, rest]. Forward copies; backward adds the gradient back (same element order). */
     public static Variable flatten(Variable x) {
         Tape tape = x.tape;
-        Backend be = tape.backend();
         Variable y = tape.result(Shape.of(x.shape().dim(0), x.shape().rowSize()), x, null, null);
-        be.copy(x.data(), y.data());
-        tape.record(y, () -> be.axpy(1f, y.grad, tape.gradOf(x).view(y.shape())));
+        tape.backend().copy(x.data(), y.data());
+        tape.record(y, (out, be, t) -> be.axpy(1f, out.grad, t.gradOf(out.a)));
         return y;
     }
 
     /** Affine: y = alpha * x + beta (normalisation, scaling); dy/dx = alpha. */
     public static Variable affine(Variable x, float alpha, float beta) {
         Tape tape = x.tape;
-        Backend be = tape.backend();
         Variable y = tape.result(x.shape(), x, null, null);
-        be.affine(x.data(), alpha, beta, y.data());
-        tape.record(y, () -> be.axpy(alpha, y.grad, tape.gradOf(x)));
+        tape.backend().affine(x.data(), alpha, beta, y.data());
+        y.f0 = alpha;
+        tape.record(y, (out, be, t) -> be.axpy(out.f0, out.grad, t.gradOf(out.a)));
         return y;
     }
 
@@ -85,12 +88,11 @@ public final class Ops {
     /** Add: y = a + b (same shapes); the gradient flows unchanged to both. */
     public static Variable add(Variable a, Variable b) {
         Tape tape = a.tape != null ? a.tape : b.tape;
-        Backend be = tape.backend();
         Variable y = tape.result(a.shape(), a, b, null);
-        be.add(a.data(), b.data(), y.data());
-        tape.record(y, () -> {
-            if (a.requiresGrad) be.axpy(1f, y.grad, tape.gradOf(a));
-            if (b.requiresGrad) be.axpy(1f, y.grad, tape.gradOf(b));
+        tape.backend().add(a.data(), b.data(), y.data());
+        tape.record(y, (out, be, t) -> {
+            if (out.a.requiresGrad) be.axpy(1f, out.grad, t.gradOf(out.a));
+            if (out.b.requiresGrad) be.axpy(1f, out.grad, t.gradOf(out.b));
         });
         return y;
     }
@@ -98,21 +100,19 @@ public final class Ops {
     /** LogSoftmax over each row of [N, C]; backward: dx = dy - softmax * rowSum(dy). */
     public static Variable logSoftmax(Variable x) {
         Tape tape = x.tape;
-        Backend be = tape.backend();
         if (x.shape().rank() != 2) throw new IllegalArgumentException("logSoftmax: needs [N, C], got " + x.shape());
         Variable y = tape.result(x.shape(), x, null, null);
-        be.logSoftmax(x.data(), y.data());
-        tape.record(y, () -> be.logSoftmaxBackward(y.data(), y.grad, tape.gradOf(x)));
+        tape.backend().logSoftmax(x.data(), y.data());
+        tape.record(y, (out, be, t) -> be.logSoftmaxBackward(out.data(), out.grad, t.gradOf(out.a)));
         return y;
     }
 
     /** Per-sample negative log-likelihood: losses[n] = -logProbs[n, labels[n]]. */
     public static Variable nllLosses(Variable logProbs, Variable labels) {
         Tape tape = logProbs.tape;
-        Backend be = tape.backend();
-        Variable losses = tape.result(Shape.of(logProbs.shape().dim(0)), logProbs, null, null);
-        be.nllLoss(logProbs.data(), labels.data(), losses.data());
-        tape.record(losses, () -> be.nllLossBackward(labels.data(), losses.grad, tape.gradOf(logProbs)));
+        Variable losses = tape.result(Shape.of(logProbs.shape().dim(0)), logProbs, labels, null);
+        tape.backend().nllLoss(logProbs.data(), labels.data(), losses.data());
+        tape.record(losses, (out, be, t) -> be.nllLossBackward(out.b.data(), out.grad, t.gradOf(out.a)));
         return losses;
     }
 
@@ -121,10 +121,9 @@ public final class Ops {
         Tape tape = x.tape;
         Backend be = tape.backend();
         Variable y = tape.result(Shape.of(1), x, null, null);
-        float n = x.shape().size();
         be.sum(x.data(), y.data());
-        be.affine(y.data(), 1f / n, 0f, y.data());
-        tape.record(y, () -> be.addScalarTimes(y.grad, 1f / n, tape.gradOf(x)));
+        be.affine(y.data(), 1f / x.shape().size(), 0f, y.data());
+        tape.record(y, (out, b, t) -> b.addScalarTimes(out.grad, 1f / out.a.shape().size(), t.gradOf(out.a)));
         return y;
     }
 

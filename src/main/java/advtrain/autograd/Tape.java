@@ -7,19 +7,23 @@ import advtrain.tensor.Tensor;
 import java.util.ArrayList;
 
 /**
- * Reverse-mode automatic differentiation on a tape. Each op, as it runs forward, appends its
- * backward step; {@link #backward} replays the tape from the end, which visits every op after all
- * the ops that consumed its output (the order they ran in is already a topological order).
+ * Reverse-mode automatic differentiation on a tape. Each op, as it runs forward, records its
+ * output, which knows its backward step; {@link #backward} replays the tape from the end, which
+ * visits every op after all the ops that consumed its output (the order they ran in is already a
+ * topological order).
  *
  * <p>One tape serves a whole training loop: {@link #reset} after each step returns the step's
- * tensors to a pool that the next step draws from, so steady-state steps allocate no tensors.
+ * tensors to a pool that the next step draws from, and its Variable objects to a list the next
+ * step reuses, so a steady-state step allocates nothing at all.
  */
 public final class Tape implements AutoCloseable {
     private final Backend backend;
     private final TensorPool pool;
-    private final ArrayList<Variable> outputs = new ArrayList<>();
-    private final ArrayList<Runnable> backwards = new ArrayList<>();
-    private boolean gradEnabled = true;
+    private final ArrayList<Variable> recorded = new ArrayList<>();  // outputs of ops that need backward, in order
+    private final ArrayList<Variable> variables = new ArrayList<>(); // every Variable this tape made; [0, used) are live
+    private int used;
+    private final NoGrad noGradScope = new NoGrad();
+    private int noGradDepth;  // > 0 inside noGrad() scopes
 
     public Tape(Backend backend) {
         this.backend = backend;
@@ -30,7 +34,7 @@ public final class Tape implements AutoCloseable {
 
     /** A graph input: a batch of images or labels. The tensor is not copied. */
     public Variable input(Tensor data, boolean requiresGrad) {
-        return new Variable(data, this, requiresGrad);
+        return variable(data, requiresGrad);
     }
 
     public Variable constant(Tensor data) { return input(data, false); }
@@ -64,30 +68,36 @@ public final class Tape implements AutoCloseable {
     }
 
     private void replay() {
-        for (int i = backwards.size() - 1; i >= 0; i--) {
-            if (outputs.get(i).grad != null) backwards.get(i).run();
+        for (int i = recorded.size() - 1; i >= 0; i--) {
+            Variable y = recorded.get(i);
+            if (y.grad != null) y.backward.run(y, backend, this);
         }
     }
 
-    /** Forgets the recorded ops and recycles every tensor this tape handed out. */
+    /**
+     * Forgets the recorded ops and recycles every tensor and Variable this tape handed out: they
+     * must not be used afterwards.
+     */
     public void reset() {
-        outputs.clear();
-        backwards.clear();
+        recorded.clear();
+        for (int i = 0; i < used; i++) variables.get(i).reset(null, false);  // drop references to the step's tensors
+        used = 0;
         pool.releaseAll();
     }
 
-    /** Inside this scope ops record nothing: for evaluation and for building attack images. */
+    /**
+     * Inside this scope ops record nothing: for evaluation and for building attack images. Scopes
+     * nest; the tape keeps one scope object and a depth, so entering one allocates nothing.
+     */
     public NoGrad noGrad() {
-        NoGrad scope = new NoGrad(gradEnabled);
-        gradEnabled = false;
-        return scope;
+        noGradDepth++;
+        return noGradScope;
     }
 
-    /** The guard returned by {@link #noGrad}; closing it restores the previous state. */
+    /** The guard returned by {@link #noGrad}; closing it leaves the innermost scope. */
     public final class NoGrad implements AutoCloseable {
-        private final boolean previous;
-        private NoGrad(boolean previous) { this.previous = previous; }
-        @Override public void close() { gradEnabled = previous; }
+        private NoGrad() {}
+        @Override public void close() { if (noGradDepth > 0) noGradDepth--; }
     }
 
     /** Tensors the backend had to allocate so far; constant across steady-state steps. */
@@ -100,19 +110,35 @@ public final class Tape implements AutoCloseable {
 
     // ---- used by Ops ----------------------------------------------------------------------------
 
-    /** The output variable of an op whose inputs are given: it requires grad if any input does. */
+    /**
+     * The output variable of an op whose inputs are given (a, b, c in the op's order; null for
+     * none): a pooled tensor of this shape, requiring grad if any input does.
+     */
     Variable result(Shape shape, Variable a, Variable b, Variable c) {
-        boolean needsGrad = gradEnabled && (needs(a) || needs(b) || needs(c));
-        return new Variable(pool.take(shape), this, needsGrad);
+        boolean needsGrad = noGradDepth == 0 && (needs(a) || needs(b) || needs(c));
+        Variable y = variable(pool.take(shape), needsGrad);
+        y.a = a;
+        y.b = b;
+        y.c = c;
+        return y;
     }
 
     private static boolean needs(Variable v) { return v != null && v.requiresGrad; }
 
-    /** Appends an op's backward step; it runs only if the output ends up with a gradient. */
-    void record(Variable output, Runnable backward) {
+    /** A Variable object from the reuse list, or a new one while the list is still growing. */
+    private Variable variable(Tensor data, boolean requiresGrad) {
+        if (used == variables.size()) variables.add(new Variable(null, this, false));
+        return variables.get(used++).reset(data, requiresGrad);
+    }
+
+    /**
+     * Sets an op's backward step on its output; it runs only if the output ends up with a
+     * gradient, and only outputs that require grad are recorded at all.
+     */
+    void record(Variable output, Variable.Backward backward) {
         if (!output.requiresGrad) return;
-        outputs.add(output);
-        backwards.add(backward);
+        output.backward = backward;
+        recorded.add(output);
     }
 
     /**

@@ -3,7 +3,6 @@ package advtrain.nn;
 import advtrain.autograd.Variable;
 import advtrain.backend.Backend;
 
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -12,6 +11,8 @@ import java.util.Map;
 /** A piece of a network: forward maps a variable to a variable; parameters are named as in PyTorch. */
 public abstract class Module {
     private boolean training = true;
+    private List<Variable> parameters;  // found once (see layoutChanged): a training step allocates nothing
+    private List<Module> childList;     // likewise, for train()/eval(), which attacks call every step
 
     public abstract Variable forward(Variable x);
 
@@ -29,7 +30,11 @@ public abstract class Module {
         return all;
     }
 
-    public final List<Variable> parameters() { return new ArrayList<>(namedParameters().values()); }
+    /** Every parameter in state_dict order (an unmodifiable list, the same one each call). */
+    public final List<Variable> parameters() {
+        if (parameters == null) parameters = List.copyOf(namedParameters().values());
+        return parameters;
+    }
 
     public final int parameterCount() {
         int n = 0;
@@ -39,7 +44,14 @@ public abstract class Module {
 
     /** Sets every parameter gradient to zero (PyTorch's zero_grad with set_to_none=False). */
     public final void zeroGrad(Backend backend) {
-        for (Variable p : namedParameters().values()) backend.fill(p.grad(), 0f);
+        List<Variable> all = parameters();
+        for (int i = 0; i < all.size(); i++) backend.fill(all.get(i).grad(), 0f);
+    }
+
+    /** For subclasses that add children or parameters after construction. */
+    protected final void layoutChanged() {
+        parameters = null;
+        childList = null;
     }
 
     public final boolean isTraining() { return training; }
@@ -47,7 +59,8 @@ public abstract class Module {
     /** Training or evaluation mode, for this module and all below it. */
     public final void train(boolean on) {
         training = on;
-        for (Module child : children().values()) child.train(on);
+        if (childList == null) childList = List.copyOf(children().values());
+        for (int i = 0; i < childList.size(); i++) childList.get(i).train(on);
     }
 
     public final void eval() { train(false); }

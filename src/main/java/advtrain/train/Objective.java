@@ -18,7 +18,10 @@ import java.util.Map;
  * {@code images.data()} on a tape of its own (a backward pass on the step's tape would otherwise be
  * replayed by the Trainer's), with the parameters' requiresGrad off or their gradients zeroed
  * afterwards, and returns, say, the seed's mix a·L(x) + (1−a)·L(x_adv) built on the step's tape:
- * {@link AdversarialObjective} does this with the attack package.
+ * {@link AdversarialObjective} does this with the attack package. An objective may also accumulate
+ * part of the parameter gradient itself, during {@code loss} (after the Trainer has zeroed the
+ * gradients and before its backward): the gradient that counts is what is in the parameters after
+ * that backward.
  */
 public interface Objective extends AutoCloseable {
 

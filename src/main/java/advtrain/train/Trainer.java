@@ -74,9 +74,10 @@ public final class Trainer implements AutoCloseable {
         model.train(true);
         for (int b = 0; b < batches; b++) {
             int count = loader.fill(b, hostImages, hostLabels);
-            Tensor[] batch = batchTensors.computeIfAbsent(count, n -> new Tensor[] {
-                    backend.allocate(Shape.of(n, Dataset.CHANNELS, Dataset.HEIGHT, Dataset.WIDTH)),
-                    backend.allocate(Shape.of(n))});
+            Tensor[] batch = batchTensors.get(count);
+            if (batch == null) batchTensors.put(count, batch = new Tensor[] {
+                    backend.allocate(Shape.of(count, Dataset.CHANNELS, Dataset.HEIGHT, Dataset.WIDTH)),
+                    backend.allocate(Shape.of(count))});
             Tensor x = batch[0], y = batch[1];
             backend.write(x, hostImages, 0);
             backend.write(y, hostLabels, 0);

@@ -24,7 +24,7 @@ class GradCheckTest {
         Backend be = tape.backend();
         Variable y = tape.result(x.shape(), x, null, null);
         be.relu(x.data(), y.data());
-        tape.record(y, () -> be.axpy(1f, y.grad, tape.gradOf(x)));
+        tape.record(y, (out, backend, t) -> be.axpy(1f, y.grad, tape.gradOf(x)));
         return y;
     }
 
@@ -34,7 +34,7 @@ class GradCheckTest {
         Backend be = tape.backend();
         Variable y = tape.result(x.shape(), x, null, null);
         be.affine(x.data(), 2f, 0f, y.data());
-        tape.record(y, () -> be.axpy(1f, y.grad, tape.gradOf(x)));
+        tape.record(y, (out, backend, t) -> be.axpy(1f, y.grad, tape.gradOf(x)));
         return y;
     }
 
@@ -44,7 +44,7 @@ class GradCheckTest {
         Backend be = tape.backend();
         Variable y = tape.result(x.shape(), x, null, null);
         be.copy(x.data(), y.data());
-        tape.record(y, () -> {
+        tape.record(y, (out, backend, t) -> {
             float[] dy = be.toArray(y.grad), dx = be.toArray(tape.gradOf(x));
             for (int i = 0; i < dx.length - 1; i++) dx[i] += dy[i];
             be.write(tape.gradOf(x), dx, 0);

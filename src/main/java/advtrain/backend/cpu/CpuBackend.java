@@ -82,14 +82,12 @@ public final class CpuBackend implements Backend {
 
     @Override public void sign(Tensor x, Tensor out) {
         Checks.sameSize("sign", x, out);
-        float[] xs = data(x), o = data(out);
-        for (int i = 0, n = out.size(); i < n; i++) o[i] = xs[i] > 0 ? 1f : xs[i] < 0 ? -1f : 0f;
+        Elementwise.forThisThread().run(Elementwise.Op.SIGN, out.size(), data(x), null, data(out), 0f, 0f);
     }
 
     @Override public void clamp(Tensor x, float lo, float hi, Tensor out) {
         Checks.sameSize("clamp", x, out);
-        float[] xs = data(x), o = data(out);
-        for (int i = 0, n = out.size(); i < n; i++) o[i] = Math.min(Math.max(xs[i], lo), hi);
+        Elementwise.forThisThread().run(Elementwise.Op.CLAMP, out.size(), data(x), null, data(out), lo, hi);
     }
 
     @Override public void rsqrt(Tensor x, float floor, Tensor out) {

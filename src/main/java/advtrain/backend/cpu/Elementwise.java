@@ -17,7 +17,7 @@ final class Elementwise {
     /** Elements per work item: a multiple of every vector length. */
     static final int CHUNK = 4096;
 
-    enum Op { FILL, ADD, AXPY, AFFINE, RELU, RELU_BACKWARD, SGD }
+    enum Op { FILL, ADD, AXPY, AFFINE, RELU, RELU_BACKWARD, SGD, SIGN, CLAMP }
 
     private Op op;
     private int n;
@@ -29,7 +29,7 @@ final class Elementwise {
     /**
      * Runs op over [0, n): FILL c = alpha; ADD c = a + b; AXPY c += alpha * a; AFFINE c = alpha * a +
      * beta; RELU c = relu(a); RELU_BACKWARD c += b where a > 0; SGD (a param, b grad, c velocity)
-     * c = beta * c + b, a -= alpha * c.
+     * c = beta * c + b, a -= alpha * c; SIGN c = sign(a); CLAMP c = min(max(a, alpha), beta).
      */
     void run(Op op, int n, float[] a, float[] b, float[] c, float alpha, float beta) {
         this.op = op; this.n = n; this.a = a; this.b = b; this.c = c; this.alpha = alpha; this.beta = beta;
@@ -48,6 +48,8 @@ final class Elementwise {
                 case AFFINE -> { for (int i = start; i < end; i++) c[i] = alpha * a[i] + beta; }
                 case RELU -> Vec.relu(a, c, start, end - start);
                 case RELU_BACKWARD -> Vec.reluBackward(a, b, c, start, end - start);
+                case SIGN -> Vec.sign(a, c, start, end - start);
+                case CLAMP -> { for (int i = start; i < end; i++) c[i] = Math.min(Math.max(a[i], alpha), beta); }
                 case SGD -> {
                     for (int i = start; i < end; i++) {
                         c[i] = beta * c[i] + b[i];

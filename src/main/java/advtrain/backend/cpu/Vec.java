@@ -36,6 +36,21 @@ final class Vec {
         for (; i < len; i++) y[off + i] = x[off + i] > 0 ? x[off + i] : 0f;
     }
 
+    /**
+     * y[i] = sign(x[i]): 1, -1, or 0 for zero and NaN. Branch-free: an attack's gradient signs are
+     * random, and a branch per element mispredicts half the time (the scalar loop ran 15x slower).
+     */
+    static void sign(float[] x, float[] y, int off, int len) {
+        FloatVector zero = FloatVector.zero(Gemm.S), one = FloatVector.broadcast(Gemm.S, 1f), minusOne = one.neg();
+        int i = 0, whole = len - len % VL;
+        for (; i < whole; i += VL) {
+            FloatVector v = FloatVector.fromArray(Gemm.S, x, off + i);
+            zero.blend(one, v.compare(VectorOperators.GT, 0f)).blend(minusOne, v.compare(VectorOperators.LT, 0f))
+                    .intoArray(y, off + i);
+        }
+        for (; i < len; i++) y[off + i] = x[off + i] > 0 ? 1f : x[off + i] < 0 ? -1f : 0f;
+    }
+
     /** dx[i] += dy[i] where y[i] > 0. */
     static void reluBackward(float[] y, float[] dy, float[] dx, int off, int len) {
         int i = 0, whole = len - len % VL;
