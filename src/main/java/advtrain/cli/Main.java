@@ -39,7 +39,14 @@ public final class Main implements Runnable {
         CommandLine cli = new CommandLine(new Main());
         cli.setExecutionExceptionHandler(Main::onFailure);
         cli.setParameterExceptionHandler(Main::onUsageError);
-        return cli.execute(args);
+        try {
+            return cli.execute(args);
+        } catch (OutOfMemoryError e) {  // one line, not a stack trace; files are written atomically, so none is half-written
+            System.err.printf("advtrain: out of memory (Java heap limit %d MB); give the JVM more, e.g. "
+                    + "ADVTRAIN_JAVA_OPTS=-Xmx2g (training on all of CIFAR-10 needs about 0.4 GB)%n",
+                    Runtime.getRuntime().maxMemory() >> 20);
+            return 1;
+        }
     }
 
     @Override public void run() {

@@ -28,7 +28,8 @@ import java.util.concurrent.locks.LockSupport;
  * chunk, which computes it in a fixed order.
  * Threads: {@code -Dadvtrain.threads=N} (default: available processors); time an idle worker keeps
  * polling before it sleeps: {@code -Dadvtrain.spinMicros=N} (default 200; it spins for the first
- * tenth and yields its core between polls after that).
+ * tenth and yields its core between polls after that); the sharing threshold:
+ * {@code -Dadvtrain.minParallelCost=FLOPS} (default 30,000; 150,000 and 600,000 measured slower).
  */
 public final class Parallel {
 
@@ -43,7 +44,7 @@ public final class Parallel {
     }
 
     /** Below this many flops (n * costPerItem) a loop runs on the calling thread. */
-    public static final long MIN_PARALLEL_COST = 30_000;
+    public static final long MIN_PARALLEL_COST = Long.getLong("advtrain.minParallelCost", 30_000);
 
     private static final int THREADS = Math.max(1, Integer.getInteger("advtrain.threads",
             Runtime.getRuntime().availableProcessors()));
