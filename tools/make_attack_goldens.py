@@ -20,44 +20,23 @@ one), takes the first 8 CIFAR-10 test images, and writes one safetensors file ho
 The attack arithmetic is written as Foolbox and torchattacks write it, in float32:
 delta = clamp(x_adv - x, -eps, eps); x_adv = clamp(x + delta, 0, 1). The loss is NLLLoss with the
 mean over the batch, on the log-softmax output of the Net (which normalises with mean 0.5, std 0.5
-inside). The safetensors format is written by hand (struct + json): an 8-byte little-endian header
+inside). The safetensors file is written by tools/torch_net.py (struct + json): an 8-byte little-endian header
 length, a JSON header {name: {dtype, shape, data_offsets}}, then the raw little-endian data.
 """
 import argparse
 import gzip
-import json
 import os
-import struct
+import sys
 
 import numpy as np
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from torch_net import Net, write_safetensors  # noqa: E402  (the shared Net and writer)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-
-
-class Net(nn.Module):
-    """The PyTorch tutorial's CIFAR-10 network with the normalisation as its first layer."""
-
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(3, 6, 5)
-        self.pool = nn.MaxPool2d(2, 2)
-        self.conv2 = nn.Conv2d(6, 16, 5)
-        self.fc1 = nn.Linear(16 * 5 * 5, 120)
-        self.fc2 = nn.Linear(120, 84)
-        self.fc3 = nn.Linear(84, 10)
-
-    def forward(self, x):
-        x = (x - 0.5) / 0.5
-        x = self.pool(F.relu(self.conv1(x)))
-        x = self.pool(F.relu(self.conv2(x)))
-        x = torch.flatten(x, 1)
-        x = F.relu(self.fc1(x))
-        x = F.relu(self.fc2(x))
-        return F.log_softmax(self.fc3(x), dim=1)
 
 
 def find_data(explicit):
@@ -121,24 +100,6 @@ def pgd_l2(model, x, y, eps, alpha, steps):
         delta = delta * torch.clamp(eps / l2_norms(delta), max=1.0)
         adv = torch.clamp(x + delta, 0, 1)
     return adv
-
-
-def write_safetensors(path, tensors):
-    header, blobs, offset = {}, [], 0
-    for name, t in tensors.items():
-        data = np.ascontiguousarray(t.detach().cpu().numpy().astype("<f4")).tobytes()
-        header[name] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    text = json.dumps(header, separators=(",", ":")).encode("utf-8")
-    text += b" " * ((8 - len(text) % 8) % 8)
-    tmp = path + ".tmp"
-    with open(tmp, "wb") as f:
-        f.write(struct.pack("<Q", len(text)))
-        f.write(text)
-        for b in blobs:
-            f.write(b)
-    os.replace(tmp, path)
 
 
 def main():

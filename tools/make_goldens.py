@@ -34,12 +34,13 @@ header {name: {dtype, shape, data_offsets}}, then the raw little-endian data) is
 """
 import json
 import os
-import struct
 import sys
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from torch_net import Net, write_safetensors  # noqa: E402  (the shared Net and writer)
 
 OUT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src", "test", "resources", "goldens")
 
@@ -54,34 +55,6 @@ NET_BATCH = 2
 # (every ReLU input and every max-pool winner, in the forward pass and in each SGD step) is checked
 # to stay 200 times that far from a kink or tie; the first seed that does so is used.
 MIN_MARGIN = 2e-5
-
-
-# ---- safetensors --------------------------------------------------------------------------------
-
-def write_safetensors(path, tensors, metadata=None):
-    """Writes {name: tensor} as F32 in insertion order; metadata values must be strings."""
-    header = {}
-    if metadata:
-        header["__metadata__"] = {k: str(v) for k, v in metadata.items()}
-    blobs = []
-    offset = 0
-    for name, tensor in tensors.items():
-        values = tensor.detach().to(torch.float32).contiguous().flatten().tolist()
-        data = struct.pack("<%df" % len(values), *values)
-        shape = list(tensor.shape) if tensor.dim() > 0 else [1]
-        header[name] = {"dtype": "F32", "shape": shape, "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    header_bytes = json.dumps(header, separators=(",", ":")).encode("utf-8")
-    header_bytes += b" " * (-len(header_bytes) % 8)  # the data starts 8-byte aligned
-    tmp = path + ".tmp"
-    with open(tmp, "wb") as f:
-        f.write(struct.pack("<Q", len(header_bytes)))
-        f.write(header_bytes)
-        for data in blobs:
-            f.write(data)
-    os.replace(tmp, path)
-    return os.path.getsize(path)
 
 
 # ---- random data (float32 numbers, used in float64) ---------------------------------------------
@@ -186,33 +159,12 @@ def make_op_goldens(seed=1):
 
 # ---- the seed's Net -----------------------------------------------------------------------------
 
-class Net(nn.Module):
-    """The PyTorch tutorial's CIFAR-10 network, with its Normalize(0.5, 0.5) as the first step."""
-
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(3, 6, 5)
-        self.pool = nn.MaxPool2d(2, 2)
-        self.conv2 = nn.Conv2d(6, 16, 5)
-        self.fc1 = nn.Linear(16 * 5 * 5, 120)
-        self.fc2 = nn.Linear(120, 84)
-        self.fc3 = nn.Linear(84, 10)
-
-    def forward(self, x, margins=None):
-        x = (x - 0.5) / 0.5
-        x = self.pool(relu_checked(self.conv1(x), margins))
-        x = self.pool(relu_checked(self.conv2(x), margins))
-        x = torch.flatten(x, 1)
-        x = relu_checked(self.fc1(x), margins)
-        x = relu_checked(self.fc2(x), margins)
-        return F.log_softmax(self.fc3(x), dim=1)
-
-
-def relu_checked(z, margins):
-    """ReLU; records how close any pre-activation comes to the kink at 0."""
-    if margins is not None:
+def relu_recording(margins):
+    """A ReLU that records how close any pre-activation comes to the kink at 0."""
+    def relu(z):
         margins.append(z.detach().abs().min().item())
-    return F.relu(z)
+        return F.relu(z)
+    return relu
 
 
 def pool_margin(activations):
@@ -230,7 +182,7 @@ def pool_margin(activations):
 def margins_of(net, x):
     """The smallest distance of any ReLU input from 0 and of any max-pool winner from its runner-up."""
     relu_margins = []
-    net(x, relu_margins)
+    net(x, relu=relu_recording(relu_margins))
     with torch.no_grad():
         a1 = F.relu(net.conv1((x - 0.5) / 0.5))
         a2 = F.relu(net.conv2(net.pool(a1)))
