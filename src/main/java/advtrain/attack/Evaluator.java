@@ -19,7 +19,9 @@ import java.util.Map;
 /**
  * Runs a model, clean and under attack, over a test set in batches, and counts. Each batch is
  * copied to the device once per pass (the edge where copies belong); the attack then runs on the
- * device, and only the predictions and per-image losses come back.
+ * device, and only the predictions and per-image losses come back. Predictions are made in
+ * evaluation mode, and the model's mode is restored after each batch. The clean pass is also what
+ * {@code train.Evaluator} reports as a model's test accuracy.
  */
 public final class Evaluator implements AutoCloseable {
     private final Backend backend;
@@ -148,13 +150,19 @@ public final class Evaluator implements AutoCloseable {
      */
     private void predict(Tensor images, Tensor labelTensor, int[] labels, int[] predicted, float[] losses, int offset) {
         int count = images.shape().dim(0);
+        boolean wasTraining = model.isTraining();
+        model.eval();
         try (Tape.NoGrad off = tape.noGrad()) {
             Variable logProbs = model.forward(tape.input(images, false));
+            if (logProbs.shape().rank() != 2 || logProbs.shape().dim(1) != classes) {
+                throw new IllegalArgumentException("the model gives " + logProbs.shape() + ", expected [" + count + ", " + classes + "]");
+            }
             Variable perImage = Ops.nllLosses(logProbs, tape.constant(labelTensor));
             backend.read(logProbs.data(), hostLogProbs, 0);
             backend.read(perImage.data(), hostLosses, 0);
         } finally {
             tape.reset();
+            model.train(wasTraining);
         }
         for (int i = 0; i < count; i++) {
             int best = 0;
