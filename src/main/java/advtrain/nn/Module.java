@@ -12,7 +12,7 @@ import java.util.Map;
 public abstract class Module {
     private boolean training = true;
     private List<Variable> parameters;  // found once (see layoutChanged): a training step allocates nothing
-    private List<Module> childList;     // likewise, for train()/eval(), which attacks call every step
+    private List<Module> childList;     // likewise, for forward and train()/eval(), which run every step
 
     public abstract Variable forward(Variable x);
 
@@ -59,8 +59,14 @@ public abstract class Module {
     /** Training or evaluation mode, for this module and all below it. */
     public final void train(boolean on) {
         training = on;
+        List<Module> all = childList();
+        for (int i = 0; i < all.size(); i++) all.get(i).train(on);
+    }
+
+    /** The children in order (an unmodifiable list, the same one each call): walked by index, no iterator per step. */
+    protected final List<Module> childList() {
         if (childList == null) childList = List.copyOf(children().values());
-        for (int i = 0; i < childList.size(); i++) childList.get(i).train(on);
+        return childList;
     }
 
     public final void eval() { train(false); }

@@ -25,10 +25,9 @@ import java.util.Map;
  * what this loss puts there. Nothing is copied to the host and, after the first batch of each
  * size, nothing is allocated: the attack keeps its buffers, the step's tape its pool.
  *
- * <p>The seed's own case, FGSM with 0 < mix < 1, takes a shortcut that changes the arithmetic's last bits, not the
- * mathematics: FGSM's
- * direction sign(∇x L(θ, x, y)) is the input gradient of the clean term itself, so the clean forward
- * and backward passes run once, on a tape of this objective's own, and give both the clean term's
+ * <p>The seed's own case, FGSM with 0 < mix < 1, takes a shortcut that changes the arithmetic's
+ * last bits, not the mathematics: FGSM's direction sign(∇x L(θ, x, y)) is the input gradient of
+ * the clean term itself, so the clean forward and backward passes run once, on a tape of this objective's own, and give both the clean term's
  * parameter gradient and the attack (see {@link #fgsmSharingTheCleanPass}). That saves a forward
  * pass and a backward pass per step, about a quarter of the step.
  *
