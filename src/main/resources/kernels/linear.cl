@@ -146,3 +146,105 @@ void gemm_tiled(const int M, const int N, const int K,
         for (int j = 0; j < 8 && nFirst + j < N; j++) row[nFirst + j] = accumulate ? row[nFirst + j] + lanes[j] : lanes[j];
     }
 }
+
+// ---- rows (CPU devices) ----------------------------------------------------------------------------
+//
+// For CPU runtimes such as PoCL (OpenClBackend.Kernels.ROWS): no local memory, no barriers; each
+// work item keeps a register tile of C in float16 vectors, as the Java backend's micro-kernels do.
+//
+// - gemm_rows: C[m, n] (+)= sum_k A(m, k) * B[k * bRowStride + n] (+ bias[n]), B contiguous along n
+//   (the two backward products). Work item (dimension 0, dimension 1) = (block of 32 columns, block
+//   of GEMM_ROWS_M rows); for every k it loads 2 vectors of B's row k and broadcasts GEMM_ROWS_M
+//   values of A into them: 2 x GEMM_ROWS_M accumulators.
+// - gemm_dot_rows: C[m, n] = sum_k A[m * K + k] * B[n * K + k] (+ bias[n]), both contiguous along k
+//   (the forward product, x . w^T). Work item = GEMM_DOT_M rows x GEMM_DOT_N columns of C; it walks
+//   k 16 at a time, one float16 accumulator per element of its tile, and adds each one's lanes in a
+//   fixed order at the end.
+
+#define GEMM_ROWS_M 6
+#define GEMM_DOT_M 4
+#define GEMM_DOT_N 4
+
+// 16 floats of p from index `from`, lanes at or past `end` zero (the tail of a row).
+inline float16 load16_until(__global const float* p, int from, int end) {
+    if (from + 16 <= end) return vload16(0, p + from);
+    float lanes[16];
+    for (int l = 0; l < 16; l++) lanes[l] = from + l < end ? p[from + l] : 0.0f;
+    return vload16(0, lanes);
+}
+
+__kernel void gemm_rows(const int M, const int N, const int K,
+                        __global const float* A, const int aRowStride, const int aColStride,
+                        __global const float* B, const int bRowStride,
+                        __global float* C, const int accumulate, __global const float* bias, const int hasBias) {
+    const int n0 = get_global_id(0) * 32, m0 = get_global_id(1) * GEMM_ROWS_M;
+    if (n0 >= N || m0 >= M) return;
+    const bool fullWidth = n0 + 32 <= N;
+    int rowOf[GEMM_ROWS_M];  // rows past the last: any row, never stored
+    #pragma unroll
+    for (int i = 0; i < GEMM_ROWS_M; i++) rowOf[i] = min(m0 + i, M - 1) * aRowStride;
+
+    float16 acc0[GEMM_ROWS_M], acc1[GEMM_ROWS_M];
+    #pragma unroll
+    for (int i = 0; i < GEMM_ROWS_M; i++) { acc0[i] = (float16)(0.0f); acc1[i] = (float16)(0.0f); }
+    for (int k = 0; k < K; k++) {
+        __global const float* bRow = B + (long) k * bRowStride;
+        float16 b0 = fullWidth ? vload16(0, bRow + n0) : load16_until(bRow, n0, N);
+        float16 b1 = fullWidth ? vload16(0, bRow + n0 + 16) : load16_until(bRow, n0 + 16, N);
+        #pragma unroll
+        for (int i = 0; i < GEMM_ROWS_M; i++) {
+            float16 a = (float16)(A[rowOf[i] + (long) k * aColStride]);
+            acc0[i] = fma(a, b0, acc0[i]);
+            acc1[i] = fma(a, b1, acc1[i]);
+        }
+    }
+    for (int i = 0; i < GEMM_ROWS_M && m0 + i < M; i++) {
+        float lanes[32];
+        vstore16(acc0[i], 0, lanes);
+        vstore16(acc1[i], 1, lanes);
+        __global float* row = C + (long) (m0 + i) * N;
+        for (int j = 0; j < 32 && n0 + j < N; j++) {
+            float value = lanes[j] + (hasBias ? bias[n0 + j] : 0.0f);
+            row[n0 + j] = accumulate ? row[n0 + j] + value : value;
+        }
+    }
+}
+
+__kernel void gemm_dot_rows(const int M, const int N, const int K, __global const float* A, __global const float* B,
+                            __global float* C, __global const float* bias, const int hasBias) {
+    const int n0 = get_global_id(0) * GEMM_DOT_N, m0 = get_global_id(1) * GEMM_DOT_M;
+    if (n0 >= N || m0 >= M) return;
+    __global const float* aRow[GEMM_DOT_M];
+    __global const float* bRow[GEMM_DOT_N];
+    #pragma unroll
+    for (int i = 0; i < GEMM_DOT_M; i++) aRow[i] = A + (long) min(m0 + i, M - 1) * K;  // past the last: any row
+    #pragma unroll
+    for (int j = 0; j < GEMM_DOT_N; j++) bRow[j] = B + (long) min(n0 + j, N - 1) * K;
+
+    float16 acc[GEMM_DOT_M][GEMM_DOT_N];
+    #pragma unroll
+    for (int i = 0; i < GEMM_DOT_M; i++) {
+        #pragma unroll
+        for (int j = 0; j < GEMM_DOT_N; j++) acc[i][j] = (float16)(0.0f);
+    }
+    for (int k = 0; k < K; k += 16) {
+        float16 a[GEMM_DOT_M], b[GEMM_DOT_N];
+        #pragma unroll
+        for (int i = 0; i < GEMM_DOT_M; i++) a[i] = load16_until(aRow[i], k, K);
+        #pragma unroll
+        for (int j = 0; j < GEMM_DOT_N; j++) b[j] = load16_until(bRow[j], k, K);
+        #pragma unroll
+        for (int i = 0; i < GEMM_DOT_M; i++) {
+            #pragma unroll
+            for (int j = 0; j < GEMM_DOT_N; j++) acc[i][j] = fma(a[i], b[j], acc[i][j]);
+        }
+    }
+    for (int i = 0; i < GEMM_DOT_M && m0 + i < M; i++) {
+        for (int j = 0; j < GEMM_DOT_N && n0 + j < N; j++) {
+            float16 s = acc[i][j];
+            float8 h = s.lo + s.hi;
+            float4 f = h.lo + h.hi;
+            C[(long) (m0 + i) * N + n0 + j] = ((f.x + f.y) + (f.z + f.w)) + (hasBias ? bias[n0 + j] : 0.0f);
+        }
+    }
+}

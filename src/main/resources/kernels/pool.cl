@@ -21,7 +21,7 @@ inline int window_argmax(__global const float* plane, int inW, int oy, int ox, i
         int row = (oy * stride + r) * inW + ox * stride;
         for (int s = 0; s < window; s++) {
             float v = plane[row + s];
-            if (bestIndex < 0 || v > best || (isnan(v) && !isnan(best))) {
+            if (bestIndex < 0 || v > best || (v != v && best == best)) {  // x != x: x is NaN
                 best = v;
                 bestIndex = row + s;
             }
@@ -41,7 +41,7 @@ __kernel void max_pool_forward(__global const float* input, __global float* outp
     for (int r = 0; r < window; r++) {
         for (int s = 0; s < window; s++) {
             float v = in[(oy * stride + r) * inW + ox * stride + s];
-            if (v > best || isnan(v)) best = v;
+            if (v > best || v != v) best = v;  // v != v: v is NaN (isnan is a library call on some CPU runtimes)
         }
     }
     output[i] = best;
@@ -75,4 +75,71 @@ __kernel void max_pool_backward_windows(__global const float* input, __global co
     if (ox >= outW || oy >= outH || plane >= planes) return;
     long i = ((long) plane * outH + oy) * outW + ox, base = (long) plane * inH * inW;
     inputGrad[base + window_argmax(input + base, inW, oy, ox, window, stride)] += outputGrad[i];
+}
+
+// Rows versions, for CPU devices (OpenClBackend.Kernels.ROWS): one work item per output ROW
+// (plane, oy), a loop along it, so that a work item does enough work to pay for itself on a CPU
+// runtime; the same arithmetic as the kernels above.
+__kernel void max_pool_forward_rows(__global const float* input, __global float* output,
+                                    const int planes, const int inH, const int inW, const int outH, const int outW,
+                                    const int window, const int stride) {
+    int row = get_global_id(0);
+    if (row >= planes * outH) return;
+    int plane = row / outH, oy = row - plane * outH;
+    __global const float* in = input + (long) plane * inH * inW + oy * stride * inW;
+    __global float* out = output + (long) row * outW;
+    for (int ox = 0; ox < outW; ox++) {
+        float best = -INFINITY;
+        for (int r = 0; r < window; r++) {
+            for (int s = 0; s < window; s++) {
+                float v = in[r * inW + ox * stride + s];
+                if (v > best || v != v) best = v;  // v != v: v is NaN (isnan is a library call on some CPU runtimes)
+            }
+        }
+        out[ox] = best;
+    }
+}
+
+// Windows that do not overlap (stride >= window), as max_pool_backward_windows. Every comparison is
+// a select, not a branch: which element wins is random, and a mispredicted branch costs more than a window.
+__kernel void max_pool_backward_windows_rows(__global const float* input, __global const float* outputGrad,
+                                             __global float* inputGrad, const int planes, const int inH, const int inW,
+                                             const int outH, const int outW, const int window, const int stride) {
+    int row = get_global_id(0);
+    if (row >= planes * outH) return;
+    int plane = row / outH, oy = row - plane * outH;
+    __global const float* in = input + (long) plane * inH * inW + oy * stride * inW;
+    __global float* grad = inputGrad + (long) plane * inH * inW + oy * stride * inW;
+    __global const float* dOut = outputGrad + (long) row * outW;
+    if (window == 2 && stride == 2) {  // the seed's pools, written out: 4 candidates, 2 pairs of neighbours updated
+        for (int ox = 0; ox < outW; ox++) {
+            int x = 2 * ox;
+            float a = in[x], b = in[x + 1], c = in[inW + x], d = in[inW + x + 1];
+            // the first maximum in the order a, b, c, d, a NaN counting as the largest
+            bool bOverA = b > a || (b != b && a == a);
+            float ab = bOverA ? b : a;
+            bool cOver = c > ab || (c != c && ab == ab);
+            float abc = cOver ? c : ab;
+            bool dOver = d > abc || (d != d && abc == abc);
+            int winner = dOver ? 3 : cOver ? 2 : bOverA ? 1 : 0;
+            float g = dOut[ox];
+            vstore2(vload2(0, grad + x) + (float2)(winner == 0 ? g : 0.0f, winner == 1 ? g : 0.0f), 0, grad + x);
+            vstore2(vload2(0, grad + inW + x) + (float2)(winner == 2 ? g : 0.0f, winner == 3 ? g : 0.0f), 0, grad + inW + x);
+        }
+        return;
+    }
+    for (int ox = 0; ox < outW; ox++) {
+        int first = ox * stride, bestIndex = first;
+        float best = in[first];
+        for (int r = 0; r < window; r++) {
+            for (int s = 0; s < window; s++) {
+                int at = first + r * inW + s;
+                float v = in[at];
+                bool take = v > best || (v != v && best == best);  // the first maximum; NaN wins
+                best = take ? v : best;
+                bestIndex = take ? at : bestIndex;
+            }
+        }
+        grad[bestIndex] += dOut[ox];
+    }
 }

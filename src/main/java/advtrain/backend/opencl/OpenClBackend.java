@@ -19,8 +19,11 @@ import static org.jocl.CL.*;
  * {@link #write} and {@link #read} move data between host and device; read blocks until the work
  * queued before it is done, the other methods return as soon as their kernels are queued.
  *
- * <p>Two versions of the heavy kernels exist: {@link Kernels#TILED} (local-memory tiles and register
- * blocks, the default) and {@link Kernels#PLAIN} (one work item per output, a loop inside: easy to
+ * <p>Three versions of the heavy kernels exist: {@link Kernels#TILED} (local-memory tiles and register
+ * blocks, the default on GPUs), {@link Kernels#ROWS} (the default on CPU devices such as PoCL: no
+ * local memory and no barriers, each work item a large register tile over contiguous rows, the
+ * scheme of the Java backend; for stride-1 unpadded convolutions, TILED for the rest) and
+ * {@link Kernels#PLAIN} (one work item per output, a loop inside: easy to
  * read, and the reference the tiled ones are tested and benchmarked against). A device that cannot
  * run a tiled kernel's work group gets the plain one.
  *
@@ -32,28 +35,41 @@ import static org.jocl.CL.*;
 public final class OpenClBackend implements Backend {
 
     /** Which version of the convolution and matrix-product kernels to run. */
-    public enum Kernels { TILED, PLAIN }
+    public enum Kernels {
+        /** GPU-shaped: local-memory tiles shared by a work group, register blocks per work item. */
+        TILED,
+        /** CPU-shaped convolutions (stride 1, no padding; others as TILED): see conv.cl's "rows" kernels. */
+        ROWS,
+        /** One work item per output element. */
+        PLAIN;
+
+        /** The kernels a device runs fastest by measurement (benchmarks/README.md): ROWS on CPUs, TILED elsewhere. */
+        public static Kernels bestFor(OpenCl.Device device) { return device.type().equals("CPU") ? ROWS : TILED; }
+    }
 
     // Block sizes of conv.cl and linear.cl (their defaults; kept here to size the launches).
     static final int CONV_KB = 8, CONV_CB = 4, STRIP = 8;
+    static final int ROWS_KB = 6, ROWS_CB = 6, ROWS_CHUNK = 32, ROWS_WK = 4, ROWS_WQ = 4;
+    static final int GEMM_ROWS_M = 6, GEMM_DOT_M = 4, GEMM_DOT_N = 4;
     static final int GEMM_TILE_M = 32, GEMM_TILE_N = 64, GEMM_WORK_M = 4;
     static final long[] GEMM_LOCAL = {GEMM_TILE_N / STRIP, GEMM_TILE_M / GEMM_WORK_M};
 
     private final ClContext cl;
     private final Kernels kernels;
-    private final boolean tiledConv, tiledGemm;
+    private final boolean rowsConv, tiledConv, tiledGemm;
     private final int reduceGroup;         // work items of one reduction work group: a power of two
     private final int convGroup;           // work items of one tiled conv work group: a power of two
     private final int localFloats;         // local memory a tiled conv kernel may ask for, in floats
     private final long weightGradMultiple; // the device's preferred work-group multiple for the weight-gradient kernel
     private final cl_mem dummy;            // bound where a kernel's optional buffer (a bias) is absent
-    private final cl_mem[] scratch = new cl_mem[1];     // 0: per-chunk weight gradients of the tiled conv backward
-    private final long[] scratchFloats = new long[1];
+    private final cl_mem[] scratch = new cl_mem[2];     // 0: per-chunk weight gradients of the tiled conv backward
+    private final long[] scratchFloats = new long[2];
     private boolean closed;
     private long writes, reads, bytesWritten, bytesRead;  // host<->device traffic, for tests and benchmarks
 
     /** A backend on this device, with the tiled kernels where the device can run them. */
-    public OpenClBackend(OpenCl.Device device) { this(device, Kernels.TILED); }
+    /** A backend on this device with the kernels it runs fastest ({@link Kernels#bestFor}). */
+    public OpenClBackend(OpenCl.Device device) { this(device, Kernels.bestFor(device)); }
 
     public OpenClBackend(OpenCl.Device device, Kernels kernels) {
         this.cl = ClContext.of(device);
@@ -62,9 +78,10 @@ public final class OpenClBackend implements Backend {
                 Math.min(cl.groupSize("conv2d_backward_input_tiled"), cl.groupSize("conv2d_backward_weight_tiled"))));
         // Half the device's local memory at most (the rest for the runtime), and no more than 32 KiB.
         this.localFloats = (int) Math.min(8192, device.localMemoryBytes() / 2 / Sizeof.cl_float);
-        this.tiledConv = kernels == Kernels.TILED && convGroup >= 8;
+        this.rowsConv = kernels == Kernels.ROWS;
+        this.tiledConv = kernels != Kernels.PLAIN && convGroup >= 8;
         this.weightGradMultiple = cl.preferredMultiple("conv2d_backward_weight_tiled");
-        this.tiledGemm = kernels == Kernels.TILED && fits("gemm_tiled", (int) (GEMM_LOCAL[0] * GEMM_LOCAL[1]));
+        this.tiledGemm = kernels != Kernels.PLAIN && fits("gemm_tiled", (int) (GEMM_LOCAL[0] * GEMM_LOCAL[1]));
         this.reduceGroup = (int) Math.min(256, Long.highestOneBit(Math.min(
                 cl.maxWorkGroupSize("sum_all"), Math.min(cl.maxWorkGroupSize("row_sum_squares"),
                         cl.maxWorkGroupSize("conv2d_backward_bias")))));
@@ -84,7 +101,7 @@ public final class OpenClBackend implements Backend {
 
     /** Which kernels actually run: TILED only where the device could take the tiled work groups. */
     public String kernelsInUse() {
-        return kernels == Kernels.PLAIN ? "plain" : "conv " + (tiledConv ? "tiled" : "plain")
+        return kernels == Kernels.PLAIN ? "plain" : "conv " + (rowsConv ? "rows (stride 1, no padding; else tiled)" : tiledConv ? "tiled" : "plain")
                 + ", gemm " + (tiledGemm ? "tiled" : "plain");
     }
 
@@ -244,7 +261,12 @@ public final class OpenClBackend implements Backend {
         if (bias != null && bias.size() != g.outChannels) throw new IllegalArgumentException("conv2d: bias " + bias.shape() + " for " + g.outChannels + " channels");
         int taps = g.kernelH * g.kernelW;
         int channelsPerSlice = Math.min(g.inChannels, localFloats / (CONV_KB * taps));
-        if (tiledConv && channelsPerSlice >= 1) {
+        if (rows(g)) {
+            long chunks = ((long) (g.outH - 1) * g.inW + g.outW + ROWS_CHUNK - 1) / ROWS_CHUNK;  // of the wide output
+            sizes(cl.call("conv2d_forward_rows").buffer(input).buffer(weight).buffer(orDummy(bias)).i(bias == null ? 0 : 1)
+                    .buffer(output), g)
+                    .run(new long[] {g.batch * chunks, (g.outChannels + ROWS_KB - 1) / ROWS_KB}, null);
+        } else if (tiledConv && channelsPerSlice >= 1) {
             long strips = (long) g.batch * g.outH * ((g.outW + STRIP - 1) / STRIP);
             sizes(cl.call("conv2d_forward_tiled").buffer(input).buffer(weight).buffer(orDummy(bias)).i(bias == null ? 0 : 1)
                     .buffer(output), g).localFloats(CONV_KB * channelsPerSlice * taps).i(channelsPerSlice)
@@ -260,6 +282,10 @@ public final class OpenClBackend implements Backend {
     @Override public void conv2dBackward(Tensor input, Tensor weight, Tensor outputGrad,
                                          Tensor inputGrad, Tensor weightGrad, Tensor biasGrad, int stride, int padding) {
         ConvGeometry g = ConvGeometry.of("conv2dBackward", input, weight, outputGrad, stride, padding);
+        if (rows(g) && (inputGrad != null || weightGrad != null)) {
+            convBackwardRows(input, weight, outputGrad, inputGrad, weightGrad, g);
+            inputGrad = weightGrad = null;  // done; the bias gradient below is the same for every version
+        }
         if (inputGrad != null) {
             Checks.sameShape("conv2dBackward inputGrad", input, inputGrad);
             int taps = g.kernelH * g.kernelW;
@@ -293,6 +319,44 @@ public final class OpenClBackend implements Backend {
     }
 
     private static int roundUpInt(int n, int step) { return (n + step - 1) / step * step; }
+
+    /** Whether the rows kernels take this convolution: they are written for stride 1 without padding. */
+    private boolean rows(ConvGeometry g) { return rowsConv && g.stride == 1 && g.padding == 0; }
+
+    /**
+     * The rows version of the input and weight gradients: the output gradient is laid out once in
+     * the padded wide planes both kernels read (scratch 1), then each gradient is one launch. The
+     * weight gradient is split into chunks of images as in {@link #convWeightGradTiled}, enough work
+     * items for every compute unit, and the chunks are added in order (reproducible sums).
+     */
+    private void convBackwardRows(Tensor input, Tensor weight, Tensor outputGrad, Tensor inputGrad, Tensor weightGrad,
+                                  ConvGeometry g) {
+        int plane = g.inH * g.inW, lead = (g.kernelH - 1) * g.inW + g.kernelW - 1;
+        int gradPlane = lead + roundUpInt(plane, ROWS_CHUNK);
+        cl_mem wide = scratch(1, (long) g.batch * g.outChannels * gradPlane);
+        sizes(cl.call("conv2d_grad_wide").buffer(outputGrad).buffer(wide).i(gradPlane), g)
+                .run(new long[] {(long) g.batch * g.outChannels}, null);
+        if (inputGrad != null) {
+            Checks.sameShape("conv2dBackward inputGrad", input, inputGrad);
+            long chunks = (plane + ROWS_CHUNK - 1) / ROWS_CHUNK;
+            sizes(cl.call("conv2d_backward_input_rows").buffer(weight).buffer(wide).i(gradPlane).buffer(inputGrad), g)
+                    .run(new long[] {g.batch * chunks, (g.inChannels + ROWS_CB - 1) / ROWS_CB}, null);
+        }
+        if (weightGrad != null) {
+            Checks.sameShape("conv2dBackward weightGrad", weight, weightGrad);
+            int tapBlocks = (g.inChannels * g.kernelH * g.kernelW + ROWS_WQ - 1) / ROWS_WQ;
+            int channelBlocks = (g.outChannels + ROWS_WK - 1) / ROWS_WK;
+            long wantedItems = 32L * Math.max(1, cl.device.computeUnits());
+            int chunks = (int) Math.max(1, Math.min(g.batch, (wantedItems + (long) tapBlocks * channelBlocks - 1) / ((long) tapBlocks * channelBlocks)));
+            int chunkImages = (g.batch + chunks - 1) / chunks;
+            chunks = (g.batch + chunkImages - 1) / chunkImages;
+            cl_mem partials = scratch(0, (long) chunks * weightGrad.size());
+            sizes(cl.call("conv2d_backward_weight_rows").buffer(input).buffer(wide).i(gradPlane).buffer(partials).i(chunkImages), g)
+                    .run(new long[] {tapBlocks, channelBlocks, chunks}, null);
+            cl.call("conv2d_weight_grad_sum_chunks").buffer(partials).buffer(weightGrad).i(chunks).i(weightGrad.size())
+                    .run(weightGrad.size());
+        }
+    }
 
     /**
      * The weight gradient sums over the whole batch. The batch is split into chunks of images so that
@@ -334,18 +398,21 @@ public final class OpenClBackend implements Backend {
 
     @Override public void maxPool2d(Tensor input, Tensor output, int kernel, int stride) {
         PoolGeometry g = PoolGeometry.of("maxPool2d", input, output, kernel, stride);
-        cl.call("max_pool_forward").buffer(input).buffer(output)
-                .i(g.planes).i(g.inH).i(g.inW).i(g.outH).i(g.outW).i(kernel).i(stride)
-                .run(new long[] {g.outW, g.outH, g.planes}, null);
+        ClContext.Call call = cl.call(rowsConv ? "max_pool_forward_rows" : "max_pool_forward").buffer(input).buffer(output)
+                .i(g.planes).i(g.inH).i(g.inW).i(g.outH).i(g.outW).i(kernel).i(stride);
+        if (rowsConv) call.run(new long[] {(long) g.planes * g.outH}, null);
+        else call.run(new long[] {g.outW, g.outH, g.planes}, null);
     }
 
     @Override public void maxPool2dBackward(Tensor input, Tensor outputGrad, Tensor inputGrad, int kernel, int stride) {
         PoolGeometry g = PoolGeometry.of("maxPool2dBackward", input, outputGrad, kernel, stride);
         Checks.sameShape("maxPool2dBackward inputGrad", input, inputGrad);
         boolean disjoint = stride >= kernel;  // each input in at most one window: one work item per window
-        ClContext.Call call = cl.call(disjoint ? "max_pool_backward_windows" : "max_pool_backward").buffer(input).buffer(outputGrad).buffer(inputGrad)
+        String name = !disjoint ? "max_pool_backward" : rowsConv ? "max_pool_backward_windows_rows" : "max_pool_backward_windows";
+        ClContext.Call call = cl.call(name).buffer(input).buffer(outputGrad).buffer(inputGrad)
                 .i(g.planes).i(g.inH).i(g.inW).i(g.outH).i(g.outW).i(kernel).i(stride);
-        if (disjoint) call.run(new long[] {g.outW, g.outH, g.planes}, null);
+        if (disjoint && rowsConv) call.run(new long[] {(long) g.planes * g.outH}, null);
+        else if (disjoint) call.run(new long[] {g.outW, g.outH, g.planes}, null);
         else call.run(inputGrad.size());
     }
 
@@ -354,6 +421,17 @@ public final class OpenClBackend implements Backend {
     /** C[M, N] (+)= A(m, k) B(k, n) (+ bias[n]) with A and B read through strides (linear.cl). */
     private void gemm(int m, int n, int k, Tensor a, int aRowStride, int aColStride, Tensor b, int bRowStride,
                       int bColStride, Tensor c, boolean accumulate, Tensor bias) {
+        if (rowsConv && bColStride == 1) {
+            cl.call("gemm_rows").i(m).i(n).i(k).buffer(a).i(aRowStride).i(aColStride).buffer(b).i(bRowStride)
+                    .buffer(c).i(accumulate ? 1 : 0).buffer(orDummy(bias)).i(bias == null ? 0 : 1)
+                    .run(new long[] {(n + 31) / 32, (m + GEMM_ROWS_M - 1) / GEMM_ROWS_M}, null);
+            return;
+        }
+        if (rowsConv && aColStride == 1 && aRowStride == k && bRowStride == 1 && bColStride == k && !accumulate) {
+            cl.call("gemm_dot_rows").i(m).i(n).i(k).buffer(a).buffer(b).buffer(c).buffer(orDummy(bias)).i(bias == null ? 0 : 1)
+                    .run(new long[] {(n + GEMM_DOT_N - 1) / GEMM_DOT_N, (m + GEMM_DOT_M - 1) / GEMM_DOT_M}, null);
+            return;
+        }
         cl.call("gemm_tiled").i(m).i(n).i(k).buffer(a).i(aRowStride).i(aColStride).buffer(b).i(bRowStride).i(bColStride)
                 .buffer(c).i(accumulate ? 1 : 0).buffer(orDummy(bias)).i(bias == null ? 0 : 1)
                 .run(new long[] {(n + GEMM_TILE_N - 1) / GEMM_TILE_N * GEMM_LOCAL[0], (m + GEMM_TILE_M - 1) / GEMM_TILE_M * GEMM_LOCAL[1]},

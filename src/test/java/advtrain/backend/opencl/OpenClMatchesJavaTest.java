@@ -22,8 +22,8 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /**
  * Every Backend method, forward and backward, run on OpenCL and on the Java backend with the same
- * random inputs; the results must agree. Each test runs on both versions of the OpenCL kernels
- * ("opencl" uses the tiled ones, "opencl-plain" the plain ones). Backward kernels start from
+ * random inputs; the results must agree. Each test runs on every version of the OpenCL kernels
+ * (tiled, rows and plain, see {@link OpenClBackend.Kernels}). Backward kernels start from
  * non-zero gradients (they must add, not overwrite), and leave out each gradient in turn (null
  * means skip). Without an OpenCL device the tests are skipped with the reason (TestBackends).
  */
@@ -31,19 +31,26 @@ class OpenClMatchesJavaTest {
     private static final Backend java = new CpuBackend();
 
     static Backend opencl(String variant) {
-        OpenClBackend tiled = (OpenClBackend) TestBackends.get("opencl");
-        if (variant.equals("opencl")) return tiled;
-        return Plain.of(tiled.device());
+        OpenClBackend best = (OpenClBackend) TestBackends.get("opencl");
+        return switch (variant) {
+            case "opencl" -> best;
+            case "opencl-tiled" -> Forced.of(best.device(), OpenClBackend.Kernels.TILED);
+            case "opencl-rows" -> Forced.of(best.device(), OpenClBackend.Kernels.ROWS);
+            case "opencl-plain" -> Forced.of(best.device(), OpenClBackend.Kernels.PLAIN);
+            default -> throw new IllegalArgumentException(variant);
+        };
     }
 
-    /** One plain-kernel backend per test JVM, on the device the tiled one uses. */
-    private static final class Plain {
-        private static OpenClBackend backend;
-        static synchronized OpenClBackend of(OpenCl.Device device) {
-            if (backend == null) backend = new OpenClBackend(device, OpenClBackend.Kernels.PLAIN);
-            return backend;
+    /** One backend per kernel version per test JVM, on the device the default one uses. */
+    private static final class Forced {
+        private static final java.util.Map<OpenClBackend.Kernels, OpenClBackend> backends = new java.util.EnumMap<>(OpenClBackend.Kernels.class);
+        static synchronized OpenClBackend of(OpenCl.Device device, OpenClBackend.Kernels kernels) {
+            return backends.computeIfAbsent(kernels, k -> new OpenClBackend(device, k));
         }
     }
+
+    /** The kernel versions every test runs: TILED, ROWS and PLAIN, whatever the device's default. */
+    static final String[] VARIANTS = {"opencl-tiled", "opencl-rows", "opencl-plain"};
 
     // ---- helpers ----------------------------------------------------------------------------------
 
@@ -99,7 +106,7 @@ class OpenClMatchesJavaTest {
 
     // ---- memory -----------------------------------------------------------------------------------
 
-    @ParameterizedTest @ValueSource(strings = {"opencl", "opencl-plain"})
+    @ParameterizedTest @ValueSource(strings = {"opencl-tiled", "opencl-rows", "opencl-plain"})
     void writeAndReadKeepValuesAndOffsets(String variant) {
         Backend cl = opencl(variant);
         float[] host = randoms(new SplittableRandom(1), 1000, -5, 5);
@@ -118,7 +125,7 @@ class OpenClMatchesJavaTest {
         assertThrows(IllegalArgumentException.class, () -> cl.toArray(java.allocate(Shape.of(2))), "a Java tensor");
     }
 
-    @ParameterizedTest @ValueSource(strings = {"opencl", "opencl-plain"})
+    @ParameterizedTest @ValueSource(strings = {"opencl-tiled", "opencl-rows", "opencl-plain"})
     void fillAndCopy(String variant) {
         Backend cl = opencl(variant);
         Pair a = random(cl, new SplittableRandom(2), 5, 13), b = zeros(cl, 65);
@@ -139,7 +146,7 @@ class OpenClMatchesJavaTest {
         return v;
     }
 
-    @ParameterizedTest @ValueSource(strings = {"opencl", "opencl-plain"})
+    @ParameterizedTest @ValueSource(strings = {"opencl-tiled", "opencl-rows", "opencl-plain"})
     void elementwiseOpsAreBitExact(String variant) {
         Backend cl = opencl(variant);
         int n = 1037;
@@ -168,7 +175,7 @@ class OpenClMatchesJavaTest {
         assertSameBits("affine in place", inPlace.java, cl, inPlace.cl);
     }
 
-    @ParameterizedTest @ValueSource(strings = {"opencl", "opencl-plain"})
+    @ParameterizedTest @ValueSource(strings = {"opencl-tiled", "opencl-rows", "opencl-plain"})
     void reductionsAndRowOps(String variant) {
         Backend cl = opencl(variant);
         SplittableRandom random = new SplittableRandom(7);
@@ -208,7 +215,7 @@ class OpenClMatchesJavaTest {
         assertSameBits("argmaxRows", arg.java, cl, arg.cl);
     }
 
-    @ParameterizedTest @ValueSource(strings = {"opencl", "opencl-plain"})
+    @ParameterizedTest @ValueSource(strings = {"opencl-tiled", "opencl-rows", "opencl-plain"})
     void uniformIsBitExactWithRng(String variant) {
         Backend cl = opencl(variant);
         long[] seeds = {0L, 1L, -1L, 42L, Long.MIN_VALUE, 0x9E3779B97F4A7C15L};
@@ -246,6 +253,7 @@ class OpenClMatchesJavaTest {
                 {1, 1, 1, 1, 1, 1, 1, 1, 0},      // 1x1
                 {2, 20, 8, 8, 33, 3, 3, 1, 1},    // more channels than one tile, taps > 64
                 {5, 2, 6, 5, 2, 6, 5, 1, 0},      // kernel the size of the image
+                {3, 13, 9, 12, 11, 3, 4, 1, 0},   // stride 1 unpadded (the rows kernels), channels not a multiple of their blocks
                 // big enough that the tiled kernels work in several slices of local memory
                 // (8192 floats at most): input channels (forward), output channels (backward input),
                 // output-gradient rows (backward weight)
@@ -253,7 +261,7 @@ class OpenClMatchesJavaTest {
                 {1, 3, 5, 6, 240, 3, 3, 1, 1},
                 {2, 2, 30, 40, 3, 3, 3, 1, 1},
         };
-        for (String variant : new String[] {"opencl", "opencl-plain"}) {
+        for (String variant : VARIANTS) {
             for (int[] s : shapes) cases.add(Arguments.of(variant, s));
         }
         return cases.stream();
@@ -308,7 +316,7 @@ class OpenClMatchesJavaTest {
         }
     }
 
-    @ParameterizedTest @ValueSource(strings = {"opencl", "opencl-plain"})
+    @ParameterizedTest @ValueSource(strings = {"opencl-tiled", "opencl-rows", "opencl-plain"})
     void gradientsAreTheSameBitsEveryRun(String variant) {
         Backend cl = opencl(variant);
         SplittableRandom random = new SplittableRandom(10);
@@ -337,7 +345,7 @@ class OpenClMatchesJavaTest {
 
     // ---- pooling ----------------------------------------------------------------------------------
 
-    @ParameterizedTest @ValueSource(strings = {"opencl", "opencl-plain"})
+    @ParameterizedTest @ValueSource(strings = {"opencl-tiled", "opencl-rows", "opencl-plain"})
     void maxPoolForwardAndBackward(String variant) {
         Backend cl = opencl(variant);
         SplittableRandom random = new SplittableRandom(11);
@@ -363,7 +371,7 @@ class OpenClMatchesJavaTest {
     static Stream<Arguments> linearShapes() {
         List<Arguments> cases = new ArrayList<>();
         int[][] shapes = {{32, 400, 120}, {32, 120, 84}, {32, 84, 10}, {1, 1, 1}, {33, 401, 130}, {7, 3, 65}, {70, 37, 5}};
-        for (String variant : new String[] {"opencl", "opencl-plain"}) {
+        for (String variant : VARIANTS) {
             for (int[] s : shapes) cases.add(Arguments.of(variant, s));
         }
         return cases.stream();
@@ -400,7 +408,7 @@ class OpenClMatchesJavaTest {
         }
     }
 
-    @ParameterizedTest @ValueSource(strings = {"opencl", "opencl-plain"})
+    @ParameterizedTest @ValueSource(strings = {"opencl-tiled", "opencl-rows", "opencl-plain"})
     void linearTakesFlattenedImages(String variant) {
         Backend cl = opencl(variant);
         SplittableRandom random = new SplittableRandom(13);
@@ -411,7 +419,7 @@ class OpenClMatchesJavaTest {
 
     // ---- softmax, loss, optimiser -------------------------------------------------------------------
 
-    @ParameterizedTest @ValueSource(strings = {"opencl", "opencl-plain"})
+    @ParameterizedTest @ValueSource(strings = {"opencl-tiled", "opencl-rows", "opencl-plain"})
     void logSoftmaxAndNllLoss(String variant) {
         Backend cl = opencl(variant);
         SplittableRandom random = new SplittableRandom(14);
@@ -444,7 +452,7 @@ class OpenClMatchesJavaTest {
         assertTrue(Float.isNaN(l[1]), "an invalid label gives NaN, got " + l[1]);
     }
 
-    @ParameterizedTest @ValueSource(strings = {"opencl", "opencl-plain"})
+    @ParameterizedTest @ValueSource(strings = {"opencl-tiled", "opencl-rows", "opencl-plain"})
     void sgdStepIsBitExact(String variant) {
         Backend cl = opencl(variant);
         SplittableRandom random = new SplittableRandom(15);
