@@ -33,6 +33,10 @@
 //   conv2d_weight_grad_sum_chunks adds the chunks in a fixed order: no atomics, so the gradient is
 //   the same on every run.
 //
+// ROWS kernels (CPU devices, stride 1 without padding; at the end of this file): no local memory, no
+// barriers, each work item a register tile of float16 vectors over contiguous "wide" rows, the
+// scheme of the Java backend's direct convolution.
+//
 // Why per-slice sums: a value that lives across a barrier is kept in memory by CPU runtimes such as
 // PoCL (one copy per work item); the sum of one slice lives between two barriers only, so it stays
 // in registers, and the accumulator across slices is touched once per slice.
@@ -431,21 +435,38 @@ __kernel void conv2d_forward_rows(__global const float* input, __global const fl
 // The output gradient laid out for the two backward rows kernels: plane (n, k) of gradWide is
 // `lead` = (kernelH - 1) * inW + kernelW - 1 zeros, then the gradient in wide rows (row oy at
 // oy * inW, columns ox >= outW zero), then zeros up to gradPlane floats. One work item per plane
-// (n, k), writing all of it, zeros included (no separate fill).
+// (n, k), writing all of it, zeros included (no separate fill); on the way it sums the plane into
+// planeSums[n, k], from which conv2d_bias_from_sums takes the bias gradient.
 __kernel void conv2d_grad_wide(__global const float* outputGrad, __global float* gradWide, const int gradPlane,
-                               CONV_SIZES) {
+                               __global float* planeSums, CONV_SIZES) {
     const int planeIndex = get_global_id(0);
     if (planeIndex >= batch * outChannels) return;
     __global const float* from = outputGrad + (long) planeIndex * outH * outW;
     __global float* to = gradWide + (long) planeIndex * gradPlane;
     const int lead = (kernelH - 1) * inW + kernelW - 1, rowsEnd = lead + outH * inW;
     for (int i = 0; i < lead; i++) to[i] = 0.0f;
+    float sum = 0.0f;
     for (int oy = 0; oy < outH; oy++) {
         __global float* row = to + lead + oy * inW;
-        for (int ox = 0; ox < outW; ox++) row[ox] = from[oy * outW + ox];
+        for (int ox = 0; ox < outW; ox++) {
+            float g = from[oy * outW + ox];
+            row[ox] = g;
+            sum += g;
+        }
         for (int ox = outW; ox < inW; ox++) row[ox] = 0.0f;
     }
     for (int i = rowsEnd; i < gradPlane; i++) to[i] = 0.0f;
+    planeSums[planeIndex] = sum;
+}
+
+// biasGrad[k] += the sum over images n of planeSums[n, k], in order; one work item per channel k.
+__kernel void conv2d_bias_from_sums(__global const float* planeSums, __global float* biasGrad,
+                                    const int batch, const int outChannels) {
+    const int k = get_global_id(0);
+    if (k >= outChannels) return;
+    float total = 0.0f;
+    for (int n = 0; n < batch; n++) total += planeSums[n * outChannels + k];
+    biasGrad[k] += total;
 }
 
 // - conv2d_backward_input_rows: item (dimension 0) = (image n, chunk of ROWS_CHUNK input positions

@@ -111,24 +111,57 @@ __kernel void max_pool_backward_windows_rows(__global const float* input, __glob
     __global const float* in = input + (long) plane * inH * inW + oy * stride * inW;
     __global float* grad = inputGrad + (long) plane * inH * inW + oy * stride * inW;
     __global const float* dOut = outputGrad + (long) row * outW;
-    if (window == 2 && stride == 2) {  // the seed's pools, written out: 4 candidates, 2 pairs of neighbours updated
-        for (int ox = 0; ox < outW; ox++) {
-            int x = 2 * ox;
-            float a = in[x], b = in[x + 1], c = in[inW + x], d = in[inW + x + 1];
-            // the first maximum in the order a, b, c, d, a NaN counting as the largest
-            bool bOverA = b > a || (b != b && a == a);
-            float ab = bOverA ? b : a;
-            bool cOver = c > ab || (c != c && ab == ab);
-            float abc = cOver ? c : ab;
-            bool dOver = d > abc || (d != d && abc == abc);
-            int winner = dOver ? 3 : cOver ? 2 : bOverA ? 1 : 0;
-            float g = dOut[ox];
-            vstore2(vload2(0, grad + x) + (float2)(winner == 0 ? g : 0.0f, winner == 1 ? g : 0.0f), 0, grad + x);
-            vstore2(vload2(0, grad + inW + x) + (float2)(winner == 2 ? g : 0.0f, winner == 3 ? g : 0.0f), 0, grad + inW + x);
+    int ox = 0;
+    if (window == 2 && stride == 2) {
+        // The seed's pools, 8 windows at a time in explicit vectors: the two input rows' 16 values
+        // split into even (left) and odd (right) columns, the first maximum of a, b, c, d (a NaN
+        // counting as the largest) found with vector compares and selects, no branch; then the
+        // gradient, zero for all but the winner, interleaved back and added to both rows.
+        const uint16 interleave = (uint16)(0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15);
+        for (; ox < outW; ox += 8) {
+            // the row's last windows may be fewer than 8: the missing lanes are never stored
+            const int lanes = 2 * min(8, outW - ox);
+            float topLanes[16], bottomLanes[16], gLanes[8];
+            float16 top, bottom;
+            float8 g;
+            if (lanes == 16 || row + 1 < planes * outH) {  // whole vectors, or reads past this row stay inside the buffer
+                top = vload16(0, in + 2 * ox);
+                bottom = vload16(0, in + inW + 2 * ox);
+                g = vload8(0, dOut + ox);
+            } else {
+                for (int l = 0; l < 16; l++) {
+                    topLanes[l] = l < lanes ? in[2 * ox + l] : 0.0f;
+                    bottomLanes[l] = l < lanes ? in[inW + 2 * ox + l] : 0.0f;
+                    if (l < 8) gLanes[l] = 2 * l < lanes ? dOut[ox + l] : 0.0f;
+                }
+                top = vload16(0, topLanes);
+                bottom = vload16(0, bottomLanes);
+                g = vload8(0, gLanes);
+            }
+            float8 a = top.even, b = top.odd, c = bottom.even, d = bottom.odd;
+            int8 bWins = (b > a) | (isnan(b) & ~isnan(a));
+            float8 best = select(a, b, bWins);
+            int8 cWins = (c > best) | (isnan(c) & ~isnan(best));
+            best = select(best, c, cWins);
+            int8 dWins = (d > best) | (isnan(d) & ~isnan(best));
+            int8 winner = select(select(select((int8)(0), (int8)(1), bWins), (int8)(2), cWins), (int8)(3), dWins);
+            const float8 zero = (float8)(0.0f);
+            float16 gTop = shuffle2(select(zero, g, winner == 0), select(zero, g, winner == 1), interleave);
+            float16 gBottom = shuffle2(select(zero, g, winner == 2), select(zero, g, winner == 3), interleave);
+            if (lanes == 16) {
+                vstore16(vload16(0, grad + 2 * ox) + gTop, 0, grad + 2 * ox);
+                vstore16(vload16(0, grad + inW + 2 * ox) + gBottom, 0, grad + inW + 2 * ox);
+            } else {
+                vstore16(gTop, 0, topLanes);
+                vstore16(gBottom, 0, bottomLanes);
+                for (int l = 0; l < lanes; l++) {
+                    grad[2 * ox + l] += topLanes[l];
+                    grad[inW + 2 * ox + l] += bottomLanes[l];
+                }
+            }
         }
-        return;
     }
-    for (int ox = 0; ox < outW; ox++) {
+    for (; ox < outW; ox++) {  // any window; for 2 x 2, the row's last windows
         int first = ox * stride, bestIndex = first;
         float best = in[first];
         for (int r = 0; r < window; r++) {

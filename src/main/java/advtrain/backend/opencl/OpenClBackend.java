@@ -51,6 +51,12 @@ public final class OpenClBackend implements Backend {
     static final int CONV_KB = 8, CONV_CB = 4, STRIP = 8;
     static final int ROWS_KB = 6, ROWS_CB = 6, ROWS_CHUNK = 32, ROWS_WK = 4, ROWS_WQ = 4;
     static final int GEMM_ROWS_M = 6, GEMM_DOT_M = 4, GEMM_DOT_N = 4;
+    /**
+     * Tensors up to this many floats are zeroed with clEnqueueFillBuffer, larger ones with the fill
+     * kernel: on PoCL the command takes 5 us against the kernel's 8-10 for small tensors, but runs on
+     * one thread, 4x slower than the kernel at 150,000 floats (benchmarks/README.md).
+     */
+    static final int SMALL_FILL = 16_384;
     static final int GEMM_TILE_M = 32, GEMM_TILE_N = 64, GEMM_WORK_M = 4;
     static final long[] GEMM_LOCAL = {GEMM_TILE_N / STRIP, GEMM_TILE_M / GEMM_WORK_M};
 
@@ -62,8 +68,10 @@ public final class OpenClBackend implements Backend {
     private final int localFloats;         // local memory a tiled conv kernel may ask for, in floats
     private final long weightGradMultiple; // the device's preferred work-group multiple for the weight-gradient kernel
     private final cl_mem dummy;            // bound where a kernel's optional buffer (a bias) is absent
-    private final cl_mem[] scratch = new cl_mem[2];     // 0: per-chunk weight gradients of the tiled conv backward
-    private final long[] scratchFloats = new long[2];
+    // scratch buffers of the conv backward: 0 the per-chunk weight gradients (tiled and rows), 1 the
+    // output gradient in wide planes and 2 its per-plane sums (rows)
+    private final cl_mem[] scratch = new cl_mem[3];
+    private final long[] scratchFloats = new long[3];
     private boolean closed;
     private long writes, reads, bytesWritten, bytesRead;  // host<->device traffic, for tests and benchmarks
 
@@ -165,6 +173,14 @@ public final class OpenClBackend implements Backend {
     }
 
     @Override public void fill(Tensor tensor, float value) {
+        if (tensor.size() == 0) return;
+        if (tensor.size() <= SMALL_FILL) {  // by measurement on PoCL: a fill command is cheaper than a kernel launch
+            synchronized (cl) {
+                clEnqueueFillBuffer(cl.queue, mem(tensor), Pointer.to(new float[] {value}), Sizeof.cl_float, 0,
+                        (long) tensor.size() * Sizeof.cl_float, 0, null, null);
+            }
+            return;
+        }
         cl.call("fill").buffer(tensor).f(value).i(tensor.size()).run(tensor.size());
     }
 
@@ -283,8 +299,8 @@ public final class OpenClBackend implements Backend {
                                          Tensor inputGrad, Tensor weightGrad, Tensor biasGrad, int stride, int padding) {
         ConvGeometry g = ConvGeometry.of("conv2dBackward", input, weight, outputGrad, stride, padding);
         if (rows(g) && (inputGrad != null || weightGrad != null)) {
-            convBackwardRows(input, weight, outputGrad, inputGrad, weightGrad, g);
-            inputGrad = weightGrad = null;  // done; the bias gradient below is the same for every version
+            convBackwardRows(input, weight, outputGrad, inputGrad, weightGrad, biasGrad, g);
+            return;
         }
         if (inputGrad != null) {
             Checks.sameShape("conv2dBackward inputGrad", input, inputGrad);
@@ -330,12 +346,18 @@ public final class OpenClBackend implements Backend {
      * items for every compute unit, and the chunks are added in order (reproducible sums).
      */
     private void convBackwardRows(Tensor input, Tensor weight, Tensor outputGrad, Tensor inputGrad, Tensor weightGrad,
-                                  ConvGeometry g) {
+                                  Tensor biasGrad, ConvGeometry g) {
         int plane = g.inH * g.inW, lead = (g.kernelH - 1) * g.inW + g.kernelW - 1;
         int gradPlane = lead + roundUpInt(plane, ROWS_CHUNK);
         cl_mem wide = scratch(1, (long) g.batch * g.outChannels * gradPlane);
-        sizes(cl.call("conv2d_grad_wide").buffer(outputGrad).buffer(wide).i(gradPlane), g)
+        cl_mem planeSums = scratch(2, (long) g.batch * g.outChannels);
+        sizes(cl.call("conv2d_grad_wide").buffer(outputGrad).buffer(wide).i(gradPlane).buffer(planeSums), g)
                 .run(new long[] {(long) g.batch * g.outChannels}, null);
+        if (biasGrad != null) {
+            if (biasGrad.size() != g.outChannels) throw new IllegalArgumentException("conv2dBackward: biasGrad " + biasGrad.shape() + " for " + g.outChannels + " channels");
+            cl.call("conv2d_bias_from_sums").buffer(planeSums).buffer(biasGrad).i(g.batch).i(g.outChannels)
+                    .run(new long[] {g.outChannels}, null);
+        }
         if (inputGrad != null) {
             Checks.sameShape("conv2dBackward inputGrad", input, inputGrad);
             long chunks = (plane + ROWS_CHUNK - 1) / ROWS_CHUNK;

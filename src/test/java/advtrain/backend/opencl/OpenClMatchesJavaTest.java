@@ -349,11 +349,15 @@ class OpenClMatchesJavaTest {
     void maxPoolForwardAndBackward(String variant) {
         Backend cl = opencl(variant);
         SplittableRandom random = new SplittableRandom(11);
-        int[][] cases = {{4, 6, 28, 28, 2, 2}, {3, 5, 11, 9, 3, 2}, {2, 3, 7, 8, 3, 1}, {1, 2, 5, 5, 5, 5}, {2, 2, 9, 9, 2, 3}};
+        // 2 x 2 pools with whole vectors of 8 windows and a tail (28 wide), a tail only (10), two
+        // vectors and an unused last column (33); then other windows and strides
+        int[][] cases = {{4, 6, 28, 28, 2, 2}, {3, 4, 10, 10, 2, 2}, {2, 3, 9, 33, 2, 2},
+                {3, 5, 11, 9, 3, 2}, {2, 3, 7, 8, 3, 1}, {1, 2, 5, 5, 5, 5}, {2, 2, 9, 9, 2, 3}};
         for (int[] c : cases) {
             float[] values = randoms(random, c[0] * c[1] * c[2] * c[3], 0, 4);
             for (int i = 0; i < values.length; i++) values[i] = (float) Math.floor(values[i]);  // many ties
             values[5] = Float.NaN;
+            values[values.length - 2] = Float.NaN;  // in the last window, where the rows kernel reads lane by lane
             Pair input = pair(cl, values, c[0], c[1], c[2], c[3]);
             int outH = (c[2] - c[4]) / c[5] + 1, outW = (c[3] - c[4]) / c[5] + 1;
             Pair out = random(cl, random, c[0], c[1], outH, outW);
