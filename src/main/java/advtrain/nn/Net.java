@@ -16,6 +16,11 @@ import java.util.SplittableRandom;
  * Normalize(0.5, 0.5) → Conv2d(3,6,5) → ReLU → MaxPool2d(2) → Conv2d(6,16,5) → ReLU → MaxPool2d(2)
  * → flatten 400 → Linear(400,120) → ReLU → Linear(120,84) → ReLU → Linear(84,10) → log-softmax.
  * It takes images in [0, 1] and returns log-probabilities, ready for NLLLoss.
+ *
+ * <p>Each ReLU of the convolutions runs after its max-pool, not before: the same function and the
+ * same gradients (ReLU is monotone, so max(relu(a), relu(b)) = relu(max(a, b)), and the gradient
+ * reaches the window's first maximum exactly when it is positive either way), on a quarter of the
+ * elements. The golden tests check it against PyTorch's ReLU-then-pool.
  */
 public final class Net extends Sequential {
     public static final int CLASSES = 10;
@@ -24,11 +29,11 @@ public final class Net extends Sequential {
         SplittableRandom random = new SplittableRandom(seed);
         add("normalize", new Normalize(0.5f, 0.5f));
         add("conv1", new Conv2d(backend, 3, 6, 5, 1, 0, random));
-        add("relu1", new ReLU());
         add("pool1", new MaxPool2d(2, 2));
+        add("relu1", new ReLU());
         add("conv2", new Conv2d(backend, 6, 16, 5, 1, 0, random));
-        add("relu2", new ReLU());
         add("pool2", new MaxPool2d(2, 2));
+        add("relu2", new ReLU());
         add("flatten", new Flatten());
         add("fc1", new Linear(backend, 16 * 5 * 5, 120, random));
         add("relu3", new ReLU());

@@ -51,7 +51,7 @@ final class Pool {
                 if (kernel == 2 && stride == 2) {
                     for (int oy = 0; oy < outH; oy++) {
                         int row0 = inBase + 2 * oy * inW, row1 = row0 + inW, o = outBase + oy * outW;
-                        for (int ox = 0; ox < outW; ox++) {
+                        for (int ox = forwardRow2x2(row0, o, outBase + outH * outW); ox < outW; ox++) {
                             int i = 2 * ox;
                             out[o + ox] = Math.max(Math.max(in[row0 + i], in[row0 + i + 1]), Math.max(in[row1 + i], in[row1 + i + 1]));
                         }
@@ -181,6 +181,39 @@ final class Pool {
         zero.blend(grad, topTakes).add(FloatVector.fromArray(S, dIn, row0 + x)).intoArray(dIn, row0 + x);
         zero.blend(grad, bottomTakes).add(FloatVector.fromArray(S, dIn, row1 + x)).intoArray(dIn, row1 + x);
         return true;
+    }
+
+    /** Lane 2i to lane i (the lanes from VL / 2 on get what is left): each window's maximum, packed. */
+    private static final VectorShuffle<Float> PACK = VectorShuffle.fromOp(S, i -> 2 * i % VL);
+
+    /**
+     * The 2x2 stride-2 forward for one output row (top input row at row0, outputs from outRow), VL
+     * lanes (VL / 2 windows) at a time: each lane's window maximum as in backwardGroup2x2 (Math.max,
+     * so a NaN wins), packed into the first VL / 2 lanes and stored as a whole vector. Its upper half
+     * lands on outputs not computed yet (the rest of this row or the next, done after it by this same
+     * thread), so a group may only store where the whole vector stays inside the plane (planeEnd).
+     * A width not a multiple of VL ends with a group overlapping the one before. Returns the first
+     * output column left to the scalar loop: 0 for rows narrower than VL.
+     */
+    private int forwardRow2x2(int row0, int outRow, int planeEnd) {
+        int width = 2 * outW;
+        if (width < VL) return 0;
+        for (int x = 0; x + VL <= width; x += VL) {
+            if (outRow + x / 2 + VL > planeEnd) return x / 2;
+            forwardGroup2x2(row0, outRow, x);
+        }
+        int x = width - VL;
+        if (width % VL != 0) {
+            if (outRow + x / 2 + VL > planeEnd) return x / 2;
+            forwardGroup2x2(row0, outRow, x);
+        }
+        return outW;
+    }
+
+    private void forwardGroup2x2(int row0, int outRow, int x) {
+        FloatVector top = FloatVector.fromArray(S, in, row0 + x), bottom = FloatVector.fromArray(S, in, row0 + inW + x);
+        FloatVector max = top.max(top.rearrange(PARTNER)).max(bottom.max(bottom.rearrange(PARTNER)));
+        max.rearrange(PACK).intoArray(out, outRow + x / 2);
     }
 
     /** The first NaN of the window whose top-left element is at corner. */
