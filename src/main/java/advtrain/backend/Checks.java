@@ -6,6 +6,16 @@ import advtrain.tensor.Tensor;
 public final class Checks {
     private Checks() {}
 
+    // Two- and three-tensor forms without varargs: a varargs array that escapes into the throw
+    // path was allocated on every call of logSoftmax and its backward (seen in JFR allocation events).
+    public static void sameSize(String op, Tensor a, Tensor b) {
+        if (a.size() != b.size()) throw mismatch(op, a, b);
+    }
+
+    public static void sameSize(String op, Tensor a, Tensor b, Tensor c) {
+        if (a.size() != b.size() || a.size() != c.size()) throw mismatch(op, a, b, c);
+    }
+
     public static void sameSize(String op, Tensor... tensors) {
         for (Tensor t : tensors) {
             if (t.size() != tensors[0].size()) throw mismatch(op, tensors);

@@ -24,9 +24,12 @@ public final class Shape {
 
     // Shapes of rank 1, 2 and 4 (vectors, matrices, image batches) come from a small table of
     // interned instances: ops compute their output shapes on every step, and this way a
-    // steady-state step allocates none. A slot holds the last shape that hashed there; Shapes are
-    // immutable, so sharing one between threads is safe, and a race at worst makes a duplicate.
+    // steady-state step allocates none. A shape may sit in any of 4 slots from where it hashes, so
+    // two shapes of one step that hash alike do not evict each other every step (one pair did: a
+    // new Shape per step). Shapes are immutable, so sharing one between threads is safe, and a race
+    // at worst makes a duplicate.
     private static final Shape[] INTERNED = new Shape[512];
+    private static final int WAYS = 4;
 
     public static Shape of(int d0) { return interned(1, d0, 0, 0, 0); }
 
@@ -36,14 +39,21 @@ public final class Shape {
 
     private static Shape interned(int rank, int d0, int d1, int d2, int d3) {
         int h = (((rank * 31 + d0) * 31 + d1) * 31 + d2) * 31 + d3;
-        int slot = (h ^ (h >>> 9) ^ (h >>> 18)) & (INTERNED.length - 1);
-        Shape s = INTERNED[slot];
-        if (s != null && s.dims.length == rank && s.dims[0] == d0 && (rank < 2 || s.dims[1] == d1)
-                && (rank < 4 || (s.dims[2] == d2 && s.dims[3] == d3))) {
-            return s;
+        int home = (h ^ (h >>> 9) ^ (h >>> 18)) & (INTERNED.length - 1), free = home;
+        for (int way = 0; way < WAYS; way++) {
+            int slot = (home + way) & (INTERNED.length - 1);
+            Shape s = INTERNED[slot];
+            if (s == null) {
+                free = slot;
+                break;
+            }
+            if (s.dims.length == rank && s.dims[0] == d0 && (rank < 2 || s.dims[1] == d1)
+                    && (rank < 4 || (s.dims[2] == d2 && s.dims[3] == d3))) {
+                return s;
+            }
         }
-        s = new Shape(rank == 1 ? new int[] {d0} : rank == 2 ? new int[] {d0, d1} : new int[] {d0, d1, d2, d3});
-        INTERNED[slot] = s;
+        Shape s = new Shape(rank == 1 ? new int[] {d0} : rank == 2 ? new int[] {d0, d1} : new int[] {d0, d1, d2, d3});
+        INTERNED[free] = s;  // the first empty slot of the four, or else the home slot
         return s;
     }
 

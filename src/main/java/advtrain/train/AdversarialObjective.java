@@ -46,6 +46,7 @@ public final class AdversarialObjective implements Objective {
     private final Tape cleanTape;                  // the shared clean pass of fgsmSharingTheCleanPass
     private final Tensor mixSeed;                  // [1] = mix: the clean pass's backward starts from it
     private final Map<Shape, Tensor> adversarialBatches = new HashMap<>();
+    private final Step step = new Step(null, null);  // refilled and returned by every call of loss
 
     /** @param seed seeds the random starts (with the epoch) */
     public AdversarialObjective(Backend backend, AdversarialTraining training, long seed) {
@@ -76,7 +77,7 @@ public final class AdversarialObjective implements Objective {
     @Override public Step loss(Module model, Tape tape, Variable images, Variable labels) {
         if (training.mix() == 1f) {  // all weight on the clean loss: the attack would be wasted work
             Variable logProbs = model.forward(images);
-            return new Step(Ops.nllLoss(logProbs, labels), logProbs);
+            return step.set(Ops.nllLoss(logProbs, labels), logProbs);
         }
         if (training.method() == AdversarialTraining.Method.FGSM && training.mix() > 0f) {
             return fgsmSharingTheCleanPass(model, tape, images, labels);
@@ -92,12 +93,12 @@ public final class AdversarialObjective implements Objective {
             try (Tape.NoGrad off = tape.noGrad()) {
                 logProbs = model.forward(images);
             }
-            return new Step(adversarialLoss, logProbs);
+            return step.set(adversarialLoss, logProbs);
         }
         Variable cleanLogProbs = model.forward(images);
         Variable cleanLoss = Ops.nllLoss(cleanLogProbs, labels);
         Variable loss = Ops.add(Ops.scale(cleanLoss, training.mix()), Ops.scale(adversarialLoss, 1f - training.mix()));
-        return new Step(loss, cleanLogProbs);
+        return step.set(loss, cleanLogProbs);
     }
 
     /**
@@ -132,7 +133,7 @@ public final class AdversarialObjective implements Objective {
         Variable adversarialLoss = Ops.nllLoss(model.forward(tape.constant(adversarial)), labels);
         Variable loss = Ops.add(Ops.scale(tape.constant(cleanLoss.data()), training.mix()),
                 Ops.scale(adversarialLoss, 1f - training.mix()));
-        return new Step(loss, cleanLogProbs);
+        return step.set(loss, cleanLogProbs);
     }
 
     @Override public Map<String, Object> settings() { return training.settings(); }

@@ -28,9 +28,26 @@ public interface Objective extends AutoCloseable {
     /**
      * The loss to minimise (a scalar Variable on the tape) and the log-probabilities whose argmax
      * counts toward the reported training accuracy (the clean forward pass where there is one;
-     * null to report no training accuracy).
+     * null to report no training accuracy). An objective may hand back the same Step object every
+     * time with new contents ({@link #set}), so that a steady-state step allocates nothing: read it
+     * before the next call.
      */
-    record Step(Variable loss, Variable logProbs) {}
+    final class Step {
+        private Variable loss, logProbs;
+
+        public Step(Variable loss, Variable logProbs) { set(loss, logProbs); }
+
+        /** Refills this Step for the current training step and returns it. */
+        public Step set(Variable loss, Variable logProbs) {
+            this.loss = loss;
+            this.logProbs = logProbs;
+            return this;
+        }
+
+        public Variable loss() { return loss; }
+
+        public Variable logProbs() { return logProbs; }
+    }
 
     Step loss(Module model, Tape tape, Variable images, Variable labels);
 
@@ -53,9 +70,11 @@ public interface Objective extends AutoCloseable {
     /** The seed's plain training: NLLLoss (mean over the batch) of the model's log-probabilities. */
     static Objective standard() {
         return new Objective() {
+            private final Step step = new Step(null, null);
+
             @Override public Step loss(Module model, Tape tape, Variable images, Variable labels) {
                 Variable logProbs = model.forward(images);
-                return new Step(Ops.nllLoss(logProbs, labels), logProbs);
+                return step.set(Ops.nllLoss(logProbs, labels), logProbs);
             }
 
             @Override public Map<String, Object> settings() {
