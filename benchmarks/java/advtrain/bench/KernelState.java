@@ -2,6 +2,8 @@ package advtrain.bench;
 
 import advtrain.backend.Backend;
 import advtrain.backend.Backends;
+import advtrain.backend.opencl.OpenCl;
+import advtrain.backend.opencl.OpenClBackend;
 import advtrain.backend.cpu.CpuBackend;
 import advtrain.tensor.Shape;
 import advtrain.tensor.Tensor;
@@ -16,6 +18,9 @@ final class KernelState {
      */
     static Backend backend(String name) {
         if (name.startsWith("java-")) return CpuBackend.withConvAlgorithm(name.substring(5));
+        if (name.startsWith("opencl-")) {  // opencl-tiled, opencl-rows, opencl-plain: one version of the kernels
+            return new OpenClBackend(OpenCl.device(null), OpenClBackend.Kernels.valueOf(name.substring(7).toUpperCase(java.util.Locale.ROOT)));
+        }
         return Backends.select(name, null).backend();
     }
 

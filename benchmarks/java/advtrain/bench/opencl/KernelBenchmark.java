@@ -39,10 +39,11 @@ import java.util.concurrent.TimeUnit;
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
 public class KernelBenchmark {
 
-    /** Backends under test: OpenCL with its tiled or its plain kernels, or Java. */
+    /** Backends under test: OpenCL with its tiled, rows or plain kernels, or Java. */
     static Backend backend(String name) {
         return switch (name) {
             case "opencl-tiled" -> new OpenClBackend(OpenCl.device(deviceIndex()), OpenClBackend.Kernels.TILED);
+            case "opencl-rows" -> new OpenClBackend(OpenCl.device(deviceIndex()), OpenClBackend.Kernels.ROWS);
             case "opencl-plain" -> new OpenClBackend(OpenCl.device(deviceIndex()), OpenClBackend.Kernels.PLAIN);
             case "java" -> new CpuBackend();
             default -> throw new IllegalArgumentException(name);
@@ -66,7 +67,7 @@ public class KernelBenchmark {
     @State(Scope.Benchmark)
     public static class Conv {
         @Param({"conv1", "conv2", "conv64"}) public String layer;
-        @Param({"opencl-tiled", "opencl-plain", "java"}) public String backend;
+        @Param({"opencl-tiled", "opencl-rows", "opencl-plain", "java"}) public String backend;
 
         Backend be;
         Tensor input, weight, bias, output, inputGrad, weightGrad, biasGrad;
@@ -134,7 +135,7 @@ public class KernelBenchmark {
     @State(Scope.Benchmark)
     public static class Gemm {
         @Param({"fc1", "square512"}) public String layer;
-        @Param({"opencl-tiled", "opencl-plain", "java"}) public String backend;
+        @Param({"opencl-tiled", "opencl-rows", "opencl-plain", "java"}) public String backend;
 
         Backend be;
         Tensor input, weight, bias, output, inputGrad, weightGrad;

@@ -40,7 +40,7 @@ import java.util.concurrent.TimeUnit;
 public class TrainingStepBenchmark {
     public static final int BATCH = 32;
 
-    @Param({"opencl-tiled", "opencl-plain", "java"}) public String backend;
+    @Param({"opencl-tiled", "opencl-rows", "opencl-plain", "java"}) public String backend;
 
     Backend be;
     Net net;
