@@ -1,6 +1,7 @@
 package advtrain.backend.cpu;
 
 import advtrain.tensor.Shape;
+import jdk.incubator.vector.FloatVector;
 
 import java.util.Arrays;
 
@@ -29,7 +30,7 @@ import java.util.Arrays;
  * each summing over the whole batch, so no two threads write the same gradient element.
  */
 final class Conv {
-    enum Algorithm { AUTO, DIRECT, IM2COL }
+    enum Algorithm { AUTO, DIRECT, IM2COL, CHANNELS }
 
     private static final ThreadLocal<Conv> PER_THREAD = ThreadLocal.withInitial(Conv::new);
 
@@ -41,6 +42,10 @@ final class Conv {
     private int batch, inC, inH, inW, outC, kH, kW, stride, pad, outH, outW, reduce;
     private float[] in, weight, bias, out, dOut, dIn, dW;
     private boolean direct;
+    /** Forward vectorised over output channels (stride 1, outC a multiple of VL): see forwardChannels. */
+    private boolean channels;
+    /** The weights as [q = (c, r, s)][k], for forwardChannels (grown on first use). */
+    private float[] weightsByTap = new float[0];
     /** Direct: the padded input image (inC planes padH x padW, then VL floats of slack). */
     private int padH, padW, padPlane, inSlice;
     /** Direct: wide output length (outH - 1) * padW + outW, rounded up to whole vectors. */
@@ -82,6 +87,13 @@ final class Conv {
      */
     static boolean chooseDirect(int stride) { return stride == 1; }
 
+    /**
+     * Whether the forward pass vectorises over output channels (forwardChannels) rather than over
+     * positions: where the output channels fill whole vectors (conv2's 16 with AVX-512), it computes
+     * only real outputs, where the wide layout also computes conv2's 4 dropped columns of every 14.
+     */
+    static boolean chooseChannels(int outChannels) { return outChannels % VL == 0; }
+
     /** Reads the sizes from the (already checked) shapes: no ConvGeometry, so nothing is allocated. */
     private void setUp(Shape input, Shape weights, int stride, int padding, Algorithm algorithm) {
         batch = input.dim(0); inC = input.dim(1); inH = input.dim(2); inW = input.dim(3);
@@ -90,7 +102,9 @@ final class Conv {
         outH = (inH + 2 * pad - kH) / stride + 1;
         outW = (inW + 2 * pad - kW) / stride + 1;
         reduce = inC * kH * kW;
-        direct = stride == 1 && (algorithm == Algorithm.DIRECT || (algorithm == Algorithm.AUTO && chooseDirect(stride)));
+        direct = stride == 1 && (algorithm == Algorithm.DIRECT || algorithm == Algorithm.CHANNELS
+                || (algorithm == Algorithm.AUTO && chooseDirect(stride)));
+        channels = direct && outC % VL == 0 && (algorithm == Algorithm.CHANNELS || (algorithm == Algorithm.AUTO && chooseChannels(outC)));
         if (direct) {
             padH = inH + 2 * pad; padW = inW + 2 * pad; padPlane = padH * padW;
             inSlice = inC * padPlane + VL;
@@ -166,7 +180,15 @@ final class Conv {
                  Algorithm algorithm) {
         setUp(inShape, wShape, stride, padding, algorithm);
         this.in = in; this.weight = weight; this.bias = bias; this.out = out;
-        Parallel.range(batch, 2L * outC * reduce * outH * outW, forwardImages);
+        if (channels) {
+            weightsByTap = floats(weightsByTap, reduce * outC);
+            for (int k = 0; k < outC; k++) {
+                for (int q = 0; q < reduce; q++) weightsByTap[q * outC + k] = weight[k * reduce + q];
+            }
+            Parallel.range(batch, 2L * outC * reduce * outH * outW, forwardChannels);
+        } else {
+            Parallel.range(batch, 2L * outC * reduce * outH * outW, forwardImages);
+        }
         this.in = this.weight = this.bias = this.out = null;
     }
 
@@ -192,6 +214,79 @@ final class Conv {
             }
         }
     };
+
+    /** Output pixels per register tile of forwardChannels. */
+    private static final int PIXELS = 12;
+
+    /**
+     * Item n = image n, vectorised over output channels: a vector holds VL output channels of one
+     * pixel. Pad the image into scratch as the direct forward does; then for each block of VL
+     * channels and each tile of 12 output pixels (the last tile overlapping the one before),
+     * tileChannels sums weightsByTap[q][k] * padded[bOff[q] + the pixel's offset] over the taps q,
+     * and the tile is written to output[n, k, pixel] with bias[k] added. Only real output pixels are
+     * computed (no wide layout), and the sums run in the same order as the direct forward's, so the
+     * results are the same bits.
+     */
+    private final Parallel.Task forwardChannels = new Parallel.Task() {
+        @Override protected void run(int from, int to, int worker) {
+            int pixels = outH * outW, tileAt = inSlice;
+            float[] buf = scratch(worker, inSlice + PIXELS * VL);
+            for (int n = from; n < to; n++) {
+                padPlanes(in, n * inC * inH * inW, inC, inH, inW, pad, pad, buf, 0);
+                for (int k0 = 0; k0 < outC; k0 += VL) {
+                    for (int p0 = 0; p0 < pixels; p0 += PIXELS) {
+                        int first = Math.max(0, Math.min(p0, pixels - PIXELS));  // the last tile overlaps
+                        int last = pixels - 1;
+                        tileChannels(reduce, weightsByTap, k0, outC, buf, bOff,
+                                at(first), at(Math.min(first + 1, last)), at(Math.min(first + 2, last)),
+                                at(Math.min(first + 3, last)), at(Math.min(first + 4, last)), at(Math.min(first + 5, last)),
+                                at(Math.min(first + 6, last)), at(Math.min(first + 7, last)), at(Math.min(first + 8, last)),
+                                at(Math.min(first + 9, last)), at(Math.min(first + 10, last)), at(Math.min(first + 11, last)),
+                                buf, tileAt);
+                        for (int t = 0, p = first; t < PIXELS && p < pixels; t++, p++) {
+                            int o = (n * outC + k0) * pixels + p, ti = tileAt + t * VL;
+                            for (int l = 0; l < VL; l++) out[o + l * pixels] = buf[ti + l] + (bias == null ? 0f : bias[k0 + l]);
+                        }
+                    }
+                }
+            }
+        }
+
+        /** Where output pixel p = oy * outW + ox reads tap (0, 0, 0) in the padded image. */
+        private int at(int p) { return p / outW * padW + p % outW; }
+    };
+
+    /**
+     * The 12-pixel register tile: t[tBase + i * VL + l] = sum over q in [0, Q) of
+     * w[wBase + q * wStride + l] * x[bOff[q] + pi] for pixels i = 0..11 at offsets p0..p11: per tap,
+     * one vector of VL channels' weights and 12 broadcast inputs, 12 FMAs.
+     */
+    private static void tileChannels(int Q, float[] w, int wBase, int wStride, float[] x, int[] bOff,
+                                     int p0, int p1, int p2, int p3, int p4, int p5, int p6, int p7, int p8,
+                                     int p9, int p10, int p11, float[] t, int tBase) {
+        FloatVector z = FloatVector.zero(Gemm.S);
+        FloatVector c0 = z, c1 = z, c2 = z, c3 = z, c4 = z, c5 = z, c6 = z, c7 = z, c8 = z, c9 = z, c10 = z, c11 = z;
+        for (int q = 0; q < Q; q++) {
+            FloatVector wv = FloatVector.fromArray(Gemm.S, w, wBase + q * wStride);
+            int o = bOff[q];
+            c0 = wv.fma(FloatVector.broadcast(Gemm.S, x[o + p0]), c0);
+            c1 = wv.fma(FloatVector.broadcast(Gemm.S, x[o + p1]), c1);
+            c2 = wv.fma(FloatVector.broadcast(Gemm.S, x[o + p2]), c2);
+            c3 = wv.fma(FloatVector.broadcast(Gemm.S, x[o + p3]), c3);
+            c4 = wv.fma(FloatVector.broadcast(Gemm.S, x[o + p4]), c4);
+            c5 = wv.fma(FloatVector.broadcast(Gemm.S, x[o + p5]), c5);
+            c6 = wv.fma(FloatVector.broadcast(Gemm.S, x[o + p6]), c6);
+            c7 = wv.fma(FloatVector.broadcast(Gemm.S, x[o + p7]), c7);
+            c8 = wv.fma(FloatVector.broadcast(Gemm.S, x[o + p8]), c8);
+            c9 = wv.fma(FloatVector.broadcast(Gemm.S, x[o + p9]), c9);
+            c10 = wv.fma(FloatVector.broadcast(Gemm.S, x[o + p10]), c10);
+            c11 = wv.fma(FloatVector.broadcast(Gemm.S, x[o + p11]), c11);
+        }
+        c0.intoArray(t, tBase); c1.intoArray(t, tBase + VL); c2.intoArray(t, tBase + 2 * VL);
+        c3.intoArray(t, tBase + 3 * VL); c4.intoArray(t, tBase + 4 * VL); c5.intoArray(t, tBase + 5 * VL);
+        c6.intoArray(t, tBase + 6 * VL); c7.intoArray(t, tBase + 7 * VL); c8.intoArray(t, tBase + 8 * VL);
+        c9.intoArray(t, tBase + 9 * VL); c10.intoArray(t, tBase + 10 * VL); c11.intoArray(t, tBase + 11 * VL);
+    }
 
     // ---- backward ---------------------------------------------------------------------------------
 

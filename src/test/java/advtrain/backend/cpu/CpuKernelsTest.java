@@ -36,9 +36,10 @@ class CpuKernelsTest {
     static final float ELEMENTWISE = 1e-6f, SUMS = 1e-5f, LONG_SUMS = 5e-5f;
 
     private final Backend fast = new CpuBackend();
-    /** Convolutions are checked with each algorithm, the automatic choice and both forced. */
-    private final Backend[] convBackends = {fast, CpuBackend.withConvAlgorithm("direct"), CpuBackend.withConvAlgorithm("im2col")};
-    private static final String[] CONV_ALGORITHMS = {"auto", "direct", "im2col"};
+    /** Convolutions are checked with each algorithm, the automatic choice and each one forced. */
+    private final Backend[] convBackends = {fast, CpuBackend.withConvAlgorithm("direct"), CpuBackend.withConvAlgorithm("im2col"),
+            CpuBackend.withConvAlgorithm("channels")};
+    private static final String[] CONV_ALGORITHMS = {"auto", "direct", "im2col", "channels"};
     private final Backend ref = new ReferenceBackend();
     private final SplittableRandom random = new SplittableRandom(20240611);
 
@@ -123,6 +124,8 @@ class CpuKernelsTest {
                 new Conv(2, 3, 16, 16, 5, 5, 5, 2, 2),     // stride 2, padding 2
                 new Conv(2, 3, 12, 12, 4, 4, 4, 3, 0),     // stride 3
                 new Conv(2, 7, 6, 5, 9, 1, 1, 1, 0),       // 1x1
+                new Conv(2, 3, 7, 9, 32, 3, 3, 1, 1),      // two vectors of output channels, padded (the channels forward)
+                new Conv(3, 2, 4, 4, 16, 3, 3, 1, 0),      // fewer output pixels than one register tile
                 new Conv(2, 2, 5, 5, 3, 1, 1, 1, 1),       // padding wider than the kernel
                 new Conv(2, 1, 5, 5, 2, 5, 5, 1, 0),       // a single output pixel
                 new Conv(2, 17, 7, 40, 19, 3, 2, 1, 1));   // many channels, wide rows
