@@ -193,18 +193,22 @@ public final class SideBySide {
 
     /**
      * Warm-up, then `repeats` timed windows of about `seconds` each (at least one call): images/s
-     * per window. The warm-up lasts at least 3 s and 300 calls (Vector API code runs a hundred
-     * times slower until C2 has compiled it, and on a busy machine the compiler threads wait for a
-     * core too), and until two windows in a row agree within 10 %. A workload whose calls are long
-     * (an epoch) is warm after 2 calls and 20 s: thousands of steps have run by then.
+     * per window. The warm-up lasts at least WARM_UP_SECONDS and 300 calls (Vector API code runs a
+     * hundred times slower until C2 has compiled it, and with both cores busy the compiler threads
+     * wait for one: training at batch 32 measured 10,800 images/s for its first 4 s, then 17,000 to
+     * 19,000 once C2 had caught up; a 3 s warm-up had measured the slow phase), and until two windows
+     * in a row agree within 10 %. A workload whose calls are long (an epoch) is warm after 2 calls
+     * and 20 s: thousands of steps have run by then.
      */
+    static final double WARM_UP_SECONDS = 10;
+
     static double[] time(Runnable step, int images, int repeats, double seconds) {
         long calls = 0, start = System.nanoTime();
         while (true) {
             step.run();
             calls++;
             double elapsed = (System.nanoTime() - start) / 1e9;
-            if (calls >= 300 ? elapsed >= 3 : calls >= 2 && elapsed >= 20) break;
+            if (calls >= 300 ? elapsed >= WARM_UP_SECONDS : calls >= 2 && elapsed >= 20) break;
         }
         long perWindow = Math.max(1, (long) (calls / ((System.nanoTime() - start) / 1e9) * seconds));
         double previous = 0;
