@@ -23,22 +23,23 @@ import java.util.Locale;
  * bookkeeping too (a few kilobytes per iteration, spread over the iteration's steps); this does not.
  * The first rounds include the JIT's warm-up (the Vector API allocates until C2 compiles a loop).
  *
- * <pre>usage: AllocationPerStep [--batch 32] [--objective plain|goodfellow] [--rounds 12] [--steps 2000]</pre>
+ * <pre>usage: AllocationPerStep [--backend java|opencl] [--batch 32] [--objective plain|goodfellow] [--rounds 12] [--steps 2000]</pre>
  */
 public final class AllocationPerStep {
     public static void main(String[] args) {
         int batch = 32, rounds = 12, steps = 2000;
-        String objectiveName = "plain";
+        String objectiveName = "plain", backendName = "java";
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--batch" -> batch = Integer.parseInt(args[++i]);
                 case "--objective" -> objectiveName = args[++i];
                 case "--rounds" -> rounds = Integer.parseInt(args[++i]);
                 case "--steps" -> steps = Integer.parseInt(args[++i]);
+                case "--backend" -> backendName = args[++i];
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
-        Backend be = Backends.select("java", null).backend();
+        Backend be = Backends.select(backendName, null).backend();
         Net net = new Net(be, 1);
         Sgd sgd = new Sgd(be, net.parameters(), 0.001f, 0.9f);
         Tape tape = new Tape(be);
@@ -53,7 +54,7 @@ public final class AllocationPerStep {
             default -> throw new IllegalArgumentException("--objective plain or goodfellow, not " + objectiveName);
         };
         var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-        System.out.printf(Locale.ROOT, "java backend, batch %d, %s objective, %d steps a round%n", batch, objectiveName, steps);
+        System.out.printf(Locale.ROOT, "%s backend, batch %d, %s objective, %d steps a round%n", be.name(), batch, objectiveName, steps);
         for (int round = 0; round < rounds; round++) {
             long[] ids = threads.getAllThreadIds();
             long before = allocated(threads, ids);

@@ -6,6 +6,12 @@ import advtrain.tensor.Tensor;
 /** The sizes of one max-pooling, read from its tensors and checked once. */
 public final class PoolGeometry {
     public final int planes, inH, inW, outH, outW;
+    private Shape input, output;
+    private int kernel, stride;
+
+    /** The last geometries made by {@link #of}, reused as in ConvGeometry (immutable, so shareable). */
+    private static final PoolGeometry[] RECENT = new PoolGeometry[8];
+    private static int nextRecent;
 
     private PoolGeometry(Shape in, int kernel, int stride) {
         planes = in.dim(0) * in.dim(1); inH = in.dim(2); inW = in.dim(3);
@@ -18,16 +24,28 @@ public final class PoolGeometry {
             throw new IllegalArgumentException(op + ": input " + input + " (N, C, H, W) does not fit kernel "
                     + kernel + " with stride " + stride);
         }
-        PoolGeometry g = new PoolGeometry(input, kernel, stride);
-        return Shape.of(input.dim(0), input.dim(1), g.outH, g.outW);
+        return Shape.of(input.dim(0), input.dim(1), (input.dim(2) - kernel) / stride + 1,
+                (input.dim(3) - kernel) / stride + 1);  // as the constructor computes them
     }
 
     public static PoolGeometry of(String op, Tensor input, Tensor output, int kernel, int stride) {
+        for (PoolGeometry g : RECENT) {
+            if (g != null && g.kernel == kernel && g.stride == stride && g.input.equals(input.shape())
+                    && g.output.equals(output.shape())) {
+                return g;
+            }
+        }
         Shape expected = outputShape(op, input.shape(), kernel, stride);
         if (!expected.equals(output.shape())) {
             throw new IllegalArgumentException(op + ": output " + output.shape() + " should be " + expected
                     + " for input " + input.shape());
         }
-        return new PoolGeometry(input.shape(), kernel, stride);
+        PoolGeometry g = new PoolGeometry(input.shape(), kernel, stride);
+        g.input = input.shape();
+        g.output = expected;
+        g.kernel = kernel;
+        g.stride = stride;
+        RECENT[nextRecent++ & (RECENT.length - 1)] = g;
+        return g;
     }
 }

@@ -18,6 +18,7 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -151,8 +152,11 @@ final class ClContext {
 
     /** The 1-D work-group size for a kernel: a power of two up to 256 that the kernel can run with here. */
     synchronized long groupSize(String kernelName) {
-        return groupSizes.computeIfAbsent(kernelName, k -> Long.highestOneBit(Math.max(1, Math.min(256,
-                Math.min(maxWorkGroupSize(k), device.maxWorkGroupSize())))));
+        Long known = groupSizes.get(kernelName);  // (not computeIfAbsent: its lambda was allocated on every launch)
+        if (known != null) return known;
+        long size = Long.highestOneBit(Math.max(1, Math.min(256, Math.min(maxWorkGroupSize(kernelName), device.maxWorkGroupSize()))));
+        groupSizes.put(kernelName, size);
+        return size;
     }
 
     /** The kernels built, by name, with the file each came from. */
@@ -163,38 +167,75 @@ final class ClContext {
     }
 
     /** Starts a kernel launch: add the arguments in order, then {@link Call#run}. */
-    Call call(String kernelName) { return new Call(kernelName); }
+    Call call(String kernelName) { return launches.get().start(kernelName); }
 
-    /** A kernel launch being put together. Arguments are set and the kernel enqueued under one lock. */
+    /** One launch builder per calling thread, reused: a steady training step allocates nothing for its launches. */
+    private final ThreadLocal<Call> launches = ThreadLocal.withInitial(Call::new);
+
+    /**
+     * A kernel launch being put together. Arguments are set and the kernel enqueued under one lock.
+     * There is one per context and thread, refilled by every {@link #call}: a launch is built and
+     * run before the same thread starts the next. Scalar arguments go through per-position
+     * one-element arrays whose Pointers are made once, and a tensor's buffer through the Pointer
+     * its storage keeps, so building a launch allocates nothing.
+     */
     final class Call {
-        private final String name;
-        private final List<long[]> sizes = new ArrayList<>(8);
-        private final List<Pointer> values = new ArrayList<>(8);
+        private static final int MAX_ARGS = 32;
+        private String name;
+        private int count;
+        private final long[] sizes = new long[MAX_ARGS];
+        private final Pointer[] values = new Pointer[MAX_ARGS];
+        private final int[][] ints = new int[MAX_ARGS][1];
+        private final float[][] floats = new float[MAX_ARGS][1];
+        private final long[][] longs = new long[MAX_ARGS][1];
+        private final Pointer[] intPointers = new Pointer[MAX_ARGS], floatPointers = new Pointer[MAX_ARGS],
+                longPointers = new Pointer[MAX_ARGS];
+        /** Pointers to buffers that are not tensors (scratch, the dummy bias), made on first use. */
+        private final Map<cl_mem, Pointer> rawBuffers = new IdentityHashMap<>();
+        private final long[] oneDimension = new long[1], oneGroup = new long[1];
 
-        private Call(String name) { this.name = name; }
+        private Call() {
+            for (int i = 0; i < MAX_ARGS; i++) {
+                intPointers[i] = Pointer.to(ints[i]);
+                floatPointers[i] = Pointer.to(floats[i]);
+                longPointers[i] = Pointer.to(longs[i]);
+            }
+        }
+
+        private Call start(String kernelName) {
+            name = kernelName;
+            count = 0;
+            return this;
+        }
 
         Call buffer(Tensor t) {
-            if (t.storage() instanceof ClStorage s && s.owner != ClContext.this) {
-                throw new IllegalArgumentException("tensor " + t + " lives on OpenCL device " + s.owner.device.name()
-                        + ", not on " + device.name());
+            if (t.storage() instanceof ClStorage s) {
+                if (s.owner != ClContext.this) {
+                    throw new IllegalArgumentException("tensor " + t + " lives on OpenCL device " + s.owner.device.name()
+                            + ", not on " + device.name());
+                }
+                OpenClBackend.mem(t);  // checks it was not released
+                return arg(Sizeof.cl_mem, s.pointer);
             }
             return buffer(OpenClBackend.mem(t));
         }
 
-        Call buffer(cl_mem mem) { return arg(Sizeof.cl_mem, Pointer.to(mem)); }
+        Call buffer(cl_mem mem) { return arg(Sizeof.cl_mem, rawBuffers.computeIfAbsent(mem, Pointer::to)); }
 
-        Call i(int v) { return arg(Sizeof.cl_int, Pointer.to(new int[] {v})); }
+        Call i(int v) { ints[count][0] = v; return arg(Sizeof.cl_int, intPointers[count]); }
 
-        Call f(float v) { return arg(Sizeof.cl_float, Pointer.to(new float[] {v})); }
+        Call f(float v) { floats[count][0] = v; return arg(Sizeof.cl_float, floatPointers[count]); }
 
-        Call l(long v) { return arg(Sizeof.cl_long, Pointer.to(new long[] {v})); }
+        Call l(long v) { longs[count][0] = v; return arg(Sizeof.cl_long, longPointers[count]); }
 
         /** A __local float array of this many elements. */
         Call localFloats(int count) { return arg((long) count * Sizeof.cl_float, null); }
 
         private Call arg(long size, Pointer value) {
-            sizes.add(new long[] {size});
-            values.add(value);
+            if (count == MAX_ARGS) throw new IllegalStateException("kernel " + name + ": more than " + MAX_ARGS + " arguments");
+            sizes[count] = size;
+            values[count] = value;
+            count++;
             return this;
         }
 
@@ -205,11 +246,40 @@ final class ClContext {
          */
         void run(long n) {
             long group = groupSize(name);
-            run(new long[] {roundUp(n, group)}, new long[] {group});
+            oneDimension[0] = roundUp(n, group);
+            oneGroup[0] = group;
+            run(oneDimension, oneGroup);
         }
 
         /** Enqueues over this global range with the work-group size left to the runtime. */
-        void run(long columns, long rows) { run(new long[] {columns, rows}, null); }
+        void run(long columns, long rows) { runRange(columns, rows); }
+
+        // The same without an array per launch: a global range of 1, 2 or 3 dimensions, the work-group
+        // size left to the runtime (runRange) or given (runGroups).
+        private final long[][] globals = {null, new long[1], new long[2], new long[3]};
+        private final long[][] locals = {null, new long[1], new long[2], new long[3]};
+
+        void runRange(long g0) { globals[1][0] = g0; run(globals[1], null); }
+
+        void runRange(long g0, long g1) { globals[2][0] = g0; globals[2][1] = g1; run(globals[2], null); }
+
+        void runRange(long g0, long g1, long g2) {
+            globals[3][0] = g0; globals[3][1] = g1; globals[3][2] = g2;
+            run(globals[3], null);
+        }
+
+        void runGroups(long g0, long l0) { globals[1][0] = g0; locals[1][0] = l0; run(globals[1], locals[1]); }
+
+        void runGroups(long g0, long g1, long l0, long l1) {
+            globals[2][0] = g0; globals[2][1] = g1; locals[2][0] = l0; locals[2][1] = l1;
+            run(globals[2], locals[2]);
+        }
+
+        void runGroups(long g0, long g1, long g2, long l0, long l1, long l2) {
+            globals[3][0] = g0; globals[3][1] = g1; globals[3][2] = g2;
+            locals[3][0] = l0; locals[3][1] = l1; locals[3][2] = l2;
+            run(globals[3], locals[3]);
+        }
 
         /** Enqueues over this global range in work groups of this local size (global is a multiple of it). */
         void run(long[] global, long[] local) {
@@ -217,7 +287,7 @@ final class ClContext {
             cl_kernel kernel = kernel(name);
             synchronized (ClContext.this) {
                 try {
-                    for (int i = 0; i < values.size(); i++) clSetKernelArg(kernel, i, sizes.get(i)[0], values.get(i));
+                    for (int i = 0; i < count; i++) clSetKernelArg(kernel, i, sizes[i], values[i]);
                     cl_event event = PROFILE ? new cl_event() : null;
                     clEnqueueNDRangeKernel(queue, kernel, global.length, null, global, local, 0, null, event);
                     if (PROFILE) record(name, event);

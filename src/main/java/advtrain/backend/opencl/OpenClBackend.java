@@ -67,7 +67,9 @@ public final class OpenClBackend implements Backend {
     private final int convGroup;           // work items of one tiled conv work group: a power of two
     private final int localFloats;         // local memory a tiled conv kernel may ask for, in floats
     private final long weightGradMultiple; // the device's preferred work-group multiple for the weight-gradient kernel
-    private final cl_mem dummy;            // bound where a kernel's optional buffer (a bias) is absent
+    private final cl_mem dummy;
+    private final float[] fillValue = new float[1];          // clEnqueueFillBuffer's pattern (copied when enqueued)
+    private final Pointer fillPattern = Pointer.to(fillValue);            // bound where a kernel's optional buffer (a bias) is absent
     // scratch buffers of the conv backward: 0 the per-chunk weight gradients (tiled and rows), 1 the
     // output gradient in wide planes and 2 its per-plane sums (rows)
     private final cl_mem[] scratch = new cl_mem[3];
@@ -176,7 +178,8 @@ public final class OpenClBackend implements Backend {
         if (tensor.size() == 0) return;
         if (tensor.size() <= SMALL_FILL) {  // by measurement on PoCL: a fill command is cheaper than a kernel launch
             synchronized (cl) {
-                clEnqueueFillBuffer(cl.queue, mem(tensor), Pointer.to(new float[] {value}), Sizeof.cl_float, 0,
+                fillValue[0] = value;
+                clEnqueueFillBuffer(cl.queue, mem(tensor), fillPattern, Sizeof.cl_float, 0,
                         (long) tensor.size() * Sizeof.cl_float, 0, null, null);
             }
             return;
@@ -233,7 +236,7 @@ public final class OpenClBackend implements Backend {
 
     @Override public void sum(Tensor x, Tensor out) {
         cl.call("sum_all").buffer(x).buffer(out).i(x.size()).localFloats(reduceGroup)
-                .run(new long[] {reduceGroup}, new long[] {reduceGroup});  // one group: see reduce.cl
+                .runGroups(reduceGroup, reduceGroup);  // one group: see reduce.cl
     }
 
     @Override public void addScalarTimes(Tensor scalar, float alpha, Tensor out) {
@@ -244,7 +247,7 @@ public final class OpenClBackend implements Backend {
         int rows = x.shape().dim(0), cols = x.shape().rowSize();
         if (out.size() < rows) throw new IllegalArgumentException("rowSumSquares: " + out.shape() + " cannot hold " + rows + " rows");
         cl.call("row_sum_squares").buffer(x).buffer(out).i(cols).localFloats(reduceGroup)
-                .run(new long[] {(long) rows * reduceGroup}, new long[] {reduceGroup});
+                .runGroups((long) rows * reduceGroup, reduceGroup);
     }
 
     @Override public void rowScale(Tensor x, Tensor scales, Tensor out) {
@@ -281,13 +284,12 @@ public final class OpenClBackend implements Backend {
             long chunks = ((long) (g.outH - 1) * g.inW + g.outW + ROWS_CHUNK - 1) / ROWS_CHUNK;  // of the wide output
             sizes(cl.call("conv2d_forward_rows").buffer(input).buffer(weight).buffer(orDummy(bias)).i(bias == null ? 0 : 1)
                     .buffer(output), g)
-                    .run(new long[] {g.batch * chunks, (g.outChannels + ROWS_KB - 1) / ROWS_KB}, null);
+                    .runRange(g.batch * chunks, (g.outChannels + ROWS_KB - 1) / ROWS_KB);
         } else if (tiledConv && channelsPerSlice >= 1) {
             long strips = (long) g.batch * g.outH * ((g.outW + STRIP - 1) / STRIP);
             sizes(cl.call("conv2d_forward_tiled").buffer(input).buffer(weight).buffer(orDummy(bias)).i(bias == null ? 0 : 1)
                     .buffer(output), g).localFloats(CONV_KB * channelsPerSlice * taps).i(channelsPerSlice)
-                    .run(new long[] {ClContext.roundUp(strips, convGroup), (g.outChannels + CONV_KB - 1) / CONV_KB},
-                            new long[] {convGroup, 1});
+                    .runGroups(ClContext.roundUp(strips, convGroup), (g.outChannels + CONV_KB - 1) / CONV_KB, convGroup, 1);
         } else {
             sizes(cl.call("conv2d_forward_plain").buffer(input).buffer(weight).buffer(orDummy(bias)).i(bias == null ? 0 : 1)
                     .buffer(output), g).run(output.size());
@@ -308,10 +310,9 @@ public final class OpenClBackend implements Backend {
             int channelsPerSlice = Math.min(g.outChannels, localFloats / (CONV_CB * taps));
             if (tiledConv && channelsPerSlice >= 1) {
                 long strips = (long) g.batch * g.inH * ((g.inW + STRIP - 1) / STRIP);
-                long[] global = {ClContext.roundUp(strips, convGroup), (g.inChannels + CONV_CB - 1) / CONV_CB};
                 sizes(cl.call("conv2d_backward_input_tiled").buffer(weight).buffer(outputGrad).buffer(inputGrad), g)
                         .localFloats(CONV_CB * channelsPerSlice * taps).i(channelsPerSlice)
-                        .run(global, new long[] {convGroup, 1});
+                        .runGroups(ClContext.roundUp(strips, convGroup), (g.inChannels + CONV_CB - 1) / CONV_CB, convGroup, 1);
             } else {
                 sizes(cl.call("conv2d_backward_input_plain").buffer(weight).buffer(outputGrad).buffer(inputGrad), g)
                         .run(inputGrad.size());
@@ -330,7 +331,7 @@ public final class OpenClBackend implements Backend {
             if (biasGrad.size() != g.outChannels) throw new IllegalArgumentException("conv2dBackward: biasGrad " + biasGrad.shape() + " for " + g.outChannels + " channels");
             cl.call("conv2d_backward_bias").buffer(outputGrad).buffer(biasGrad).i(g.batch).i(g.outChannels)
                     .i(g.outH * g.outW).localFloats(reduceGroup)
-                    .run(new long[] {(long) g.outChannels * reduceGroup}, new long[] {reduceGroup});
+                    .runGroups((long) g.outChannels * reduceGroup, reduceGroup);
         }
     }
 
@@ -352,17 +353,17 @@ public final class OpenClBackend implements Backend {
         cl_mem wide = scratch(1, (long) g.batch * g.outChannels * gradPlane);
         cl_mem planeSums = scratch(2, (long) g.batch * g.outChannels);
         sizes(cl.call("conv2d_grad_wide").buffer(outputGrad).buffer(wide).i(gradPlane).buffer(planeSums), g)
-                .run(new long[] {(long) g.batch * g.outChannels}, null);
+                .runRange((long) g.batch * g.outChannels);
         if (biasGrad != null) {
             if (biasGrad.size() != g.outChannels) throw new IllegalArgumentException("conv2dBackward: biasGrad " + biasGrad.shape() + " for " + g.outChannels + " channels");
             cl.call("conv2d_bias_from_sums").buffer(planeSums).buffer(biasGrad).i(g.batch).i(g.outChannels)
-                    .run(new long[] {g.outChannels}, null);
+                    .runRange(g.outChannels);
         }
         if (inputGrad != null) {
             Checks.sameShape("conv2dBackward inputGrad", input, inputGrad);
             long chunks = (plane + ROWS_CHUNK - 1) / ROWS_CHUNK;
             sizes(cl.call("conv2d_backward_input_rows").buffer(weight).buffer(wide).i(gradPlane).buffer(inputGrad), g)
-                    .run(new long[] {g.batch * chunks, (g.inChannels + ROWS_CB - 1) / ROWS_CB}, null);
+                    .runRange(g.batch * chunks, (g.inChannels + ROWS_CB - 1) / ROWS_CB);
         }
         if (weightGrad != null) {
             Checks.sameShape("conv2dBackward weightGrad", weight, weightGrad);
@@ -374,7 +375,7 @@ public final class OpenClBackend implements Backend {
             chunks = (g.batch + chunkImages - 1) / chunkImages;
             cl_mem partials = scratch(0, (long) chunks * weightGrad.size());
             sizes(cl.call("conv2d_backward_weight_rows").buffer(input).buffer(wide).i(gradPlane).buffer(partials).i(chunkImages), g)
-                    .run(new long[] {tapBlocks, channelBlocks, chunks}, null);
+                    .runRange(tapBlocks, channelBlocks, chunks);
             cl.call("conv2d_weight_grad_sum_chunks").buffer(partials).buffer(weightGrad).i(chunks).i(weightGrad.size())
                     .run(weightGrad.size());
         }
@@ -401,7 +402,7 @@ public final class OpenClBackend implements Backend {
         int rowsPerStage = Math.max(1, Math.min(g.outH, localFloats / rowFloats));
         sizes(cl.call("conv2d_backward_weight_tiled").buffer(input).buffer(outputGrad).buffer(partials).i(chunkImages), g)
                 .localFloats(rowFloats * rowsPerStage).i(rowsPerStage)
-                .run(new long[] {(long) tapGroups * local, channelBlocks, chunks}, new long[] {local, 1, 1});
+                .runGroups((long) tapGroups * local, channelBlocks, chunks, local, 1, 1);
         cl.call("conv2d_weight_grad_sum_chunks").buffer(partials).buffer(weightGrad).i(chunks).i(weightGrad.size())
                 .run(weightGrad.size());
     }
@@ -422,8 +423,8 @@ public final class OpenClBackend implements Backend {
         PoolGeometry g = PoolGeometry.of("maxPool2d", input, output, kernel, stride);
         ClContext.Call call = cl.call(rowsConv ? "max_pool_forward_rows" : "max_pool_forward").buffer(input).buffer(output)
                 .i(g.planes).i(g.inH).i(g.inW).i(g.outH).i(g.outW).i(kernel).i(stride);
-        if (rowsConv) call.run(new long[] {(long) g.planes * g.outH}, null);
-        else call.run(new long[] {g.outW, g.outH, g.planes}, null);
+        if (rowsConv) call.runRange((long) g.planes * g.outH);
+        else call.runRange(g.outW, g.outH, g.planes);
     }
 
     @Override public void maxPool2dBackward(Tensor input, Tensor outputGrad, Tensor inputGrad, int kernel, int stride) {
@@ -433,8 +434,8 @@ public final class OpenClBackend implements Backend {
         String name = !disjoint ? "max_pool_backward" : rowsConv ? "max_pool_backward_windows_rows" : "max_pool_backward_windows";
         ClContext.Call call = cl.call(name).buffer(input).buffer(outputGrad).buffer(inputGrad)
                 .i(g.planes).i(g.inH).i(g.inW).i(g.outH).i(g.outW).i(kernel).i(stride);
-        if (disjoint && rowsConv) call.run(new long[] {(long) g.planes * g.outH}, null);
-        else if (disjoint) call.run(new long[] {g.outW, g.outH, g.planes}, null);
+        if (disjoint && rowsConv) call.runRange((long) g.planes * g.outH);
+        else if (disjoint) call.runRange(g.outW, g.outH, g.planes);
         else call.run(inputGrad.size());
     }
 
@@ -446,18 +447,18 @@ public final class OpenClBackend implements Backend {
         if (rowsConv && bColStride == 1) {
             cl.call("gemm_rows").i(m).i(n).i(k).buffer(a).i(aRowStride).i(aColStride).buffer(b).i(bRowStride)
                     .buffer(c).i(accumulate ? 1 : 0).buffer(orDummy(bias)).i(bias == null ? 0 : 1)
-                    .run(new long[] {(n + 31) / 32, (m + GEMM_ROWS_M - 1) / GEMM_ROWS_M}, null);
+                    .runRange((n + 31) / 32, (m + GEMM_ROWS_M - 1) / GEMM_ROWS_M);
             return;
         }
         if (rowsConv && aColStride == 1 && aRowStride == k && bRowStride == 1 && bColStride == k && !accumulate) {
             cl.call("gemm_dot_rows").i(m).i(n).i(k).buffer(a).buffer(b).buffer(c).buffer(orDummy(bias)).i(bias == null ? 0 : 1)
-                    .run(new long[] {(n + GEMM_DOT_N - 1) / GEMM_DOT_N, (m + GEMM_DOT_M - 1) / GEMM_DOT_M}, null);
+                    .runRange((n + GEMM_DOT_N - 1) / GEMM_DOT_N, (m + GEMM_DOT_M - 1) / GEMM_DOT_M);
             return;
         }
         cl.call("gemm_tiled").i(m).i(n).i(k).buffer(a).i(aRowStride).i(aColStride).buffer(b).i(bRowStride).i(bColStride)
                 .buffer(c).i(accumulate ? 1 : 0).buffer(orDummy(bias)).i(bias == null ? 0 : 1)
-                .run(new long[] {(n + GEMM_TILE_N - 1) / GEMM_TILE_N * GEMM_LOCAL[0], (m + GEMM_TILE_M - 1) / GEMM_TILE_M * GEMM_LOCAL[1]},
-                        GEMM_LOCAL);
+                .runGroups((n + GEMM_TILE_N - 1) / GEMM_TILE_N * GEMM_LOCAL[0], (m + GEMM_TILE_M - 1) / GEMM_TILE_M * GEMM_LOCAL[1],
+                        GEMM_LOCAL[0], GEMM_LOCAL[1]);
     }
 
     @Override public void linear(Tensor input, Tensor weight, Tensor bias, Tensor output) {
