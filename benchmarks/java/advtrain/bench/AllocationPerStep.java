@@ -1,18 +1,5 @@
 package advtrain.bench;
 
-import advtrain.autograd.Ops;
-import advtrain.autograd.Tape;
-import advtrain.autograd.Variable;
-import advtrain.backend.Backend;
-import advtrain.backend.Backends;
-import advtrain.nn.Net;
-import advtrain.optim.Sgd;
-import advtrain.tensor.Shape;
-import advtrain.tensor.Tensor;
-import advtrain.train.AdversarialObjective;
-import advtrain.train.AdversarialTraining;
-import advtrain.train.Objective;
-
 import java.lang.management.ManagementFactory;
 import java.util.Locale;
 
@@ -39,38 +26,25 @@ public final class AllocationPerStep {
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
-        Backend be = Backends.select(backendName, null).backend();
-        Net net = new Net(be, 1);
-        Sgd sgd = new Sgd(be, net.parameters(), 0.001f, 0.9f);
-        Tape tape = new Tape(be);
-        Tensor images = be.allocate(Shape.of(batch, 3, 32, 32)), labels = be.allocate(Shape.of(batch));
-        be.uniform(images, 0f, 1f, 7);
-        float[] classes = new float[batch];
-        for (int i = 0; i < batch; i++) classes[i] = i % Net.CLASSES;
-        be.write(labels, classes, 0);
-        Objective objective = switch (objectiveName) {
-            case "plain" -> Objective.standard();
-            case "goodfellow" -> new AdversarialObjective(be, AdversarialTraining.fgsm(8f / 255f, 0.5f), 0);
+        // The step is TrainStepBench's (the JMH benchmark of the same step), run here without JMH.
+        TrainStepBench bench = new TrainStepBench();
+        bench.batch = batch;
+        bench.backend = backendName;
+        bench.setup();
+        Runnable step = switch (objectiveName) {
+            case "plain" -> bench::trainStep;
+            case "goodfellow" -> bench::goodfellowStep;
             default -> throw new IllegalArgumentException("--objective plain or goodfellow, not " + objectiveName);
         };
         var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-        System.out.printf(Locale.ROOT, "%s backend, batch %d, %s objective, %d steps a round%n", be.name(), batch, objectiveName, steps);
+        System.out.printf(Locale.ROOT, "%s backend, batch %d, %s objective, %d steps a round%n", bench.be.name(), batch, objectiveName, steps);
         for (int round = 0; round < rounds; round++) {
             long[] ids = threads.getAllThreadIds();
             long before = allocated(threads, ids);
-            for (int s = 0; s < steps; s++) {
-                net.zeroGrad(be);
-                Objective.Step step = objective.loss(net, tape, tape.constant(images), tape.constant(labels));
-                tape.backward(step.loss());
-                sgd.step();
-                tape.reset();
-            }
-            be.synchronize();
+            for (int s = 0; s < steps; s++) step.run();
             System.out.printf(Locale.ROOT, "round %2d: %12.1f bytes/step%n", round, (allocated(threads, ids) - before) / (double) steps);
         }
-        objective.close();
-        tape.close();
-        be.close();
+        bench.tearDown();
     }
 
     /** Bytes allocated so far by these threads (a thread that has ended counts as 0 both times). */

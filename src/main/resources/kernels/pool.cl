@@ -100,8 +100,9 @@ __kernel void max_pool_forward_rows(__global const float* input, __global float*
     }
 }
 
-// Windows that do not overlap (stride >= window), as max_pool_backward_windows. Every comparison is
-// a select, not a branch: which element wins is random, and a mispredicted branch costs more than a window.
+// Windows that do not overlap (stride >= window), as max_pool_backward_windows. The 2 x 2 case compares
+// with vector selects, not branches: which element wins is random, and a mispredicted branch costs
+// more than a window.
 __kernel void max_pool_backward_windows_rows(__global const float* input, __global const float* outputGrad,
                                              __global float* inputGrad, const int planes, const int inH, const int inW,
                                              const int outH, const int outW, const int window, const int stride) {
@@ -139,11 +140,11 @@ __kernel void max_pool_backward_windows_rows(__global const float* input, __glob
                 g = vload8(0, gLanes);
             }
             float8 a = top.even, b = top.odd, c = bottom.even, d = bottom.odd;
-            int8 bWins = (b > a) | (isnan(b) & ~isnan(a));
+            int8 bWins = (b > a) | ((b != b) & (a == a));  // x != x: x is NaN, as everywhere in these kernels
             float8 best = select(a, b, bWins);
-            int8 cWins = (c > best) | (isnan(c) & ~isnan(best));
+            int8 cWins = (c > best) | ((c != c) & (best == best));
             best = select(best, c, cWins);
-            int8 dWins = (d > best) | (isnan(d) & ~isnan(best));
+            int8 dWins = (d > best) | ((d != d) & (best == best));
             int8 winner = select(select(select((int8)(0), (int8)(1), bWins), (int8)(2), cWins), (int8)(3), dWins);
             const float8 zero = (float8)(0.0f);
             float16 gTop = shuffle2(select(zero, g, winner == 0), select(zero, g, winner == 1), interleave);
@@ -161,18 +162,8 @@ __kernel void max_pool_backward_windows_rows(__global const float* input, __glob
             }
         }
     }
-    for (; ox < outW; ox++) {  // any window; for 2 x 2, the row's last windows
-        int first = ox * stride, bestIndex = first;
-        float best = in[first];
-        for (int r = 0; r < window; r++) {
-            for (int s = 0; s < window; s++) {
-                int at = first + r * inW + s;
-                float v = in[at];
-                bool take = v > best || (v != v && best == best);  // the first maximum; NaN wins
-                best = take ? v : best;
-                bestIndex = take ? at : bestIndex;
-            }
-        }
-        grad[bestIndex] += dOut[ox];
+    long base = (long) plane * inH * inW;
+    for (; ox < outW; ox++) {  // other windows (the 2 x 2 loop above covers its whole row)
+        inputGrad[base + window_argmax(input + base, inW, oy, ox, window, stride)] += dOut[ox];
     }
 }

@@ -6,7 +6,7 @@ import advtrain.tensor.Tensor;
 /** The sizes of one convolution, read from its tensors and checked once. */
 public final class ConvGeometry {
     public final int batch, inChannels, inH, inW, outChannels, kernelH, kernelW, outH, outW, stride, padding;
-    private Shape input, weight, output;  // what it was made for (set by `of`)
+    private final Shape input, weight, output;  // what it was made for: `of` reuses it for the same
 
     /**
      * The last geometries made by {@link #of}: a training step asks for the same few every time, and
@@ -16,7 +16,8 @@ public final class ConvGeometry {
     private static final ConvGeometry[] RECENT = new ConvGeometry[8];
     private static int nextRecent;
 
-    private ConvGeometry(Shape in, Shape w, int stride, int padding) {
+    private ConvGeometry(Shape in, Shape w, Shape out, int stride, int padding) {
+        input = in; weight = w; output = out;
         batch = in.dim(0); inChannels = in.dim(1); inH = in.dim(2); inW = in.dim(3);
         outChannels = w.dim(0); kernelH = w.dim(2); kernelW = w.dim(3);
         this.stride = stride; this.padding = padding;
@@ -44,10 +45,7 @@ public final class ConvGeometry {
             throw new IllegalArgumentException(op + ": output " + output.shape() + " should be " + expected
                     + " for input " + input.shape() + " and weight " + weight.shape());
         }
-        ConvGeometry g = new ConvGeometry(input.shape(), weight.shape(), stride, padding);
-        g.input = input.shape();
-        g.weight = weight.shape();
-        g.output = expected;
+        ConvGeometry g = new ConvGeometry(input.shape(), weight.shape(), expected, stride, padding);
         RECENT[nextRecent++ & (RECENT.length - 1)] = g;
         return g;
     }

@@ -6,14 +6,15 @@ import advtrain.tensor.Tensor;
 /** The sizes of one max-pooling, read from its tensors and checked once. */
 public final class PoolGeometry {
     public final int planes, inH, inW, outH, outW;
-    private Shape input, output;
-    private int kernel, stride;
+    private final Shape input, output;  // what it was made for: `of` reuses it for the same
+    private final int kernel, stride;
 
     /** The last geometries made by {@link #of}, reused as in ConvGeometry (immutable, so shareable). */
     private static final PoolGeometry[] RECENT = new PoolGeometry[8];
     private static int nextRecent;
 
-    private PoolGeometry(Shape in, int kernel, int stride) {
+    private PoolGeometry(Shape in, Shape out, int kernel, int stride) {
+        input = in; output = out; this.kernel = kernel; this.stride = stride;
         planes = in.dim(0) * in.dim(1); inH = in.dim(2); inW = in.dim(3);
         outH = (inH - kernel) / stride + 1;
         outW = (inW - kernel) / stride + 1;
@@ -40,11 +41,7 @@ public final class PoolGeometry {
             throw new IllegalArgumentException(op + ": output " + output.shape() + " should be " + expected
                     + " for input " + input.shape());
         }
-        PoolGeometry g = new PoolGeometry(input.shape(), kernel, stride);
-        g.input = input.shape();
-        g.output = expected;
-        g.kernel = kernel;
-        g.stride = stride;
+        PoolGeometry g = new PoolGeometry(input.shape(), expected, kernel, stride);
         RECENT[nextRecent++ & (RECENT.length - 1)] = g;
         return g;
     }

@@ -192,7 +192,6 @@ final class ClContext {
                 longPointers = new Pointer[MAX_ARGS];
         /** Pointers to buffers that are not tensors (scratch, the dummy bias), made on first use. */
         private final Map<cl_mem, Pointer> rawBuffers = new IdentityHashMap<>();
-        private final long[] oneDimension = new long[1], oneGroup = new long[1];
 
         private Call() {
             for (int i = 0; i < MAX_ARGS; i++) {
@@ -246,15 +245,10 @@ final class ClContext {
          */
         void run(long n) {
             long group = groupSize(name);
-            oneDimension[0] = roundUp(n, group);
-            oneGroup[0] = group;
-            run(oneDimension, oneGroup);
+            runGroups(roundUp(n, group), group);
         }
 
-        /** Enqueues over this global range with the work-group size left to the runtime. */
-        void run(long columns, long rows) { runRange(columns, rows); }
-
-        // The same without an array per launch: a global range of 1, 2 or 3 dimensions, the work-group
+        // Launches without an array per launch: a global range of 1, 2 or 3 dimensions, the work-group
         // size left to the runtime (runRange) or given (runGroups).
         private final long[][] globals = {null, new long[1], new long[2], new long[3]};
         private final long[][] locals = {null, new long[1], new long[2], new long[3]};

@@ -62,7 +62,7 @@ public final class OpenClBackend implements Backend {
 
     private final ClContext cl;
     private final Kernels kernels;
-    private final boolean rowsConv, tiledConv, tiledGemm;
+    private final boolean rowsKernels, tiledConv, tiledGemm;
     private final int reduceGroup;         // work items of one reduction work group: a power of two
     private final int convGroup;           // work items of one tiled conv work group: a power of two
     private final int localFloats;         // local memory a tiled conv kernel may ask for, in floats
@@ -88,7 +88,7 @@ public final class OpenClBackend implements Backend {
                 Math.min(cl.groupSize("conv2d_backward_input_tiled"), cl.groupSize("conv2d_backward_weight_tiled"))));
         // Half the device's local memory at most (the rest for the runtime), and no more than 32 KiB.
         this.localFloats = (int) Math.min(8192, device.localMemoryBytes() / 2 / Sizeof.cl_float);
-        this.rowsConv = kernels == Kernels.ROWS;
+        this.rowsKernels = kernels == Kernels.ROWS;
         this.tiledConv = kernels != Kernels.PLAIN && convGroup >= 8;
         this.weightGradMultiple = cl.preferredMultiple("conv2d_backward_weight_tiled");
         this.tiledGemm = kernels != Kernels.PLAIN && fits("gemm_tiled", (int) (GEMM_LOCAL[0] * GEMM_LOCAL[1]));
@@ -111,8 +111,9 @@ public final class OpenClBackend implements Backend {
 
     /** Which kernels actually run: TILED only where the device could take the tiled work groups. */
     public String kernelsInUse() {
-        return kernels == Kernels.PLAIN ? "plain" : "conv " + (rowsConv ? "rows (stride 1, no padding; else tiled)" : tiledConv ? "tiled" : "plain")
-                + ", gemm " + (tiledGemm ? "tiled" : "plain");
+        return kernels == Kernels.PLAIN ? "plain" : "conv " + (rowsKernels ? "rows (stride 1, no padding; else tiled)" : tiledConv ? "tiled" : "plain")
+                + ", gemm " + (rowsKernels ? "rows" : tiledGemm ? "tiled" : "plain")
+                + (rowsKernels ? ", pooling rows" : "");
     }
 
     /** Host-to-device and device-to-host copies so far: {writes, bytes written, reads, bytes read}. */
@@ -338,7 +339,7 @@ public final class OpenClBackend implements Backend {
     private static int roundUpInt(int n, int step) { return (n + step - 1) / step * step; }
 
     /** Whether the rows kernels take this convolution: they are written for stride 1 without padding. */
-    private boolean rows(ConvGeometry g) { return rowsConv && g.stride == 1 && g.padding == 0; }
+    private boolean rows(ConvGeometry g) { return rowsKernels && g.stride == 1 && g.padding == 0; }
 
     /**
      * The rows version of the input and weight gradients: the output gradient is laid out once in
@@ -421,9 +422,9 @@ public final class OpenClBackend implements Backend {
 
     @Override public void maxPool2d(Tensor input, Tensor output, int kernel, int stride) {
         PoolGeometry g = PoolGeometry.of("maxPool2d", input, output, kernel, stride);
-        ClContext.Call call = cl.call(rowsConv ? "max_pool_forward_rows" : "max_pool_forward").buffer(input).buffer(output)
+        ClContext.Call call = cl.call(rowsKernels ? "max_pool_forward_rows" : "max_pool_forward").buffer(input).buffer(output)
                 .i(g.planes).i(g.inH).i(g.inW).i(g.outH).i(g.outW).i(kernel).i(stride);
-        if (rowsConv) call.runRange((long) g.planes * g.outH);
+        if (rowsKernels) call.runRange((long) g.planes * g.outH);
         else call.runRange(g.outW, g.outH, g.planes);
     }
 
@@ -431,10 +432,10 @@ public final class OpenClBackend implements Backend {
         PoolGeometry g = PoolGeometry.of("maxPool2dBackward", input, outputGrad, kernel, stride);
         Checks.sameShape("maxPool2dBackward inputGrad", input, inputGrad);
         boolean disjoint = stride >= kernel;  // each input in at most one window: one work item per window
-        String name = !disjoint ? "max_pool_backward" : rowsConv ? "max_pool_backward_windows_rows" : "max_pool_backward_windows";
+        String name = !disjoint ? "max_pool_backward" : rowsKernels ? "max_pool_backward_windows_rows" : "max_pool_backward_windows";
         ClContext.Call call = cl.call(name).buffer(input).buffer(outputGrad).buffer(inputGrad)
                 .i(g.planes).i(g.inH).i(g.inW).i(g.outH).i(g.outW).i(kernel).i(stride);
-        if (disjoint && rowsConv) call.runRange((long) g.planes * g.outH);
+        if (disjoint && rowsKernels) call.runRange((long) g.planes * g.outH);
         else if (disjoint) call.runRange(g.outW, g.outH, g.planes);
         else call.run(inputGrad.size());
     }
@@ -444,13 +445,13 @@ public final class OpenClBackend implements Backend {
     /** C[M, N] (+)= A(m, k) B(k, n) (+ bias[n]) with A and B read through strides (linear.cl). */
     private void gemm(int m, int n, int k, Tensor a, int aRowStride, int aColStride, Tensor b, int bRowStride,
                       int bColStride, Tensor c, boolean accumulate, Tensor bias) {
-        if (rowsConv && bColStride == 1) {
+        if (rowsKernels && bColStride == 1) {
             cl.call("gemm_rows").i(m).i(n).i(k).buffer(a).i(aRowStride).i(aColStride).buffer(b).i(bRowStride)
                     .buffer(c).i(accumulate ? 1 : 0).buffer(orDummy(bias)).i(bias == null ? 0 : 1)
                     .runRange((n + 31) / 32, (m + GEMM_ROWS_M - 1) / GEMM_ROWS_M);
             return;
         }
-        if (rowsConv && aColStride == 1 && aRowStride == k && bRowStride == 1 && bColStride == k && !accumulate) {
+        if (rowsKernels && aColStride == 1 && aRowStride == k && bRowStride == 1 && bColStride == k && !accumulate) {
             cl.call("gemm_dot_rows").i(m).i(n).i(k).buffer(a).buffer(b).buffer(c).buffer(orDummy(bias)).i(bias == null ? 0 : 1)
                     .runRange((n + GEMM_DOT_N - 1) / GEMM_DOT_N, (m + GEMM_DOT_M - 1) / GEMM_DOT_M);
             return;
@@ -470,7 +471,7 @@ public final class OpenClBackend implements Backend {
             gemm(batch, outF, inF, input, inF, 1, weight, 1, inF, output, false, bias);
         } else {
             cl.call("linear_forward").buffer(input).buffer(weight).buffer(orDummy(bias)).i(bias == null ? 0 : 1)
-                    .buffer(output).i(batch).i(inF).i(outF).run(outF, batch);
+                    .buffer(output).i(batch).i(inF).i(outF).runRange(outF, batch);
         }
     }
 
@@ -485,7 +486,7 @@ public final class OpenClBackend implements Backend {
                 gemm(batch, inF, outF, outputGrad, outF, 1, weight, inF, 1, inputGrad, true, null);
             } else {
                 cl.call("linear_backward_input").buffer(outputGrad).buffer(weight).buffer(inputGrad)
-                        .i(batch).i(inF).i(outF).run(inF, batch);
+                        .i(batch).i(inF).i(outF).runRange(inF, batch);
             }
         }
         if (weightGrad != null) {
@@ -495,7 +496,7 @@ public final class OpenClBackend implements Backend {
                 gemm(outF, inF, batch, outputGrad, 1, outF, input, inF, 1, weightGrad, true, null);
             } else {
                 cl.call("linear_backward_weight").buffer(outputGrad).buffer(input).buffer(weightGrad)
-                        .i(batch).i(inF).i(outF).run(inF, outF);
+                        .i(batch).i(inF).i(outF).runRange(inF, outF);
             }
         }
         if (biasGrad != null) {
