@@ -6,7 +6,7 @@
 #   --gc            add JMH's gc profiler (allocation per operation: gc.alloc.rate.norm)
 #   --quick         1 fork, 2 warm-up and 3 measured iterations of 1 s (a first look)
 #   --threads N     worker threads of the java backend (-Dadvtrain.threads=N; default: cores)
-#   --backend B     run the kernel and step benchmarks on backend B (java, java-direct, java-im2col, opencl;
+#   --backend B     run the kernel and step benchmarks on backend B (java, java-direct, java-im2col, java-channels, opencl;
 #                   opencl-tiled, opencl-rows, opencl-plain for one version of the OpenCL kernels)
 #   --peak          also run PeakFma, so the summary can give each kernel as a fraction of peak
 #

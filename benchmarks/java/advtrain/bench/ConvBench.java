@@ -79,5 +79,9 @@ public class ConvBench {
     @Benchmark @OperationsPerInvocation(CONV2_FLOPS)
     public void conv2BackwardInput() { be.conv2dBackward(x2, w2, dy2, dx2, null, null, 1, 0); be.synchronize(); }
 
+    /** conv2's backward in a training step: input, weight and bias gradients (two layers' worth of flops). */
+    @Benchmark @OperationsPerInvocation(2 * CONV2_FLOPS)
+    public void conv2BackwardAll() { be.conv2dBackward(x2, w2, dy2, dx2, dw2, db2, 1, 0); be.synchronize(); }
+
     @TearDown public void tearDown() { be.close(); }
 }

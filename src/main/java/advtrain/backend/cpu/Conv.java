@@ -295,9 +295,102 @@ final class Conv {
         setUp(inShape, wShape, stride, padding, algorithm);
         this.in = in; this.weight = weight; this.dOut = dOut; this.dIn = dIn; this.dW = dW;
         int pixels = outH * outW;
+        if (direct) {
+            backwardDirect(dB);
+        } else {
+            backwardIm2col(dB);
+        }
+        this.in = this.weight = this.dOut = this.dIn = this.dW = null;
+    }
+
+    /** Images per group of the direct backward: the batch in at most GROUPS groups. */
+    private static final int GROUPS = Integer.getInteger("advtrain.groups", 8);
+    private int groupSize, groups;
+    /** The direct backward's weight gradient, one partial sum per group: [group][outC * reduce]. */
+    private float[] weightPartial = new float[0];
+
+    /**
+     * Stride 1. The batch is cut into at most 8 groups of consecutive images, a fixed cut (so the
+     * sums, and the results' bits, do not depend on the number of threads), and each group is one
+     * task (backwardGroups) that lays out its images' output gradients wide and their inputs padded,
+     * sums its part of the weight gradient from them while they are in cache, and computes its
+     * images' input gradients. The groups' weight gradients are then added up in order.
+     */
+    private void backwardDirect(float[] dB) {
+        int pixels = outH * outW;
+        groupSize = (batch + GROUPS - 1) / GROUPS;
+        groups = (batch + groupSize - 1) / groupSize;
+        xSlice = inSlice;
+        gStride = wideLen;
+        gSlice = outC * gStride;
+        biasPartial = floats(biasPartial, batch * outC);
+        if (dW != null) {
+            qTiles = (reduce + Gemm.NR - 1) / Gemm.NR;
+            weightTiles = (outC + Gemm.MR - 1) / Gemm.MR * qTiles;
+            weightPartial = floats(weightPartial, groups * outC * reduce);
+        }
+        if (dIn != null) setUpInputGradient(true);
+        long flopsPerImage = (dW == null ? 0 : 2L * outC * reduce * pixels) + (dIn == null ? 0 : 2L * outC * reduce * pixels);
+        Parallel.range(groups, Math.max(outC * pixels, flopsPerImage) * groupSize, backwardGroups);
+        if (dW != null) {
+            int size = outC * reduce;
+            for (int g = 0; g < groups; g++) {
+                for (int i = 0; i < size; i++) dW[i] += weightPartial[g * size + i];
+            }
+        }
+        if (dB != null) {
+            for (int n = 0; n < batch; n++) for (int k = 0; k < outC; k++) dB[k] += biasPartial[n * outC + k];
+        }
+    }
+
+    /**
+     * Item g = group g, images [g * groupSize, + groupSize). In this worker's scratch: the group's
+     * output gradients laid out like the forward's wide result (rows of padW, zeros in the dropped
+     * columns and at the end), and (for the weight gradient) its padded inputs. The weight gradient's
+     * register tiles (6 output channels by 4 columns q = (c, r, s)) then sum, over the group's images
+     * and every wide position j, grad[n][k][j] * input_n[bOff[q] + j]: the forward's shifted rows.
+     * Then each image's input gradient, by taps or by correlation.
+     */
+    private final Parallel.Task backwardGroups = new Parallel.Task() {
+        @Override protected void run(int from, int to, int worker) {
+            int pixels = outH * outW, inputsAt = groupSize * gSlice, inputGradAt = inputsAt + (dW == null ? 0 : groupSize * xSlice);
+            int inputGradSize = dIn == null ? 0 : gradSlice + inC * inWideLen;
+            float[] buf = scratch(worker, inputGradAt + inputGradSize);
+            for (int g = from; g < to; g++) {
+                int n0 = g * groupSize, images = Math.min(batch, n0 + groupSize) - n0;
+                for (int i = 0; i < images; i++) {
+                    int n = n0 + i;
+                    for (int k = 0; k < outC; k++) biasPartial[n * outC + k] = Vec.sum(dOut, (n * outC + k) * pixels, pixels);
+                    if (dW != null) {
+                        int base = i * gSlice;
+                        Arrays.fill(buf, base, base + gSlice, 0f);
+                        for (int k = 0; k < outC; k++) {
+                            int src = (n * outC + k) * pixels, dst = base + k * gStride;
+                            for (int oy = 0; oy < outH; oy++) System.arraycopy(dOut, src + oy * outW, buf, dst + oy * padW, outW);
+                        }
+                    }
+                    if (dW != null) padPlanes(in, n * inC * inH * inW, inC, inH, inW, pad, pad, buf, inputsAt + i * xSlice);
+                }
+                if (dW != null) {
+                    int partial = g * outC * reduce;
+                    Arrays.fill(weightPartial, partial, partial + outC * reduce, 0f);
+                    for (int t = 0; t < weightTiles; t++) {
+                        Gemm.dotTile(t / qTiles * Gemm.MR, outC, t % qTiles * Gemm.NR, reduce, gStride, 0, images,
+                                buf, gSlice, gStride, buf, inputsAt, xSlice, bOff, weightPartial, partial, reduce);
+                    }
+                }
+                if (dIn == null) continue;
+                for (int i = 0; i < images; i++) inputGradDirect(n0 + i, buf, inputGradAt);
+            }
+        }
+    };
+
+    /** Any stride: im2col matrices and compact output gradients, the weight gradient over tiles, col2im. */
+    private void backwardIm2col(float[] dB) {
+        int pixels = outH * outW;
         if (dW != null || dB != null) {
-            xSlice = direct ? inSlice : colSlice;
-            gStride = direct ? wideLen : colsPad;
+            xSlice = colSlice;
+            gStride = colsPad;
             gSlice = outC * gStride;
             inputs = dW == null ? inputs : floats(inputs, batch * xSlice);
             grads = dW == null ? grads : floats(grads, batch * gSlice);
@@ -313,10 +406,9 @@ final class Conv {
             }
         }
         if (dIn != null) {
-            setUpInputGradient(direct);
-            Parallel.range(batch, 2L * outC * reduce * pixels, direct ? inputGradDirect : inputGradIm2col);
+            setUpInputGradient(false);
+            Parallel.range(batch, 2L * outC * reduce * pixels, inputGradIm2col);
         }
-        this.in = this.weight = this.dOut = this.dIn = this.dW = null;
     }
 
     /**
@@ -331,17 +423,11 @@ final class Conv {
             for (int n = from; n < to; n++) {
                 for (int k = 0; k < outC; k++) biasPartial[n * outC + k] = Vec.sum(dOut, (n * outC + k) * pixels, pixels);
                 if (dW == null) continue;
-                if (direct) padPlanes(in, n * inC * inH * inW, inC, inH, inW, pad, pad, inputs, n * xSlice);
-                else im2col(n, inputs, n * xSlice);
+                im2col(n, inputs, n * xSlice);
                 int base = n * gSlice;
-                Arrays.fill(grads, base, base + gSlice, 0f);
                 for (int k = 0; k < outC; k++) {
-                    int src = (n * outC + k) * pixels, dst = base + k * gStride;
-                    if (direct) {
-                        for (int oy = 0; oy < outH; oy++) System.arraycopy(dOut, src + oy * outW, grads, dst + oy * padW, outW);
-                    } else {
-                        System.arraycopy(dOut, src, grads, dst, pixels);
-                    }
+                    System.arraycopy(dOut, (n * outC + k) * pixels, grads, base + k * gStride, pixels);
+                    Arrays.fill(grads, base + k * gStride + pixels, base + (k + 1) * gStride, 0f);
                 }
             }
         }
@@ -357,7 +443,7 @@ final class Conv {
             for (int t = from; t < to; t++) {
                 int m0 = t / qTiles * Gemm.MR, q0 = t % qTiles * Gemm.NR;
                 Gemm.dotTile(m0, outC, q0, reduce, gStride, 0, batch, grads, gSlice, gStride,
-                        inputs, xSlice, bOff, dW, 0, reduce);
+                        inputs, 0, xSlice, bOff, dW, 0, reduce);
             }
         }
     };
@@ -390,33 +476,28 @@ final class Conv {
     }
 
     /**
-     * Item n = image n. The input gradient as a correlation in the padded input's own wide layout:
-     * forward, input position j = y * padW + x received weight[k, c, r, s] * dOut[k, oy, ox] from
-     * every output (oy, ox) = (y - r, x - s); so with dOut[n, k] laid out wide (rows of padW, zeros
-     * in the columns past outW, `lead` zeros before and zeros after), row q = (k, r, s) of the B
-     * operand is that plane read from offset lead - r * padW - s: out-of-range (y - r, x - s) land
-     * on zeros, rows wrapping included, as padW - outW = kW - 1. A(m = c, q) = weight[k, c, r, s].
-     * The interior of the [inC, inWideLen] result is then added into dIn[n].
+     * Image n's input gradient as a correlation in the padded input's own wide layout: forward,
+     * input position j = y * padW + x received weight[k, c, r, s] * dOut[k, oy, ox] from every output
+     * (oy, ox) = (y - r, x - s); so with dOut[n, k] laid out wide (rows of padW, zeros in the columns
+     * past outW, `lead` zeros before and zeros after), row q = (k, r, s) of the B operand is that
+     * plane read from offset lead - r * padW - s: out-of-range (y - r, x - s) land on zeros, rows
+     * wrapping included, as padW - outW = kW - 1. A(m = c, q) = weight[k, c, r, s]. The interior of
+     * the [inC, inWideLen] result is then added into dIn[n]. Scratch: buf from `at`.
      */
-    private final Parallel.Task inputGradDirect = new Parallel.Task() {
-        @Override protected void run(int from, int to, int worker) {
-            int pixels = outH * outW;
-            float[] buf = scratch(worker, gradSlice + inC * inWideLen);
-            for (int n = from; n < to; n++) {
-                Arrays.fill(buf, 0, gradSlice, 0f);
-                for (int k = 0; k < outC; k++) {
-                    int src = (n * outC + k) * pixels, dst = k * gradPlane + lead;
-                    for (int oy = 0; oy < outH; oy++) System.arraycopy(dOut, src + oy * outW, buf, dst + oy * padW, outW);
-                }
-                Gemm.shiftedRows(inC, inWideLen, outC * kH * kW, weight, 0, aGrad, kH * kW, buf, 0, bGrad,
-                        buf, gradSlice, inWideLen, false);
-                for (int c = 0; c < inC; c++) {
-                    int src = gradSlice + c * inWideLen + pad * padW + pad, dst = (n * inC + c) * inH * inW;
-                    Vec.addRows(buf, src, padW, dIn, dst, inW, inH, inW);
-                }
-            }
+    private void inputGradDirect(int n, float[] buf, int at) {
+        int pixels = outH * outW;
+        Arrays.fill(buf, at, at + gradSlice, 0f);
+        for (int k = 0; k < outC; k++) {
+            int src = (n * outC + k) * pixels, dst = at + k * gradPlane + lead;
+            for (int oy = 0; oy < outH; oy++) System.arraycopy(dOut, src + oy * outW, buf, dst + oy * padW, outW);
         }
-    };
+        Gemm.shiftedRows(inC, inWideLen, outC * kH * kW, weight, 0, aGrad, kH * kW, buf, at, bGrad,
+                buf, at + gradSlice, inWideLen, false);
+        for (int c = 0; c < inC; c++) {
+            int src = at + gradSlice + c * inWideLen + pad * padW + pad, dst = (n * inC + c) * inH * inW;
+            Vec.addRows(buf, src, padW, dIn, dst, inW, inH, inW);
+        }
+    }
 
     /**
      * Item n = image n. dCol [reduce, colsPad] = weight^T [reduce, outC] . dOut[n] [outC, colsPad]

@@ -33,7 +33,7 @@ final class Elementwise {
      */
     void run(Op op, int n, float[] a, float[] b, float[] c, float alpha, float beta) {
         this.op = op; this.n = n; this.a = a; this.b = b; this.c = c; this.alpha = alpha; this.beta = beta;
-        Parallel.range((n + CHUNK - 1) / CHUNK, CHUNK / 2, chunks);
+        Parallel.range((n + CHUNK - 1) / CHUNK, op == Op.SGD ? 2 * CHUNK : CHUNK / 2, chunks);
         this.a = this.b = this.c = null;
     }
 

@@ -1,6 +1,8 @@
 package advtrain.backend.cpu;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -66,22 +68,41 @@ final class Gemm {
             int r1 = Math.min(aRowStride, last), r2 = Math.min(2 * aRowStride, last), r3 = Math.min(3 * aRowStride, last);
             int r4 = Math.min(4 * aRowStride, last), r5 = Math.min(5 * aRowStride, last);
             int r6 = Math.min(6 * aRowStride, last), r7 = Math.min(7 * aRowStride, last);
-            int cRow = cBase + m0 * cStride;
+            // Where the tile's rows go: straight into C when C is overwritten (rows past M, which
+            // repeat row M - 1, write its values over it again); through the tile buffer, to be
+            // added, when C accumulates. (Stored and reloaded, the tile cost a store-forwarding
+            // wait per vector.)
+            float[] out = accumulate ? tile : c;
+            int w = accumulate ? tileVectors * VL : 0;
+            int o0 = accumulate ? 0 : cBase + m0 * cStride;
+            int o1 = accumulate ? w : cBase + (m0 + Math.min(1, rows - 1)) * cStride;
+            int o2 = accumulate ? 2 * w : cBase + (m0 + Math.min(2, rows - 1)) * cStride;
+            int o3 = accumulate ? 3 * w : cBase + (m0 + Math.min(3, rows - 1)) * cStride;
+            int o4 = accumulate ? 4 * w : cBase + (m0 + Math.min(4, rows - 1)) * cStride;
+            int o5 = accumulate ? 5 * w : cBase + (m0 + Math.min(5, rows - 1)) * cStride;
+            int o6 = accumulate ? 6 * w : cBase + (m0 + Math.min(6, rows - 1)) * cStride;
+            int o7 = accumulate ? 7 * w : cBase + (m0 + Math.min(7, rows - 1)) * cStride;
+            int step = accumulate ? 0 : 1;   // the tile buffer's offsets stay put; C's move with j
             for (int j = 0; j < jTiles; j += tileVectors * VL) {
-                if (tileRows == 6) tile6x4(Q, a, aOff, a0, r1, r2, r3, r4, r5, b, bBase + j, bOff, tile);
-                else if (tileRows == 8) tile8x3(Q, a, aOff, a0, r1, r2, r3, r4, r5, r6, r7, b, bBase + j, bOff, tile);
-                else tile3x8(Q, a, aOff, a0, r1, r2, b, bBase + j, bOff, tile);
-                mergeTile(tile, tileVectors, c, cRow + j, cStride, rows, accumulate);
+                int at = step * j;
+                if (tileRows == 6) tile6x4(Q, a, aOff, a0, r1, r2, r3, r4, r5, b, bBase + j, bOff, out, o0 + at, o1 + at, o2 + at, o3 + at, o4 + at, o5 + at);
+                else if (tileRows == 8) tile8x3(Q, a, aOff, a0, r1, r2, r3, r4, r5, r6, r7, b, bBase + j, bOff, out, o0 + at, o1 + at, o2 + at, o3 + at, o4 + at, o5 + at, o6 + at, o7 + at);
+                else tile3x8(Q, a, aOff, a0, r1, r2, b, bBase + j, bOff, out, o0 + at, o1 + at, o2 + at);
+                if (accumulate) mergeTile(tile, tileVectors, c, cBase + j + m0 * cStride, cStride, rows);
             }
+            int w1 = accumulate ? VL : 0;   // tile8x1's rows in the tile buffer: one vector each
             for (int j = jTiles; j < jVectors; j += VL) {
-                tile8x1(Q, a, aOff, a0, r1, r2, r3, r4, r5, r6, r7, b, bBase + j, bOff, tile);
-                mergeTile(tile, 1, c, cRow + j, cStride, rows, accumulate);
+                int at = step * j;
+                tile8x1(Q, a, aOff, a0, r1, r2, r3, r4, r5, r6, r7, b, bBase + j, bOff, out,
+                        accumulate ? 0 : o0 + at, accumulate ? w1 : o1 + at, accumulate ? 2 * w1 : o2 + at, accumulate ? 3 * w1 : o3 + at,
+                        accumulate ? 4 * w1 : o4 + at, accumulate ? 5 * w1 : o5 + at, accumulate ? 6 * w1 : o6 + at, accumulate ? 7 * w1 : o7 + at);
+                if (accumulate) mergeTile(tile, 1, c, cBase + j + m0 * cStride, cStride, rows);
             }
             for (int j = jVectors; j < J; j++) {   // the last J % VL columns (the callers pad to avoid them)
                 for (int m = 0; m < rows; m++) {
                     float sum = 0;
                     for (int q = 0; q < Q; q++) sum += a[a0 + aOff[q] + Math.min(m * aRowStride, last)] * b[bBase + bOff[q] + j];
-                    int ci = cRow + m * cStride + j;
+                    int ci = cBase + (m0 + m) * cStride + j;
                     c[ci] = accumulate ? c[ci] + sum : sum;
                 }
             }
@@ -104,7 +125,8 @@ final class Gemm {
      * go to t[(r * 4 + v) * VL + l].
      */
     private static void tile6x4(int Q, float[] a, int[] aOff, int a0, int r1, int r2, int r3, int r4, int r5,
-                                float[] b, int bBase, int[] bOff, float[] t) {
+                                float[] b, int bBase, int[] bOff,
+                                float[] t, int o0, int o1, int o2, int o3, int o4, int o5) {
         FloatVector z = FloatVector.zero(S);
         FloatVector c00 = z, c01 = z, c02 = z, c03 = z, c10 = z, c11 = z, c12 = z, c13 = z;
         FloatVector c20 = z, c21 = z, c22 = z, c23 = z, c30 = z, c31 = z, c32 = z, c33 = z;
@@ -126,12 +148,12 @@ final class Gemm {
             av = FloatVector.broadcast(S, a[ai + r5]);
             c50 = av.fma(b0, c50); c51 = av.fma(b1, c51); c52 = av.fma(b2, c52); c53 = av.fma(b3, c53);
         }
-        c00.intoArray(t, 0); c01.intoArray(t, VL); c02.intoArray(t, 2 * VL); c03.intoArray(t, 3 * VL);
-        c10.intoArray(t, 4 * VL); c11.intoArray(t, 5 * VL); c12.intoArray(t, 6 * VL); c13.intoArray(t, 7 * VL);
-        c20.intoArray(t, 8 * VL); c21.intoArray(t, 9 * VL); c22.intoArray(t, 10 * VL); c23.intoArray(t, 11 * VL);
-        c30.intoArray(t, 12 * VL); c31.intoArray(t, 13 * VL); c32.intoArray(t, 14 * VL); c33.intoArray(t, 15 * VL);
-        c40.intoArray(t, 16 * VL); c41.intoArray(t, 17 * VL); c42.intoArray(t, 18 * VL); c43.intoArray(t, 19 * VL);
-        c50.intoArray(t, 20 * VL); c51.intoArray(t, 21 * VL); c52.intoArray(t, 22 * VL); c53.intoArray(t, 23 * VL);
+        c00.intoArray(t, o0); c01.intoArray(t, o0 + VL); c02.intoArray(t, o0 + 2 * VL); c03.intoArray(t, o0 + 3 * VL);
+        c10.intoArray(t, o1); c11.intoArray(t, o1 + VL); c12.intoArray(t, o1 + 2 * VL); c13.intoArray(t, o1 + 3 * VL);
+        c20.intoArray(t, o2); c21.intoArray(t, o2 + VL); c22.intoArray(t, o2 + 2 * VL); c23.intoArray(t, o2 + 3 * VL);
+        c30.intoArray(t, o3); c31.intoArray(t, o3 + VL); c32.intoArray(t, o3 + 2 * VL); c33.intoArray(t, o3 + 3 * VL);
+        c40.intoArray(t, o4); c41.intoArray(t, o4 + VL); c42.intoArray(t, o4 + 2 * VL); c43.intoArray(t, o4 + 3 * VL);
+        c50.intoArray(t, o5); c51.intoArray(t, o5 + VL); c52.intoArray(t, o5 + 2 * VL); c53.intoArray(t, o5 + 3 * VL);
     }
 
     /**
@@ -139,7 +161,8 @@ final class Gemm {
      * 8 broadcasts for 24 FMAs. Sums to t[(r * 3 + v) * VL + l].
      */
     private static void tile8x3(int Q, float[] a, int[] aOff, int a0, int r1, int r2, int r3, int r4, int r5, int r6, int r7,
-                                float[] b, int bBase, int[] bOff, float[] t) {
+                                float[] b, int bBase, int[] bOff,
+                                float[] t, int o0, int o1, int o2, int o3, int o4, int o5, int o6, int o7) {
         FloatVector z = FloatVector.zero(S);
         FloatVector c00 = z, c01 = z, c02 = z, c10 = z, c11 = z, c12 = z, c20 = z, c21 = z, c22 = z;
         FloatVector c30 = z, c31 = z, c32 = z, c40 = z, c41 = z, c42 = z, c50 = z, c51 = z, c52 = z;
@@ -165,14 +188,14 @@ final class Gemm {
             av = FloatVector.broadcast(S, a[ai + r7]);
             c70 = av.fma(b0, c70); c71 = av.fma(b1, c71); c72 = av.fma(b2, c72);
         }
-        c00.intoArray(t, 0); c01.intoArray(t, VL); c02.intoArray(t, 2 * VL);
-        c10.intoArray(t, 3 * VL); c11.intoArray(t, 4 * VL); c12.intoArray(t, 5 * VL);
-        c20.intoArray(t, 6 * VL); c21.intoArray(t, 7 * VL); c22.intoArray(t, 8 * VL);
-        c30.intoArray(t, 9 * VL); c31.intoArray(t, 10 * VL); c32.intoArray(t, 11 * VL);
-        c40.intoArray(t, 12 * VL); c41.intoArray(t, 13 * VL); c42.intoArray(t, 14 * VL);
-        c50.intoArray(t, 15 * VL); c51.intoArray(t, 16 * VL); c52.intoArray(t, 17 * VL);
-        c60.intoArray(t, 18 * VL); c61.intoArray(t, 19 * VL); c62.intoArray(t, 20 * VL);
-        c70.intoArray(t, 21 * VL); c71.intoArray(t, 22 * VL); c72.intoArray(t, 23 * VL);
+        c00.intoArray(t, o0); c01.intoArray(t, o0 + VL); c02.intoArray(t, o0 + 2 * VL);
+        c10.intoArray(t, o1); c11.intoArray(t, o1 + VL); c12.intoArray(t, o1 + 2 * VL);
+        c20.intoArray(t, o2); c21.intoArray(t, o2 + VL); c22.intoArray(t, o2 + 2 * VL);
+        c30.intoArray(t, o3); c31.intoArray(t, o3 + VL); c32.intoArray(t, o3 + 2 * VL);
+        c40.intoArray(t, o4); c41.intoArray(t, o4 + VL); c42.intoArray(t, o4 + 2 * VL);
+        c50.intoArray(t, o5); c51.intoArray(t, o5 + VL); c52.intoArray(t, o5 + 2 * VL);
+        c60.intoArray(t, o6); c61.intoArray(t, o6 + VL); c62.intoArray(t, o6 + 2 * VL);
+        c70.intoArray(t, o7); c71.intoArray(t, o7 + VL); c72.intoArray(t, o7 + 2 * VL);
     }
 
     /**
@@ -180,7 +203,8 @@ final class Gemm {
      * for 3-row products such as conv1's input gradient. Sums to t[(r * 8 + v) * VL + l].
      */
     private static void tile3x8(int Q, float[] a, int[] aOff, int a0, int r1, int r2,
-                                float[] b, int bBase, int[] bOff, float[] t) {
+                                float[] b, int bBase, int[] bOff,
+                                float[] t, int o0, int o1, int o2) {
         FloatVector z = FloatVector.zero(S);
         FloatVector c00 = z, c01 = z, c02 = z, c03 = z, c04 = z, c05 = z, c06 = z, c07 = z;
         FloatVector c10 = z, c11 = z, c12 = z, c13 = z, c14 = z, c15 = z, c16 = z, c17 = z;
@@ -206,12 +230,12 @@ final class Gemm {
             bv = FloatVector.fromArray(S, b, bi + 7 * VL);
             c07 = x0.fma(bv, c07); c17 = x1.fma(bv, c17); c27 = x2.fma(bv, c27);
         }
-        c00.intoArray(t, 0); c01.intoArray(t, VL); c02.intoArray(t, 2 * VL); c03.intoArray(t, 3 * VL);
-        c04.intoArray(t, 4 * VL); c05.intoArray(t, 5 * VL); c06.intoArray(t, 6 * VL); c07.intoArray(t, 7 * VL);
-        c10.intoArray(t, 8 * VL); c11.intoArray(t, 9 * VL); c12.intoArray(t, 10 * VL); c13.intoArray(t, 11 * VL);
-        c14.intoArray(t, 12 * VL); c15.intoArray(t, 13 * VL); c16.intoArray(t, 14 * VL); c17.intoArray(t, 15 * VL);
-        c20.intoArray(t, 16 * VL); c21.intoArray(t, 17 * VL); c22.intoArray(t, 18 * VL); c23.intoArray(t, 19 * VL);
-        c24.intoArray(t, 20 * VL); c25.intoArray(t, 21 * VL); c26.intoArray(t, 22 * VL); c27.intoArray(t, 23 * VL);
+        c00.intoArray(t, o0); c01.intoArray(t, o0 + VL); c02.intoArray(t, o0 + 2 * VL); c03.intoArray(t, o0 + 3 * VL);
+        c04.intoArray(t, o0 + 4 * VL); c05.intoArray(t, o0 + 5 * VL); c06.intoArray(t, o0 + 6 * VL); c07.intoArray(t, o0 + 7 * VL);
+        c10.intoArray(t, o1); c11.intoArray(t, o1 + VL); c12.intoArray(t, o1 + 2 * VL); c13.intoArray(t, o1 + 3 * VL);
+        c14.intoArray(t, o1 + 4 * VL); c15.intoArray(t, o1 + 5 * VL); c16.intoArray(t, o1 + 6 * VL); c17.intoArray(t, o1 + 7 * VL);
+        c20.intoArray(t, o2); c21.intoArray(t, o2 + VL); c22.intoArray(t, o2 + 2 * VL); c23.intoArray(t, o2 + 3 * VL);
+        c24.intoArray(t, o2 + 4 * VL); c25.intoArray(t, o2 + 5 * VL); c26.intoArray(t, o2 + 6 * VL); c27.intoArray(t, o2 + 7 * VL);
     }
 
     /**
@@ -219,7 +243,8 @@ final class Gemm {
      * broadcasts (rows past M repeat the last). Sums to t[r * VL + l].
      */
     private static void tile8x1(int Q, float[] a, int[] aOff, int a0, int r1, int r2, int r3, int r4, int r5, int r6, int r7,
-                                float[] b, int bBase, int[] bOff, float[] t) {
+                                float[] b, int bBase, int[] bOff,
+                                float[] t, int o0, int o1, int o2, int o3, int o4, int o5, int o6, int o7) {
         FloatVector z = FloatVector.zero(S);
         FloatVector c0 = z, c1 = z, c2 = z, c3 = z, c4 = z, c5 = z, c6 = z, c7 = z;
         for (int q = 0; q < Q; q++) {
@@ -234,61 +259,51 @@ final class Gemm {
             c6 = bv.fma(FloatVector.broadcast(S, a[ai + r6]), c6);
             c7 = bv.fma(FloatVector.broadcast(S, a[ai + r7]), c7);
         }
-        c0.intoArray(t, 0); c1.intoArray(t, VL); c2.intoArray(t, 2 * VL); c3.intoArray(t, 3 * VL);
-        c4.intoArray(t, 4 * VL); c5.intoArray(t, 5 * VL); c6.intoArray(t, 6 * VL); c7.intoArray(t, 7 * VL);
+        c0.intoArray(t, o0); c1.intoArray(t, o1); c2.intoArray(t, o2); c3.intoArray(t, o3);
+        c4.intoArray(t, o4); c5.intoArray(t, o5); c6.intoArray(t, o6); c7.intoArray(t, o7);
     }
 
     /** Per-thread buffer a register tile is written to on its way out (24 vectors). */
     private static final ThreadLocal<float[]> TILE = ThreadLocal.withInitial(() -> new float[24 * VL]);
 
-    /**
-     * C rows [0, rows) at cOff (=|+=) the tile's rows of `vectors` vectors each. Two loops rather
-     * than one with `if (accumulate) x = x.add(...)`: a vector assigned on two paths gets boxed.
-     */
-    private static void mergeTile(float[] t, int vectors, float[] c, int cOff, int cStride, int rows, boolean accumulate) {
-        if (accumulate) {
-            for (int r = 0; r < rows; r++) {
-                for (int v = 0, at = cOff + r * cStride, from = r * vectors * VL; v < vectors; v++, at += VL, from += VL) {
-                    FloatVector.fromArray(S, t, from).add(FloatVector.fromArray(S, c, at)).intoArray(c, at);
-                }
-            }
-        } else {
-            for (int r = 0; r < rows; r++) {
-                for (int v = 0, at = cOff + r * cStride, from = r * vectors * VL; v < vectors; v++, at += VL, from += VL) {
-                    FloatVector.fromArray(S, t, from).intoArray(c, at);
-                }
+    /** C rows [0, rows) at cOff, rows cStride apart, += the tile's rows of `vectors` vectors each. */
+    private static void mergeTile(float[] t, int vectors, float[] c, int cOff, int cStride, int rows) {
+        for (int r = 0; r < rows; r++) {
+            for (int v = 0, at = cOff + r * cStride, from = r * vectors * VL; v < vectors; v++, at += VL, from += VL) {
+                FloatVector.fromArray(S, t, from).add(FloatVector.fromArray(S, c, at)).intoArray(c, at);
             }
         }
     }
 
     /**
      * One tile of C[m][q] += sum over images n in [n0, n1) and j in [0, J) of
-     *     d[n * dImage + m * dStride + j] * b[n * bImage + bOff[q] + j]
+     *     d[n * dImage + m * dStride + j] * b[bBase + n * bImage + bOff[q] + j]
      * for the 6 rows m0..m0+5 and the 4 B rows q0..q0+3, stored at c[cBase + m * cRowStride + q].
      * Rows m >= M and q >= Q read row M - 1 and row Q - 1 and are not stored.
      *
      * <p>Loop order: images, then j a vector at a time ({@link #dotImages}): 6 vectors of D and 4
      * of B are loaded and multiplied pairwise into 24 vector accumulators, which are summed across
-     * their lanes once at the end.
+     * their lanes once at the end ({@link #sumLanes}).
      */
     static void dotTile(int m0, int M, int q0, int Q, int J, int n0, int n1,
-                        float[] d, int dImage, int dStride, float[] b, int bImage, int[] bOff,
+                        float[] d, int dImage, int dStride, float[] b, int bBase, int bImage, int[] bOff,
                         float[] c, int cBase, int cRowStride) {
         int rows = Math.min(MR, M - m0), cols = Math.min(NR, Q - q0);
         int d0 = m0 * dStride, last = (m0 + rows - 1) * dStride;
         int d1 = Math.min(d0 + dStride, last), d2 = Math.min(d0 + 2 * dStride, last), d3 = Math.min(d0 + 3 * dStride, last);
         int d4 = Math.min(d0 + 4 * dStride, last), d5 = Math.min(d0 + 5 * dStride, last);
-        int b0 = bOff[q0], b1 = bOff[q0 + Math.min(1, cols - 1)], b2 = bOff[q0 + Math.min(2, cols - 1)], b3 = bOff[q0 + Math.min(3, cols - 1)];
+        int b0 = bBase + bOff[q0], b1 = bBase + bOff[q0 + Math.min(1, cols - 1)];
+        int b2 = bBase + bOff[q0 + Math.min(2, cols - 1)], b3 = bBase + bOff[q0 + Math.min(3, cols - 1)];
         float[] t = TILE.get();
         dotImages(J, n1 - n0, dImage, bImage, d, n0 * dImage + d0, n0 * dImage + d1, n0 * dImage + d2,
                 n0 * dImage + d3, n0 * dImage + d4, n0 * dImage + d5, b, n0 * bImage + b0, n0 * bImage + b1,
                 n0 * bImage + b2, n0 * bImage + b3, t);
+        sumLanes(t);
         int whole = J - J % VL;
         for (int r = 0; r < rows; r++) {
             for (int col = 0; col < cols; col++) {
-                float sum = 0;
-                for (int lane = 0, at = (r * NR + col) * VL; lane < VL; lane++) sum += t[at + lane];
-                int dRow = d0 + r * dStride, bRow = bOff[q0 + col];
+                float sum = t[r * VL + col];
+                int dRow = d0 + r * dStride, bRow = bBase + bOff[q0 + col];
                 for (int n = n0; n < n1 && whole < J; n++) {   // the last J % VL columns (the callers pad to avoid them)
                     for (int j = whole; j < J; j++) sum += d[n * dImage + dRow + j] * b[n * bImage + bRow + j];
                 }
@@ -341,5 +356,41 @@ final class Gemm {
         c30.intoArray(t, 12 * VL); c31.intoArray(t, 13 * VL); c32.intoArray(t, 14 * VL); c33.intoArray(t, 15 * VL);
         c40.intoArray(t, 16 * VL); c41.intoArray(t, 17 * VL); c42.intoArray(t, 18 * VL); c43.intoArray(t, 19 * VL);
         c50.intoArray(t, 20 * VL); c51.intoArray(t, 21 * VL); c52.intoArray(t, 22 * VL); c53.intoArray(t, 23 * VL);
+    }
+
+    // ---- summing accumulators across their lanes ----------------------------------------------------
+    //
+    // dotTile's 24 accumulators summed lane by lane are 24 * 16 dependent scalar adds: as many
+    // cycles as the products for a short tile (a linear layer's 120-feature rows, 8 vector steps;
+    // a convolution's weight gradient over a group of 4 images). Instead, pairs of accumulators are
+    // folded together: lanes whose bit k is clear keep x's sums of lane pairs (i, i ^ k), the others
+    // y's. Two rounds fold 4 accumulators into one vector whose lane i holds a quarter of
+    // accumulator i % 4's sum; adding the vector to itself rotated by 4, then 8 lanes completes the
+    // sums in lanes 0..3. About 90 vector operations for the 24 sums.
+
+    private static final VectorMask<Float> BIT0 = VectorMask.fromLong(S, 0xAAAA_AAAA_AAAA_AAAAL);
+    private static final VectorMask<Float> BIT1 = VectorMask.fromLong(S, 0xCCCC_CCCC_CCCC_CCCCL);
+    private static final VectorShuffle<Float> SWAP1 = VectorShuffle.fromOp(S, i -> i ^ 1);
+    private static final VectorShuffle<Float> SWAP2 = VectorShuffle.fromOp(S, i -> i ^ 2);
+    private static final VectorShuffle<Float> SWAP4 = VectorShuffle.fromOp(S, i -> (i ^ 4) % VL);
+    private static final VectorShuffle<Float> SWAP8 = VectorShuffle.fromOp(S, i -> (i ^ 8) % VL);
+
+    /**
+     * For each of the 6 rows r of dotImages's accumulators (t[(r * 4 + q) * VL + lane]), puts the sums
+     * of its 4 accumulators in t[r * VL + q], q < 4 (row r's 4 vectors are read before it is written).
+     * The vectors live inside one loop iteration: passed between methods, C2 boxed them.
+     */
+    private static void sumLanes(float[] t) {
+        for (int r = 0; r < MR; r++) {
+            int at = r * NR * VL;
+            FloatVector a = FloatVector.fromArray(S, t, at), b = FloatVector.fromArray(S, t, at + VL);
+            FloatVector c = FloatVector.fromArray(S, t, at + 2 * VL), d = FloatVector.fromArray(S, t, at + 3 * VL);
+            FloatVector ab = a.blend(b, BIT0).add(a.rearrange(SWAP1).blend(b.rearrange(SWAP1), BIT0));
+            FloatVector cd = c.blend(d, BIT0).add(c.rearrange(SWAP1).blend(d.rearrange(SWAP1), BIT0));
+            FloatVector all = ab.blend(cd, BIT1).add(ab.rearrange(SWAP2).blend(cd.rearrange(SWAP2), BIT1));
+            if (VL >= 8) all = all.add(all.rearrange(SWAP4));
+            if (VL >= 16) all = all.add(all.rearrange(SWAP8));
+            all.intoArray(t, r * VL);
+        }
     }
 }

@@ -80,7 +80,7 @@ final class Linear {
         @Override protected void run(int from, int to, int worker) {
             for (int t = from; t < to; t++) {
                 Gemm.dotTile(t / qTiles * Gemm.MR, batch, t % qTiles * Gemm.NR, outF, stride, 0, 1,
-                        x, 0, stride, w, 0, rowsOfW, y, 0, outF);
+                        x, 0, stride, w, 0, 0, rowsOfW, y, 0, outF);
             }
         }
     };
