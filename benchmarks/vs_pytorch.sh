@@ -12,6 +12,9 @@
 # of each side's N medians: on a machine whose load changes, that keeps both sides under the same
 # conditions more fairly than one long run each.
 #
+# Before each engine's round a machine check (MachineCheck: the FMA rate of the threads for 1 s) is
+# printed: on a shared VM the host sometimes gives the two vCPUs one core's worth, for minutes.
+#
 # Results (JSON) are kept in benchmarks/results/. Workload definitions: benchmarks/vs_pytorch.py
 # and benchmarks/java/advtrain/bench/SideBySide.java.
 set -euo pipefail
@@ -39,13 +42,21 @@ mvn -B -q -o test-compile
 [ -s "$cp_file" ] && [ "$cp_file" -nt pom.xml ] || \
   mvn -B -q -o dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$cp_file" >/dev/null
 
+# Before each engine's round: what the machine gives right now (a shared VM's host sometimes halves it).
+machine_check() {
+  java --add-modules jdk.incubator.vector -cp "target/test-classes:target/classes:$(cat "$cp_file")" \
+    advtrain.bench.MachineCheck "$threads" 1 2> >(grep -v '^WARNING: Using incubator modules' >&2) >&2
+}
+
 torch_files=() our_files=()
 for round in $(seq 1 "$rounds"); do
   torch_json="benchmarks/results/pytorch-$stamp-$round.json"
   ours_json="benchmarks/results/advtrain-$backend-$stamp-$round.json"
+  machine_check
   echo "== round $round/$rounds: PyTorch ($threads threads), load average: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
   OMP_NUM_THREADS="$threads" /usr/bin/python3 benchmarks/vs_pytorch.py measure --threads "$threads" \
     --repeats "$repeats" --seconds "$seconds" --workloads "$workloads" > "$torch_json"
+  machine_check
   echo "== round $round/$rounds: advtrain ($backend, $threads threads), load average: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
   java --add-modules jdk.incubator.vector -XX:+UseParallelGC -Dadvtrain.threads="$threads" \
     -cp "target/test-classes:target/classes:$(cat "$cp_file")" advtrain.bench.SideBySide \

@@ -181,7 +181,8 @@ public final class SideBySide {
             Arrays.sort(sorted);
             double median = sorted.length % 2 == 1 ? sorted[sorted.length / 2]
                     : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
-            System.err.printf(Locale.ROOT, "advtrain %-16s %10.0f images/s (median of %d)%n", name, median, repeats);
+            System.err.printf(Locale.ROOT, "advtrain %-16s %10.0f images/s (median of %d)%s%n", name, median, repeats,
+                    be instanceof advtrain.backend.cpu.CpuBackend ? "; thread pool: " + advtrain.backend.cpu.Parallel.stats() : "");
             json.append(sep).append(String.format(Locale.ROOT, "\"%s\": {\"images_per_second\": %.1f, \"repeats\": %s}",
                     name, median, Arrays.toString(rates)));
             sep = ", ";

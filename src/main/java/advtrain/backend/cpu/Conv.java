@@ -30,7 +30,7 @@ import java.util.Arrays;
  * each summing over the whole batch, so no two threads write the same gradient element.
  */
 final class Conv {
-    enum Algorithm { AUTO, DIRECT, IM2COL, CHANNELS }
+    enum Algorithm { AUTO, DIRECT, IM2COL, CHANNELS, GROUPS }
 
     private static final ThreadLocal<Conv> PER_THREAD = ThreadLocal.withInitial(Conv::new);
 
@@ -42,6 +42,8 @@ final class Conv {
     private int batch, inC, inH, inW, outC, kH, kW, stride, pad, outH, outW, reduce;
     private float[] in, weight, bias, out, dOut, dIn, dW;
     private boolean direct;
+    /** Direct backward in groups of images (backwardInGroups) rather than batch-wide passes. */
+    private boolean grouped;
     /** Forward vectorised over output channels (stride 1, outC a multiple of VL): see forwardChannels. */
     private boolean channels;
     /** The weights as [q = (c, r, s)][k], for forwardChannels (grown on first use). */
@@ -94,6 +96,16 @@ final class Conv {
      */
     static boolean chooseChannels(int outChannels) { return outChannels % VL == 0; }
 
+    /**
+     * Whether the direct backward runs in groups of images (backwardInGroups) rather than in
+     * batch-wide passes (backwardBatch), given the floats of the whole batch's padded inputs and wide
+     * output gradients. Measured at batch 32 (2 threads): conv1's operands, 1.1 MB, are more than a
+     * core's 1 MB L2 holds, and in groups its weight gradient took 164-192 µs against 216-236;
+     * conv2's, 0.45 MB, fit, and there the batch-wide pass's longer dot products won (184 against
+     * 217-282 µs).
+     */
+    static boolean chooseGroups(long batchFloats) { return batchFloats * Float.BYTES > 1 << 20; }
+
     /** Reads the sizes from the (already checked) shapes: no ConvGeometry, so nothing is allocated. */
     private void setUp(Shape input, Shape weights, int stride, int padding, Algorithm algorithm) {
         batch = input.dim(0); inC = input.dim(1); inH = input.dim(2); inW = input.dim(3);
@@ -103,7 +115,7 @@ final class Conv {
         outW = (inW + 2 * pad - kW) / stride + 1;
         reduce = inC * kH * kW;
         direct = stride == 1 && (algorithm == Algorithm.DIRECT || algorithm == Algorithm.CHANNELS
-                || (algorithm == Algorithm.AUTO && chooseDirect(stride)));
+                || algorithm == Algorithm.GROUPS || (algorithm == Algorithm.AUTO && chooseDirect(stride)));
         channels = direct && outC % VL == 0 && (algorithm == Algorithm.CHANNELS || (algorithm == Algorithm.AUTO && chooseChannels(outC)));
         if (direct) {
             padH = inH + 2 * pad; padW = inW + 2 * pad; padPlane = padH * padW;
@@ -112,6 +124,8 @@ final class Conv {
         }
         colsPad = roundUp(outH * outW, VL);
         colSlice = reduce * colsPad;
+        grouped = direct && (algorithm == Algorithm.GROUPS
+                || (algorithm == Algorithm.AUTO && chooseGroups((long) batch * (inSlice + outC * wideLen))));
         // The forward product's tables: A(m = k, q = (c, r, s)) = weight[k * reduce + q].
         aOff = ints(aOff, reduce);
         bOff = ints(bOff, reduce);
@@ -295,10 +309,10 @@ final class Conv {
         setUp(inShape, wShape, stride, padding, algorithm);
         this.in = in; this.weight = weight; this.dOut = dOut; this.dIn = dIn; this.dW = dW;
         int pixels = outH * outW;
-        if (direct) {
-            backwardDirect(dB);
+        if (grouped) {
+            backwardInGroups(dB);
         } else {
-            backwardIm2col(dB);
+            backwardBatch(dB);
         }
         this.in = this.weight = this.dOut = this.dIn = this.dW = null;
     }
@@ -316,7 +330,7 @@ final class Conv {
      * sums its part of the weight gradient from them while they are in cache, and computes its
      * images' input gradients. The groups' weight gradients are then added up in order.
      */
-    private void backwardDirect(float[] dB) {
+    private void backwardInGroups(float[] dB) {
         int pixels = outH * outW;
         groupSize = (batch + GROUPS - 1) / GROUPS;
         groups = (batch + groupSize - 1) / groupSize;
@@ -361,14 +375,7 @@ final class Conv {
                 for (int i = 0; i < images; i++) {
                     int n = n0 + i;
                     for (int k = 0; k < outC; k++) biasPartial[n * outC + k] = Vec.sum(dOut, (n * outC + k) * pixels, pixels);
-                    if (dW != null) {
-                        int base = i * gSlice;
-                        Arrays.fill(buf, base, base + gSlice, 0f);
-                        for (int k = 0; k < outC; k++) {
-                            int src = (n * outC + k) * pixels, dst = base + k * gStride;
-                            for (int oy = 0; oy < outH; oy++) System.arraycopy(dOut, src + oy * outW, buf, dst + oy * padW, outW);
-                        }
-                    }
+                    if (dW != null) wideRows(n, buf, i * gSlice);
                     if (dW != null) padPlanes(in, n * inC * inH * inW, inC, inH, inW, pad, pad, buf, inputsAt + i * xSlice);
                 }
                 if (dW != null) {
@@ -385,12 +392,30 @@ final class Conv {
         }
     };
 
-    /** Any stride: im2col matrices and compact output gradients, the weight gradient over tiles, col2im. */
-    private void backwardIm2col(float[] dB) {
+    /**
+     * dOut[n] laid out like the direct forward's wide result at dst: outC rows of wideLen floats,
+     * output row oy at oy * padW, zeros in the dropped columns and at the end.
+     */
+    private void wideRows(int n, float[] dst, int at) {
+        int pixels = outH * outW;
+        Arrays.fill(dst, at, at + outC * wideLen, 0f);
+        for (int k = 0; k < outC; k++) {
+            int src = (n * outC + k) * pixels, row = at + k * wideLen;
+            for (int oy = 0; oy < outH; oy++) System.arraycopy(dOut, src + oy * outW, dst, row + oy * padW, outW);
+        }
+    }
+
+    /**
+     * Batch-wide passes, any stride: every image's weight-gradient operands gathered (padded input
+     * and wide output gradient, or im2col matrix and compact output gradient), then the weight
+     * gradient's register tiles each summed over the whole batch, then the input gradients image
+     * by image.
+     */
+    private void backwardBatch(float[] dB) {
         int pixels = outH * outW;
         if (dW != null || dB != null) {
-            xSlice = colSlice;
-            gStride = colsPad;
+            xSlice = direct ? inSlice : colSlice;
+            gStride = direct ? wideLen : colsPad;
             gSlice = outC * gStride;
             inputs = dW == null ? inputs : floats(inputs, batch * xSlice);
             grads = dW == null ? grads : floats(grads, batch * gSlice);
@@ -406,10 +431,18 @@ final class Conv {
             }
         }
         if (dIn != null) {
-            setUpInputGradient(false);
-            Parallel.range(batch, 2L * outC * reduce * pixels, inputGradIm2col);
+            setUpInputGradient(direct);
+            Parallel.range(batch, 2L * outC * reduce * pixels, direct ? inputGradImages : inputGradIm2col);
         }
     }
+
+    /** Item n = image n: inputGradDirect in this worker's scratch. */
+    private final Parallel.Task inputGradImages = new Parallel.Task() {
+        @Override protected void run(int from, int to, int worker) {
+            float[] buf = scratch(worker, gradSlice + inC * inWideLen);
+            for (int n = from; n < to; n++) inputGradDirect(n, buf, 0);
+        }
+    };
 
     /**
      * Item n = image n. Writes the weight gradient's operands for image n into the per-image slices:
@@ -423,11 +456,16 @@ final class Conv {
             for (int n = from; n < to; n++) {
                 for (int k = 0; k < outC; k++) biasPartial[n * outC + k] = Vec.sum(dOut, (n * outC + k) * pixels, pixels);
                 if (dW == null) continue;
-                im2col(n, inputs, n * xSlice);
                 int base = n * gSlice;
-                for (int k = 0; k < outC; k++) {
-                    System.arraycopy(dOut, (n * outC + k) * pixels, grads, base + k * gStride, pixels);
-                    Arrays.fill(grads, base + k * gStride + pixels, base + (k + 1) * gStride, 0f);
+                if (direct) {
+                    padPlanes(in, n * inC * inH * inW, inC, inH, inW, pad, pad, inputs, n * xSlice);
+                    wideRows(n, grads, base);
+                } else {
+                    im2col(n, inputs, n * xSlice);
+                    for (int k = 0; k < outC; k++) {
+                        System.arraycopy(dOut, (n * outC + k) * pixels, grads, base + k * gStride, pixels);
+                        Arrays.fill(grads, base + k * gStride + pixels, base + (k + 1) * gStride, 0f);
+                    }
                 }
             }
         }
