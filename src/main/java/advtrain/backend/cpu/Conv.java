@@ -25,9 +25,11 @@ import java.util.Arrays;
  * matrix's gradient, scattered back (col2im).
  *
  * <p>One instance per calling thread holds the scratch buffers, grown on first use and reused after,
- * so steady-state calls allocate nothing. Per-image work runs in parallel over images; the weight
- * gradient runs in parallel over register tiles of the [outChannels, inChannels * R * S] result,
- * each summing over the whole batch, so no two threads write the same gradient element.
+ * so steady-state calls allocate nothing. Per-image work runs in parallel over images. The weight
+ * gradient runs either in parallel over register tiles of the [outChannels, inChannels * R * S]
+ * result, each summing over the whole batch, so no two threads write the same gradient element; or,
+ * where the batch's operands outgrow a core's cache ({@link #chooseGroups}), in 8 fixed groups of
+ * images, each group's partial sums added up in order afterwards.
  */
 final class Conv {
     enum Algorithm { AUTO, DIRECT, IM2COL, CHANNELS, GROUPS }
