@@ -310,7 +310,6 @@ final class Conv {
                   float[] dIn, float[] dW, float[] dB, Algorithm algorithm) {
         setUp(inShape, wShape, stride, padding, algorithm);
         this.in = in; this.weight = weight; this.dOut = dOut; this.dIn = dIn; this.dW = dW;
-        int pixels = outH * outW;
         if (grouped) {
             backwardInGroups(dB);
         } else {
@@ -320,7 +319,7 @@ final class Conv {
     }
 
     /** Images per group of the direct backward: the batch in at most GROUPS groups. */
-    private static final int GROUPS = Integer.getInteger("advtrain.groups", 8);
+    private static final int GROUPS = 8;
     private int groupSize, groups;
     /** The direct backward's weight gradient, one partial sum per group: [group][outC * reduce]. */
     private float[] weightPartial = new float[0];
@@ -365,7 +364,7 @@ final class Conv {
      * columns and at the end), and (for the weight gradient) its padded inputs. The weight gradient's
      * register tiles (6 output channels by 4 columns q = (c, r, s)) then sum, over the group's images
      * and every wide position j, grad[n][k][j] * input_n[bOff[q] + j]: the forward's shifted rows.
-     * Then each image's input gradient, by taps or by correlation.
+     * Then each image's input gradient (inputGradDirect).
      */
     private final Parallel.Task backwardGroups = new Parallel.Task() {
         @Override protected void run(int from, int to, int worker) {
@@ -377,8 +376,10 @@ final class Conv {
                 for (int i = 0; i < images; i++) {
                     int n = n0 + i;
                     for (int k = 0; k < outC; k++) biasPartial[n * outC + k] = Vec.sum(dOut, (n * outC + k) * pixels, pixels);
-                    if (dW != null) wideRows(n, buf, i * gSlice);
-                    if (dW != null) padPlanes(in, n * inC * inH * inW, inC, inH, inW, pad, pad, buf, inputsAt + i * xSlice);
+                    if (dW != null) {
+                        wideRows(n, buf, i * gSlice);
+                        padPlanes(in, n * inC * inH * inW, inC, inH, inW, pad, pad, buf, inputsAt + i * xSlice);
+                    }
                 }
                 if (dW != null) {
                     int partial = g * outC * reduce;

@@ -64,38 +64,36 @@ final class Gemm {
         for (int m0 = 0; m0 < M; m0 += tileRows) {
             int rows = Math.min(tileRows, M - m0);
             int a0 = aBase + m0 * aRowStride, last = (rows - 1) * aRowStride;
-            // Offsets of the tile's A rows from a0; rows past M repeat the last one.
-            int r1 = Math.min(aRowStride, last), r2 = Math.min(2 * aRowStride, last), r3 = Math.min(3 * aRowStride, last);
-            int r4 = Math.min(4 * aRowStride, last), r5 = Math.min(5 * aRowStride, last);
-            int r6 = Math.min(6 * aRowStride, last), r7 = Math.min(7 * aRowStride, last);
-            // Where the tile's rows go: straight into C when C is overwritten (rows past M, which
-            // repeat row M - 1, write its values over it again); through the tile buffer, to be
-            // added, when C accumulates. (Stored and reloaded, the tile cost a store-forwarding
-            // wait per vector.)
+            // Tile row r computes row m0 + k_r, k_r = min(r, rows - 1): rows past M repeat the last.
+            int k1 = Math.min(1, rows - 1), k2 = Math.min(2, rows - 1), k3 = Math.min(3, rows - 1);
+            int k4 = Math.min(4, rows - 1), k5 = Math.min(5, rows - 1), k6 = Math.min(6, rows - 1), k7 = Math.min(7, rows - 1);
+            // Offsets of the tile's A rows from a0.
+            int r1 = k1 * aRowStride, r2 = k2 * aRowStride, r3 = k3 * aRowStride, r4 = k4 * aRowStride;
+            int r5 = k5 * aRowStride, r6 = k6 * aRowStride, r7 = k7 * aRowStride;
+            // Where the tile's rows go: straight into C when C is overwritten, through the tile
+            // buffer, to be added, when C accumulates. (Stored and reloaded, the tile cost a
+            // store-forwarding wait per vector.) Row r goes to out[o + k_r * step]: a row past M
+            // writes row M - 1's values over it again.
             float[] out = accumulate ? tile : c;
-            int w = accumulate ? tileVectors * VL : 0;
-            int o0 = accumulate ? 0 : cBase + m0 * cStride;
-            int o1 = accumulate ? w : cBase + (m0 + Math.min(1, rows - 1)) * cStride;
-            int o2 = accumulate ? 2 * w : cBase + (m0 + Math.min(2, rows - 1)) * cStride;
-            int o3 = accumulate ? 3 * w : cBase + (m0 + Math.min(3, rows - 1)) * cStride;
-            int o4 = accumulate ? 4 * w : cBase + (m0 + Math.min(4, rows - 1)) * cStride;
-            int o5 = accumulate ? 5 * w : cBase + (m0 + Math.min(5, rows - 1)) * cStride;
-            int o6 = accumulate ? 6 * w : cBase + (m0 + Math.min(6, rows - 1)) * cStride;
-            int o7 = accumulate ? 7 * w : cBase + (m0 + Math.min(7, rows - 1)) * cStride;
-            int step = accumulate ? 0 : 1;   // the tile buffer's offsets stay put; C's move with j
+            int outBase = accumulate ? 0 : cBase + m0 * cStride, jStep = accumulate ? 0 : 1;
+            int step = accumulate ? tileVectors * VL : cStride, step1 = accumulate ? VL : cStride;  // step1: tile8x1's
             for (int j = 0; j < jTiles; j += tileVectors * VL) {
-                int at = step * j;
-                if (tileRows == 6) tile6x4(Q, a, aOff, a0, r1, r2, r3, r4, r5, b, bBase + j, bOff, out, o0 + at, o1 + at, o2 + at, o3 + at, o4 + at, o5 + at);
-                else if (tileRows == 8) tile8x3(Q, a, aOff, a0, r1, r2, r3, r4, r5, r6, r7, b, bBase + j, bOff, out, o0 + at, o1 + at, o2 + at, o3 + at, o4 + at, o5 + at, o6 + at, o7 + at);
-                else tile3x8(Q, a, aOff, a0, r1, r2, b, bBase + j, bOff, out, o0 + at, o1 + at, o2 + at);
+                int o = outBase + jStep * j;
+                if (tileRows == 6) {
+                    tile6x4(Q, a, aOff, a0, r1, r2, r3, r4, r5, b, bBase + j, bOff,
+                            out, o, o + k1 * step, o + k2 * step, o + k3 * step, o + k4 * step, o + k5 * step);
+                } else if (tileRows == 8) {
+                    tile8x3(Q, a, aOff, a0, r1, r2, r3, r4, r5, r6, r7, b, bBase + j, bOff,
+                            out, o, o + k1 * step, o + k2 * step, o + k3 * step, o + k4 * step, o + k5 * step, o + k6 * step, o + k7 * step);
+                } else {
+                    tile3x8(Q, a, aOff, a0, r1, r2, b, bBase + j, bOff, out, o, o + k1 * step, o + k2 * step);
+                }
                 if (accumulate) mergeTile(tile, tileVectors, c, cBase + j + m0 * cStride, cStride, rows);
             }
-            int w1 = accumulate ? VL : 0;   // tile8x1's rows in the tile buffer: one vector each
             for (int j = jTiles; j < jVectors; j += VL) {
-                int at = step * j;
-                tile8x1(Q, a, aOff, a0, r1, r2, r3, r4, r5, r6, r7, b, bBase + j, bOff, out,
-                        accumulate ? 0 : o0 + at, accumulate ? w1 : o1 + at, accumulate ? 2 * w1 : o2 + at, accumulate ? 3 * w1 : o3 + at,
-                        accumulate ? 4 * w1 : o4 + at, accumulate ? 5 * w1 : o5 + at, accumulate ? 6 * w1 : o6 + at, accumulate ? 7 * w1 : o7 + at);
+                int o = outBase + jStep * j;
+                tile8x1(Q, a, aOff, a0, r1, r2, r3, r4, r5, r6, r7, b, bBase + j, bOff, out, o, o + k1 * step1,
+                        o + k2 * step1, o + k3 * step1, o + k4 * step1, o + k5 * step1, o + k6 * step1, o + k7 * step1);
                 if (accumulate) mergeTile(tile, 1, c, cBase + j + m0 * cStride, cStride, rows);
             }
             for (int j = jVectors; j < J; j++) {   // the last J % VL columns (the callers pad to avoid them)
@@ -121,8 +119,8 @@ final class Gemm {
      * The 6 rows x 4 vectors register tile: accumulator c[r][v], lane l, sums over q in [0, Q)
      *     a[a0 + aOff[q] + row r's offset (0, r1 .. r5)] * b[bBase + bOff[q] + v * VL + l],
      * the output C[m0 + r][j0 + v * VL + l]. Each q step loads 4 consecutive vectors of B row q
-     * (from bBase + bOff[q]) and broadcasts column q's 6 A values: 24 FMAs for 10 loads. The sums
-     * go to t[(r * 4 + v) * VL + l].
+     * (from bBase + bOff[q]) and broadcasts column q's 6 A values: 24 FMAs for 10 loads. Row r's
+     * sums go to t[o_r + v * VL + l].
      */
     private static void tile6x4(int Q, float[] a, int[] aOff, int a0, int r1, int r2, int r3, int r4, int r5,
                                 float[] b, int bBase, int[] bOff,
@@ -158,7 +156,7 @@ final class Gemm {
 
     /**
      * As tile6x4 with 8 rows (offsets 0, r1 .. r7) and 3 vectors: per q step, 3 loads of B row q and
-     * 8 broadcasts for 24 FMAs. Sums to t[(r * 3 + v) * VL + l].
+     * 8 broadcasts for 24 FMAs. Row r's sums go to t[o_r + v * VL + l].
      */
     private static void tile8x3(int Q, float[] a, int[] aOff, int a0, int r1, int r2, int r3, int r4, int r5, int r6, int r7,
                                 float[] b, int bBase, int[] bOff,
@@ -200,7 +198,7 @@ final class Gemm {
 
     /**
      * As tile6x4 with 3 rows (offsets 0, r1, r2) and 8 vectors (128 consecutive B floats per q step),
-     * for 3-row products such as conv1's input gradient. Sums to t[(r * 8 + v) * VL + l].
+     * for 3-row products such as conv1's input gradient. Row r's sums go to t[o_r + v * VL + l].
      */
     private static void tile3x8(int Q, float[] a, int[] aOff, int a0, int r1, int r2,
                                 float[] b, int bBase, int[] bOff,
@@ -240,7 +238,7 @@ final class Gemm {
 
     /**
      * 8 rows x 1 vector, for the columns left after whole tiles: per q step one B vector and 8
-     * broadcasts (rows past M repeat the last). Sums to t[r * VL + l].
+     * broadcasts (rows past M repeat the last). Row r's sums go to t[o_r + l].
      */
     private static void tile8x1(int Q, float[] a, int[] aOff, int a0, int r1, int r2, int r3, int r4, int r5, int r6, int r7,
                                 float[] b, int bBase, int[] bOff,

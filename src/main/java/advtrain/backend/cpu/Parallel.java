@@ -53,7 +53,8 @@ public final class Parallel {
 
     private static final int THREADS = Math.max(1, Integer.getInteger("advtrain.threads",
             Runtime.getRuntime().availableProcessors()));
-    static final int CHUNKS_PER_THREAD = Integer.getInteger("advtrain.chunks", 4);
+    /** Chunks per thread in a loop: the granularity of taking work from another thread's share. */
+    private static final int CHUNKS_PER_THREAD = 4;
     private static final long SPIN_NANOS = 1000L * Integer.getInteger("advtrain.spinMicros", 200);
 
     // The loop being run. Written by the caller before it publishes a new job id in `shares`.
