@@ -3,6 +3,8 @@
 
     vs_pytorch.py measure [--threads 2] [--repeats 5] [--seconds 1.0] [--workloads a,b] > torch.json
     vs_pytorch.py report --torch torch1.json [torch2.json ...] --advtrain ours1.json [ours2.json ...]
+    vs_pytorch.py paired [--threads 2] [--pairs 6] [--seconds 1.0] [--workloads a,b] [--out pairs.json] \
+        -- java ... advtrain.bench.SideBySide --serve
 
 `measure` times the same workloads as advtrain.bench.SideBySide, with the same definitions (see
 WORKLOADS below and SideBySide.java): the seed's Net (the PyTorch tutorial's CIFAR-10 network with
@@ -20,11 +22,21 @@ Run it with Debian's /usr/bin/python3 (python3-torch).
 
 `report` prints the table of advtrain / PyTorch ratios; given several runs of each (alternating
 rounds), it uses the median of their medians.
+
+`paired` measures both engines in one run, window by window: it starts advtrain's SideBySide in its
+--serve mode, and for each workload warms up both engines (one after the other), then times
+`pairs` pairs of windows of about `seconds`, PyTorch's (in this process) and advtrain's (on
+command) taking turns in the order ABBA (PyTorch first in even pairs, advtrain first in odd ones),
+the idle engine waiting on a pipe. Each pair's ratio compares two windows measured seconds apart,
+under the same machine conditions, where separate runs can land in different ones: on this shared
+machine a run's speed moves by up to 1.5x for seconds at a time, in both engines. The report gives
+each engine's median window and the median of the pair ratios.
 """
 import argparse
 import json
 import os
 import statistics
+import subprocess
 import sys
 import time
 
@@ -215,6 +227,79 @@ def report(args):
         print(f"{name:<18} {t:>14.0f} {m:>15.0f} {m / t:>16.2f}x")
 
 
+def paired(args):
+    import torch
+    torch.set_num_threads(args.threads)
+    table = workloads(torch, build(torch))
+    names = list(table) if args.workloads == "all" else args.workloads.split(",")
+    command = args.advtrain_command[1:] if args.advtrain_command[:1] == ["--"] else args.advtrain_command
+    if not command:
+        sys.exit("vs_pytorch.py paired: give advtrain's server command after --")
+    server = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
+
+    def ask(line):
+        server.stdin.write(line + "\n")
+        server.stdin.flush()
+        reply = server.stdout.readline()
+        if not reply:
+            sys.exit(f"vs_pytorch.py paired: advtrain's server ended (exit status {server.wait()}) after '{line}'")
+        return reply.split()
+
+    results = {}
+    print(f"{'workload':<18} {'PyTorch img/s':>14} {'advtrain img/s':>15} {'ratio (median of pairs)':>24}"
+          f" {'pair ratios, lowest..highest':>30}", file=sys.stderr)
+    for name in names:
+        if name not in table:
+            print(f"vs_pytorch.py: no PyTorch workload '{name}' (have {', '.join(table)})", file=sys.stderr)
+            continue
+        images, setup = table[name]
+        step = setup()
+        # PyTorch has no compiler to wait for: a few seconds of calls warm it, and tell its rate.
+        calls, start = 0, time.perf_counter()
+        while calls < 2 or time.perf_counter() - start < 2 * args.seconds:
+            step()
+            calls += 1
+        torch_calls = max(1, round(calls / (time.perf_counter() - start) * args.seconds))
+        _, their_images, calls_per_second = ask(f"setup {name}")
+        if int(their_images) != images:
+            sys.exit(f"vs_pytorch.py paired: {name} is {their_images} images per call in advtrain, {images} here")
+        our_calls = max(1, round(float(calls_per_second) * args.seconds))
+
+        def torch_window():
+            t0 = time.perf_counter()
+            for _ in range(torch_calls):
+                step()
+            return images * torch_calls / (time.perf_counter() - t0)
+
+        def our_window():
+            return images * our_calls / float(ask(f"run {our_calls}")[0])
+
+        pairs = []
+        for i in range(args.pairs):
+            first, second = (torch_window, our_window) if i % 2 == 0 else (our_window, torch_window)
+            rates = {}
+            for window in (first, second):
+                time.sleep(0.05)  # the other engine's threads stop spinning (advtrain's after 200 us)
+                rates[window] = window()
+            pairs.append({"pytorch": rates[torch_window], "advtrain": rates[our_window],
+                          "ratio": rates[our_window] / rates[torch_window]})
+        ratios = sorted(p["ratio"] for p in pairs)
+        results[name] = {"pytorch_images_per_second": statistics.median(p["pytorch"] for p in pairs),
+                         "advtrain_images_per_second": statistics.median(p["advtrain"] for p in pairs),
+                         "ratio": statistics.median(ratios), "pairs": pairs}
+        r = results[name]
+        print(f"{name:<18} {r['pytorch_images_per_second']:>14.0f} {r['advtrain_images_per_second']:>15.0f}"
+              f" {r['ratio']:>23.2f}x {ratios[0]:>22.2f}..{ratios[-1]:.2f}x", file=sys.stderr)
+    server.stdin.close()
+    server.wait()
+    out = {"pytorch": "pytorch " + torch.__version__, "threads": torch.get_num_threads(),
+           "load_average": load_average(), "pairs": args.pairs, "seconds": args.seconds, "workloads": results}
+    if args.out:
+        with open(args.out, "w") as f:
+            json.dump(out, f, indent=1)
+            f.write("\n")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -226,8 +311,15 @@ def main():
     r = sub.add_parser("report")
     r.add_argument("--torch", nargs="+", required=True)
     r.add_argument("--advtrain", nargs="+", required=True)
+    p = sub.add_parser("paired")
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--pairs", type=int, default=6)
+    p.add_argument("--seconds", type=float, default=1.0)
+    p.add_argument("--workloads", default="all")
+    p.add_argument("--out")
+    p.add_argument("advtrain_command", nargs=argparse.REMAINDER)
     args = parser.parse_args()
-    measure(args) if args.command == "measure" else report(args)
+    {"measure": measure, "report": report, "paired": paired}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,10 @@ import advtrain.train.Trainer;
 import advtrain.tensor.Shape;
 import advtrain.tensor.Tensor;
 
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -47,7 +51,13 @@ import java.util.function.Function;
  * </ul>
  * A workload is a name, the images one call handles, and a setup that returns the call.
  *
- * <pre>usage: SideBySide [--backend auto|java|opencl] [--repeats 5] [--seconds 1.0] [--workloads a,b|all]</pre>
+ * <pre>usage: SideBySide [--backend auto|java|opencl] [--repeats 5] [--seconds 1.0] [--workloads a,b|all]
+ *        SideBySide [--backend ...] --serve</pre>
+ *
+ * With {@code --serve} it times nothing on its own: it takes commands, one per line on standard
+ * input, from the paired driver ({@code vs_pytorch.py paired}), which interleaves its timed windows
+ * with PyTorch's so that both engines are measured under the same machine conditions (see
+ * {@link #serve}).
  */
 public final class SideBySide {
 
@@ -151,12 +161,14 @@ public final class SideBySide {
         return () -> trainer.trainEpoch(loader, epoch[0]++, null);  // ends with a read of the epoch's loss
     }
 
-    public static void main(String[] args) {
+    public static void main(String[] args) throws IOException {
         String backendName = "auto", which = "all";
         int repeats = 5;
         double seconds = 1.0;
+        boolean serve = false;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
+                case "--serve" -> serve = true;
                 case "--backend" -> backendName = args[++i];
                 case "--repeats" -> repeats = Integer.parseInt(args[++i]);
                 case "--seconds" -> seconds = Double.parseDouble(args[++i]);
@@ -167,6 +179,11 @@ public final class SideBySide {
         }
         Backend be = backendName.startsWith("java-") ? KernelState.backend(backendName)
                 : Backends.select(backendName, null).backend();
+        if (serve) {
+            serve(be);
+            be.close();
+            return;
+        }
         List<String> names = which.equals("all") ? new ArrayList<>(WORKLOADS.keySet()) : Arrays.asList(which.split(","));
         StringBuilder json = new StringBuilder();
         json.append(String.format(Locale.ROOT, "{\"engine\": \"advtrain %s (%s)\", \"load_average\": \"%s\", \"workloads\": {",
@@ -204,6 +221,50 @@ public final class SideBySide {
     static final double WARM_UP_SECONDS = 10;
 
     static double[] time(Runnable step, int images, int repeats, double seconds) {
+        long perWindow = Math.max(1, (long) (warmUp(step) * seconds));
+        double[] rates = new double[repeats];
+        for (int r = 0; r < repeats; r++) rates[r] = window(step, images, perWindow);
+        return rates;
+    }
+
+    /**
+     * The paired mode's command loop. Commands, one per line; each answer is one line on standard
+     * output:
+     * <ul>
+     *   <li>{@code setup NAME}: builds workload NAME and warms it up as {@link #time} does; answers
+     *       {@code ready IMAGES CALLS_PER_SECOND} (the warm-up's last rate).</li>
+     *   <li>{@code run N}: runs the workload N times; answers the seconds it took.</li>
+     * </ul>
+     * Between commands the process only waits on its input (the thread pool's workers sleep after
+     * 200 µs), so it leaves the machine to the other engine's window. Ends at end of input.
+     */
+    static void serve(Backend be) throws IOException {
+        BufferedReader commands = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        Runnable step = null;
+        for (String line; (line = commands.readLine()) != null; ) {
+            String[] word = line.trim().split("\\s+");
+            if (word[0].equals("setup") && word.length == 2) {
+                Workload w = WORKLOADS.get(word[1]);
+                if (w == null) throw new IllegalArgumentException("no workload '" + word[1] + "'; have " + WORKLOADS.keySet());
+                step = w.setup().apply(be);
+                double rate = warmUp(step);
+                System.out.printf(Locale.ROOT, "ready %d %.3f%n", w.images(), rate);
+            } else if (word[0].equals("run") && word.length == 2 && step != null) {
+                long calls = Long.parseLong(word[1]), t0 = System.nanoTime();
+                for (long i = 0; i < calls; i++) step.run();
+                System.out.printf(Locale.ROOT, "%.6f%n", (System.nanoTime() - t0) / 1e9);
+            } else {
+                throw new IllegalArgumentException("SideBySide --serve: bad command '" + line + "' (setup NAME, then run N)");
+            }
+            System.out.flush();
+        }
+    }
+
+    /**
+     * The warm-up (see WARM_UP_SECONDS), then windows of about a second until two in a row agree
+     * within 10 %; returns the last window's calls per second (the warm-up's mean for long calls).
+     */
+    static double warmUp(Runnable step) {
         long calls = 0, start = System.nanoTime();
         while (true) {
             step.run();
@@ -211,16 +272,15 @@ public final class SideBySide {
             double elapsed = (System.nanoTime() - start) / 1e9;
             if (calls >= 300 ? elapsed >= WARM_UP_SECONDS : calls >= 2 && elapsed >= 20) break;
         }
-        long perWindow = Math.max(1, (long) (calls / ((System.nanoTime() - start) / 1e9) * seconds));
-        double previous = 0;
+        double callsPerSecond = calls / ((System.nanoTime() - start) / 1e9), previous = 0;
         for (int settle = 0; settle < 20 && calls >= 300; settle++) {
-            double rate = window(step, images, perWindow);
-            if (Math.abs(rate - previous) < 0.1 * rate) break;
-            previous = rate;
+            long perWindow = Math.max(1, (long) callsPerSecond), t0 = System.nanoTime();
+            for (long i = 0; i < perWindow; i++) step.run();
+            callsPerSecond = perWindow / ((System.nanoTime() - t0) / 1e9);
+            if (Math.abs(callsPerSecond - previous) < 0.1 * callsPerSecond) break;
+            previous = callsPerSecond;
         }
-        double[] rates = new double[repeats];
-        for (int r = 0; r < repeats; r++) rates[r] = window(step, images, perWindow);
-        return rates;
+        return callsPerSecond;
     }
 
     private static double window(Runnable step, int images, long calls) {
