@@ -15,7 +15,7 @@ import java.util.List;
 final class TimedBackend implements Backend {
     enum Op {
         ALLOCATE, FILL, COPY, WRITE, READ, ADD, AXPY, AFFINE, SIGN, CLAMP, RSQRT, MINIMUM, MAXIMUM, SUM, ADD_SCALAR_TIMES,
-        ROW_SUM_SQUARES, ROW_SCALE, ARGMAX_ROWS, UNIFORM, CONV2D, CONV2D_BACKWARD, MAX_POOL2D, MAX_POOL2D_BACKWARD,
+        ROW_SUM_SQUARES, ROW_SCALE, ARGMAX_ROWS, UNIFORM, CONV2D, CONV2D_MAX_POOL, CONV2D_BACKWARD, MAX_POOL2D, MAX_POOL2D_BACKWARD,
         LINEAR, LINEAR_BACKWARD, RELU, RELU_BACKWARD, LOG_SOFTMAX, LOG_SOFTMAX_BACKWARD, NLL_LOSS, NLL_LOSS_BACKWARD, SGD_STEP
     }
 
@@ -84,6 +84,12 @@ final class TimedBackend implements Backend {
 
     @Override public void conv2d(Tensor input, Tensor weight, Tensor bias, Tensor output, int stride, int padding) {
         begin(); inner.conv2d(input, weight, bias, output, stride, padding); end(Op.CONV2D, input.shape());
+    }
+
+    @Override public void conv2dMaxPool(Tensor input, Tensor weight, Tensor bias, Tensor convOutput, Tensor output,
+                                        int stride, int padding, int kernel, int poolStride, boolean convOutputNeeded) {
+        begin(); inner.conv2dMaxPool(input, weight, bias, convOutput, output, stride, padding, kernel, poolStride, convOutputNeeded);
+        end(Op.CONV2D_MAX_POOL, input.shape());
     }
 
     @Override public void conv2dBackward(Tensor input, Tensor weight, Tensor outputGrad, Tensor inputGrad, Tensor weightGrad,

@@ -26,10 +26,12 @@ public final class Ops {
         tape.backend().conv2d(x.data(), w.data(), b == null ? null : b.data(), y.data(), stride, padding);
         y.i0 = stride;
         y.i1 = padding;
-        tape.record(y, (out, be, t) -> be.conv2dBackward(out.a.data(), out.b.data(), out.grad,
-                t.gradOf(out.a), t.gradOf(out.b), t.gradOf(out.c), out.i0, out.i1));
+        tape.record(y, CONV2D_BACKWARD);
         return y;
     }
+
+    private static final Variable.Backward CONV2D_BACKWARD = (out, be, t) -> be.conv2dBackward(out.a.data(), out.b.data(),
+            out.grad, t.gradOf(out.a), t.gradOf(out.b), t.gradOf(out.c), out.i0, out.i1);
 
     /** MaxPool2d: the largest value of each kernel x kernel window; the gradient goes to it alone. */
     public static Variable maxPool2d(Variable x, int kernel, int stride) {
@@ -38,7 +40,36 @@ public final class Ops {
         tape.backend().maxPool2d(x.data(), y.data(), kernel, stride);
         y.i0 = kernel;
         y.i1 = stride;
-        tape.record(y, (out, be, t) -> be.maxPool2dBackward(out.a.data(), out.grad, t.gradOf(out.a), out.i0, out.i1));
+        tape.record(y, MAX_POOL2D_BACKWARD);
+        return y;
+    }
+
+    private static final Variable.Backward MAX_POOL2D_BACKWARD = (out, be, t) ->
+            be.maxPool2dBackward(out.a.data(), out.grad, t.gradOf(out.a), out.i0, out.i1);
+
+    /**
+     * Conv2d, then MaxPool2d over its output, in one backend call (Backend.conv2dMaxPool: the CPU
+     * backend pools each image while its convolution output is in cache). Recorded as the two ops,
+     * with their own backward steps, when the result needs a gradient; otherwise the convolution's
+     * output is not kept at all.
+     */
+    public static Variable conv2dMaxPool(Variable x, Variable w, Variable b, int stride, int padding, int kernel, int poolStride) {
+        Tape tape = x.tape;
+        Shape convShape = ConvGeometry.outputShape("conv2d", x.shape(), w.shape(), stride, padding);
+        Shape poolShape = PoolGeometry.outputShape("maxPool2d", convShape, kernel, poolStride);
+        boolean records = tape.records(x, w, b);
+        Variable conv = records ? tape.result(convShape, x, w, b) : null;
+        Variable y = records ? tape.result(poolShape, conv, null, null) : tape.result(poolShape, x, w, b);
+        tape.backend().conv2dMaxPool(x.data(), w.data(), b == null ? null : b.data(),
+                records ? conv.data() : tape.scratch(convShape), y.data(), stride, padding, kernel, poolStride, records);
+        if (records) {
+            conv.i0 = stride;
+            conv.i1 = padding;
+            tape.record(conv, CONV2D_BACKWARD);
+            y.i0 = kernel;
+            y.i1 = poolStride;
+            tape.record(y, MAX_POOL2D_BACKWARD);
+        }
         return y;
     }
 

@@ -115,7 +115,7 @@ public final class Tape implements AutoCloseable {
      * none): a pooled tensor of this shape, requiring grad if any input does.
      */
     Variable result(Shape shape, Variable a, Variable b, Variable c) {
-        boolean needsGrad = noGradDepth == 0 && (needs(a) || needs(b) || needs(c));
+        boolean needsGrad = records(a, b, c);
         Variable y = variable(pool.take(shape), needsGrad);
         y.a = a;
         y.b = b;
@@ -124,6 +124,11 @@ public final class Tape implements AutoCloseable {
     }
 
     private static boolean needs(Variable v) { return v != null && v.requiresGrad; }
+
+    /** Whether an op with these inputs would be recorded: its output would require grad. */
+    boolean records(Variable a, Variable b, Variable c) {
+        return noGradDepth == 0 && (needs(a) || needs(b) || needs(c));
+    }
 
     /** A Variable object from the reuse list, or a new one while the list is still growing. */
     private Variable variable(Tensor data, boolean requiresGrad) {

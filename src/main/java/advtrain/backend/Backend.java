@@ -110,6 +110,19 @@ public interface Backend extends AutoCloseable {
     void maxPool2d(Tensor input, Tensor output, int kernel, int stride);
 
     /**
+     * {@link #conv2d} into convOutput, then {@link #maxPool2d} of it into output, in one call. When
+     * the convolution's output is not needed afterwards (convOutputNeeded false: evaluation, no
+     * backward pass), a backend may leave convOutput unwritten; the CPU backend then never stores
+     * it, and either way pools each image's convolution output while it is still in cache. This
+     * default runs the two kernels.
+     */
+    default void conv2dMaxPool(Tensor input, Tensor weight, Tensor bias, Tensor convOutput, Tensor output,
+                               int stride, int padding, int kernel, int poolStride, boolean convOutputNeeded) {
+        conv2d(input, weight, bias, convOutput, stride, padding);
+        maxPool2d(convOutput, output, kernel, poolStride);
+    }
+
+    /**
      * Sends each output gradient to the first maximum of its window (PyTorch's choice on ties),
      * found again from the input, so the forward pass keeps no index tensor.
      */

@@ -48,6 +48,11 @@ public final class Layers {
 
         @Override public Variable forward(Variable x) { return Ops.conv2d(x, weight, bias, stride, padding); }
 
+        /** This convolution, then `pool`, as one op ({@link Ops#conv2dMaxPool}). */
+        public Variable forwardThenPool(Variable x, MaxPool2d pool) {
+            return Ops.conv2dMaxPool(x, weight, bias, stride, padding, pool.kernelSize, pool.stride);
+        }
+
         @Override protected Map<String, Variable> ownParameters() { return weightAndBias(weight, bias); }
     }
 

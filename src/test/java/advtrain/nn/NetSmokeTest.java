@@ -57,4 +57,28 @@ class NetSmokeTest {
         assertTrue(first > 2.0 && first < 2.6, "initial loss near ln(10): " + first);
         assertTrue(last < first * 0.75, "loss fell from " + first + " to " + last);
     }
+
+    /**
+     * Each convolution and its max-pool run as one backend call; evaluation (no gradient) does not
+     * keep the convolution's output, training does. Both must give the same log-probabilities, bit
+     * for bit (and the gradients are checked against PyTorch by the golden tests).
+     */
+    @Test
+    void evaluationWithFusedConvPoolMatchesTheRecordedForward() {
+        Backend be = new CpuBackend();
+        Net net = new Net(be, 3);
+        SplittableRandom r = new SplittableRandom(4);
+        int n = 5;
+        float[] px = new float[n * 3 * 32 * 32];
+        for (int i = 0; i < px.length; i++) px[i] = (float) r.nextDouble();
+        Tensor x = be.fromArray(px, n, 3, 32, 32);
+        try (Tape tape = new Tape(be)) {
+            float[] recorded = be.toArray(net.forward(tape.input(x, true)).data());
+            float[] fused;
+            try (Tape.NoGrad off = tape.noGrad()) {
+                fused = be.toArray(net.forward(tape.input(x, false)).data());
+            }
+            assertArrayEquals(recorded, fused);
+        }
+    }
 }

@@ -43,6 +43,13 @@ final class Conv {
     // ---- the call in progress (fields, not lambdas: the parallel tasks below read them) ----------
     private int batch, inC, inH, inW, outC, kH, kW, stride, pad, outH, outW, reduce;
     private float[] in, weight, bias, out, dOut, dIn, dW;
+    /**
+     * Fused forward (forwardPooled): the pooling window and stride (0: no pooling, the output is
+     * the convolution's own), and the pooled planes' size.
+     */
+    private int poolKernel, poolStride, pooledH, pooledW;
+    /** Fused forward: where the convolution's output is kept (for the backward pass), or null. */
+    private float[] convOut;
     private boolean direct;
     /** Direct backward in groups of images (backwardInGroups) rather than batch-wide passes. */
     private boolean grouped;
@@ -194,7 +201,34 @@ final class Conv {
 
     void forward(Shape inShape, Shape wShape, int stride, int padding, float[] in, float[] weight, float[] bias, float[] out,
                  Algorithm algorithm) {
+        poolKernel = 0;
+        run(inShape, wShape, stride, padding, in, weight, bias, out, algorithm);
+    }
+
+    /**
+     * The convolution followed by max pooling, image by image: each image's convolution output is
+     * pooled into `pooled` as soon as it is made, while it is in cache. With convOut null (no
+     * backward pass will need it) that output is made in this worker's scratch and never stored:
+     * at batch 256 conv1's is 4.8 MB that need not go to memory and back. Same values as conv2d
+     * then maxPool2d: the same sums, then the same maxima.
+     */
+    void forwardPooled(Shape inShape, Shape wShape, int stride, int padding, float[] in, float[] weight, float[] bias,
+                       float[] convOut, float[] pooled, int poolKernel, int poolStride, Algorithm algorithm) {
+        this.poolKernel = poolKernel;
+        this.poolStride = poolStride;
+        this.convOut = convOut;
+        run(inShape, wShape, stride, padding, in, weight, bias, pooled, algorithm);
+        this.poolKernel = 0;
+        this.convOut = null;
+    }
+
+    private void run(Shape inShape, Shape wShape, int stride, int padding, float[] in, float[] weight, float[] bias, float[] out,
+                     Algorithm algorithm) {
         setUp(inShape, wShape, stride, padding, algorithm);
+        if (poolKernel != 0) {
+            pooledH = (outH - poolKernel) / poolStride + 1;
+            pooledW = (outW - poolKernel) / poolStride + 1;
+        }
         this.in = in; this.weight = weight; this.bias = bias; this.out = out;
         if (channels) {
             weightsByTap = floats(weightsByTap, reduce * outC);
@@ -208,6 +242,27 @@ final class Conv {
         this.in = this.weight = this.bias = this.out = null;
     }
 
+    /** Floats of scratch the fused forward needs for one image's convolution output (0 when stored). */
+    private int imageScratch() { return poolKernel == 0 || convOut != null ? 0 : outC * outH * outW; }
+
+    /** Where image n's convolution output goes: out (unfused), convOut (kept), or scratch. */
+    private float[] imageDst(float[] buf) { return poolKernel == 0 ? out : convOut != null ? convOut : buf; }
+
+    /** Where in imageDst image n's convolution output starts (scratch: at imageAt). */
+    private int imageBase(int n, int imageAt) {
+        return poolKernel == 0 || convOut != null ? n * outC * outH * outW : imageAt;
+    }
+
+    /** Fused forward: pools image n's convolution output (imageDst at imageBase) into out[n]. */
+    private void poolImage(int n, float[] buf, int imageAt) {
+        if (poolKernel == 0) return;
+        float[] src = imageDst(buf);
+        for (int k = 0, image = imageBase(n, imageAt); k < outC; k++) {
+            Pool.forwardPlane(src, image + k * outH * outW, outH, outW, out, (n * outC + k) * pooledH * pooledW,
+                    pooledH, pooledW, poolKernel, poolStride);
+        }
+    }
+
     /**
      * Item n = image n. Direct: pad the image into scratch, multiply weight [outC, reduce] by the
      * shifted input rows into the wide output [outC, wideLen] (also scratch), then copy the outW
@@ -216,17 +271,18 @@ final class Conv {
      */
     private final Parallel.Task forwardImages = new Parallel.Task() {
         @Override protected void run(int from, int to, int worker) {
-            int bSize = direct ? inSlice : colSlice, rowLen = direct ? wideLen : colsPad;
-            float[] buf = scratch(worker, bSize + outC * rowLen);
+            int bSize = direct ? inSlice : colSlice, rowLen = direct ? wideLen : colsPad, imageAt = bSize + outC * rowLen;
+            float[] buf = scratch(worker, imageAt + imageScratch()), dst = imageDst(buf);
             for (int n = from; n < to; n++) {
                 if (direct) padPlanes(in, n * inC * inH * inW, inC, inH, inW, pad, pad, buf, 0);
                 else im2col(n, buf, 0);
                 Gemm.shiftedRows(outC, rowLen, reduce, weight, 0, aOff, reduce, buf, 0, bOff, buf, bSize, rowLen, false);
                 int rowStride = direct ? padW : outW, rows = direct ? outH : 1, cols = direct ? outW : outH * outW;
-                for (int k = 0; k < outC; k++) {
-                    Vec.copyRows(buf, bSize + k * rowLen, rowStride, out, (n * outC + k) * outH * outW, cols,
+                for (int k = 0, image = imageBase(n, imageAt); k < outC; k++) {
+                    Vec.copyRows(buf, bSize + k * rowLen, rowStride, dst, image + k * outH * outW, cols,
                             rows, cols, bias == null ? 0f : bias[k]);
                 }
+                poolImage(n, buf, imageAt);
             }
         }
     };
@@ -245,9 +301,13 @@ final class Conv {
      */
     private final Parallel.Task forwardChannels = new Parallel.Task() {
         @Override protected void run(int from, int to, int worker) {
-            int pixels = outH * outW, tileAt = inSlice;
-            float[] buf = scratch(worker, inSlice + PIXELS * VL);
+            int pixels = outH * outW, tileAt = inSlice, imageAt = inSlice + PIXELS * VL;
+            // Fused 2x2 pooling (poolByPixel) reads the output pixel-major from scratch at imageAt.
+            boolean byPixel = poolKernel == 2 && poolStride == 2, planar = !byPixel || convOut != null;
+            float[] buf = scratch(worker, imageAt + (byPixel ? (pixels + pooledH * pooledW) * outC : imageScratch()));
+            float[] dst = imageDst(buf);
             for (int n = from; n < to; n++) {
+                int image = imageBase(n, imageAt);
                 padPlanes(in, n * inC * inH * inW, inC, inH, inW, pad, pad, buf, 0);
                 for (int k0 = 0; k0 < outC; k0 += VL) {
                     for (int p0 = 0; p0 < pixels; p0 += PIXELS) {
@@ -259,18 +319,53 @@ final class Conv {
                                 at(Math.min(first + 6, last)), at(Math.min(first + 7, last)), at(Math.min(first + 8, last)),
                                 at(Math.min(first + 9, last)), at(Math.min(first + 10, last)), at(Math.min(first + 11, last)),
                                 buf, tileAt);
+                        if (byPixel) {
+                            FloatVector b = bias == null ? FloatVector.zero(Gemm.S) : FloatVector.fromArray(Gemm.S, bias, k0);
+                            for (int t = 0, p = first; t < PIXELS && p < pixels; t++, p++) {
+                                FloatVector.fromArray(Gemm.S, buf, tileAt + t * VL).add(b).intoArray(buf, imageAt + p * outC + k0);
+                            }
+                        }
+                        if (!planar) continue;
                         for (int t = 0, p = first; t < PIXELS && p < pixels; t++, p++) {
-                            int o = (n * outC + k0) * pixels + p, ti = tileAt + t * VL;
-                            for (int l = 0; l < VL; l++) out[o + l * pixels] = buf[ti + l] + (bias == null ? 0f : bias[k0 + l]);
+                            int o = image + k0 * pixels + p, ti = tileAt + t * VL;
+                            for (int l = 0; l < VL; l++) dst[o + l * pixels] = buf[ti + l] + (bias == null ? 0f : bias[k0 + l]);
                         }
                     }
                 }
+                if (byPixel) poolByPixel(n, buf, imageAt);
+                else poolImage(n, buf, imageAt);
             }
         }
 
         /** Where output pixel p = oy * outW + ox reads tap (0, 0, 0) in the padded image. */
         private int at(int p) { return p / outW * padW + p % outW; }
     };
+
+    /**
+     * Fused 2x2 stride-2 pooling of image n from forwardChannels' pixel-major layout: its output,
+     * bias added, lies in scratch at imageAt as [pixel][channel], so a window's maximum over VL
+     * channels is three vector max of its four pixels' vectors, in the order of Pool's 2x2 kernel
+     * (max(max(top left, top right), max(bottom left, bottom right)), so the same bits). The
+     * windows' maxima go to scratch as [window][channel] after the image, then to out[n] as planes.
+     */
+    private void poolByPixel(int n, float[] buf, int imageAt) {
+        int windows = pooledH * pooledW, pooledAt = imageAt + outH * outW * outC, row = outW * outC;
+        for (int py = 0; py < pooledH; py++) {
+            for (int px = 0; px < pooledW; px++) {
+                int topLeft = imageAt + (2 * py * outW + 2 * px) * outC, window = pooledAt + (py * pooledW + px) * outC;
+                for (int k0 = 0; k0 < outC; k0 += VL) {
+                    int at = topLeft + k0;
+                    FloatVector top = FloatVector.fromArray(Gemm.S, buf, at).max(FloatVector.fromArray(Gemm.S, buf, at + outC));
+                    FloatVector bottom = FloatVector.fromArray(Gemm.S, buf, at + row).max(FloatVector.fromArray(Gemm.S, buf, at + row + outC));
+                    top.max(bottom).intoArray(buf, window + k0);
+                }
+            }
+        }
+        for (int k = 0; k < outC; k++) {
+            int to = (n * outC + k) * windows;
+            for (int w = 0; w < windows; w++) out[to + w] = buf[pooledAt + w * outC + k];
+        }
+    }
 
     /**
      * The 12-pixel register tile: t[tBase + i * VL + l] = sum over q in [0, Q) of

@@ -166,6 +166,18 @@ public final class CpuBackend implements Backend {
                 bias == null ? null : data(bias), data(output), convAlgorithm);
     }
 
+    @Override public void conv2dMaxPool(Tensor input, Tensor weight, Tensor bias, Tensor convOutput, Tensor output,
+                                        int stride, int padding, int kernel, int poolStride, boolean convOutputNeeded) {
+        checkConv("conv2dMaxPool", input, weight, convOutput, stride, padding);
+        checkPool("conv2dMaxPool", convOutput, output, kernel, poolStride);
+        if (bias != null && bias.size() != weight.shape().dim(0)) {
+            throw new IllegalArgumentException("conv2dMaxPool: bias " + bias.shape() + " for weight " + weight.shape());
+        }
+        Conv.forThisThread().forwardPooled(input.shape(), weight.shape(), stride, padding, data(input), data(weight),
+                bias == null ? null : data(bias), convOutputNeeded ? data(convOutput) : null, data(output), kernel, poolStride,
+                convAlgorithm);
+    }
+
     @Override public void conv2dBackward(Tensor input, Tensor weight, Tensor outputGrad,
                                          Tensor inputGrad, Tensor weightGrad, Tensor biasGrad, int stride, int padding) {
         checkConv("conv2dBackward", input, weight, outputGrad, stride, padding);

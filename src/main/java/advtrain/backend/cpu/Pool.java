@@ -40,40 +40,46 @@ final class Pool {
         this.kernel = kernel; this.stride = stride;
     }
 
-    /**
-     * Item p = plane p: out[p, oy, ox] = the largest of in[p, oy*stride + r, ox*stride + s] over the
-     * kernel x kernel window (NaN if the window holds one).
-     */
+    /** Item p = plane p: {@link #forwardPlane} of input plane p into output plane p. */
     private final Parallel.Task forwardPlanes = new Parallel.Task() {
         @Override protected void run(int from, int to, int worker) {
             for (int p = from; p < to; p++) {
-                int inBase = p * inH * inW, outBase = p * outH * outW;
-                if (kernel == 2 && stride == 2) {
-                    for (int oy = 0; oy < outH; oy++) {
-                        int row0 = inBase + 2 * oy * inW, row1 = row0 + inW, o = outBase + oy * outW;
-                        for (int ox = forwardRow2x2(row0, o, outBase + outH * outW); ox < outW; ox++) {
-                            int i = 2 * ox;
-                            out[o + ox] = Math.max(Math.max(in[row0 + i], in[row0 + i + 1]), Math.max(in[row1 + i], in[row1 + i + 1]));
-                        }
-                    }
-                    continue;
-                }
-                for (int oy = 0; oy < outH; oy++) {
-                    for (int ox = 0; ox < outW; ox++) {
-                        float best = Float.NEGATIVE_INFINITY;
-                        for (int r = 0; r < kernel; r++) {
-                            int row = inBase + (oy * stride + r) * inW + ox * stride;
-                            for (int s = 0; s < kernel; s++) {
-                                float v = in[row + s];
-                                if (v > best || Float.isNaN(v)) best = v;
-                            }
-                        }
-                        out[outBase + oy * outW + ox] = best;
-                    }
-                }
+                forwardPlane(in, p * inH * inW, inH, inW, out, p * outH * outW, outH, outW, kernel, stride);
             }
         }
     };
+
+    /**
+     * One plane: out[outBase + oy * outW + ox] = the largest of in[inBase + (oy*stride + r) * inW +
+     * ox*stride + s] over the kernel x kernel window (NaN if the window holds one). Static, so the
+     * convolution's fused forward ({@link Conv#forwardPooled}) pools the planes it has just computed.
+     */
+    static void forwardPlane(float[] in, int inBase, int inH, int inW, float[] out, int outBase, int outH, int outW,
+                             int kernel, int stride) {
+        if (kernel == 2 && stride == 2) {
+            for (int oy = 0; oy < outH; oy++) {
+                int row0 = inBase + 2 * oy * inW, row1 = row0 + inW, o = outBase + oy * outW;
+                for (int ox = forwardRow2x2(in, row0, inW, out, o, outW, outBase + outH * outW); ox < outW; ox++) {
+                    int i = 2 * ox;
+                    out[o + ox] = Math.max(Math.max(in[row0 + i], in[row0 + i + 1]), Math.max(in[row1 + i], in[row1 + i + 1]));
+                }
+            }
+            return;
+        }
+        for (int oy = 0; oy < outH; oy++) {
+            for (int ox = 0; ox < outW; ox++) {
+                float best = Float.NEGATIVE_INFINITY;
+                for (int r = 0; r < kernel; r++) {
+                    int row = inBase + (oy * stride + r) * inW + ox * stride;
+                    for (int s = 0; s < kernel; s++) {
+                        float v = in[row + s];
+                        if (v > best || Float.isNaN(v)) best = v;
+                    }
+                }
+                out[outBase + oy * outW + ox] = best;
+            }
+        }
+    }
 
     /**
      * Item p = plane p: for each output (oy, ox), dIn at the window's first maximum (scanning rows,
@@ -89,7 +95,8 @@ final class Pool {
             for (int p = from; p < to; p++) {
                 int inBase = p * inH * inW, outBase = p * outH * outW;
                 for (int oy = 0; oy < outH; oy++) {
-                    int ox = kernel == 2 && stride == 2 ? backwardRow2x2(inBase + 2 * oy * inW, outBase + oy * outW) : 0;
+                    int ox = kernel == 2 && stride == 2
+                            ? backwardRow2x2(inBase + 2 * oy * inW, outBase + oy * outW, inBase + inH * inW) : 0;
                     for (; ox < outW; ox++) {
                         int corner = inBase + oy * stride * inW + ox * stride, best = corner;
                         float max = in[corner];
@@ -127,9 +134,12 @@ final class Pool {
     private static final VectorShuffle<Float> TWICE = VectorShuffle.fromOp(S, i -> i / 2);
     /** VectorMask.fromArray(S, LANES_FROM, VL - skip) sets lanes skip, skip + 1, ...: VL falses, then VL trues. */
     private static final boolean[] LANES_FROM = new boolean[2 * VL];
+    /** VectorMask.fromArray(S, LANES_BELOW, VL - width) sets lanes 0 .. width - 1: VL trues, then VL falses. */
+    private static final boolean[] LANES_BELOW = new boolean[2 * VL];
 
     static {
         for (int i = 0; i < VL; i++) LANES_FROM[VL + i] = true;
+        for (int i = 0; i < VL; i++) LANES_BELOW[i] = true;
     }
 
     /*
@@ -145,33 +155,41 @@ final class Pool {
      * other row) and whether it is the window's first maximum in reading order (top-left, top-right,
      * bottom-left, bottom-right); those lanes get the window's output gradient. A row whose width is
      * not a multiple of VL ends with a group overlapping the one before, its first lanes masked
-     * off. Returns the first output column left to the scalar loop: 0 for rows narrower than VL;
-     * the first window of a group holding a NaN, if one does.
+     * off. A row narrower than VL (conv2's pooling: 10 columns) is one group whose lanes past the
+     * row are masked off: they hold the next row's first columns, whose dIn elements the group
+     * stores back unchanged, so it runs only where those stay inside this plane (planeEnd), which
+     * this thread owns (a plane's last narrow row pair is left to the scalar loop: a group ending
+     * with the row instead measured no faster). Returns the first output column left to the scalar
+     * loop: 0 where no group fits (that last row pair; rows whose gradient load would run past the
+     * tensor's end); the first window of a group holding a NaN, if one does.
      */
-    private int backwardRow2x2(int row0, int outRow) {
+    private int backwardRow2x2(int row0, int outRow, int planeEnd) {
         int width = 2 * outW;
-        // Rows narrower than a vector, and the last rows of the tensor (whose gradient load would
-        // run past its end), are left to the scalar loop.
-        if (width < VL || outRow + outW + VL / 2 > dOut.length) return 0;
+        if (width < VL) {
+            if (outRow + VL > dOut.length || row0 + inW + VL > planeEnd) return 0;
+            return backwardGroup2x2(row0, outRow, 0, 0, width) ? outW : 0;
+        }
+        if (outRow + outW + VL / 2 > dOut.length) return 0;
         for (int x = 0; x + VL <= width; x += VL) {
-            if (!backwardGroup2x2(row0, outRow, x, 0)) return x / 2;
+            if (!backwardGroup2x2(row0, outRow, x, 0, VL)) return x / 2;
         }
         int x = width - VL, skip = VL - width % VL;
-        if (width % VL != 0 && !backwardGroup2x2(row0, outRow, x, skip)) return (x + skip) / 2;
+        if (width % VL != 0 && !backwardGroup2x2(row0, outRow, x, skip, VL)) return (x + skip) / 2;
         return outW;
     }
 
     /**
-     * One group of VL lanes at column x, the first `skip` lanes left alone (already done); false,
-     * changing nothing, if a window of the group holds a NaN.
+     * One group of VL lanes at column x, lanes [skip, limit) taking part: the first `skip` are
+     * already done, those from `limit` on are past the row. False, changing nothing, if a window of
+     * the group holds a NaN (or a lane past the row does).
      */
-    private boolean backwardGroup2x2(int row0, int outRow, int x, int skip) {
+    private boolean backwardGroup2x2(int row0, int outRow, int x, int skip, int limit) {
         int row1 = row0 + inW;
         FloatVector top = FloatVector.fromArray(S, in, row0 + x), bottom = FloatVector.fromArray(S, in, row1 + x);
         FloatVector topPartner = top.rearrange(PARTNER), bottomPartner = bottom.rearrange(PARTNER);
         FloatVector max = top.max(topPartner).max(bottom.max(bottomPartner));
         if (max.compare(VectorOperators.NE, max).anyTrue()) return false;
-        VectorMask<Float> mine = VectorMask.fromArray(S, LANES_FROM, VL - skip);
+        VectorMask<Float> mine = VectorMask.fromArray(S, LANES_FROM, VL - skip).and(VectorMask.fromArray(S, LANES_BELOW, VL - limit));
         VectorMask<Float> topIsMax = top.eq(max), topPartnerIsMax = topPartner.eq(max);
         VectorMask<Float> topTakes = topIsMax.and(LEFT.or(topPartnerIsMax.not())).and(mine);
         VectorMask<Float> bottomTakes = bottom.eq(max).and(topIsMax.or(topPartnerIsMax).not())
@@ -195,22 +213,22 @@ final class Pool {
      * A width not a multiple of VL ends with a group overlapping the one before. Returns the first
      * output column left to the scalar loop: 0 for rows narrower than VL.
      */
-    private int forwardRow2x2(int row0, int outRow, int planeEnd) {
+    private static int forwardRow2x2(float[] in, int row0, int inW, float[] out, int outRow, int outW, int planeEnd) {
         int width = 2 * outW;
         if (width < VL) return 0;
         for (int x = 0; x + VL <= width; x += VL) {
             if (outRow + x / 2 + VL > planeEnd) return x / 2;
-            forwardGroup2x2(row0, outRow, x);
+            forwardGroup2x2(in, row0, inW, out, outRow, x);
         }
         int x = width - VL;
         if (width % VL != 0) {
             if (outRow + x / 2 + VL > planeEnd) return x / 2;
-            forwardGroup2x2(row0, outRow, x);
+            forwardGroup2x2(in, row0, inW, out, outRow, x);
         }
         return outW;
     }
 
-    private void forwardGroup2x2(int row0, int outRow, int x) {
+    private static void forwardGroup2x2(float[] in, int row0, int inW, float[] out, int outRow, int x) {
         FloatVector top = FloatVector.fromArray(S, in, row0 + x), bottom = FloatVector.fromArray(S, in, row0 + inW + x);
         FloatVector max = top.max(top.rearrange(PARTNER)).max(bottom.max(bottom.rearrange(PARTNER)));
         max.rearrange(PACK).intoArray(out, outRow + x / 2);

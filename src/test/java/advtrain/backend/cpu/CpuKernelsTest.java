@@ -148,6 +148,41 @@ class CpuKernelsTest {
         }
     }
 
+    /**
+     * The fused convolution and max-pool gives the bits of the two kernels run one after the other
+     * (the same sums, then the same maxima), and when asked to keep the convolution's output, that
+     * output too: with every algorithm, for 2x2/2 and 3x3/2 pooling wherever the convolution's
+     * output is large enough.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("convs")
+    void conv2dMaxPoolIsConvThenPool(Conv cv) {
+        Tensor x = random(-1, 1, cv.n, cv.c, cv.h, cv.w), w = random(-0.5f, 0.5f, cv.k, cv.c, cv.r, cv.s);
+        Tensor b = random(-1, 1, cv.k);
+        Shape outShape = advtrain.backend.ConvGeometry.outputShape("conv2d", x.shape(), w.shape(), cv.stride, cv.padding);
+        int checked = 0;
+        for (int[] pool : new int[][] {{2, 2}, {3, 2}}) {
+            if (outShape.dim(2) < pool[0] || outShape.dim(3) < pool[0]) continue;
+            Shape pooledShape = advtrain.backend.PoolGeometry.outputShape("maxPool2d", outShape, pool[0], pool[1]);
+            for (int a = 0; a < convBackends.length; a++) {
+                Backend be = convBackends[a];
+                Tensor conv = be.allocate(outShape), expected = be.allocate(pooledShape);
+                be.conv2d(x, w, b, conv, cv.stride, cv.padding);
+                be.maxPool2d(conv, expected, pool[0], pool[1]);
+                for (boolean keep : new boolean[] {false, true}) {
+                    Tensor actual = random(-9, 9, pooledShape.dims()), convOut = random(-9, 9, outShape.dims());
+                    be.conv2dMaxPool(x, w, b, convOut, actual, cv.stride, cv.padding, pool[0], pool[1], keep);
+                    String what = "conv2dMaxPool " + CONV_ALGORITHMS[a] + " " + cv + " pool " + pool[0] + "/" + pool[1]
+                            + (keep ? " keeping the convolution" : "");
+                    assertArrayEquals(CpuBackend.data(expected), CpuBackend.data(actual), what);
+                    if (keep) assertArrayEquals(CpuBackend.data(conv), CpuBackend.data(convOut), what + ": its output");
+                }
+                checked++;
+            }
+        }
+        if (outShape.dim(2) >= 2 && outShape.dim(3) >= 2) assertEquals(true, checked > 0, "no pooling fits " + cv);
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("convs")
     void conv2dBackwardAccumulatesLikeReference(Conv cv) {
@@ -215,7 +250,8 @@ class CpuKernelsTest {
                 new Pool(4, 6, 28, 28, 2, 2), new Pool(4, 16, 10, 10, 2, 2),     // batch 4
                 new Pool(2, 3, 11, 13, 3, 2),                                    // 3/2 on odd sizes
                 new Pool(2, 3, 9, 9, 3, 3), new Pool(2, 2, 7, 6, 2, 1),          // 3/3, overlapping 2/1
-                new Pool(3, 5, 15, 17, 2, 2));                                   // odd: the last row and column drop
+                new Pool(3, 5, 15, 17, 2, 2),                                    // odd: the last row and column drop
+                new Pool(3, 4, 9, 11, 2, 2), new Pool(2, 3, 6, 6, 2, 2));        // rows narrower than a vector
     }
 
     @ParameterizedTest(name = "{0}")
@@ -234,9 +270,9 @@ class CpuKernelsTest {
         }
     }
 
-    /** NaNs win their window, forward and backward; at widths the vectorised path takes too (28, 40). */
+    /** NaNs win their window, forward and backward; at widths the vectorised path takes too (8, 10, 28, 40). */
     @ParameterizedTest
-    @ValueSource(ints = {8, 28, 40})
+    @ValueSource(ints = {6, 8, 10, 28, 40})
     void maxPoolPropagatesNaNLikeReference(int size) {
         Tensor x = coarse(3, 2, 3, size, size);
         float[] v = fast.toArray(x);
