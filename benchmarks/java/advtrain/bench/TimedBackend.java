@@ -106,6 +106,10 @@ final class TimedBackend implements Backend {
         begin(); inner.maxPool2dBackward(input, outputGrad, inputGrad, kernel, stride); end(Op.MAX_POOL2D_BACKWARD, input.shape());
     }
 
+    @Override public void maxPool2dBackwardFresh(Tensor input, Tensor outputGrad, Tensor inputGrad, int kernel, int stride) {
+        begin(); inner.maxPool2dBackwardFresh(input, outputGrad, inputGrad, kernel, stride); end(Op.MAX_POOL2D_BACKWARD, input.shape());
+    }
+
     @Override public void linear(Tensor input, Tensor weight, Tensor bias, Tensor output) {
         begin(); inner.linear(input, weight, bias, output); end(Op.LINEAR, weight.shape());
     }
@@ -116,6 +120,10 @@ final class TimedBackend implements Backend {
 
     @Override public void relu(Tensor input, Tensor output) { begin(); inner.relu(input, output); end(Op.RELU); }
     @Override public void reluBackward(Tensor output, Tensor outputGrad, Tensor inputGrad) { begin(); inner.reluBackward(output, outputGrad, inputGrad); end(Op.RELU_BACKWARD); }
+
+    @Override public void reluBackwardFresh(Tensor output, Tensor outputGrad, Tensor inputGrad) {
+        begin(); inner.reluBackwardFresh(output, outputGrad, inputGrad); end(Op.RELU_BACKWARD);
+    }
     @Override public void logSoftmax(Tensor input, Tensor output) { begin(); inner.logSoftmax(input, output); end(Op.LOG_SOFTMAX); }
     @Override public void logSoftmaxBackward(Tensor output, Tensor outputGrad, Tensor inputGrad) { begin(); inner.logSoftmaxBackward(output, outputGrad, inputGrad); end(Op.LOG_SOFTMAX_BACKWARD); }
     @Override public void nllLoss(Tensor logProbs, Tensor labels, Tensor losses) { begin(); inner.nllLoss(logProbs, labels, losses); end(Op.NLL_LOSS); }

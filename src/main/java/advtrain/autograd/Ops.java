@@ -4,6 +4,7 @@ import advtrain.backend.Backend;
 import advtrain.backend.ConvGeometry;
 import advtrain.backend.PoolGeometry;
 import advtrain.tensor.Shape;
+import advtrain.tensor.Tensor;
 
 /**
  * The differentiable operations. Each one runs its forward kernel now and records, right beside
@@ -44,8 +45,12 @@ public final class Ops {
         return y;
     }
 
-    private static final Variable.Backward MAX_POOL2D_BACKWARD = (out, be, t) ->
-            be.maxPool2dBackward(out.a.data(), out.grad, t.gradOf(out.a), out.i0, out.i1);
+    /** Writes the input's gradient if it has none yet (no zero fill), else adds to it. */
+    private static final Variable.Backward MAX_POOL2D_BACKWARD = (out, be, t) -> {
+        Tensor fresh = t.freshGrad(out.a);
+        if (fresh != null) be.maxPool2dBackwardFresh(out.a.data(), out.grad, fresh, out.i0, out.i1);
+        else be.maxPool2dBackward(out.a.data(), out.grad, t.gradOf(out.a), out.i0, out.i1);
+    };
 
     /**
      * Conv2d, then MaxPool2d over its output, in one backend call (Backend.conv2dMaxPool: the CPU
@@ -91,7 +96,11 @@ public final class Ops {
         Tape tape = x.tape;
         Variable y = tape.result(x.shape(), x, null, null);
         tape.backend().relu(x.data(), y.data());
-        tape.record(y, (out, be, t) -> be.reluBackward(out.data(), out.grad, t.gradOf(out.a)));
+        tape.record(y, (out, be, t) -> {   // written if the input has no gradient yet, else added
+            Tensor fresh = t.freshGrad(out.a);
+            if (fresh != null) be.reluBackwardFresh(out.data(), out.grad, fresh);
+            else be.reluBackward(out.data(), out.grad, t.gradOf(out.a));
+        });
         return y;
     }
 
@@ -100,7 +109,11 @@ public final class Ops {
         Tape tape = x.tape;
         Variable y = tape.result(Shape.of(x.shape().dim(0), x.shape().rowSize()), x, null, null);
         tape.backend().copy(x.data(), y.data());
-        tape.record(y, (out, be, t) -> be.axpy(1f, out.grad, t.gradOf(out.a)));
+        tape.record(y, (out, be, t) -> {   // copied if the input has no gradient yet, else added
+            Tensor fresh = t.freshGrad(out.a);
+            if (fresh != null) be.copy(out.grad, fresh);
+            else be.axpy(1f, out.grad, t.gradOf(out.a));
+        });
         return y;
     }
 

@@ -158,4 +158,16 @@ public final class Tape implements AutoCloseable {
         }
         return v.grad;
     }
+
+    /**
+     * For a backward step that can write its whole gradient rather than add to it: v's gradient
+     * tensor, not zero-filled, when v needs one and has none yet (the step must then write every
+     * element); null otherwise, and the step adds to {@link #gradOf} instead. The first
+     * contribution to an activation's gradient then costs no fill and no read of zeros.
+     */
+    Tensor freshGrad(Variable v) {
+        if (v == null || !v.requiresGrad || v.grad != null) return null;
+        v.grad = pool.take(v.shape());
+        return v.grad;
+    }
 }

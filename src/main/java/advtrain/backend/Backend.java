@@ -128,6 +128,16 @@ public interface Backend extends AutoCloseable {
      */
     void maxPool2dBackward(Tensor input, Tensor outputGrad, Tensor inputGrad, int kernel, int stride);
 
+    /**
+     * {@link #maxPool2dBackward} into a gradient that holds nothing yet: inputGrad's old contents
+     * are ignored and every element written (the output gradient at each window's first maximum,
+     * zero elsewhere), so the caller need not zero-fill it first. This default fills, then adds.
+     */
+    default void maxPool2dBackwardFresh(Tensor input, Tensor outputGrad, Tensor inputGrad, int kernel, int stride) {
+        fill(inputGrad, 0f);
+        maxPool2dBackward(input, outputGrad, inputGrad, kernel, stride);
+    }
+
     /** output = input . weight^T + bias: input [N, in], weight [out, in], bias [out] or null. */
     void linear(Tensor input, Tensor weight, Tensor bias, Tensor output);
 
@@ -139,6 +149,15 @@ public interface Backend extends AutoCloseable {
 
     /** inputGrad += outputGrad where output > 0 */
     void reluBackward(Tensor output, Tensor outputGrad, Tensor inputGrad);
+
+    /**
+     * inputGrad = outputGrad where output > 0, else 0: {@link #reluBackward} into a gradient that
+     * holds nothing yet (its old contents are ignored). This default fills, then adds.
+     */
+    default void reluBackwardFresh(Tensor output, Tensor outputGrad, Tensor inputGrad) {
+        fill(inputGrad, 0f);
+        reluBackward(output, outputGrad, inputGrad);
+    }
 
     /** Row-wise log-softmax of [N, C], computed stably (max subtracted first). */
     void logSoftmax(Tensor input, Tensor output);

@@ -81,6 +81,10 @@ class GradCheckOpsTest {
                     List.of(Argument.input("input", TestData.distinct(random, MARGIN, s[0], s[1], s[2], s[3]))),
                     (tape, v) -> Ops.maxPool2d(v.get(0), kernel, stride)));
         }
+        // The input used by two pools: the first backward writes its gradient, the second adds.
+        results.add(GradCheck.check(be, "add(maxPool2d(x), maxPool2d(x))",
+                List.of(Argument.input("input", TestData.distinct(random, MARGIN, 2, 2, 6, 8))),
+                (tape, v) -> Ops.add(Ops.maxPool2d(v.get(0), 2, 2), Ops.maxPool2d(v.get(0), 2, 2))));
         assertAllPassed(results);
     }
 
@@ -110,7 +114,12 @@ class GradCheckOpsTest {
                 GradCheck.check(be, "relu", List.of(Argument.input("input", TestData.awayFromZero(random, MARGIN, 2, 3, 4, 5))),
                         (tape, v) -> Ops.relu(v.get(0))),
                 GradCheck.check(be, "relu(2-d)", List.of(Argument.input("input", TestData.awayFromZero(random, MARGIN, 5, 7))),
-                        (tape, v) -> Ops.relu(v.get(0)))));
+                        (tape, v) -> Ops.relu(v.get(0))),
+                // The input used twice: the first backward writes its gradient, the second adds.
+                GradCheck.check(be, "add(relu(x), relu(x))", List.of(Argument.input("input", TestData.awayFromZero(random, MARGIN, 3, 5))),
+                        (tape, v) -> Ops.add(Ops.relu(v.get(0)), Ops.relu(v.get(0)))),
+                GradCheck.check(be, "add(relu(x), x)", List.of(Argument.input("input", TestData.awayFromZero(random, MARGIN, 3, 5))),
+                        (tape, v) -> Ops.add(Ops.relu(v.get(0)), v.get(0)))));
     }
 
     @ParameterizedTest
@@ -120,7 +129,10 @@ class GradCheckOpsTest {
         SplittableRandom random = new SplittableRandom(15);
         assertAllPassed(List.of(GradCheck.check(be, "flatten",
                 List.of(Argument.input("input", TestData.uniform(random, -1, 1, 2, 3, 4, 5))),
-                (tape, v) -> Ops.flatten(v.get(0)))));
+                (tape, v) -> Ops.flatten(v.get(0))),
+                GradCheck.check(be, "add(flatten(x), flatten(x))",
+                        List.of(Argument.input("input", TestData.uniform(random, -1, 1, 2, 3, 4))),
+                        (tape, v) -> Ops.add(Ops.flatten(v.get(0)), Ops.flatten(v.get(0))))));
     }
 
     @ParameterizedTest

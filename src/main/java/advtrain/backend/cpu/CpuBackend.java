@@ -223,7 +223,18 @@ public final class CpuBackend implements Backend {
         Checks.sameShape("maxPool2dBackward inputGrad", input, inputGrad);
         Shape in = input.shape(), out = outputGrad.shape();
         Pool.forThisThread().backward(data(input), data(outputGrad), data(inputGrad), in.dim(0) * in.dim(1), in.dim(2),
-                in.dim(3), out.dim(2), out.dim(3), kernel, stride);
+                in.dim(3), out.dim(2), out.dim(3), kernel, stride, false);
+    }
+
+    /** Written in one pass where 2x2 stride-2 windows tile the input exactly (the seed's); else fill, then add. */
+    @Override public void maxPool2dBackwardFresh(Tensor input, Tensor outputGrad, Tensor inputGrad, int kernel, int stride) {
+        checkPool("maxPool2dBackwardFresh", input, outputGrad, kernel, stride);
+        Checks.sameShape("maxPool2dBackwardFresh inputGrad", input, inputGrad);
+        Shape in = input.shape(), out = outputGrad.shape();
+        boolean tiles = kernel == 2 && stride == 2 && in.dim(2) % 2 == 0 && in.dim(3) % 2 == 0;
+        if (!tiles) fill(inputGrad, 0f);
+        Pool.forThisThread().backward(data(input), data(outputGrad), data(inputGrad), in.dim(0) * in.dim(1), in.dim(2),
+                in.dim(3), out.dim(2), out.dim(3), kernel, stride, tiles);
     }
 
     /** PoolGeometry.of's checks without allocating; on a mismatch PoolGeometry.of throws its message. */
@@ -266,6 +277,12 @@ public final class CpuBackend implements Backend {
     @Override public void reluBackward(Tensor output, Tensor outputGrad, Tensor inputGrad) {
         Checks.sameSize("reluBackward", output, outputGrad, inputGrad);
         Elementwise.forThisThread().run(Elementwise.Op.RELU_BACKWARD, output.size(), data(output), data(outputGrad),
+                data(inputGrad), 0f, 0f);
+    }
+
+    @Override public void reluBackwardFresh(Tensor output, Tensor outputGrad, Tensor inputGrad) {
+        Checks.sameSize("reluBackwardFresh", output, outputGrad, inputGrad);
+        Elementwise.forThisThread().run(Elementwise.Op.RELU_BACKWARD_FRESH, output.size(), data(output), data(outputGrad),
                 data(inputGrad), 0f, 0f);
     }
 

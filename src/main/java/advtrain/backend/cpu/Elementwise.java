@@ -17,7 +17,7 @@ final class Elementwise {
     /** Elements per work item: a multiple of every vector length. */
     static final int CHUNK = 4096;
 
-    enum Op { FILL, ADD, AXPY, AFFINE, RELU, RELU_BACKWARD, SGD, SIGN, CLAMP }
+    enum Op { FILL, ADD, AXPY, AFFINE, RELU, RELU_BACKWARD, RELU_BACKWARD_FRESH, SGD, SIGN, CLAMP }
 
     private Op op;
     private int n;
@@ -28,7 +28,8 @@ final class Elementwise {
 
     /**
      * Runs op over [0, n): FILL c = alpha; ADD c = a + b; AXPY c += alpha * a; AFFINE c = alpha * a +
-     * beta; RELU c = relu(a); RELU_BACKWARD c += b where a > 0; SGD (a param, b grad, c velocity)
+     * beta; RELU c = relu(a); RELU_BACKWARD c += b where a > 0;
+     * RELU_BACKWARD_FRESH c = a > 0 ? b : 0; SGD (a param, b grad, c velocity)
      * c = beta * c + b, a -= alpha * c; SIGN c = sign(a); CLAMP c = min(max(a, alpha), beta).
      */
     void run(Op op, int n, float[] a, float[] b, float[] c, float alpha, float beta) {
@@ -48,6 +49,7 @@ final class Elementwise {
                 case AFFINE -> { for (int i = start; i < end; i++) c[i] = alpha * a[i] + beta; }
                 case RELU -> Vec.relu(a, c, start, end - start);
                 case RELU_BACKWARD -> Vec.reluBackward(a, b, c, start, end - start);
+                case RELU_BACKWARD_FRESH -> Vec.reluBackwardFresh(a, b, c, start, end - start);
                 case SIGN -> Vec.sign(a, c, start, end - start);
                 case CLAMP -> { for (int i = start; i < end; i++) c[i] = Math.min(Math.max(a[i], alpha), beta); }
                 case SGD -> {

@@ -9,7 +9,9 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Max pooling, forward and backward, parallel over planes (image, channel). The 2x2 stride-2 case
  * of the seed has its own loop; other kernel sizes and strides take the general one. Both follow
- * the reference's rules: a NaN in a window wins, and the gradient goes to the first maximum.
+ * the reference's rules: a NaN in a window wins, and the gradient goes to the first maximum. The
+ * backward either adds to the input gradient or, into one not yet written ("fresh"), writes every
+ * element, so that it need not be zero-filled first.
  */
 final class Pool {
     private static final ThreadLocal<Pool> PER_THREAD = ThreadLocal.withInitial(Pool::new);
@@ -18,6 +20,12 @@ final class Pool {
 
     private int inH, inW, outH, outW, kernel, stride;
     private float[] in, out, dOut, dIn;
+    /**
+     * Backward into a gradient not yet written: every element of dIn is written, not added to.
+     * Only for 2x2 stride-2 windows that tile the input exactly (the caller checks): each input
+     * element is then in exactly one window.
+     */
+    private boolean fresh;
 
     private Pool() {}
 
@@ -28,9 +36,10 @@ final class Pool {
         this.in = this.out = null;
     }
 
-    void backward(float[] in, float[] dOut, float[] dIn, int planes, int inH, int inW, int outH, int outW, int kernel, int stride) {
+    void backward(float[] in, float[] dOut, float[] dIn, int planes, int inH, int inW, int outH, int outW, int kernel, int stride,
+                  boolean fresh) {
         set(in, inH, inW, outH, outW, kernel, stride);
-        this.dOut = dOut; this.dIn = dIn;
+        this.dOut = dOut; this.dIn = dIn; this.fresh = fresh;
         Parallel.range(planes, 2L * outH * outW * kernel * kernel, backwardPlanes);
         this.in = this.dOut = this.dIn = null;
     }
@@ -117,7 +126,12 @@ final class Pool {
                             }
                         }
                         if (max != max) best = firstNaN(corner);
-                        dIn[best] += dOut[outBase + oy * outW + ox];
+                        if (fresh) {   // 2x2, stride 2: the window's four elements are this window's alone
+                            dIn[corner] = 0f; dIn[corner + 1] = 0f; dIn[corner + inW] = 0f; dIn[corner + inW + 1] = 0f;
+                            dIn[best] = dOut[outBase + oy * outW + ox];
+                        } else {
+                            dIn[best] += dOut[outBase + oy * outW + ox];
+                        }
                     }
                 }
             }
@@ -196,8 +210,14 @@ final class Pool {
                 .and(LEFT.or(bottomPartner.eq(max).not())).and(mine);
         FloatVector grad = FloatVector.fromArray(S, dOut, outRow + x / 2).rearrange(TWICE);
         FloatVector zero = FloatVector.zero(S);
-        zero.blend(grad, topTakes).add(FloatVector.fromArray(S, dIn, row0 + x)).intoArray(dIn, row0 + x);
-        zero.blend(grad, bottomTakes).add(FloatVector.fromArray(S, dIn, row1 + x)).intoArray(dIn, row1 + x);
+        FloatVector topOld = FloatVector.fromArray(S, dIn, row0 + x), bottomOld = FloatVector.fromArray(S, dIn, row1 + x);
+        if (fresh) {   // this group's lanes are written; the others keep what they hold
+            topOld.blend(zero.blend(grad, topTakes), mine).intoArray(dIn, row0 + x);
+            bottomOld.blend(zero.blend(grad, bottomTakes), mine).intoArray(dIn, row1 + x);
+        } else {
+            zero.blend(grad, topTakes).add(topOld).intoArray(dIn, row0 + x);
+            zero.blend(grad, bottomTakes).add(bottomOld).intoArray(dIn, row1 + x);
+        }
         return true;
     }
 

@@ -63,6 +63,17 @@ final class Vec {
         for (; i < len; i++) if (y[off + i] > 0) dx[off + i] += dy[off + i];
     }
 
+    /** dx[off + i] = y > 0 ? dy : 0 for i < len: reluBackward into a gradient not yet written. */
+    static void reluBackwardFresh(float[] y, float[] dy, float[] dx, int off, int len) {
+        int i = 0, whole = len - len % VL;
+        FloatVector zero = FloatVector.zero(Gemm.S);
+        for (; i < whole; i += VL) {
+            VectorMask<Float> on = FloatVector.fromArray(Gemm.S, y, off + i).compare(VectorOperators.GT, 0f);
+            zero.blend(FloatVector.fromArray(Gemm.S, dy, off + i), on).intoArray(dx, off + i);
+        }
+        for (; i < len; i++) dx[off + i] = y[off + i] > 0 ? dy[off + i] : 0f;
+    }
+
     /**
      * dst[dOff + r * dStride + i] = src[sOff + r * sStride + i] + bias for r < rows, i < cols. Rows
      * of at least VL are copied in whole vectors, the last one overlapping the one before (it writes

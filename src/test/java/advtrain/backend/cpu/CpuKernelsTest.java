@@ -267,6 +267,12 @@ class CpuKernelsTest {
             ref.maxPool2dBackward(x, dy, dxRef, p.kernel, p.stride);
             fast.maxPool2dBackward(x, dy, dx, p.kernel, p.stride);
             assertClose("maxPool2dBackward " + p, dxRef, dx, ELEMENTWISE);
+            // Into a gradient not yet written (garbage here): the same as adding to zeros.
+            Tensor zeros = ref.allocate(x.shape()), fresh = random(-9, 9, x.shape().dims());
+            ref.fill(zeros, 0f);
+            ref.maxPool2dBackward(x, dy, zeros, p.kernel, p.stride);
+            fast.maxPool2dBackwardFresh(x, dy, fresh, p.kernel, p.stride);
+            assertClose("maxPool2dBackwardFresh " + p, zeros, fresh, 0f);
         }
     }
 
@@ -289,6 +295,11 @@ class CpuKernelsTest {
         ref.maxPool2dBackward(x, dy, dxRef, 2, 2);
         fast.maxPool2dBackward(x, dy, dx, 2, 2);
         assertClose("maxPool2dBackward with NaN", dxRef, dx, 0f);
+        Tensor zeros = ref.allocate(x.shape()), fresh = random(-9, 9, x.shape().dims());
+        ref.fill(zeros, 0f);
+        ref.maxPool2dBackward(x, dy, zeros, 2, 2);
+        fast.maxPool2dBackwardFresh(x, dy, fresh, 2, 2);
+        assertClose("maxPool2dBackwardFresh with NaN", zeros, fresh, 0f);
     }
 
     // ---- linear -----------------------------------------------------------------------------------
@@ -351,6 +362,12 @@ class CpuKernelsTest {
         ref.reluBackward(expected, dy, dxRef);
         fast.reluBackward(expected, dy, dx);
         assertClose("reluBackward", dxRef, dx, 0f);
+        // Into a gradient not yet written: its old contents (garbage here) are ignored.
+        Tensor fresh = random(-9, 9, size), zeros = ref.allocate(x.shape());
+        ref.fill(zeros, 0f);
+        ref.reluBackward(expected, dy, zeros);
+        fast.reluBackwardFresh(expected, dy, fresh);
+        assertClose("reluBackwardFresh", zeros, fresh, 0f);
         fast.relu(x, x);  // in place
         assertClose("relu in place", expected, x, 0f);
     }
