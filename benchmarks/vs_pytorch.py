@@ -178,17 +178,22 @@ def load_average():
         return "unknown"
 
 
-def measure(args):
+def chosen_workloads(args):
+    """torch, set to args.threads threads, and (name, images per call, setup) of each workload asked for."""
     import torch
     torch.set_num_threads(args.threads)
     table = workloads(torch, build(torch))
     names = list(table) if args.workloads == "all" else args.workloads.split(",")
-    results = {}
     for name in names:
         if name not in table:
             print(f"vs_pytorch.py: no PyTorch workload '{name}' (have {', '.join(table)})", file=sys.stderr)
-            continue
-        images, setup = table[name]
+    return torch, [(name, *table[name]) for name in names if name in table]
+
+
+def measure(args):
+    torch, chosen = chosen_workloads(args)
+    results = {}
+    for name, images, setup in chosen:
         step = setup()
         # Warm-up, and an estimate of the calls a timed window needs.
         calls, start = 0, time.perf_counter()
@@ -228,10 +233,7 @@ def report(args):
 
 
 def paired(args):
-    import torch
-    torch.set_num_threads(args.threads)
-    table = workloads(torch, build(torch))
-    names = list(table) if args.workloads == "all" else args.workloads.split(",")
+    torch, chosen = chosen_workloads(args)
     command = args.advtrain_command[1:] if args.advtrain_command[:1] == ["--"] else args.advtrain_command
     if not command:
         sys.exit("vs_pytorch.py paired: give advtrain's server command after --")
@@ -248,11 +250,7 @@ def paired(args):
     results = {}
     print(f"{'workload':<18} {'PyTorch img/s':>14} {'advtrain img/s':>15} {'ratio (median of pairs)':>24}"
           f" {'pair ratios, lowest..highest':>30}", file=sys.stderr)
-    for name in names:
-        if name not in table:
-            print(f"vs_pytorch.py: no PyTorch workload '{name}' (have {', '.join(table)})", file=sys.stderr)
-            continue
-        images, setup = table[name]
+    for name, images, setup in chosen:
         step = setup()
         # PyTorch has no compiler to wait for: a few seconds of calls warm it, and tell its rate.
         calls, start = 0, time.perf_counter()

@@ -29,10 +29,10 @@ class NetSmokeTest {
         Net net = new Net(be, 1);
         SplittableRandom r = new SplittableRandom(2);
         int n = 8;
-        float[] px = new float[n * 3 * 32 * 32], py = new float[n];
-        for (int i = 0; i < px.length; i++) px[i] = (float) r.nextDouble();
+        Tensor x = randomImages(be, n, r);
+        float[] py = new float[n];
         for (int i = 0; i < n; i++) py[i] = r.nextInt(10);
-        Tensor x = be.fromArray(px, n, 3, 32, 32), y = be.fromArray(py, n);
+        Tensor y = be.fromArray(py, n);
         Sgd sgd = new Sgd(be, net.parameters(), 0.01f, 0.9f);
         float first = 0, last = 0;
         try (Tape tape = new Tape(be)) {
@@ -67,11 +67,7 @@ class NetSmokeTest {
     void evaluationWithFusedConvPoolMatchesTheRecordedForward() {
         Backend be = new CpuBackend();
         Net net = new Net(be, 3);
-        SplittableRandom r = new SplittableRandom(4);
-        int n = 5;
-        float[] px = new float[n * 3 * 32 * 32];
-        for (int i = 0; i < px.length; i++) px[i] = (float) r.nextDouble();
-        Tensor x = be.fromArray(px, n, 3, 32, 32);
+        Tensor x = randomImages(be, 5, new SplittableRandom(4));
         try (Tape tape = new Tape(be)) {
             float[] recorded = be.toArray(net.forward(tape.input(x, true)).data());
             float[] fused;
@@ -80,5 +76,12 @@ class NetSmokeTest {
             }
             assertArrayEquals(recorded, fused);
         }
+    }
+
+    /** n images of CIFAR shape with pixels uniform in [0, 1). */
+    private static Tensor randomImages(Backend be, int n, SplittableRandom r) {
+        float[] px = new float[n * 3 * 32 * 32];
+        for (int i = 0; i < px.length; i++) px[i] = (float) r.nextDouble();
+        return be.fromArray(px, n, 3, 32, 32);
     }
 }
