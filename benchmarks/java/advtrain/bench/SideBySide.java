@@ -250,9 +250,7 @@ public final class SideBySide {
                 double rate = warmUp(step);
                 System.out.printf(Locale.ROOT, "ready %d %.3f%n", w.images(), rate);
             } else if (word[0].equals("run") && word.length == 2 && step != null) {
-                long calls = Long.parseLong(word[1]), t0 = System.nanoTime();
-                for (long i = 0; i < calls; i++) step.run();
-                System.out.printf(Locale.ROOT, "%.6f%n", (System.nanoTime() - t0) / 1e9);
+                System.out.printf(Locale.ROOT, "%.6f%n", seconds(step, Long.parseLong(word[1])));
             } else {
                 throw new IllegalArgumentException("SideBySide --serve: bad command '" + line + "' (setup NAME, then run N)");
             }
@@ -274,18 +272,20 @@ public final class SideBySide {
         }
         double callsPerSecond = calls / ((System.nanoTime() - start) / 1e9), previous = 0;
         for (int settle = 0; settle < 20 && calls >= 300; settle++) {
-            long perWindow = Math.max(1, (long) callsPerSecond), t0 = System.nanoTime();
-            for (long i = 0; i < perWindow; i++) step.run();
-            callsPerSecond = perWindow / ((System.nanoTime() - t0) / 1e9);
+            long perWindow = Math.max(1, (long) callsPerSecond);
+            callsPerSecond = perWindow / seconds(step, perWindow);
             if (Math.abs(callsPerSecond - previous) < 0.1 * callsPerSecond) break;
             previous = callsPerSecond;
         }
         return callsPerSecond;
     }
 
-    private static double window(Runnable step, int images, long calls) {
+    private static double window(Runnable step, int images, long calls) { return images * calls / seconds(step, calls); }
+
+    /** Seconds that `calls` calls of step take. */
+    private static double seconds(Runnable step, long calls) {
         long t0 = System.nanoTime();
         for (long i = 0; i < calls; i++) step.run();
-        return images * calls / ((System.nanoTime() - t0) / 1e9);
+        return (System.nanoTime() - t0) / 1e9;
     }
 }

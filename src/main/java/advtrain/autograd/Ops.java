@@ -62,19 +62,21 @@ public final class Ops {
         Tape tape = x.tape;
         Shape convShape = ConvGeometry.outputShape("conv2d", x.shape(), w.shape(), stride, padding);
         Shape poolShape = PoolGeometry.outputShape("maxPool2d", convShape, kernel, poolStride);
-        boolean records = tape.records(x, w, b);
-        Variable conv = records ? tape.result(convShape, x, w, b) : null;
-        Variable y = records ? tape.result(poolShape, conv, null, null) : tape.result(poolShape, x, w, b);
-        tape.backend().conv2dMaxPool(x.data(), w.data(), b == null ? null : b.data(),
-                records ? conv.data() : tape.scratch(convShape), y.data(), stride, padding, kernel, poolStride, records);
-        if (records) {
-            conv.i0 = stride;
-            conv.i1 = padding;
-            tape.record(conv, CONV2D_BACKWARD);
-            y.i0 = kernel;
-            y.i1 = poolStride;
-            tape.record(y, MAX_POOL2D_BACKWARD);
+        Tensor bias = b == null ? null : b.data();
+        if (!tape.records(x, w, b)) {   // no backward pass: the convolution's output need not be kept
+            Variable y = tape.result(poolShape, x, w, b);
+            tape.backend().conv2dMaxPool(x.data(), w.data(), bias, tape.scratch(convShape), y.data(), stride, padding,
+                    kernel, poolStride, false);
+            return y;
         }
+        Variable conv = tape.result(convShape, x, w, b), y = tape.result(poolShape, conv, null, null);
+        tape.backend().conv2dMaxPool(x.data(), w.data(), bias, conv.data(), y.data(), stride, padding, kernel, poolStride, true);
+        conv.i0 = stride;
+        conv.i1 = padding;
+        tape.record(conv, CONV2D_BACKWARD);
+        y.i0 = kernel;
+        y.i1 = poolStride;
+        tape.record(y, MAX_POOL2D_BACKWARD);
         return y;
     }
 

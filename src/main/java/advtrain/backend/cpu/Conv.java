@@ -253,16 +253,17 @@ final class Conv {
         this.in = this.weight = this.bias = this.out = null;
     }
 
-    /** Floats of scratch the fused forward needs for one image's convolution output (0 when stored). */
-    private int imageScratch() { return poolKernel == 0 || convOut != null ? 0 : outC * outH * outW; }
+    /** The array the convolution's output is stored in: out (unfused), convOut (kept), or null (scratch only). */
+    private float[] stored() { return poolKernel == 0 ? out : convOut; }
 
-    /** Where image n's convolution output goes: out (unfused), convOut (kept), or scratch. */
-    private float[] imageDst(float[] buf) { return poolKernel == 0 ? out : convOut != null ? convOut : buf; }
+    /** Floats of scratch the fused forward needs for one image's convolution output (0 when stored). */
+    private int imageScratch() { return stored() != null ? 0 : outC * outH * outW; }
+
+    /** Where image n's convolution output goes: the stored array, or this worker's scratch. */
+    private float[] imageDst(float[] buf) { return stored() != null ? stored() : buf; }
 
     /** Where in imageDst image n's convolution output starts (scratch: at imageAt). */
-    private int imageBase(int n, int imageAt) {
-        return poolKernel == 0 || convOut != null ? n * outC * outH * outW : imageAt;
-    }
+    private int imageBase(int n, int imageAt) { return stored() != null ? n * outC * outH * outW : imageAt; }
 
     /** Fused forward: pools image n's convolution output (imageDst at imageBase) into out[n]. */
     private void poolImage(int n, float[] buf, int imageAt) {
@@ -657,7 +658,7 @@ final class Conv {
             }
         }
         for (int c = 0; c < inC; c++) {
-            int src = at + gradSlice + c * inWideLen + pad * padW + pad, dst = (n * inC + c) * inH * inW;
+            int src = result + c * inWideLen + pad * padW + pad, dst = (n * inC + c) * inH * inW;
             Vec.addRows(buf, src, padW, dIn, dst, inW, inH, inW);
         }
     }

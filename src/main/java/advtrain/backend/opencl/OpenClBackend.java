@@ -67,9 +67,9 @@ public final class OpenClBackend implements Backend {
     private final int convGroup;           // work items of one tiled conv work group: a power of two
     private final int localFloats;         // local memory a tiled conv kernel may ask for, in floats
     private final long weightGradMultiple; // the device's preferred work-group multiple for the weight-gradient kernel
-    private final cl_mem dummy;
-    private final float[] fillValue = new float[1];          // clEnqueueFillBuffer's pattern (copied when enqueued)
-    private final Pointer fillPattern = Pointer.to(fillValue);            // bound where a kernel's optional buffer (a bias) is absent
+    private final cl_mem dummy;            // bound where a kernel's optional buffer (a bias) is absent
+    private final float[] fillValue = new float[1];           // clEnqueueFillBuffer's pattern (copied when enqueued)
+    private final Pointer fillPattern = Pointer.to(fillValue);
     // scratch buffers of the conv backward: 0 the per-chunk weight gradients (tiled and rows), 1 the
     // output gradient in wide planes and 2 its per-plane sums (rows)
     private final cl_mem[] scratch = new cl_mem[3];
