@@ -20,9 +20,13 @@ import java.util.Arrays;
  *
  * Which one runs for a layer was chosen by measurement (see {@link #chooseDirect}); tests and
  * benchmarks can force either. The weight gradient is a product over the same shifted rows, summed
- * over the batch. The input gradient is (direct) a correlation of the output gradient, laid out in
- * the padded input's wide rows with zeros around it, with the filters; or (im2col) the im2col
- * matrix's gradient, scattered back (col2im).
+ * over the batch; or, where the output channels fill whole vectors (conv2), a vector of output
+ * channels' gradients times broadcast inputs (weightByTaps), over real output pixels only. The
+ * input gradient is (direct) a correlation of the output gradient, laid out in the padded input's
+ * wide rows with zeros around it, with the filters; or, where the batch fills the vector lanes
+ * (conv2 at batch 16 and more), the same sums with images in the lanes (inputGradLanes), over only
+ * the taps that reach each input pixel; or (im2col) the im2col matrix's gradient, scattered back
+ * (col2im).
  *
  * <p>One instance per calling thread holds the scratch buffers, grown on first use and reused after,
  * so steady-state calls allocate nothing. Per-image work runs in parallel over images. The weight
@@ -32,7 +36,7 @@ import java.util.Arrays;
  * images, each group's partial sums added up in order afterwards.
  */
 final class Conv {
-    enum Algorithm { AUTO, DIRECT, IM2COL, CHANNELS, GROUPS }
+    enum Algorithm { AUTO, DIRECT, IM2COL, CHANNELS, GROUPS, LANES }
 
     private static final ThreadLocal<Conv> PER_THREAD = ThreadLocal.withInitial(Conv::new);
 
@@ -73,10 +77,19 @@ final class Conv {
     private boolean byTapRows;
     /** Weight gradient: per-image slices of the B operand and of the output gradient. */
     private int xSlice, gSlice, gStride, weightTiles, qTiles;
+    /** Weight gradient vectorised over output channels (weightByTaps), from gradsByPixel. */
+    private boolean weightByChannels;
+    /** Input gradient with images in vector lanes (inputGradLanes); the batch's groups of VL images. */
+    private boolean lanes;
+    private int laneGroups;
 
     // ---- scratch, kept between calls ---------------------------------------------------------------
     private final float[][] perWorker = new float[Parallel.threads()][0];
     private float[] inputs = new float[0], grads = new float[0], biasPartial = new float[0];
+    /** The output gradient pixel-major, [image][pixel][output channel], for weightByTaps. */
+    private float[] gradsByPixel = new float[0];
+    /** The output gradient with images in lanes, [group][output channel][pixel][image], for inputGradLanes. */
+    private float[] gradsByLane = new float[0];
     private int[] aOff = new int[0], bOff = new int[0], aGrad = new int[0], bGrad = new int[0];
 
     private Conv() {}
@@ -126,6 +139,14 @@ final class Conv {
      */
     static boolean chooseTapRows(int kernelHeight, int paddedHeight) { return 4 * (kernelHeight - 1) >= paddedHeight; }
 
+    /**
+     * Whether the direct input gradient runs with images in vector lanes (inputGradLanes): where the
+     * batch fills the lanes and the input channels fill the register tile. It computes only the
+     * products that reach the input, where the wide layouts also multiply zeros (conv2 by filter
+     * rows: 1.44x the necessary products).
+     */
+    static boolean chooseLanes(int batch, int inChannels) { return batch >= VL && inChannels >= CHANNEL_TILE; }
+
     /** Reads the sizes from the (already checked) shapes: no ConvGeometry, so nothing is allocated. */
     private void setUp(Shape input, Shape weights, int stride, int padding, Algorithm algorithm) {
         batch = input.dim(0); inC = input.dim(1); inH = input.dim(2); inW = input.dim(3);
@@ -135,7 +156,8 @@ final class Conv {
         outW = (inW + 2 * pad - kW) / stride + 1;
         reduce = inC * kH * kW;
         direct = stride == 1 && (algorithm == Algorithm.DIRECT || algorithm == Algorithm.CHANNELS
-                || algorithm == Algorithm.GROUPS || (algorithm == Algorithm.AUTO && chooseDirect(stride)));
+                || algorithm == Algorithm.GROUPS || algorithm == Algorithm.LANES || (algorithm == Algorithm.AUTO && chooseDirect(stride)));
+        lanes = direct && (algorithm == Algorithm.LANES || (algorithm == Algorithm.AUTO && chooseLanes(batch, inC)));
         channels = direct && outC % VL == 0 && (algorithm == Algorithm.CHANNELS || (algorithm == Algorithm.AUTO && chooseChannels(outC)));
         if (direct) {
             padH = inH + 2 * pad; padW = inW + 2 * pad; padPlane = padH * padW;
@@ -451,9 +473,11 @@ final class Conv {
             weightTiles = (outC + Gemm.MR - 1) / Gemm.MR * qTiles;
             weightPartial = floats(weightPartial, groups * outC * reduce);
         }
-        if (dIn != null) setUpInputGradient(true);
-        long flopsPerImage = (dW == null ? 0 : 2L * outC * reduce * pixels) + (dIn == null ? 0 : 2L * outC * reduce * pixels);
+        boolean inputGradInGroups = dIn != null && !lanes;
+        if (inputGradInGroups) setUpInputGradient(true);
+        long flopsPerImage = (dW == null ? 0 : 2L * outC * reduce * pixels) + (inputGradInGroups ? 2L * outC * reduce * pixels : 0);
         Parallel.range(groups, Math.max(outC * pixels, flopsPerImage) * groupSize, backwardGroups);
+        if (dIn != null && lanes) inputGradLanes();
         if (dW != null) {
             int size = outC * reduce;
             for (int g = 0; g < groups; g++) {
@@ -476,7 +500,7 @@ final class Conv {
     private final Parallel.Task backwardGroups = new Parallel.Task() {
         @Override protected void run(int from, int to, int worker) {
             int pixels = outH * outW, inputsAt = groupSize * gSlice, inputGradAt = inputsAt + (dW == null ? 0 : groupSize * xSlice);
-            int inputGradSize = dIn == null ? 0 : gradSlice + inC * inWideLen;
+            int inputGradSize = dIn == null || lanes ? 0 : gradSlice + inC * inWideLen;
             float[] buf = scratch(worker, inputGradAt + inputGradSize);
             for (int g = from; g < to; g++) {
                 int n0 = g * groupSize, images = Math.min(batch, n0 + groupSize) - n0;
@@ -496,7 +520,7 @@ final class Conv {
                                 buf, gSlice, gStride, buf, inputsAt, xSlice, bOff, weightPartial, partial, reduce);
                     }
                 }
-                if (dIn == null) continue;
+                if (dIn == null || lanes) continue;
                 for (int i = 0; i < images; i++) inputGradDirect(n0 + i, buf, inputGradAt);
             }
         }
@@ -524,14 +548,20 @@ final class Conv {
     private void backwardBatch(float[] dB) {
         int pixels = outH * outW;
         if (dW != null || dB != null) {
+            weightByChannels = channels && dW != null && reduce >= TAPS;
             xSlice = direct ? inSlice : colSlice;
             gStride = direct ? wideLen : colsPad;
             gSlice = outC * gStride;
             inputs = dW == null ? inputs : floats(inputs, batch * xSlice);
-            grads = dW == null ? grads : floats(grads, batch * gSlice);
+            if (weightByChannels) gradsByPixel = floats(gradsByPixel, batch * pixels * outC);
+            else if (dW != null) grads = floats(grads, batch * gSlice);
             biasPartial = floats(biasPartial, batch * outC);
             Parallel.range(batch, (long) outC * pixels + (dW == null ? 0 : (long) reduce * pixels), gatherImages);
-            if (dW != null) {
+            if (weightByChannels) {
+                qTiles = (reduce + TAPS - 1) / TAPS;
+                weightTiles = outC / VL * qTiles;
+                Parallel.range(weightTiles, 2L * TAPS * VL * batch * pixels, weightByTaps);
+            } else if (dW != null) {
                 qTiles = (reduce + Gemm.NR - 1) / Gemm.NR;
                 weightTiles = (outC + Gemm.MR - 1) / Gemm.MR * qTiles;
                 Parallel.range(weightTiles, 2L * Gemm.MR * Gemm.NR * batch * gStride, weightTilesTask);
@@ -540,7 +570,9 @@ final class Conv {
                 for (int n = 0; n < batch; n++) for (int k = 0; k < outC; k++) dB[k] += biasPartial[n * outC + k];
             }
         }
-        if (dIn != null) {
+        if (dIn != null && lanes) {
+            inputGradLanes();
+        } else if (dIn != null) {
             setUpInputGradient(direct);
             Parallel.range(batch, 2L * outC * reduce * pixels, direct ? inputGradImages : inputGradIm2col);
         }
@@ -569,7 +601,8 @@ final class Conv {
                 int base = n * gSlice;
                 if (direct) {
                     padPlanes(in, n * inC * inH * inW, inC, inH, inW, pad, pad, inputs, n * xSlice);
-                    wideRows(n, grads, base);
+                    if (weightByChannels) byPixel(n);
+                    else wideRows(n, grads, base);
                 } else {
                     im2col(n, inputs, n * xSlice);
                     for (int k = 0; k < outC; k++) {
@@ -595,6 +628,202 @@ final class Conv {
             }
         }
     };
+
+    /** dOut[n] transposed into gradsByPixel[n]: [pixel][output channel]. */
+    private void byPixel(int n) {
+        int pixels = outH * outW, src = n * outC * pixels, dst = n * pixels * outC;
+        for (int k = 0; k < outC; k++) {
+            for (int p = 0; p < pixels; p++) gradsByPixel[dst + p * outC + k] = dOut[src + k * pixels + p];
+        }
+    }
+
+    /**
+     * Taps (weight-gradient columns q = (c, r, s)) per register tile of weightByTaps: 15 vector
+     * accumulators. conv2's 150 taps make 10 tiles, 5 per thread (with 12, its 13 tiles split 7 / 6).
+     */
+    private static final int TAPS = 15;
+
+    /**
+     * Item = one tile of dW: VL output channels k0.. (a vector's lanes) by 15 taps q0.. (the last
+     * tile overlaps the one before and adds only its new taps). The mirror of forwardChannels: there
+     * a vector of VL channels' weights met 12 broadcast input pixels; here a vector of VL channels'
+     * output gradients at one pixel (gradsByPixel) meets the 15 taps' input values that pixel saw,
+     * summed over every real output pixel of every image (no wide layout: conv2's backward by wide
+     * rows also multiplied 4 dropped columns of every 14). Sums run over images, then pixels, in
+     * order, whichever thread runs the tile.
+     */
+    private final Parallel.Task weightByTaps = new Parallel.Task() {
+        @Override protected void run(int from, int to, int worker) {
+            float[] t = scratch(worker, TAPS * VL);
+            for (int item = from; item < to; item++) {
+                int k0 = item / qTiles * VL, first = item % qTiles * TAPS, q0 = Math.min(first, reduce - TAPS);
+                tileTaps(batch * outH * outW, outW, outH, padW, xSlice, outC, gradsByPixel, k0, inputs,
+                        bOff[q0], bOff[q0 + 1], bOff[q0 + 2], bOff[q0 + 3], bOff[q0 + 4], bOff[q0 + 5],
+                        bOff[q0 + 6], bOff[q0 + 7], bOff[q0 + 8], bOff[q0 + 9], bOff[q0 + 10], bOff[q0 + 11],
+                        bOff[q0 + 12], bOff[q0 + 13], bOff[q0 + 14], t);
+                for (int i = first - q0; i < TAPS; i++) {
+                    for (int l = 0; l < VL; l++) dW[(k0 + l) * reduce + q0 + i] += t[i * VL + l];
+                }
+            }
+        }
+    };
+
+    /**
+     * The 15-tap register tile, one flat loop over (image, output pixel) (a nested loop made C2 box
+     * the accumulators): t[i * VL + l] = sum over steps of g[g0 + step * gStep + l] * x[pixel's
+     * offset + o_i], where step = (n * outH + oy) * outW + ox and the pixel's offset is
+     * n * xSlice + oy * padW + ox, the padded input's tap (0, 0, 0) for that output pixel.
+     */
+    private static void tileTaps(int steps, int outW, int outH, int padW, int xSlice, int gStep, float[] g, int g0,
+                                 float[] x, int o0, int o1, int o2, int o3, int o4, int o5, int o6, int o7, int o8,
+                                 int o9, int o10, int o11, int o12, int o13, int o14, float[] t) {
+        FloatVector z = FloatVector.zero(Gemm.S);
+        FloatVector c0 = z, c1 = z, c2 = z, c3 = z, c4 = z, c5 = z, c6 = z, c7 = z, c8 = z, c9 = z, c10 = z, c11 = z;
+        FloatVector c12 = z, c13 = z, c14 = z;
+        int gi = g0, image = 0, row = 0, ox = 0, oy = 0;
+        for (int step = 0; step < steps; step++) {
+            FloatVector gv = FloatVector.fromArray(Gemm.S, g, gi);
+            int xi = row + ox;
+            c0 = gv.fma(FloatVector.broadcast(Gemm.S, x[xi + o0]), c0);
+            c1 = gv.fma(FloatVector.broadcast(Gemm.S, x[xi + o1]), c1);
+            c2 = gv.fma(FloatVector.broadcast(Gemm.S, x[xi + o2]), c2);
+            c3 = gv.fma(FloatVector.broadcast(Gemm.S, x[xi + o3]), c3);
+            c4 = gv.fma(FloatVector.broadcast(Gemm.S, x[xi + o4]), c4);
+            c5 = gv.fma(FloatVector.broadcast(Gemm.S, x[xi + o5]), c5);
+            c6 = gv.fma(FloatVector.broadcast(Gemm.S, x[xi + o6]), c6);
+            c7 = gv.fma(FloatVector.broadcast(Gemm.S, x[xi + o7]), c7);
+            c8 = gv.fma(FloatVector.broadcast(Gemm.S, x[xi + o8]), c8);
+            c9 = gv.fma(FloatVector.broadcast(Gemm.S, x[xi + o9]), c9);
+            c10 = gv.fma(FloatVector.broadcast(Gemm.S, x[xi + o10]), c10);
+            c11 = gv.fma(FloatVector.broadcast(Gemm.S, x[xi + o11]), c11);
+            c12 = gv.fma(FloatVector.broadcast(Gemm.S, x[xi + o12]), c12);
+            c13 = gv.fma(FloatVector.broadcast(Gemm.S, x[xi + o13]), c13);
+            c14 = gv.fma(FloatVector.broadcast(Gemm.S, x[xi + o14]), c14);
+            gi += gStep;
+            if (++ox == outW) {
+                ox = 0;
+                row += padW;
+                if (++oy == outH) { oy = 0; image += xSlice; row = image; }
+            }
+        }
+        c0.intoArray(t, 0); c1.intoArray(t, VL); c2.intoArray(t, 2 * VL); c3.intoArray(t, 3 * VL);
+        c4.intoArray(t, 4 * VL); c5.intoArray(t, 5 * VL); c6.intoArray(t, 6 * VL); c7.intoArray(t, 7 * VL);
+        c8.intoArray(t, 8 * VL); c9.intoArray(t, 9 * VL); c10.intoArray(t, 10 * VL); c11.intoArray(t, 11 * VL);
+        c12.intoArray(t, 12 * VL); c13.intoArray(t, 13 * VL); c14.intoArray(t, 14 * VL);
+    }
+
+    // ---- input gradient with images in vector lanes ------------------------------------------------
+
+    /** Input channels per register tile of inputGradLanes. */
+    private static final int CHANNEL_TILE = 6;
+
+    /**
+     * Stride 1. dIn[n, c, y, x] = sum over k and the taps (r, s) that reach it, oy = y + pad - r in
+     * [0, outH) and ox = x + pad - s in [0, outW), of weight[k, c, r, s] * dOut[n, k, oy, ox]: only
+     * those products, none with zeros. Lane l of a vector holds image g * VL + l of group g: the
+     * output gradient is laid out so (gradsByLane, by laneRows), then each input pixel's sums are a
+     * chain of vector FMAs, a broadcast weight times a vector of VL images' output gradients.
+     */
+    private void inputGradLanes() {
+        int pixels = outH * outW;
+        laneGroups = (batch + VL - 1) / VL;
+        gradsByLane = floats(gradsByLane, laneGroups * outC * pixels * VL);
+        Parallel.range(laneGroups * outC, (long) VL * pixels, laneRows);
+        Parallel.range(laneGroups * inH, 2L * VL * inW * outC * reduce * pixels / (inH * inW), inputGradByLanes);
+    }
+
+    /**
+     * Item (g, k): gradsByLane[g][k][p][l] = dOut[g * VL + l, k, p], zeros in the lanes past the
+     * batch. Each item writes its own 64-byte lines (one pixel's VL lanes), so threads share none.
+     */
+    private final Parallel.Task laneRows = new Parallel.Task() {
+        @Override protected void run(int from, int to, int worker) {
+            int pixels = outH * outW;
+            for (int item = from; item < to; item++) {
+                int g = item / outC, k = item % outC, dst = item * pixels * VL, images = Math.min(VL, batch - g * VL);
+                if (images < VL) Arrays.fill(gradsByLane, dst, dst + pixels * VL, 0f);
+                for (int l = 0; l < images; l++) {
+                    int src = ((g * VL + l) * outC + k) * pixels;
+                    for (int p = 0; p < pixels; p++) gradsByLane[dst + p * VL + l] = dOut[src + p];
+                }
+            }
+        }
+    };
+
+    /**
+     * Item (g, y): input row y of group g's images. For each pixel x and each tile of 6 input
+     * channels (the last tile overlapping the one before, or repeating the last channel where there
+     * are fewer than 6), tileLanes sums the products over k and the taps that reach (y, x), then each
+     * lane's sum is added to its image's dIn. Items own whole rows, so no two threads add to one element.
+     */
+    private final Parallel.Task inputGradByLanes = new Parallel.Task() {
+        @Override protected void run(int from, int to, int worker) {
+            int pixels = outH * outW, taps = kH * kW, cTiles = (inC + CHANNEL_TILE - 1) / CHANNEL_TILE;
+            float[] t = scratch(worker, CHANNEL_TILE * VL);
+            for (int item = from; item < to; item++) {
+                int g = item / inH, y = item % inH, images = Math.min(VL, batch - g * VL);
+                int rLo = Math.max(0, y + pad - outH + 1), rows = Math.min(kH - 1, y + pad) - rLo + 1;
+                for (int x = 0; x < inW && rows > 0; x++) {
+                    int sLo = Math.max(0, x + pad - outW + 1), cols = Math.min(kW - 1, x + pad) - sLo + 1;
+                    if (cols <= 0) continue;
+                    // Tap (rLo, sLo) of output channel 0 reads output pixel (y + pad - rLo, x + pad - sLo).
+                    int g0 = ((g * outC) * pixels + (y + pad - rLo) * outW + (x + pad - sLo)) * VL;
+                    for (int ct = 0; ct < cTiles; ct++) {
+                        int first = ct * CHANNEL_TILE, c0 = Math.max(0, Math.min(first, inC - CHANNEL_TILE));
+                        int last = inC - 1 - c0;   // a tile's channel i is c0 + min(i, last)
+                        tileLanes(outC * rows * cols, rows, cols, outW, pixels, gradsByLane, g0,
+                                weight, c0 * taps + rLo * kW + sLo, kW, reduce,
+                                Math.min(1, last) * taps, Math.min(2, last) * taps, Math.min(3, last) * taps,
+                                Math.min(4, last) * taps, Math.min(5, last) * taps, t);
+                        for (int i = Math.max(0, first - c0); i < CHANNEL_TILE && c0 + i < inC; i++) {
+                            int at = ((g * VL) * inC + c0 + i) * inH * inW + y * inW + x, imageStride = inC * inH * inW;
+                            for (int l = 0; l < images; l++) dIn[at + l * imageStride] += t[i * VL + l];
+                        }
+                    }
+                }
+            }
+        }
+    };
+
+    /**
+     * The 6-channel register tile, one flat loop over (k, r, s): k in [0, outC), r and s over the
+     * `rows` x `cols` taps that reach the pixel. t[i * VL + l] = sum of w[w0 + o_i + k * reduce +
+     * r * kW + s] (channel i's weight, broadcast) * g[g0 + (k * pixels - r * outW - s) * VL + l] (the
+     * output gradient that tap saw, VL images). Six independent sums keep the FMA unit busy.
+     */
+    private static void tileLanes(int steps, int rows, int cols, int outW, int pixels, float[] g, int g0,
+                                  float[] w, int w0, int kW, int reduce, int o1, int o2, int o3, int o4, int o5, float[] t) {
+        FloatVector z = FloatVector.zero(Gemm.S);
+        FloatVector a0 = z, a1 = z, a2 = z, a3 = z, a4 = z, a5 = z;
+        // Index steps: next s; next r (back to the first s); next k (back to the first r and s).
+        int gNextR = (cols - 1) * VL - outW * VL, wNextR = kW - (cols - 1);
+        int gNextK = (cols - 1) * VL + (rows - 1) * outW * VL + pixels * VL, wNextK = reduce - (cols - 1) - (rows - 1) * kW;
+        int gi = g0, wi = w0, s = 0, r = 0;
+        for (int step = 0; step < steps; step++) {
+            FloatVector gv = FloatVector.fromArray(Gemm.S, g, gi);
+            a0 = gv.fma(FloatVector.broadcast(Gemm.S, w[wi]), a0);
+            a1 = gv.fma(FloatVector.broadcast(Gemm.S, w[wi + o1]), a1);
+            a2 = gv.fma(FloatVector.broadcast(Gemm.S, w[wi + o2]), a2);
+            a3 = gv.fma(FloatVector.broadcast(Gemm.S, w[wi + o3]), a3);
+            a4 = gv.fma(FloatVector.broadcast(Gemm.S, w[wi + o4]), a4);
+            a5 = gv.fma(FloatVector.broadcast(Gemm.S, w[wi + o5]), a5);
+            if (++s < cols) {
+                gi -= VL;
+                wi++;
+            } else if (++r < rows) {
+                s = 0;
+                gi += gNextR;
+                wi += wNextR;
+            } else {
+                s = 0;
+                r = 0;
+                gi += gNextK;
+                wi += wNextK;
+            }
+        }
+        a0.intoArray(t, 0); a1.intoArray(t, VL); a2.intoArray(t, 2 * VL);
+        a3.intoArray(t, 3 * VL); a4.intoArray(t, 4 * VL); a5.intoArray(t, 5 * VL);
+    }
 
     private void setUpInputGradient(boolean direct) {
         int taps = kH * kW;

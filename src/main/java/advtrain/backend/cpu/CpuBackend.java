@@ -22,7 +22,7 @@ public final class CpuBackend implements Backend {
     /** The backend, each convolution layer using the algorithm measured fastest for its shape. */
     public CpuBackend() { this(Conv.Algorithm.AUTO); }
 
-    /** For tests and benchmarks: "auto", "direct" (falls back to im2col where stride is not 1), "im2col", "channels" or "groups". */
+    /** For tests and benchmarks: "auto", "direct" (falls back to im2col where stride is not 1), "im2col", "channels", "groups" or "lanes". */
     public static CpuBackend withConvAlgorithm(String algorithm) {
         return new CpuBackend(Conv.Algorithm.valueOf(algorithm.toUpperCase(java.util.Locale.ROOT)));
     }

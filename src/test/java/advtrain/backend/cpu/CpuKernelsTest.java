@@ -38,8 +38,8 @@ class CpuKernelsTest {
     private final Backend fast = new CpuBackend();
     /** Convolutions are checked with each algorithm, the automatic choice and each one forced. */
     private final Backend[] convBackends = {fast, CpuBackend.withConvAlgorithm("direct"), CpuBackend.withConvAlgorithm("im2col"),
-            CpuBackend.withConvAlgorithm("channels"), CpuBackend.withConvAlgorithm("groups")};
-    private static final String[] CONV_ALGORITHMS = {"auto", "direct", "im2col", "channels", "groups"};
+            CpuBackend.withConvAlgorithm("channels"), CpuBackend.withConvAlgorithm("groups"), CpuBackend.withConvAlgorithm("lanes")};
+    private static final String[] CONV_ALGORITHMS = {"auto", "direct", "im2col", "channels", "groups", "lanes"};
     private final Backend ref = new ReferenceBackend();
     private final SplittableRandom random = new SplittableRandom(20240611);
 
