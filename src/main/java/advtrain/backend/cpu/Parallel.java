@@ -24,10 +24,13 @@ import java.util.concurrent.locks.LockSupport;
  *   <li>Loops whose work is too small to share (n * costPerItem below {@link #MIN_PARALLEL_COST}
  *       flops), loops started from inside a loop body, and loops started while another thread has
  *       the workers, run on the calling thread.</li>
- *   <li>When the machine is busy with other processes and a worker loses its core in the middle of
- *       a chunk (the caller then waits milliseconds for it), the next 200 loops run on the calling
- *       thread alone before the workers are tried again: under such contention two threads were
- *       measured slower than one.</li>
+ *   <li>A worker that loses its core in the middle of a chunk holds up the loop until it gets one
+ *       back; such waits are counted ({@link #stats}), nothing more. (An earlier version ran the
+ *       next 200 loops on the calling thread after such a wait. On this VM the waits come 2-9 times
+ *       a second even with nothing else running, so whole seconds ran on one thread: training at
+ *       batch 32 at 16,400-17,600 images/s instead of 22,000-26,500, inference at batch 256 at
+ *       45,000-67,000 instead of 80,000-91,000. With a busy-loop process alongside, the two
+ *       versions trained equally fast.)</li>
  * </ul>
  * Results do not depend on how the work was split: every kernel gives each output element to one
  * chunk, which computes it in a fixed order.
@@ -75,12 +78,8 @@ public final class Parallel {
     private static final AtomicBoolean busy = new AtomicBoolean();
     /** A wait for the workers this long (and longer than the caller's own share) counts as a stall. */
     private static final long STALL_NANOS = 500_000;
-    /** Jobs run on the calling thread after a stall (a training step has about 40). */
-    private static final int INLINE_AFTER_STALL = 200;
-    /** Jobs left to run inline; only touched by the thread holding `busy`. */
-    private static int inlineJobs;
-    /** Counters for {@link #stats}: jobs shared, jobs run inline after a stall, stalls, nanoseconds waited. */
-    private static long sharedJobs, stalledInlineJobs, stalls, waitNanos;
+    /** Counters for {@link #stats}: jobs shared, stalls, nanoseconds waited. */
+    private static long sharedJobs, stalls, waitNanos;
     private static final Worker[] workers = new Worker[THREADS - 1];
 
     static {
@@ -97,11 +96,12 @@ public final class Parallel {
 
     /**
      * Since the start: loops shared with the workers, the caller's mean wait for them at the end,
-     * stalls (waits for a worker that lost its core), and loops run alone after a stall.
+     * and stalls (waits of over 0.5 ms, longer than the caller's own share: a worker that lost its
+     * core, or one woken from sleep).
      */
     public static String stats() {
-        return String.format(java.util.Locale.ROOT, "%d shared loops, mean final wait %.1f us, %d stalls, %d loops run alone after them",
-                sharedJobs, sharedJobs == 0 ? 0 : waitNanos / 1e3 / sharedJobs, stalls, stalledInlineJobs);
+        return String.format(java.util.Locale.ROOT, "%d shared loops, mean final wait %.1f us, %d stalls",
+                sharedJobs, sharedJobs == 0 ? 0 : waitNanos / 1e3 / sharedJobs, stalls);
     }
 
     /**
@@ -112,13 +112,6 @@ public final class Parallel {
         if (n <= 0) return;
         if (THREADS == 1 || n == 1 || (long) n * costPerItem < MIN_PARALLEL_COST
                 || Thread.currentThread() instanceof Worker || !busy.compareAndSet(false, true)) {
-            body.run(0, n, 0);
-            return;
-        }
-        if (inlineJobs > 0) {   // the workers were recently held up by other processes: see below
-            inlineJobs--;
-            stalledInlineJobs++;
-            busy.set(false);
             body.run(0, n, 0);
             return;
         }
@@ -147,16 +140,11 @@ public final class Parallel {
                 else Thread.yield();
             }
             // With chunks claimed one at a time, waiting for the workers should take less than this
-            // thread's own share. Waiting longer, and long, means a worker lost its core to another
-            // process mid-chunk; on a machine that busy, hand-offs lose more than they win, so the
-            // next jobs run on this thread alone, and then the workers are tried again.
+            // thread's own share; waiting longer, and long, is a stall.
             long waited = System.nanoTime() - worked;
             sharedJobs++;
             waitNanos += waited;
-            if (waited > STALL_NANOS && waited > worked - started) {
-                inlineJobs = INLINE_AFTER_STALL;
-                stalls++;
-            }
+            if (waited > STALL_NANOS && waited > worked - started) stalls++;
             // Every share is empty now (each chunk was claimed before it finished), so a worker
             // still holding this job's id can claim nothing more; the next job's shares carry its id.
             task = null;
