@@ -29,7 +29,8 @@ cp_file=target/bench.classpath
 mkdir -p benchmarks/results
 recording="benchmarks/results/step-$(date +%Y%m%d-%H%M%S).jfr"
 [ -n "$jfr" ] && jvm+=("-XX:StartFlightRecording=filename=$recording,settings=profile")
-java --add-modules jdk.incubator.vector ${jvm[@]+"${jvm[@]}"} \
+# -XX:-UseLoopPredicate as in the advtrain launcher (see there).
+java --add-modules jdk.incubator.vector -XX:-UseLoopPredicate ${jvm[@]+"${jvm[@]}"} \
   -cp "target/test-classes:target/classes:$(cat "$cp_file")" advtrain.bench.StepProfile ${args[@]+"${args[@]}"} \
   2> >(grep -v -e '^WARNING: Using incubator modules' -e 'Started recording' -e 'Use jcmd' >&2)
 if [ -n "$jfr" ]; then

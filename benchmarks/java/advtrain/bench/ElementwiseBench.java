@@ -31,7 +31,7 @@ import java.util.concurrent.TimeUnit;
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 @Warmup(iterations = 4, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
+@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-XX:-UseLoopPredicate"})
 public class ElementwiseBench {
     static final int BATCH = 32, CONV1_OUT = BATCH * 6 * 28 * 28, IMAGES = BATCH * 3 * 32 * 32, LOGITS = BATCH * 10;
     static final int PARAMETERS = 62_006;

@@ -28,7 +28,7 @@ import java.util.concurrent.TimeUnit;
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 @Warmup(iterations = 4, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
+@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-XX:-UseLoopPredicate"})
 public class LinearBench {
     static final int BATCH = 32;
     static final int FC1_FLOPS = 2 * BATCH * 400 * 120, FC2_FLOPS = 2 * BATCH * 120 * 84, FC3_FLOPS = 2 * BATCH * 84 * 10;
