@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Where a step's time goes (the seed's Net; a training step at batch 32 by default).
 #
-#   benchmarks/profile-step.sh [--threads N] [--workload W] [--steps S] [--cpu-time] [--jfr] [--backend java]
+#   benchmarks/profile-step.sh [--threads N] [--workload W] [--steps S] [--cpu-time | --bytes] [--jfr] [--backend java]
 #
 # Runs advtrain.bench.StepProfile on a workload of the side-by-side benchmark (train-b32, train-b4,
 # infer-b256, inputgrad-b256; default train-b32): the step timed once without and once with a timer around every
@@ -17,6 +17,7 @@ while [ $# -gt 0 ]; do
     --threads) jvm+=("-Dadvtrain.threads=$2"); shift 2 ;;
     --workload|--steps|--backend) args+=("$1" "$2"); shift 2 ;;
     --cpu-time) args+=(--cpu-time); shift ;;
+    --bytes) args+=(--bytes); shift ;;
     --jfr) jfr=1; shift ;;
     -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
     *) echo "profile-step.sh: unknown option $1 (see --help)" >&2; exit 2 ;;

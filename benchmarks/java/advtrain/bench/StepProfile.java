@@ -14,39 +14,47 @@ import java.util.Locale;
  * <p>On a machine shared with other work, {@code --cpu-time} with {@code -Dadvtrain.threads=1} times
  * each kernel by the thread's CPU time, which leaves out the time the thread waited for a core.
  *
- * <pre>usage: StepProfile [--backend java] [--workload train-b32] [--steps 400] [--cpu-time]</pre>
+ * <p>{@code --bytes} counts, instead of time, the bytes the calling thread allocates in each kernel
+ * and outside them: with {@code -Dadvtrain.threads=1}, where a steady-state step's allocation
+ * comes from (AllocationPerStep only says how much).
+ *
+ * <pre>usage: StepProfile [--backend java] [--workload train-b32] [--steps 400] [--cpu-time | --bytes]</pre>
  */
 public final class StepProfile {
     public static void main(String[] args) {
         String backendName = "java", workload = "train-b32";
         int steps = 400;
-        boolean cpuTime = false;
+        TimedBackend.Measure measure = TimedBackend.Measure.WALL;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--backend" -> backendName = args[++i];
                 case "--workload" -> workload = args[++i];
                 case "--steps" -> steps = Integer.parseInt(args[++i]);
-                case "--cpu-time" -> cpuTime = true;
+                case "--cpu-time" -> measure = TimedBackend.Measure.CPU;
+                case "--bytes" -> measure = TimedBackend.Measure.BYTES;
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
         Backend plain = KernelState.backend(backendName);
-        TimedBackend timed = new TimedBackend(plain, cpuTime);
+        TimedBackend timed = new TimedBackend(plain, measure);
         SideBySide.Workload w = SideBySide.WORKLOADS.get(workload);
         if (w == null) throw new IllegalArgumentException("no workload " + workload + "; have " + SideBySide.WORKLOADS.keySet());
         int batch = w.images();
-        double untimed = stepMicros(plain, w, steps, false);
-        double withTimers = stepMicros(timed, w, steps, cpuTime);  // warms up, then resets and measures
+        double untimed = stepMicros(plain, w, steps, TimedBackend.Measure.WALL);
+        double withTimers = stepMicros(timed, w, steps, measure);  // warms up, then resets and measures
+        boolean bytes = measure == TimedBackend.Measure.BYTES;
+        String unit = bytes ? "B/step" : "us/step";
         System.out.printf(Locale.ROOT, "backend %s (%s), %s, %d steps; load average %s%n", backendName,
                 plain.deviceName(), workload, steps, LoadAverage.now());
         System.out.printf(Locale.ROOT, "step: %.1f us wall (%.0f images/s); with per-kernel timers: %.1f us %s%n",
-                untimed, batch * 1e6 / untimed, withTimers, cpuTime ? "of CPU time" : "wall");
-        System.out.printf(Locale.ROOT, "%-44s %8s %10s %7s%n", "kernel", "calls", "us/step", "share");
+                untimed, batch * 1e6 / untimed, withTimers,
+                measure == TimedBackend.Measure.CPU ? "of CPU time" : bytes ? "(bytes allocated per step, not us)" : "wall");
+        System.out.printf(Locale.ROOT, "%-44s %8s %10s %7s%n", "kernel", "calls", unit, "share");
         double total = 0;
         for (TimedBackend.Op op : TimedBackend.Op.values()) {
             int i = op.ordinal();
             if (timed.calls[i] == 0) continue;
-            double us = timed.nanos[i] / 1e3 / steps;
+            double us = timed.nanos[i] / (bytes ? 1.0 : 1e3) / steps;
             total += us;
             System.out.printf(Locale.ROOT, "%-44s %8.1f %10.1f %6.1f%%%n", op.name().toLowerCase(Locale.ROOT),
                     (double) timed.calls[i] / steps, us, 100 * us / withTimers);
@@ -58,24 +66,36 @@ public final class StepProfile {
         for (int i = 0; i < timed.layerKeys.size(); i++) {
             long[] t = timed.layerTimes.get(i);
             if (t[1] == 0) continue;
-            double us = t[0] / 1e3 / steps;
+            double us = t[0] / (bytes ? 1.0 : 1e3) / steps;
             System.out.printf(Locale.ROOT, "  %-42s %8.1f %10.1f %6.1f%%%n", timed.layerKeys.get(i).toLowerCase(Locale.ROOT),
                     (double) t[1] / steps, us, 100 * us / withTimers);
         }
     }
 
-    /** Mean microseconds per step over `steps` steps, after as many warm-up steps. */
-    static double stepMicros(Backend be, SideBySide.Workload workload, int steps, boolean cpuTime) {
-        java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
+    /** Mean microseconds (or bytes allocated, for BYTES) per step over `steps` steps, after as many warm-up steps. */
+    static double stepMicros(Backend be, SideBySide.Workload workload, int steps, TimedBackend.Measure measure) {
         Runnable step = workload.setup().apply(be);
         for (int round = 0; round < 2; round++) {
             if (be instanceof TimedBackend t) t.reset();
-            long t0 = cpuTime ? threads.getCurrentThreadCpuTime() : System.nanoTime();
+            long t0 = count(measure);
             for (int s = 0; s < steps; s++) step.run();
             be.synchronize();
-            long t1 = cpuTime ? threads.getCurrentThreadCpuTime() : System.nanoTime();
-            if (round == 1) return (t1 - t0) / 1e3 / steps;
+            long t1 = count(measure);
+            if (round == 1) return (t1 - t0) / (measure == TimedBackend.Measure.BYTES ? 1.0 : 1e3) / steps;
         }
         throw new AssertionError();
+    }
+
+    static double stepMicros(Backend be, SideBySide.Workload workload, int steps, boolean cpuTime) {
+        return stepMicros(be, workload, steps, cpuTime ? TimedBackend.Measure.CPU : TimedBackend.Measure.WALL);
+    }
+
+    private static long count(TimedBackend.Measure measure) {
+        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        return switch (measure) {
+            case WALL -> System.nanoTime();
+            case CPU -> threads.getCurrentThreadCpuTime();
+            case BYTES -> threads.getCurrentThreadAllocatedBytes();
+        };
     }
 }

@@ -26,13 +26,25 @@ final class TimedBackend implements Backend {
     final List<String> layerKeys = new ArrayList<>();
     final List<long[]> layerTimes = new ArrayList<>();
     private long start;
-    /** Thread CPU time instead of wall time: meaningful with one thread (-Dadvtrain.threads=1) on a busy machine. */
-    private final boolean cpuTime;
-    private static final java.lang.management.ThreadMXBean THREADS = java.lang.management.ManagementFactory.getThreadMXBean();
+    /** What is counted: wall time; the thread's CPU time (meaningful with one thread,
+     * -Dadvtrain.threads=1, on a busy machine); or the bytes the thread allocated (with one
+     * thread, every allocation of the step; "nanos" then hold bytes). */
+    enum Measure { WALL, CPU, BYTES }
+    private final Measure measure;
+    private static final com.sun.management.ThreadMXBean THREADS =
+            (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
 
-    TimedBackend(Backend inner, boolean cpuTime) { this.inner = inner; this.cpuTime = cpuTime; }
+    TimedBackend(Backend inner, boolean cpuTime) { this(inner, cpuTime ? Measure.CPU : Measure.WALL); }
 
-    private long now() { return cpuTime ? THREADS.getCurrentThreadCpuTime() : System.nanoTime(); }
+    TimedBackend(Backend inner, Measure measure) { this.inner = inner; this.measure = measure; }
+
+    private long now() {
+        return switch (measure) {
+            case WALL -> System.nanoTime();
+            case CPU -> THREADS.getCurrentThreadCpuTime();
+            case BYTES -> THREADS.getCurrentThreadAllocatedBytes();
+        };
+    }
 
     void reset() {
         java.util.Arrays.fill(nanos, 0);
@@ -48,15 +60,25 @@ final class TimedBackend implements Backend {
         calls[op.ordinal()]++;
     }
 
-    /** Also books the time under "op shape" (first call per key allocates its slot). */
+    /** The (op, shape) of each layer slot: a linear search by identity, so a call allocates nothing. */
+    private final List<Op> layerOps = new ArrayList<>();
+    private final List<Shape> layerShapes = new ArrayList<>();
+
+    /** Also books the time under "op shape" (the first call per op and shape allocates its slot). */
     private void end(Op op, Shape shape) {
         long before = start;
         end(op);
-        String key = op + " " + shape;
-        int i = layerKeys.indexOf(key);
-        if (i < 0) { layerKeys.add(key); layerTimes.add(new long[2]); i = layerKeys.size() - 1; }
-        layerTimes.get(i)[0] += now() - before;
-        layerTimes.get(i)[1]++;
+        int i = 0;
+        while (i < layerOps.size() && (layerOps.get(i) != op || !layerShapes.get(i).equals(shape))) i++;
+        if (i == layerOps.size()) {
+            layerOps.add(op);
+            layerShapes.add(shape);
+            layerKeys.add(op + " " + shape);
+            layerTimes.add(new long[2]);
+        }
+        long[] slot = layerTimes.get(i);
+        slot[0] += now() - before;
+        slot[1]++;
     }
 
     @Override public String name() { return inner.name(); }

@@ -35,9 +35,16 @@ final class TensorPool {
         return t;
     }
 
-    /** Every tensor handed out goes back to the free lists. */
+    /**
+     * Every tensor handed out goes back to the free lists. An index loop, not for-each: C2 does not
+     * always remove the iterator object, and with -XX:-UseLoopPredicate (the launcher's flag) it
+     * was allocated every step in some JVMs (32 bytes).
+     */
     void releaseAll() {
-        for (Tensor t : inUse) free.computeIfAbsent(t.shape(), s -> new ArrayDeque<>()).addLast(t);
+        for (int i = 0; i < inUse.size(); i++) {
+            Tensor t = inUse.get(i);
+            free.computeIfAbsent(t.shape(), s -> new ArrayDeque<>()).addLast(t);
+        }
         inUse.clear();
     }
 
