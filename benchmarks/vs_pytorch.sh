@@ -43,6 +43,8 @@ cd "$root"
 mkdir -p benchmarks/results
 stamp="$(date +%Y%m%d-%H%M%S)"
 cp_file="target/bench.classpath"
+# advtrain's JVM, as the launcher runs it (see ./advtrain for -XX:-UseLoopPredicate).
+advtrain_jvm=(--add-modules jdk.incubator.vector -XX:+UseParallelGC -XX:-UseLoopPredicate)
 
 echo "== building (mvn test-compile)" >&2
 mvn -B -q -o test-compile
@@ -66,7 +68,7 @@ if [ "$pairs" -gt 0 ]; then
   echo "== paired: PyTorch and advtrain ($backend) taking turns, $threads threads, $pairs pairs of ${seconds} s windows, load average: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
   OMP_NUM_THREADS="$threads" /usr/bin/python3 benchmarks/vs_pytorch.py paired --threads "$threads" --pairs "$pairs" \
     --seconds "$seconds" --workloads "$workloads" --out "benchmarks/results/paired-$backend-$stamp.json" -- \
-    java --add-modules jdk.incubator.vector -XX:+UseParallelGC -XX:-UseLoopPredicate -Dadvtrain.threads="$threads" \
+    java "${advtrain_jvm[@]}" -Dadvtrain.threads="$threads" \
     -cp "target/test-classes:target/classes:$(cat "$cp_file")" advtrain.bench.SideBySide --backend "$backend" --serve \
     2> >(grep -v '^WARNING: Using incubator modules' >&2)
   machine_check
@@ -84,7 +86,7 @@ for round in $(seq 1 "$rounds"); do
     --repeats "$repeats" --seconds "$seconds" --workloads "$workloads" > "$torch_json"
   machine_check
   echo "== round $round/$rounds: advtrain ($backend, $threads threads), load average: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
-  java --add-modules jdk.incubator.vector -XX:+UseParallelGC -XX:-UseLoopPredicate -Dadvtrain.threads="$threads" \
+  java "${advtrain_jvm[@]}" -Dadvtrain.threads="$threads" \
     -cp "target/test-classes:target/classes:$(cat "$cp_file")" advtrain.bench.SideBySide \
     --backend "$backend" --repeats "$repeats" --seconds "$seconds" --workloads "$workloads" \
     2> >(grep -v '^WARNING: Using incubator modules' >&2) > "$ours_json"

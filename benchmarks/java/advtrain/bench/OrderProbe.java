@@ -35,8 +35,7 @@ public final class OrderProbe {
             long end = System.nanoTime() + (long) (Double.parseDouble(part[1]) * 1e9);
             Runnable step = workload.setup().apply(backend);
             StringBuilder rates = new StringBuilder();
-            com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
-            long allocated = threads.getCurrentThreadAllocatedBytes(), calledTotal = 0;
+            long allocated = TimedBackend.count(TimedBackend.Measure.BYTES), calledTotal = 0;
             while (System.nanoTime() < end) {
                 long start = System.nanoTime();
                 int calls = 0;
@@ -50,18 +49,14 @@ public final class OrderProbe {
             }
             System.out.println(part[0] + " (images/s every 0.5 s):" + rates);
             System.out.printf(Locale.ROOT, "  %.0f bytes allocated per call by this thread (warm-up included)%n",
-                    (threads.getCurrentThreadAllocatedBytes() - allocated) / (double) calledTotal);
+                    (TimedBackend.count(TimedBackend.Measure.BYTES) - allocated) / (double) calledTotal);
             if (backend instanceof CpuBackend) System.out.println("  thread pool: " + Parallel.stats());
             if (part.length > 2) {
                 int calls = Integer.parseInt(part[2]);
-                TimedBackend timed = new TimedBackend(backend, false);
-                StepProfile.stepMicros(timed, workload, calls, false);
-                for (int i = 0; i < timed.layerKeys.size(); i++) {
-                    long[] t = timed.layerTimes.get(i);
-                    if (t[1] == 0) continue;
-                    System.out.printf(Locale.ROOT, "  %-42s %10.1f us per call%n", timed.layerKeys.get(i).toLowerCase(Locale.ROOT),
-                            t[0] / 1e3 / calls);
-                }
+                TimedBackend timed = new TimedBackend(backend, TimedBackend.Measure.WALL);
+                double perCall = StepProfile.stepMicros(timed, workload, calls, TimedBackend.Measure.WALL);
+                System.out.printf(Locale.ROOT, "  by layer over %d more calls (%.1f us per call): calls, us per call, share%n", calls, perCall);
+                StepProfile.printLayers(timed, calls, false, perCall);
             }
         }
     }

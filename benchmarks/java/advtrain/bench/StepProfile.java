@@ -57,45 +57,44 @@ public final class StepProfile {
             double us = timed.nanos[i] / (bytes ? 1.0 : 1e3) / steps;
             total += us;
             System.out.printf(Locale.ROOT, "%-44s %8.1f %10.1f %6.1f%%%n", op.name().toLowerCase(Locale.ROOT),
-                    (double) timed.calls[i] / steps, us, 100 * us / withTimers);
+                    (double) timed.calls[i] / steps, us, share(us, withTimers));
         }
         System.out.printf(Locale.ROOT, "%-44s %8s %10.1f %6.1f%%%n", "outside kernels (autograd, hand-offs)", "",
-                withTimers - total, 100 * (withTimers - total) / withTimers);
+                withTimers - total, share(withTimers - total, withTimers));
         if (plain instanceof advtrain.backend.cpu.CpuBackend) System.out.println("thread pool: " + advtrain.backend.cpu.Parallel.stats());
         System.out.println("by layer:");
+        printLayers(timed, steps, bytes, withTimers);
+    }
+
+    /**
+     * The conv, pool and linear calls by layer: calls, microseconds (bytes, if `bytes`) per step,
+     * and the share of `perStep`.
+     */
+    static void printLayers(TimedBackend timed, int steps, boolean bytes, double perStep) {
         for (int i = 0; i < timed.layerKeys.size(); i++) {
             long[] t = timed.layerTimes.get(i);
             if (t[1] == 0) continue;
             double us = t[0] / (bytes ? 1.0 : 1e3) / steps;
             System.out.printf(Locale.ROOT, "  %-42s %8.1f %10.1f %6.1f%%%n", timed.layerKeys.get(i).toLowerCase(Locale.ROOT),
-                    (double) t[1] / steps, us, 100 * us / withTimers);
+                    (double) t[1] / steps, us, share(us, perStep));
         }
     }
+
+    /** Percent of total; 0 when the total is (a step that allocates nothing). */
+    private static double share(double part, double total) { return total == 0 ? 0 : 100 * part / total; }
 
     /** Mean microseconds (or bytes allocated, for BYTES) per step over `steps` steps, after as many warm-up steps. */
     static double stepMicros(Backend be, SideBySide.Workload workload, int steps, TimedBackend.Measure measure) {
         Runnable step = workload.setup().apply(be);
         for (int round = 0; round < 2; round++) {
             if (be instanceof TimedBackend t) t.reset();
-            long t0 = count(measure);
+            long t0 = TimedBackend.count(measure);
             for (int s = 0; s < steps; s++) step.run();
             be.synchronize();
-            long t1 = count(measure);
+            long t1 = TimedBackend.count(measure);
             if (round == 1) return (t1 - t0) / (measure == TimedBackend.Measure.BYTES ? 1.0 : 1e3) / steps;
         }
         throw new AssertionError();
     }
 
-    static double stepMicros(Backend be, SideBySide.Workload workload, int steps, boolean cpuTime) {
-        return stepMicros(be, workload, steps, cpuTime ? TimedBackend.Measure.CPU : TimedBackend.Measure.WALL);
-    }
-
-    private static long count(TimedBackend.Measure measure) {
-        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
-        return switch (measure) {
-            case WALL -> System.nanoTime();
-            case CPU -> threads.getCurrentThreadCpuTime();
-            case BYTES -> threads.getCurrentThreadAllocatedBytes();
-        };
-    }
 }

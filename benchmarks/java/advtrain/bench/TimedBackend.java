@@ -34,11 +34,12 @@ final class TimedBackend implements Backend {
     private static final com.sun.management.ThreadMXBean THREADS =
             (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
 
-    TimedBackend(Backend inner, boolean cpuTime) { this(inner, cpuTime ? Measure.CPU : Measure.WALL); }
-
     TimedBackend(Backend inner, Measure measure) { this.inner = inner; this.measure = measure; }
 
-    private long now() {
+    private long now() { return count(measure); }
+
+    /** The calling thread's counter of `measure` now: nanoseconds, or bytes allocated so far. */
+    static long count(Measure measure) {
         return switch (measure) {
             case WALL -> System.nanoTime();
             case CPU -> THREADS.getCurrentThreadCpuTime();

@@ -758,7 +758,7 @@ final class Conv {
      */
     private final Parallel.Task inputGradByLanes = new Parallel.Task() {
         @Override protected void run(int from, int to, int worker) {
-            int pixels = outH * outW, taps = kH * kW, cTiles = (inC + CHANNEL_TILE - 1) / CHANNEL_TILE;
+            int pixels = outH * outW, taps = kH * kW, cTiles = (inC + CHANNEL_TILE - 1) / CHANNEL_TILE, imageStride = inC * inH * inW;
             float[] t = scratch(worker, CHANNEL_TILE * VL);
             for (int item = from; item < to; item++) {
                 int g = item / inH, y = item % inH, images = Math.min(VL, batch - g * VL);
@@ -776,7 +776,7 @@ final class Conv {
                                 Math.min(1, last) * taps, Math.min(2, last) * taps, Math.min(3, last) * taps,
                                 Math.min(4, last) * taps, Math.min(5, last) * taps, t);
                         for (int i = Math.max(0, first - c0); i < CHANNEL_TILE && c0 + i < inC; i++) {
-                            int at = ((g * VL) * inC + c0 + i) * inH * inW + y * inW + x, imageStride = inC * inH * inW;
+                            int at = ((g * VL) * inC + c0 + i) * inH * inW + y * inW + x;
                             for (int l = 0; l < images; l++) dIn[at + l * imageStride] += t[i * VL + l];
                         }
                     }

@@ -104,6 +104,11 @@ class CpuKernelsTest {
 
     /** One convolution: input [n, c, h, w], weight [k, c, r, s], stride, padding. */
     record Conv(int n, int c, int h, int w, int k, int r, int s, int stride, int padding) {
+        /** The convolution's output shape. */
+        Shape out() {
+            return advtrain.backend.ConvGeometry.outputShape("conv2d", Shape.of(n, c, h, w), Shape.of(k, c, r, s), stride, padding);
+        }
+
         @Override public String toString() {
             return "in[" + n + "," + c + "," + h + "," + w + "] w[" + k + "," + c + "," + r + "," + s + "] stride "
                     + stride + " pad " + padding;
@@ -136,7 +141,7 @@ class CpuKernelsTest {
     void conv2dForwardMatchesReference(Conv cv) {
         Tensor x = random(-1, 1, cv.n, cv.c, cv.h, cv.w), w = random(-0.5f, 0.5f, cv.k, cv.c, cv.r, cv.s);
         Tensor b = random(-1, 1, cv.k);
-        Shape outShape = advtrain.backend.ConvGeometry.outputShape("conv2d", x.shape(), w.shape(), cv.stride, cv.padding);
+        Shape outShape = cv.out();
         for (Tensor bias : new Tensor[] {b, null}) {
             Tensor expected = ref.allocate(outShape);
             ref.conv2d(x, w, bias, expected, cv.stride, cv.padding);
@@ -159,7 +164,7 @@ class CpuKernelsTest {
     void conv2dMaxPoolIsConvThenPool(Conv cv) {
         Tensor x = random(-1, 1, cv.n, cv.c, cv.h, cv.w), w = random(-0.5f, 0.5f, cv.k, cv.c, cv.r, cv.s);
         Tensor b = random(-1, 1, cv.k);
-        Shape outShape = advtrain.backend.ConvGeometry.outputShape("conv2d", x.shape(), w.shape(), cv.stride, cv.padding);
+        Shape outShape = cv.out();
         int checked = 0;
         for (int[] pool : new int[][] {{2, 2}, {3, 2}}) {
             if (outShape.dim(2) < pool[0] || outShape.dim(3) < pool[0]) continue;
@@ -187,7 +192,7 @@ class CpuKernelsTest {
     @MethodSource("convs")
     void conv2dBackwardAccumulatesLikeReference(Conv cv) {
         Tensor x = random(-1, 1, cv.n, cv.c, cv.h, cv.w), w = random(-0.5f, 0.5f, cv.k, cv.c, cv.r, cv.s);
-        Shape outShape = advtrain.backend.ConvGeometry.outputShape("conv2d", x.shape(), w.shape(), cv.stride, cv.padding);
+        Shape outShape = cv.out();
         Tensor dy = random(-1, 1, outShape.dims());
         // Gradients that already hold values: the kernels must add to them.
         Tensor dx = random(-1, 1, x.shape().dims()), dw = random(-1, 1, w.shape().dims()), db = random(-1, 1, cv.k);
@@ -209,7 +214,7 @@ class CpuKernelsTest {
         for (Conv cv : List.of(new Conv(4, 3, 32, 32, 6, 5, 5, 1, 0), new Conv(3, 5, 11, 9, 7, 3, 3, 1, 1),
                 new Conv(3, 3, 17, 15, 4, 3, 3, 2, 1))) {
             Tensor x = random(-1, 1, cv.n, cv.c, cv.h, cv.w), w = random(-0.5f, 0.5f, cv.k, cv.c, cv.r, cv.s);
-            Shape outShape = advtrain.backend.ConvGeometry.outputShape("conv2d", x.shape(), w.shape(), cv.stride, cv.padding);
+            Shape outShape = cv.out();
             Tensor dy = random(-1, 1, outShape.dims());
             Tensor dx = (present & 1) != 0 ? random(-1, 1, x.shape().dims()) : null;
             Tensor dw = (present & 2) != 0 ? random(-1, 1, w.shape().dims()) : null;
