@@ -50,7 +50,7 @@ public final class Report {
         md.append("# Reproduction of \"Training Robust Neural Networks\" (Preaut, Quemada, Durat, 2022)\n\n");
         md.append(String.format(Locale.ROOT, "Made by `advtrain reproduce%s` on %s in %s (estimated beforehand: %s), backend `%s` (%s).%n%n",
                 plan.name().startsWith("quick") ? " --quick" : "", Instant.now().truncatedTo(ChronoUnit.SECONDS),
-                Reproduce.duration(f.seconds()), Reproduce.duration(f.estimatedSeconds()), f.backend(), f.device()));
+                Progress.duration(f.seconds()), Progress.duration(f.estimatedSeconds()), f.backend(), f.device()));
         md.append(String.format(Locale.ROOT, "Plan `%s`: every model is the seed's network (62,006 parameters) trained with SGD, batch 32, "
                         + "momentum 0.9, lr %s, for %d epochs on the first %,d CIFAR-10 training images; clean accuracy on the first %,d "
                         + "test images, attacks on the first %,d. All attacks are L∞, untargeted, in [0, 1] pixel units; PGD is the "
@@ -218,7 +218,7 @@ public final class Report {
         List<String> weaker = new ArrayList<>(), withinTolerance = new ArrayList<>();
         for (AttackResult p : s.pgd()) {
             if (p.config().eps() == 0) continue;
-            AttackResult g = Reproduce.find(s.fgsm(), p.config().eps());
+            AttackResult g = AttackFigures.find(s.fgsm(), p.config().eps());
             compared++;
             int more = p.robustCorrect() - g.robustCorrect(), tolerance = Math.max(1, (int) Math.round(0.005 * p.successBase()));
             String at = Plan.fmt(p.config().eps()) + " (" + more + (more == 1 ? " image)" : " images)");
@@ -244,7 +244,7 @@ public final class Report {
         Reproduce.Sweep s = f.sweep();
         md.append("## 3. Influence of ε on accuracy: FGSM against PGD\n\n");
         md.append(figure(Reproduce.ACCURACY, "accuracy against eps under FGSM and PGD"));
-        AttackResult pgd3 = Reproduce.find(s.pgd(), 0.03f), fgsm3 = Reproduce.find(s.fgsm(), 0.03f);
+        AttackResult pgd3 = AttackFigures.find(s.pgd(), 0.03f), fgsm3 = AttackFigures.find(s.fgsm(), 0.03f);
         md.append(String.format(Locale.ROOT, "Robust accuracy (images still classified correctly after the attack, over all %d attacked "
                         + "images) of the naive classifier (clean: %s). FGSM (Eq. 1) takes one gradient; PGD (Eq. 2) takes %d, so it "
                         + "costs %.1f times as much per image here, and it finds stronger perturbations in the same ε-ball%s.%n%n",
@@ -253,7 +253,7 @@ public final class Report {
                         pct(pgd3.robustAccuracy()), pct(fgsm3.robustAccuracy())) : ""));
         md.append("| ε | FGSM accuracy | PGD-10 accuracy | FGSM time | PGD-10 time |\n|---|---|---|---|---|\n");
         for (AttackResult p : s.pgd()) {
-            AttackResult g = Reproduce.find(s.fgsm(), p.config().eps());
+            AttackResult g = AttackFigures.find(s.fgsm(), p.config().eps());
             md.append(String.format(Locale.ROOT, "| %s | %s | %s | %.2f s | %.2f s |%n", Plan.fmt(p.config().eps()), pct(g.robustAccuracy()),
                     pct(p.robustAccuracy()), g.seconds(), p.seconds()));
         }
@@ -322,7 +322,7 @@ public final class Report {
         for (Reproduce.Model m : d.models().subList(1, d.models().size())) {
             models++;
             float eps = m.training().eps();
-            AttackResult mine = Reproduce.find(d.pgd().get(m.label()), eps), theirs = Reproduce.find(plainPgd, eps);
+            AttackResult mine = AttackFigures.find(d.pgd().get(m.label()), eps), theirs = AttackFigures.find(plainPgd, eps);
             if (m.clean().accuracy() < plain.clean().accuracy()) lessAccurate++;
             boolean resists = mine != null && theirs != null && mine.robustAccuracy() > theirs.robustAccuracy();
             if (resists) moreResistant++;
