@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Side by side on this machine: the same workloads in PyTorch (Debian's python3-torch, 2 threads)
-# and in advtrain, one after the other, then a table of advtrain/PyTorch ratios.
+# and in advtrain, then a table of advtrain/PyTorch ratios.
 #
 #   benchmarks/vs_pytorch.sh [--backend java|opencl|auto] [--repeats 5] [--seconds 1.0]
 #                            [--workloads train-b32,...,goodfellow-epoch|all] [--threads 2]
@@ -8,18 +8,13 @@
 #
 # Workloads: train-b32, train-b4, infer-b256, inputgrad-b256, fgsm-b256, pgd10-b256, goodfellow-epoch.
 #
-# --rounds N alternates the two N times (PyTorch, advtrain, PyTorch, ...) and reports the median
-# of each side's N medians: on a machine whose load changes, that keeps both sides under the same
-# conditions more fairly than one long run each.
+# --paired N runs both engines at once, taking turns window by window (vs_pytorch.py paired: N
+# pairs of windows per workload, ABBA order), and reports the median of the pairs' ratios: the two
+# windows of a pair are seconds apart, so both see the same machine. Use it on a machine whose
+# speed moves (a shared VM). Its JSON goes to benchmarks/results/paired-*.json.
 #
-# --paired N instead runs both engines at once, taking turns window by window (vs_pytorch.py
-# paired: N pairs of windows per workload, ABBA order) and reports each pair's ratio's median: the
-# two windows of a pair are seconds apart, so both see the same machine. On this VM a run's speed
-# moves by up to 1.5x for tens of seconds at a time (both engines'; the FMA check does not see it),
-# which separate rounds cannot pair up. Its JSON goes to benchmarks/results/paired-*.json.
-#
-# Before each engine's round a machine check (MachineCheck: the FMA rate of the threads for 1 s) is
-# printed: on a shared VM the host sometimes gives the two vCPUs one core's worth, for minutes.
+# --rounds N instead runs all of PyTorch's workloads, then all of advtrain's, N times, and reports
+# the median of each side's N medians.
 #
 # Results (JSON) are kept in benchmarks/results/. Workload definitions: benchmarks/vs_pytorch.py
 # and benchmarks/java/advtrain/bench/SideBySide.java.
@@ -35,7 +30,7 @@ while [ $# -gt 0 ]; do
     --threads) threads="$2"; shift 2 ;;
     --rounds) rounds="$2"; shift 2 ;;
     --paired) pairs="$2"; shift 2 ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "vs_pytorch.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -51,27 +46,13 @@ mvn -B -q -o test-compile
 [ -s "$cp_file" ] && [ "$cp_file" -nt pom.xml ] || \
   mvn -B -q -o dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$cp_file" >/dev/null
 
-# --paired N instead runs both engines at once, taking turns window by window (vs_pytorch.py
-# paired: N pairs of windows per workload, ABBA order) and reports each pair's ratio's median: the
-# two windows of a pair are seconds apart, so both see the same machine. On this VM a run's speed
-# moves by up to 1.5x for tens of seconds at a time (both engines'; the FMA check does not see it),
-# which separate rounds cannot pair up. Its JSON goes to benchmarks/results/paired-*.json.
-#
-# Before each engine's round: what the machine gives right now (a shared VM's host sometimes halves it).
-machine_check() {
-  java --add-modules jdk.incubator.vector -cp "target/test-classes:target/classes:$(cat "$cp_file")" \
-    advtrain.bench.MachineCheck "$threads" 1 2> >(grep -v '^WARNING: Using incubator modules' >&2) >&2
-}
-
 if [ "$pairs" -gt 0 ]; then
-  machine_check
   echo "== paired: PyTorch and advtrain ($backend) taking turns, $threads threads, $pairs pairs of ${seconds} s windows, load average: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
   OMP_NUM_THREADS="$threads" /usr/bin/python3 benchmarks/vs_pytorch.py paired --threads "$threads" --pairs "$pairs" \
     --seconds "$seconds" --workloads "$workloads" --out "benchmarks/results/paired-$backend-$stamp.json" -- \
     java "${advtrain_jvm[@]}" -Dadvtrain.threads="$threads" \
     -cp "target/test-classes:target/classes:$(cat "$cp_file")" advtrain.bench.SideBySide --backend "$backend" --serve \
     2> >(grep -v '^WARNING: Using incubator modules' >&2)
-  machine_check
   echo "(results: benchmarks/results/paired-$backend-$stamp.json)" >&2
   exit 0
 fi
@@ -80,11 +61,9 @@ torch_files=() our_files=()
 for round in $(seq 1 "$rounds"); do
   torch_json="benchmarks/results/pytorch-$stamp-$round.json"
   ours_json="benchmarks/results/advtrain-$backend-$stamp-$round.json"
-  machine_check
   echo "== round $round/$rounds: PyTorch ($threads threads), load average: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
   OMP_NUM_THREADS="$threads" /usr/bin/python3 benchmarks/vs_pytorch.py measure --threads "$threads" \
     --repeats "$repeats" --seconds "$seconds" --workloads "$workloads" > "$torch_json"
-  machine_check
   echo "== round $round/$rounds: advtrain ($backend, $threads threads), load average: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
   java "${advtrain_jvm[@]}" -Dadvtrain.threads="$threads" \
     -cp "target/test-classes:target/classes:$(cat "$cp_file")" advtrain.bench.SideBySide \

@@ -9,7 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
-/** The options of the attack and sweep commands that shape an attack (CONTRACT.md: PGD options). */
+/** The options of the attack and sweep commands that shape an attack (its kind, ε, steps, step size, norm, target). */
 public final class AttackOptions {
     @Option(names = "--steps", paramLabel = "N", description = "PGD steps (default: 10)")
     public Integer steps;

@@ -6,7 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Finds CIFAR-10 as CONTRACT.md says: --data DIR, then $ADVTRAIN_DATA, then
+ * Finds CIFAR-10 where README.md says: --data DIR, then $ADVTRAIN_DATA, then
  * data/cifar-10-batches-bin/ in the project, then ../shared/data/cifar-10/ beside the checkout.
  * A folder counts if it holds the files, or holds them in a cifar-10-batches-bin/ subfolder
  * (where `download --data DIR` puts them).

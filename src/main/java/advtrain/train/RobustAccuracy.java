@@ -8,7 +8,7 @@ import advtrain.nn.Net;
 
 /**
  * The robust test accuracy a training run records after each epoch (metrics.csv column
- * {@value #COLUMN}): accuracy under the contract's default PGD (10 steps of ε/4 from the clean
+ * {@value #COLUMN}): accuracy under the default PGD of {@link AttackConfig#pgd} (10 steps of ε/4 from the clean
  * image, L∞, untargeted) on the first test images, counted by the attack package's
  * {@link Evaluator}. An image misclassified before the attack counts as not robust.
  */

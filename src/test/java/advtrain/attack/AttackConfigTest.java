@@ -6,7 +6,7 @@ import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-/** Settings are checked once, when an attack is configured; the counts follow the contract's definitions. */
+/** Settings are checked once, when an attack is configured; the counts follow AttackResult's definitions. */
 class AttackConfigTest {
 
     @Test
@@ -27,7 +27,7 @@ class AttackConfigTest {
     }
 
     @Test
-    void defaultsFollowTheContract() {
+    void defaultsAreTheDocumentedOnes() {
         AttackConfig pgd = AttackConfig.pgd(0.03f);
         assertEquals(10, pgd.steps());
         assertEquals(0.03f / 4, pgd.alpha());
@@ -62,7 +62,7 @@ class AttackConfigTest {
     }
 
     @Test
-    void countsFollowTheContractsDefinitions() {
+    void countsFollowAttackResultsDefinitions() {
         // 6 images: labels, clean predictions and predictions under attack.
         int[] labels = {0, 0, 1, 1, 2, 2};
         Evaluator.Predictions clean = new Evaluator.Predictions(labels, new int[] {0, 0, 1, 2, 2, 0}, new float[] {1, 1, 1, 1, 1, 1});

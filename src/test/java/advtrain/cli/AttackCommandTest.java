@@ -75,7 +75,7 @@ class AttackCommandTest {
     }
 
     @Test
-    void fgsmReportsTheContractsFieldsConsistently() {
+    void fgsmReportsItsJsonFieldsConsistently() {
         Run r = run(attack("--attack", "fgsm", "--eps", "0.03", "--json"));
         assertEquals(0, r.status, r.err);
         Map<?, ?> json = r.json();

@@ -15,6 +15,7 @@
  *
  * <p>Environment: {@code ADVTRAIN_DEVICE=N} picks device N of {@code advtrain devices};
  * {@code ADVTRAIN_OPENCL_PROFILE=1} times every kernel on the device and prints a table at exit.
- * Benchmarks: {@code advtrain.bench.opencl.Report} under {@code benchmarks/} (JMH).
+ * Benchmarks: {@code benchmarks/run-jmh.sh --backend opencl} (or {@code opencl-tiled}, {@code opencl-rows},
+ * {@code opencl-plain} for one version of the kernels); see {@code benchmarks/README.md}.
  */
 package advtrain.backend.opencl;
