@@ -3,6 +3,7 @@
 
     vs_pytorch.py measure [--threads 2] [--repeats 5] [--seconds 1.0] [--workloads a,b] > torch.json
     vs_pytorch.py report --torch torch1.json [torch2.json ...] --advtrain ours1.json [ours2.json ...]
+    vs_pytorch.py blas [--threads 2] [--core-for-cpu]
     vs_pytorch.py paired [--threads 2] [--pairs 6] [--seconds 1.0] [--workloads a,b] [--out pairs.json] \
         -- java ... advtrain.bench.SideBySide --serve
 
@@ -20,6 +21,16 @@ indexed and turned into floats / 255, the adversarial batch crafted with torch.a
 gradient only), then 0.5 * clean loss + 0.5 * adversarial loss, backward, SGD.
 Run it with Debian's /usr/bin/python3 (python3-torch).
 
+`blas` prints which BLAS library PyTorch runs on (from the libraries this process has mapped), its
+configuration and kernels ("core") as OpenBLAS reports them, and the threads of PyTorch and of
+OpenBLAS; it ends with status 1 and one line when two OpenBLAS builds are loaded at once (Debian's
+OpenMP and pthreads builds, say, after installing another package). `blas --core-for-cpu` prints the
+OPENBLAS_CORETYPE PyTorch should run with: nothing where OpenBLAS's own choice fits the CPU, else
+the newest kernels the CPU's flags support (OpenBLAS 0.3.21 does not know newer Xeons, family 6
+model 207 for one, and falls back to its Prescott (SSE3) kernels, 3-4x slower in a matrix product).
+vs_pytorch.sh runs PyTorch without the environment's OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE and
+with that choice. `measure` and `paired` make the same check first and keep its findings in their JSON.
+
 `report` prints the table of advtrain / PyTorch ratios; given several runs of each (alternating
 rounds), it uses the median of their medians.
 
@@ -33,6 +44,7 @@ machine a run's speed moves by up to 1.5x for seconds at a time, in both engines
 each engine's median window and the median of the pair ratios.
 """
 import argparse
+import ctypes
 import json
 import os
 import statistics
@@ -178,10 +190,95 @@ def load_average():
         return "unknown"
 
 
+FORCING_VARIABLES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+# OpenBLAS 0.3.21's x86-64 kernel sets from older to newer, each with the CPU flags it needs.
+CORES = [("Sandybridge", {"avx"}), ("Haswell", {"avx2", "fma"}),
+         ("SkylakeX", {"avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"}),
+         ("Cooperlake", {"avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl", "avx512_bf16"})]
+KNOWN_RANK = {"Sandybridge": 1, "Haswell": 2, "Zen": 2, "SkylakeX": 3, "Cooperlake": 4, "SapphireRapids": 5}
+
+
+def blas_setup(torch):
+    """What BLAS this process runs PyTorch on; exits with status 1 and one line when two OpenBLAS builds are loaded."""
+    mapped = set()
+    with open("/proc/self/maps") as maps:
+        for line in maps:
+            fields = line.split()
+            if len(fields) >= 6 and fields[5].startswith("/"):
+                mapped.add(fields[5])
+    blas = sorted(p for p in mapped if any(k in os.path.basename(p) for k in ("blas", "lapack", "mkl", "blis")))
+    openblas = sorted(p for p in blas if os.path.basename(p).startswith("libopenblas"))
+    # A build is one folder of libraries: Debian keeps each (openblas-openmp, openblas-pthread, ...) in its own.
+    builds = sorted({os.path.dirname(os.path.realpath(p)) for p in blas
+                     if os.path.basename(p).startswith("libopenblas") or os.path.basename(os.path.dirname(p)).startswith("openblas")})
+    if len(builds) > 1:
+        sys.exit(f"vs_pytorch.py: PyTorch has {len(builds)} OpenBLAS builds loaded at once ({', '.join(builds)}): "
+                 "keep one (update-alternatives --config libblas.so.3-x86_64-linux-gnu, and the same for liblapack.so.3 "
+                 "and libopenblas.so.0) and run again")
+    info = {"libraries": blas, "torch_threads": torch.get_num_threads(),
+            "torch_parallel": torch.__config__.parallel_info().split("ATen parallel backend:")[-1].strip(),
+            "environment": {name: os.environ.get(name) for name in FORCING_VARIABLES}}
+    if openblas:
+        info["openblas_library"] = os.path.realpath(openblas[0])
+        library = ctypes.CDLL(openblas[0])  # already loaded: the same handle PyTorch calls through
+        for key, function in (("openblas_config", "openblas_get_config"), ("openblas_core", "openblas_get_corename")):
+            getattr(library, function).restype = ctypes.c_char_p
+            info[key] = getattr(library, function)().decode().strip()
+        info["openblas_threads"] = library.openblas_get_num_threads()
+    return info
+
+
+def describe_blas(info):
+    settings = ", ".join(f"{k}={v}" if v is not None else f"{k} unset" for k, v in info["environment"].items())
+    if "openblas_config" not in info:
+        return f"PyTorch's BLAS: {', '.join(info['libraries']) or 'none mapped'}; PyTorch {info['torch_threads']} threads; {settings}"
+    return (f"PyTorch's BLAS: {info['openblas_library']} ({info['openblas_config']}), "
+            f"kernels {info['openblas_core']}, {info['openblas_threads']} OpenBLAS threads; PyTorch {info['torch_threads']} threads "
+            f"({info['torch_parallel']}); {settings}")
+
+
+def core_for_cpu(info):
+    """The OPENBLAS_CORETYPE to run with: None where OpenBLAS's own choice is as new as the CPU's flags allow."""
+    flags, model = set(), "unknown CPU"
+    with open("/proc/cpuinfo") as cpuinfo:
+        for line in cpuinfo:
+            key, _, value = line.partition(":")
+            if key.strip() == "flags":
+                flags = set(value.split())
+            if key.strip() == "model name":
+                model = value.strip()
+            if key.strip() == "model" and not model.endswith(")"):
+                model += f" (model {value.strip()})"
+            if flags and model.endswith(")"):
+                break
+    best = None
+    for core, needed in CORES:
+        if needed <= flags:
+            best = core
+    chosen = info.get("openblas_core")
+    if best is None or chosen is None or KNOWN_RANK.get(chosen, 0) >= KNOWN_RANK[best]:
+        return None
+    print(f"vs_pytorch.py: OpenBLAS picks its {chosen} kernels on this {model}, which it does not know; "
+          f"PyTorch runs with OPENBLAS_CORETYPE={best}, the newest kernels the CPU's flags support", file=sys.stderr)
+    return best
+
+
+def blas(args):
+    import torch
+    torch.set_num_threads(args.threads)
+    info = blas_setup(torch)
+    if args.core_for_cpu:
+        print(core_for_cpu(info) or "")
+    else:
+        print(describe_blas(info))
+
+
 def chosen_workloads(args):
     """torch, set to args.threads threads, and (name, images per call, setup) of each workload asked for."""
     import torch
     torch.set_num_threads(args.threads)
+    args.blas = blas_setup(torch)
+    print(describe_blas(args.blas), file=sys.stderr)
     table = workloads(torch, build(torch))
     names = list(table) if args.workloads == "all" else args.workloads.split(",")
     for name in names:
@@ -208,7 +305,7 @@ def measure(args):
                 step()
             rates.append(images * per_window / (time.perf_counter() - t0))
         results[name] = {"images_per_second": statistics.median(rates), "repeats": rates}
-    json.dump({"engine": "pytorch " + torch.__version__, "threads": torch.get_num_threads(),
+    json.dump({"engine": "pytorch " + torch.__version__, "threads": torch.get_num_threads(), "blas": args.blas,
                "load_average": load_average(), "workloads": results}, sys.stdout, indent=1)
     print()
 
@@ -290,7 +387,7 @@ def paired(args):
               f" {r['ratio']:>23.2f}x {ratios[0]:>22.2f}..{ratios[-1]:.2f}x", file=sys.stderr)
     server.stdin.close()
     server.wait()
-    out = {"pytorch": "pytorch " + torch.__version__, "threads": torch.get_num_threads(),
+    out = {"pytorch": "pytorch " + torch.__version__, "threads": torch.get_num_threads(), "blas": args.blas,
            "load_average": load_average(), "pairs": args.pairs, "seconds": args.seconds, "workloads": results}
     if args.out:
         with open(args.out, "w") as f:
@@ -316,8 +413,11 @@ def main():
     p.add_argument("--workloads", default="all")
     p.add_argument("--out")
     p.add_argument("advtrain_command", nargs=argparse.REMAINDER)
+    b = sub.add_parser("blas")
+    b.add_argument("--threads", type=int, default=2)
+    b.add_argument("--core-for-cpu", action="store_true")
     args = parser.parse_args()
-    {"measure": measure, "report": report, "paired": paired}[args.command](args)
+    {"measure": measure, "report": report, "paired": paired, "blas": blas}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,13 @@
 # --rounds N instead runs all of PyTorch's workloads, then all of advtrain's, N times, and reports
 # the median of each side's N medians.
 #
+# PyTorch runs on its best BLAS setting: without the environment's OPENBLAS_CORETYPE and
+# OPENBLAS_L2_SIZE (they force other kernels and cache sizes than OpenBLAS's own choice), with
+# OpenBLAS's kernels for this CPU, or, where OpenBLAS does not know the CPU and falls back to its
+# oldest kernels, the newest the CPU's flags support (vs_pytorch.py blas --core-for-cpu). The script
+# prints the BLAS library, its kernels and the threads, and refuses to run (status 1) when PyTorch
+# loads two OpenBLAS builds at once.
+#
 # Results (JSON) are kept in benchmarks/results/. Workload definitions: benchmarks/vs_pytorch.py
 # and benchmarks/java/advtrain/bench/SideBySide.java.
 set -euo pipefail
@@ -41,6 +48,15 @@ cp_file="target/bench.classpath"
 # advtrain's JVM, as the launcher runs it (see ./advtrain for -XX:-UseLoopPredicate).
 advtrain_jvm=(--add-modules jdk.incubator.vector -XX:+UseParallelGC -XX:-UseLoopPredicate)
 
+# PyTorch's environment: see the header. Checked before anything long starts.
+torch_env=(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_NUM_THREADS="$threads")
+for name in OPENBLAS_CORETYPE OPENBLAS_L2_SIZE; do
+  [ -z "${!name:-}" ] || echo "== $name=${!name} is set here: PyTorch runs without it" >&2
+done
+core="$("${torch_env[@]}" /usr/bin/python3 benchmarks/vs_pytorch.py blas --threads "$threads" --core-for-cpu)" || exit 1
+[ -z "$core" ] || torch_env+=(OPENBLAS_CORETYPE="$core")
+"${torch_env[@]}" /usr/bin/python3 benchmarks/vs_pytorch.py blas --threads "$threads" >&2 || exit 1
+
 echo "== building (mvn test-compile)" >&2
 mvn -B -q -o test-compile
 [ -s "$cp_file" ] && [ "$cp_file" -nt pom.xml ] || \
@@ -48,7 +64,7 @@ mvn -B -q -o test-compile
 
 if [ "$pairs" -gt 0 ]; then
   echo "== paired: PyTorch and advtrain ($backend) taking turns, $threads threads, $pairs pairs of ${seconds} s windows, load average: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
-  OMP_NUM_THREADS="$threads" /usr/bin/python3 benchmarks/vs_pytorch.py paired --threads "$threads" --pairs "$pairs" \
+  "${torch_env[@]}" /usr/bin/python3 benchmarks/vs_pytorch.py paired --threads "$threads" --pairs "$pairs" \
     --seconds "$seconds" --workloads "$workloads" --out "benchmarks/results/paired-$backend-$stamp.json" -- \
     java "${advtrain_jvm[@]}" -Dadvtrain.threads="$threads" \
     -cp "target/test-classes:target/classes:$(cat "$cp_file")" advtrain.bench.SideBySide --backend "$backend" --serve \
@@ -62,7 +78,7 @@ for round in $(seq 1 "$rounds"); do
   torch_json="benchmarks/results/pytorch-$stamp-$round.json"
   ours_json="benchmarks/results/advtrain-$backend-$stamp-$round.json"
   echo "== round $round/$rounds: PyTorch ($threads threads), load average: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
-  OMP_NUM_THREADS="$threads" /usr/bin/python3 benchmarks/vs_pytorch.py measure --threads "$threads" \
+  "${torch_env[@]}" /usr/bin/python3 benchmarks/vs_pytorch.py measure --threads "$threads" \
     --repeats "$repeats" --seconds "$seconds" --workloads "$workloads" > "$torch_json"
   echo "== round $round/$rounds: advtrain ($backend, $threads threads), load average: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
   java "${advtrain_jvm[@]}" -Dadvtrain.threads="$threads" \
