@@ -44,7 +44,6 @@ def find_data(explicit):
         os.environ.get("ADVTRAIN_DATA"),
         os.path.join(ROOT, "data", "cifar-10-batches-bin"),
         os.path.join(ROOT, "..", "shared", "data", "cifar-10"),
-        "/work/shared/data/cifar-10",
     ]
     for d in candidates:
         if d and (os.path.exists(os.path.join(d, "test_batch.bin")) or os.path.exists(os.path.join(d, "test_batch.bin.gz"))):

@@ -2,6 +2,7 @@ package advtrain.cli;
 
 import advtrain.backend.Backend;
 import advtrain.backend.Backends;
+import advtrain.data.Cifar10;
 import advtrain.experiments.Plan;
 import advtrain.experiments.Report;
 import advtrain.experiments.Reproduce;
@@ -48,6 +49,7 @@ final class ReproduceCommand implements Callable<Integer> {
 
     /** Runs the plan and prints the figures, the report's path, and with --json the JSON object. */
     static int run(Plan plan, Path data, Path out, CommonOptions common) throws Exception {
+        plan = plan.fitTo(Cifar10.trainSize(data), Cifar10.testSize(data));
         Backends.Choice choice = common.selectBackend();
         try (Backend backend = choice.backend()) {
             Reproduce.Result result = new Reproduce(backend, plan, data, out, System.out, false).run();

@@ -6,7 +6,10 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Properties;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.ZipException;
 
@@ -15,6 +18,12 @@ import java.util.zip.ZipException;
  * 3,073 bytes, a label byte 0..9 then 1,024 red, 1,024 green and 1,024 blue bytes. Every file is
  * read as "NAME.bin" or, failing that, "NAME.bin.gz". Files come from disks and downloads, so every
  * size and label is checked, and a problem names the file and what is wrong with it.
+ *
+ * <p>A folder may also hold a SAMPLE of the data set: the first records of some of the files, with a
+ * {@value #SAMPLE_FILE} that says how many each holds (for example {@code data_batch_1=1000},
+ * {@code test_batch=500}; files it leaves out hold none). The tests' fixture is such a folder. Each
+ * file must then hold exactly its stated number of records, and limits above what the sample holds
+ * mean all of it.
  */
 public final class Cifar10 {
     public static final int RECORD_BYTES = 1 + Dataset.IMAGE_BYTES;
@@ -24,6 +33,7 @@ public final class Cifar10 {
             List.of("data_batch_1", "data_batch_2", "data_batch_3", "data_batch_4", "data_batch_5");
     public static final String TEST_FILE = "test_batch";
     public static final int TRAIN_SIZE = TRAIN_FILES.size() * RECORDS_PER_FILE, TEST_SIZE = RECORDS_PER_FILE;
+    public static final String SAMPLE_FILE = "sample.properties";
     public static final List<String> CLASSES = List.of(
             "airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck");
 
@@ -41,23 +51,88 @@ public final class Cifar10 {
         return all;
     }
 
-    /** The training set (the first {@code limit} images; only the files they need are read). */
+    /**
+     * The training set (the first {@code limit} images; only the files they need are read). In a sample
+     * folder, a limit above what it holds means all of it.
+     */
     public static Dataset train(Path dir, int limit) throws IOException {
-        int wanted = Math.max(1, Math.min(limit, TRAIN_SIZE));
-        int files = (wanted + RECORDS_PER_FILE - 1) / RECORDS_PER_FILE;
-        return read(dir, TRAIN_FILES.subList(0, files)).limit(wanted);
+        Map<String, Integer> records = records(dir);
+        List<String> files = new ArrayList<>();
+        int wanted = Math.max(1, limit), held = 0;
+        for (String name : TRAIN_FILES) {
+            if (held >= wanted || records.get(name) == 0) break;
+            files.add(name);
+            held += records.get(name);
+        }
+        return read(dir, files, records).limit(wanted);
     }
 
     /** The test set (the first {@code limit} images). */
     public static Dataset test(Path dir, int limit) throws IOException {
-        return read(dir, List.of(TEST_FILE)).limit(Math.max(1, limit));
+        return read(dir, List.of(TEST_FILE), records(dir)).limit(Math.max(1, limit));
     }
 
-    static Dataset read(Path dir, List<String> names) throws IOException {
-        int n = names.size() * RECORDS_PER_FILE;
+    /** How many training images the folder holds: 50,000, or what its sample file says. */
+    public static int trainSize(Path dir) throws DataException {
+        Map<String, Integer> records = records(dir);
+        return TRAIN_FILES.stream().mapToInt(records::get).sum();
+    }
+
+    /** How many test images the folder holds: 10,000, or what its sample file says. */
+    public static int testSize(Path dir) throws DataException {
+        return records(dir).get(TEST_FILE);
+    }
+
+    /**
+     * The number of records each of the six files holds: {@value #RECORDS_PER_FILE} each, or in a sample
+     * folder what its {@value #SAMPLE_FILE} says (0 for the files it leaves out).
+     */
+    public static Map<String, Integer> records(Path dir) throws DataException {
+        Map<String, Integer> records = new LinkedHashMap<>();
+        Path sample = dir.resolve(SAMPLE_FILE);
+        if (!Files.isRegularFile(sample)) {
+            for (String name : allFiles()) records.put(name, RECORDS_PER_FILE);
+            return records;
+        }
+        Properties declared = new Properties();
+        try (InputStream in = Files.newInputStream(sample)) {
+            declared.load(in);
+        } catch (IOException | IllegalArgumentException e) {
+            throw new DataException(sample + ": cannot be read (" + e.getMessage() + ")");
+        }
+        for (String key : declared.stringPropertyNames()) {
+            if (!allFiles().contains(key)) {
+                throw new DataException(sample + ": unknown file " + key + ", expected some of " + String.join(", ", allFiles()));
+            }
+        }
+        for (String name : allFiles()) {
+            String value = declared.getProperty(name, "0").strip();
+            int n;
+            try {
+                n = Integer.parseInt(value);
+            } catch (NumberFormatException e) {
+                n = -1;
+            }
+            if (n < 0 || n > RECORDS_PER_FILE) {
+                throw new DataException(sample + ": " + name + "=" + value + ", expected a number of records from 0 to " + RECORDS_PER_FILE);
+            }
+            records.put(name, n);
+        }
+        if (records.get(TRAIN_FILES.get(0)) == 0 || records.get(TEST_FILE) == 0) {
+            throw new DataException(sample + ": a sample needs records of " + TRAIN_FILES.get(0) + " and " + TEST_FILE);
+        }
+        return records;
+    }
+
+    private static Dataset read(Path dir, List<String> names, Map<String, Integer> records) throws IOException {
+        int n = names.stream().mapToInt(records::get).sum();
         byte[] pixels = new byte[n * Dataset.IMAGE_BYTES];
         byte[] labels = new byte[n];
-        for (int f = 0; f < names.size(); f++) readFile(find(dir, names.get(f)), pixels, labels, f * RECORDS_PER_FILE);
+        int first = 0;
+        for (String name : names) {
+            readFile(find(dir, name), records.get(name), pixels, labels, first);
+            first += records.get(name);
+        }
         return new Dataset(pixels, labels, n);
     }
 
@@ -69,10 +144,20 @@ public final class Cifar10 {
         throw new DataException("missing CIFAR-10 file " + plain + " (or " + gz.getFileName() + ")");
     }
 
-    /** The data files missing from dir (as both .bin and .bin.gz), in file order; empty when complete. */
+    /**
+     * The data files missing from dir (as both .bin and .bin.gz), in file order; empty when complete. In a
+     * sample folder only the files its sample file names are needed (an unreadable one: all six).
+     */
     public static List<String> missingFiles(Path dir) {
+        Map<String, Integer> records;
+        try {
+            records = records(dir);
+        } catch (DataException e) {
+            records = Map.of();
+        }
         List<String> missing = new ArrayList<>();
         for (String name : allFiles()) {
+            if (records.getOrDefault(name, RECORDS_PER_FILE) == 0) continue;
             if (!Files.isRegularFile(dir.resolve(name + ".bin")) && !Files.isRegularFile(dir.resolve(name + ".bin.gz"))) {
                 missing.add(name + ".bin");
             }
@@ -88,10 +173,12 @@ public final class Cifar10 {
     /** Reads one whole file and checks its size and every label (download uses it before accepting files). */
     public static void check(Path file) throws IOException {
         int n = RECORDS_PER_FILE;
-        readFile(file, new byte[n * Dataset.IMAGE_BYTES], new byte[n], 0);
+        readFile(file, n, new byte[n * Dataset.IMAGE_BYTES], new byte[n], 0);
     }
 
-    private static void readFile(Path file, byte[] pixels, byte[] labels, int firstRecord) throws IOException {
+    /** Reads a file that must hold exactly {@code records} records into the arrays, from record {@code firstRecord} on. */
+    private static void readFile(Path file, int records, byte[] pixels, byte[] labels, int firstRecord) throws IOException {
+        long expectedBytes = (long) records * RECORD_BYTES;
         boolean gzipped = file.getFileName().toString().endsWith(".gz");
         if (!gzipped) {
             long size;
@@ -100,15 +187,15 @@ public final class Cifar10 {
             } catch (IOException e) {
                 throw new DataException(file + ": cannot be read (" + e + ")");
             }
-            if (size != FILE_BYTES) throw new DataException(file + ": " + sizeProblem(size));
+            if (size != expectedBytes) throw new DataException(file + ": " + sizeProblem(size, records));
         }
         byte[] record = new byte[RECORD_BYTES];
         try (InputStream raw = Files.newInputStream(file);
              InputStream in = gzipped ? new GZIPInputStream(raw, 1 << 16) : raw) {
-            for (int r = 0; r < RECORDS_PER_FILE; r++) {
+            for (int r = 0; r < records; r++) {
                 int got = in.readNBytes(record, 0, RECORD_BYTES);
                 if (got < RECORD_BYTES) {
-                    throw new DataException(file + ": " + sizeProblem((long) r * RECORD_BYTES + got)
+                    throw new DataException(file + ": " + sizeProblem((long) r * RECORD_BYTES + got, records)
                             + (gzipped ? " once uncompressed" : ""));
                 }
                 int label = record[0] & 0xFF;
@@ -120,8 +207,8 @@ public final class Cifar10 {
                 System.arraycopy(record, 1, pixels, (firstRecord + r) * Dataset.IMAGE_BYTES, Dataset.IMAGE_BYTES);
             }
             if (in.read() != -1) {
-                throw new DataException(file + ": longer than " + RECORDS_PER_FILE + " records of " + RECORD_BYTES
-                        + " bytes (" + FILE_BYTES + " bytes)" + (gzipped ? " once uncompressed" : ""));
+                throw new DataException(file + ": longer than " + records + " records of " + RECORD_BYTES
+                        + " bytes (" + expectedBytes + " bytes)" + (gzipped ? " once uncompressed" : ""));
             }
         } catch (ZipException e) {
             throw new DataException(file + ": corrupt gzip data (" + e.getMessage() + "); fetch the data again");
@@ -134,9 +221,10 @@ public final class Cifar10 {
         }
     }
 
-    private static String sizeProblem(long bytes) {
-        return bytes + " bytes, expected " + FILE_BYTES + " (" + RECORDS_PER_FILE + " records of " + RECORD_BYTES + " bytes)"
+    private static String sizeProblem(long bytes, int records) {
+        long expected = (long) records * RECORD_BYTES;
+        return bytes + " bytes, expected " + expected + " (" + records + " records of " + RECORD_BYTES + " bytes)"
                 + (bytes % RECORD_BYTES != 0 ? "; not a multiple of " + RECORD_BYTES + ", so the file is truncated or not CIFAR-10"
-                : bytes < FILE_BYTES ? "; the file is truncated" : "");
+                : bytes < expected ? "; the file is truncated" : "");
     }
 }

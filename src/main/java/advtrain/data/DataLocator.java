@@ -9,7 +9,8 @@ import java.util.List;
  * Finds CIFAR-10 where README.md says: --data DIR, then $ADVTRAIN_DATA, then
  * data/cifar-10-batches-bin/ in the project, then ../shared/data/cifar-10/ beside the checkout.
  * A folder counts if it holds the files, or holds them in a cifar-10-batches-bin/ subfolder
- * (where `download --data DIR` puts them).
+ * (where `download --data DIR` puts them), or is a sample (see {@link Cifar10}) holding the files
+ * its sample file names.
  */
 public final class DataLocator {
     public static final String BATCHES_DIR = "cifar-10-batches-bin";
@@ -60,6 +61,12 @@ public final class DataLocator {
             where.append(where.length() == 0 ? "" : ", ").append(p);
             // A folder with some of the files is most likely the one meant: say what it lacks.
             for (Path folder : List.of(p, p.resolve(BATCHES_DIR))) {
+                try {
+                    Cifar10.records(folder);
+                } catch (Cifar10.DataException e) {  // a sample folder whose sample file is wrong
+                    where.append(" (").append(e.getMessage()).append(")");
+                    continue;
+                }
                 List<String> missing = Cifar10.missingFiles(folder);
                 if (Files.isDirectory(folder) && missing.size() < Cifar10.allFiles().size()) {
                     where.append(" (lacks ").append(String.join(", ", missing)).append(")");

@@ -78,6 +78,16 @@ public record Plan(String name, int trainImages, int epochs, float lr, int testI
     public Plan withAttackImages(int n) { return new Plan(name, trainImages, epochs, lr, testImages, n, sweepEps, gridEps, gridImages, conditionEps, conditionRatios, advEps, advEvalEps, evalAdvLimit, seed); }
     public Plan withAdvEps(float[] e) { return new Plan(name, trainImages, epochs, lr, testImages, attackImages, sweepEps, gridEps, gridImages, conditionEps, conditionRatios, e, advEvalEps, evalAdvLimit, seed); }
     public Plan withSeed(long s) { return new Plan(name, trainImages, epochs, lr, testImages, attackImages, sweepEps, gridEps, gridImages, conditionEps, conditionRatios, advEps, advEvalEps, evalAdvLimit, s); }
+    /**
+     * This plan on a data folder holding fewer images than it asks for (a sample of CIFAR-10): all of
+     * them, and the name says so; unchanged where the folder holds enough.
+     */
+    public Plan fitTo(int trainHeld, int testHeld) {
+        if (trainImages <= trainHeld && testImages <= testHeld) return this;
+        return withTrainImages(Math.min(trainImages, trainHeld)).withTestImages(Math.min(testImages, testHeld))
+                .named(name + String.format(Locale.ROOT, ", on a sample of CIFAR-10 (%,d training and %,d test images)", trainHeld, testHeld));
+    }
+
     /** Marks a plan changed by options ("quick, modified"). */
     public Plan named(String n) { return new Plan(n, trainImages, epochs, lr, testImages, attackImages, sweepEps, gridEps, gridImages, conditionEps, conditionRatios, advEps, advEvalEps, evalAdvLimit, seed); }
 

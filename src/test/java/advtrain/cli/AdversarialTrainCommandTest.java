@@ -20,7 +20,7 @@ import static org.junit.jupiter.api.Assertions.*;
 class AdversarialTrainCommandTest {
 
     private static Cli.Run train(Path out, String... more) {
-        List<String> args = new ArrayList<>(List.of("train", "--data", RealData.dir().toString(), "--out", out.toString(),
+        List<String> args = new ArrayList<>(List.of("train", "--data", RealData.sample().toString(), "--out", out.toString(),
                 "--limit-train", "192", "--limit-test", "64", "--backend", "java", "--seed", "3", "--json"));
         args.addAll(List.of(more));
         return Cli.run(args.toArray(String[]::new));
@@ -109,7 +109,7 @@ class AdversarialTrainCommandTest {
         String before = Files.readString(resumed.resolve("run.json"));
         for (String[] other : List.of(new String[] {"--adv-mix", "0.5"}, new String[] {"--adv", "fgsm"},
                 new String[] {"--adv-eps", "0.03"}, new String[] {"--adv-steps", "3"})) {
-            Cli.Run refused = Cli.run(concat(new String[] {"train", "--data", RealData.dir().toString(), "--out", resumed.toString(),
+            Cli.Run refused = Cli.run(concat(new String[] {"train", "--data", RealData.sample().toString(), "--out", resumed.toString(),
                     "--resume", "--epochs", "2", "--backend", "java"}, other));
             assertEquals(2, refused.status(), List.of(other) + ": " + refused);
             assertEquals(1, refused.errorLines().size(), refused.err());
@@ -119,7 +119,7 @@ class AdversarialTrainCommandTest {
 
         // Only --resume: the adversarial settings come from run.json, and the random starts of epoch 2
         // are those of the uninterrupted run (they are seeded by the epoch).
-        Cli.Run b2 = Cli.run("train", "--data", RealData.dir().toString(), "--out", resumed.toString(), "--resume", "--epochs", "2",
+        Cli.Run b2 = Cli.run("train", "--data", RealData.sample().toString(), "--out", resumed.toString(), "--resume", "--epochs", "2",
                 "--backend", "java", "--json");
         assertEquals(0, b2.status(), b2.toString());
         assertEquals(((Map<?, ?>) a.json().get("adv")), b2.json().get("adv"));

@@ -27,10 +27,10 @@ import static org.junit.jupiter.api.Assertions.*;
 class AttackCommandTest {
     @TempDir static Path dir;
     static Path model;
+    static final String DATA = TrainedModels.data().toString();  // the committed CIFAR-10 sample
 
     @BeforeAll
     static void saveModel() throws Exception {
-        TrainedModels.data();
         model = TrainedModels.saveModel(dir);
     }
 
@@ -64,7 +64,7 @@ class AttackCommandTest {
     }
 
     private static String[] attack(String... more) {
-        List<String> args = new ArrayList<>(List.of("attack", "--model", model.toString(), "--backend", "java", "--limit-test", "64", "--batch", "32"));
+        List<String> args = new ArrayList<>(List.of("attack", "--data", DATA, "--model", model.toString(), "--backend", "java", "--limit-test", "64", "--batch", "32"));
         args.addAll(Arrays.asList(more));
         return args.toArray(new String[0]);
     }
@@ -117,7 +117,7 @@ class AttackCommandTest {
     @Test
     void sweepWritesCsvPngAndRows() throws Exception {
         Path out = dir.resolve("sweep");
-        Run r = run("sweep", "--model", model.toString(), "--out", out.toString(), "--backend", "java", "--limit-test", "48",
+        Run r = run("sweep", "--data", DATA, "--model", model.toString(), "--out", out.toString(), "--backend", "java", "--limit-test", "48",
                 "--eps", "0,0.03", "--steps", "2", "--step-size", "0.02", "--json");
         assertEquals(0, r.status, r.err);
         Map<?, ?> json = r.json();
@@ -157,7 +157,7 @@ class AttackCommandTest {
     @Test
     void badSweepListsAreUsageErrors() {
         for (String[] args : List.of(new String[] {"--eps", "0,-1"}, new String[] {"--attacks", "fgsm,deepfool"}, new String[] {"--eps", ""})) {
-            List<String> all = new ArrayList<>(List.of("sweep", "--model", model.toString(), "--out", dir.resolve("never").toString()));
+            List<String> all = new ArrayList<>(List.of("sweep", "--data", DATA, "--model", model.toString(), "--out", dir.resolve("never").toString()));
             all.addAll(Arrays.asList(args));
             Run r = run(all.toArray(new String[0]));
             assertEquals(2, r.status, Arrays.toString(args) + ": " + r.err);
@@ -168,7 +168,7 @@ class AttackCommandTest {
 
     @Test
     void missingOrHostileModelFilesEndWithOneLineAndStatusOne() throws Exception {
-        Run missing = run("attack", "--model", dir.resolve("nope.safetensors").toString(), "--limit-test", "8");
+        Run missing = run("attack", "--data", DATA, "--model", dir.resolve("nope.safetensors").toString(), "--limit-test", "8");
         assertEquals(1, missing.status, missing.err);
         assertEquals(1, missing.errorLines().size(), missing.err);
         assertTrue(missing.err.contains("model file not found"), missing.err);
@@ -186,13 +186,13 @@ class AttackCommandTest {
         weights.put("fc3.bias", new advtrain.tensor.HostTensor(advtrain.tensor.Shape.of(10), bias));
         advtrain.io.Safetensors.write(nan, weights, null);
         for (Path bad : List.of(garbage, empty, foreign, nan)) {
-            Run r = run("attack", "--model", bad.toString(), "--backend", "java", "--limit-test", "8");
+            Run r = run("attack", "--data", DATA, "--model", bad.toString(), "--backend", "java", "--limit-test", "8");
             assertEquals(1, r.status, bad + ": " + r.err);
             assertEquals(1, r.errorLines().size(), r.err);
             assertTrue(r.errorLines().get(0).contains(bad.toString()), "the message names the file: " + r.err);
             assertFalse(r.err.contains("\tat "), "no stack trace");
         }
-        Run debug = run("attack", "--model", garbage.toString(), "--backend", "java", "--limit-test", "8", "--debug");
+        Run debug = run("attack", "--data", DATA, "--model", garbage.toString(), "--backend", "java", "--limit-test", "8", "--debug");
         assertTrue(debug.err.contains("\tat "), "--debug shows the stack trace");
     }
 }

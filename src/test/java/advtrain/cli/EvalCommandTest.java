@@ -25,11 +25,11 @@ class EvalCommandTest {
     @Test
     void evaluatesATrainedModelAsTrainingDid(@TempDir Path tmp) {
         Path run = tmp.resolve("run");
-        Cli.Run trained = Cli.run("train", "--data", RealData.dir().toString(), "--out", run.toString(), "--epochs", "1",
+        Cli.Run trained = Cli.run("train", "--data", RealData.sample().toString(), "--out", run.toString(), "--epochs", "1",
                 "--limit-train", "320", "--limit-test", "200", "--backend", "java", "--json");
         assertEquals(0, trained.status(), trained.toString());
 
-        Cli.Run eval = Cli.run("eval", "--model", run.resolve("model.safetensors").toString(), "--data", RealData.dir().toString(),
+        Cli.Run eval = Cli.run("eval", "--model", run.resolve("model.safetensors").toString(), "--data", RealData.sample().toString(),
                 "--limit-test", "200", "--batch", "64", "--backend", "java", "--json");
         assertEquals(0, eval.status(), eval.toString());
         Map<String, Object> json = eval.json();

@@ -21,7 +21,7 @@ import static org.junit.jupiter.api.Assertions.*;
 class TrainCommandTest {
     /** A quick recipe: 256 training images, 100 test images; options in {@code more} add to it or replace its values. */
     private static List<String> quick(Path out, String... more) {
-        List<String> args = new ArrayList<>(List.of("train", "--data", RealData.dir().toString(), "--out", out.toString(),
+        List<String> args = new ArrayList<>(List.of("train", "--data", RealData.sample().toString(), "--out", out.toString(),
                 "--limit-train", "256", "--limit-test", "100", "--backend", "java", "--seed", "5", "--json"));
         for (int i = 0; i < more.length; i++) {
             boolean hasValue = i + 1 < more.length && !more[i + 1].startsWith("--");
@@ -45,7 +45,7 @@ class TrainCommandTest {
         Cli.Run b1 = train(resumed, "--epochs", "1");
         assertEquals(0, b1.status(), b1.toString());
         // Resume with only --out: the recipe (seed, limits, ...) comes from run.json; --epochs raises the total.
-        Cli.Run b2 = Cli.run("train", "--data", RealData.dir().toString(), "--out", resumed.toString(), "--resume", "--epochs", "2",
+        Cli.Run b2 = Cli.run("train", "--data", RealData.sample().toString(), "--out", resumed.toString(), "--resume", "--epochs", "2",
                 "--backend", "java", "--json");
         assertEquals(0, b2.status(), b2.toString());
         assertTrue(b2.out().contains("continuing"), b2.out());
@@ -70,7 +70,7 @@ class TrainCommandTest {
         assertTrue(loss2 < loss1, loss1 + " -> " + loss2);
 
         // Nothing left to do: a second resume changes nothing and says so.
-        Cli.Run again = Cli.run("train", "--data", RealData.dir().toString(), "--out", resumed.toString(), "--resume", "--backend", "java");
+        Cli.Run again = Cli.run("train", "--data", RealData.sample().toString(), "--out", resumed.toString(), "--resume", "--backend", "java");
         assertEquals(0, again.status(), again.toString());
         assertTrue(again.out().contains("nothing to train"), again.out());
         assertEquals(m2, Files.readAllLines(resumed.resolve("metrics.csv")));

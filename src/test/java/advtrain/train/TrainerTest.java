@@ -25,7 +25,7 @@ class TrainerTest {
 
     @BeforeAll
     static void load() throws IOException {
-        train512 = Cifar10.train(RealData.dir(), 512);
+        train512 = Cifar10.train(RealData.sample(), 512);
     }
 
     @Test

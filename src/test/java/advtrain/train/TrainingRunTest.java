@@ -28,8 +28,8 @@ class TrainingRunTest {
 
     @BeforeAll
     static void load() throws IOException {
-        train = Cifar10.train(RealData.dir(), 96);
-        test = Cifar10.test(RealData.dir(), 50);
+        train = Cifar10.train(RealData.sample(), 96);
+        test = Cifar10.test(RealData.sample(), 50);
     }
 
     private static TrainConfig config(int epochs) {
