@@ -71,12 +71,24 @@ public final class Safetensors {
                 }
                 spans.add(span(file, name, e.getValue(), dataSize));
             }
-            // No two tensors may share bytes: sort by start and compare neighbours.
+            // The tensors must cover the data exactly, as the format requires: sorted by start, each
+            // begins where the one before ends (no overlap, no hole), and the last ends at the file's end.
             List<Span> byOffset = new ArrayList<>(spans);
-            byOffset.sort(Comparator.comparingLong(Span::begin));
+            byOffset.sort(Comparator.comparingLong(Span::begin).thenComparingLong(Span::end));
             for (int i = 1; i < byOffset.size(); i++) {
                 Span prev = byOffset.get(i - 1), cur = byOffset.get(i);
                 if (cur.begin < prev.end) throw bad(file, "tensors " + prev.name + " and " + cur.name + " overlap");
+            }
+            long covered = 0;
+            for (Span cur : byOffset) {
+                if (cur.begin > covered) {
+                    throw bad(file, "data bytes [" + covered + ", " + cur.begin + ") belong to no tensor (a hole before " + cur.name + ")");
+                }
+                covered = cur.end;
+            }
+            if (covered != dataSize) {
+                throw bad(file, (dataSize - covered) + " bytes after the last tensor's data (the tensors cover " + covered
+                        + " of the " + dataSize + " data bytes): a damaged or foreign file");
             }
             Map<String, HostTensor> tensors = new LinkedHashMap<>();
             for (Span s : spans) {
@@ -109,8 +121,12 @@ public final class Safetensors {
             if (elements > Integer.MAX_VALUE) throw bad(file, "tensor " + name + " is too large");
         }
         if (!(info.get("data_offsets") instanceof List<?> offsets) || offsets.size() != 2
-                || !(offsets.get(0) instanceof Long begin) || !(offsets.get(1) instanceof Long end)) {
+                || !(offsets.get(0) instanceof Number first) || !(offsets.get(1) instanceof Number second)) {
             throw bad(file, "tensor " + name + " needs data_offsets [begin, end]");
+        }
+        if (!(first instanceof Long begin) || !(second instanceof Long end)) {  // the JSON reader gives Double past 18 digits
+            throw bad(file, "tensor " + name + " has data_offsets [" + plain(first) + ", " + plain(second)
+                    + "], not whole byte offsets within the " + dataSize + " data bytes");
         }
         if (begin < 0 || end < begin || end > dataSize) {
             throw bad(file, "tensor " + name + " has data_offsets [" + begin + ", " + end + "] outside the " + dataSize + " data bytes");
@@ -119,6 +135,12 @@ public final class Safetensors {
             throw bad(file, "tensor " + name + " has " + (end - begin) + " bytes but shape " + java.util.Arrays.toString(dims) + " needs " + elements * 4);
         }
         return new Span(name, Shape.of(dims), begin, end);
+    }
+
+    /** A number as written, not in exponent notation: 2^62 reads 4611686018427387904. */
+    private static String plain(Number n) {
+        double d = n.doubleValue();
+        return Double.isFinite(d) ? new java.math.BigDecimal(d).stripTrailingZeros().toPlainString() : n.toString();
     }
 
     /** Writes to a temporary file beside the target and renames it: a reader never sees half a file. */

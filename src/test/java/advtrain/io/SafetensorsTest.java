@@ -146,6 +146,29 @@ class SafetensorsTest {
     }
 
     @Test
+    void rejectsBytesAfterTheLastTensorAndHolesBetweenTensors() throws IOException {
+        // The format requires the offsets to cover the data exactly.
+        assertRejected(raw("{\"t\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", 16),
+                "8 bytes after the last tensor", "cover 8 of the 16 data bytes");
+        assertRejected(raw("{}", 4), "4 bytes after the last tensor");
+        assertRejected(raw("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
+                + "\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[8,12]}}", 12), "data bytes [4, 8) belong to no tensor", "before b");
+        assertRejected(raw("{\"t\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", 8), "[0, 4) belong to no tensor");
+        // Exactly covered, in any header order, with an empty tensor anywhere: accepted.
+        Path ok = raw("{\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]},\"e\":{\"dtype\":\"F32\",\"shape\":[0],"
+                + "\"data_offsets\":[4,4]},\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 8);
+        assertEquals(List.of("b", "e", "a"), List.copyOf(Safetensors.read(ok).tensors().keySet()));
+    }
+
+    @Test
+    void offsetsTooLargeForALongSayWhatIsWrongWithThem() throws IOException {
+        // 2^62 and more: the JSON reader gives a double, which is no byte offset of this file.
+        assertRejected(raw("{\"t\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4611686018427387904,4611686018427387908]}}", 4),
+                "tensor t has data_offsets [4611686018427387904, 4611686018427387904]", "not whole byte offsets within the 4 data bytes");
+        assertRejected(raw("{\"t\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0.5,4]}}", 4), "not whole byte offsets");
+    }
+
+    @Test
     void rejectsABytesCountThatDoesNotFitTheShape() throws IOException {
         assertRejected(raw("{\"t\":{\"dtype\":\"F32\",\"shape\":[2,3],\"data_offsets\":[0,16]}}", 16),
                 "tensor t has 16 bytes but shape [2, 3] needs 24");
