@@ -92,8 +92,9 @@ public final class OpenCl {
                     + firstLine(failure) + "); " + FIX);
         }
         if (failure instanceof CLException cl && cl.getStatus() == CL_PLATFORM_NOT_FOUND_KHR) {
-            return new UnavailableException("no OpenCL platform: the OpenCL loader found no installed driver"
-                    + " (no ICD file in /etc/OpenCL/vendors); " + FIX);
+            return new UnavailableException("no OpenCL platform: the OpenCL loader found no installed driver ("
+                    + IcdFiles.whyNoPlatform(System.getenv("OCL_ICD_VENDORS"), IcdFiles.DEFAULT_VENDORS, systemLibraryDirs(),
+                            Path.of("/etc/ld.so.cache")) + "); " + FIX);
         }
         if (failure instanceof CLException cl && cl.getStatus() == CL_DEVICE_NOT_FOUND) {
             return new UnavailableException("no OpenCL device: the installed OpenCL platforms report no devices; " + FIX);
@@ -116,13 +117,20 @@ public final class OpenCl {
         if (override != null) {
             for (String d : override.split(":")) if (!d.isBlank()) dirs.add(Path.of(d));
         } else {
-            String ldPath = System.getenv("LD_LIBRARY_PATH");
-            if (ldPath != null) for (String d : ldPath.split(":")) if (!d.isBlank()) dirs.add(Path.of(d));
-            for (String d : new String[] {"/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/lib/x86_64-linux-gnu",
-                    "/lib/aarch64-linux-gnu", "/usr/lib64", "/lib64", "/usr/lib", "/lib", "/usr/local/lib"}) dirs.add(Path.of(d));
+            dirs.addAll(systemLibraryDirs());
             loaderCache = Path.of("/etc/ld.so.cache");
         }
         return missingLibrary(dirs, loaderCache);
+    }
+
+    /** Where the dynamic loader looks for a library besides its cache: LD_LIBRARY_PATH, then the system folders. */
+    static List<Path> systemLibraryDirs() {
+        List<Path> dirs = new ArrayList<>();
+        String ldPath = System.getenv("LD_LIBRARY_PATH");
+        if (ldPath != null) for (String d : ldPath.split(":")) if (!d.isBlank()) dirs.add(Path.of(d));
+        for (String d : new String[] {"/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/lib/x86_64-linux-gnu",
+                "/lib/aarch64-linux-gnu", "/usr/lib64", "/lib64", "/usr/lib", "/lib", "/usr/local/lib"}) dirs.add(Path.of(d));
+        return dirs;
     }
 
     /** As {@link #missingLibrary()}, over these directories and this dynamic-loader cache file (null: none). */

@@ -165,6 +165,34 @@ class OpenClUnavailableTest {
         String message = result[2].trim().substring("advtrain: ".length());
         // where even the library is missing, that is what the line must say
         assertOneClearLine(message, OpenCl.missingLibrary() == null ? "no OpenCL platform" : "no OpenCL runtime");
+        if (OpenCl.missingLibrary() == null) {
+            assertTrue(message.contains("no .icd file in OCL_ICD_VENDORS=" + noDrivers), "names the folder the loader read: " + message);
+        }
+    }
+
+    @Test
+    void theNoPlatformMessageSaysWhichIcdFolderWasReadAndWhatIsWrongInIt(@TempDir Path dir) throws IOException {
+        Path vendors = Files.createDirectory(dir.resolve("vendors")), libs = Files.createDirectory(dir.resolve("lib"));
+        assertEquals("no .icd file in " + vendors, IcdFiles.whyNoPlatform(null, vendors, List.of(libs), null));
+        assertEquals("no .icd file in OCL_ICD_VENDORS=" + vendors, IcdFiles.whyNoPlatform(vendors.toString(), Path.of("/nowhere"), List.of(libs), null));
+        String gone = IcdFiles.whyNoPlatform(dir.resolve("gone").toString(), vendors, List.of(libs), null);
+        assertTrue(gone.startsWith("the ICD folder OCL_ICD_VENDORS=" + dir.resolve("gone") + " does not exist"), gone);
+
+        Files.writeString(vendors.resolve("pocl.icd"), "libpocl.so.2\n");
+        assertEquals(vendors.resolve("pocl.icd") + " names libpocl.so.2, which is not installed",
+                IcdFiles.whyNoPlatform(null, vendors, List.of(libs), null));
+        Files.writeString(vendors.resolve("gpu.icd"), dir.resolve("opt/libgpu.so") + "\n");
+        String both = IcdFiles.whyNoPlatform(null, vendors, List.of(libs), null);
+        assertTrue(both.contains("gpu.icd names " + dir.resolve("opt/libgpu.so") + ", which is not installed") && both.contains("pocl.icd"), both);
+
+        Files.createFile(libs.resolve("libpocl.so.2"));
+        String installed = IcdFiles.whyNoPlatform(null, vendors, List.of(libs), null);
+        assertTrue(installed.startsWith("the ICD files in " + vendors + " name installed drivers, but none gave a platform"), installed);
+        // the dynamic loader's cache counts as installed too
+        Files.delete(libs.resolve("libpocl.so.2"));
+        Path cache = dir.resolve("ld.so.cache");
+        Files.write(cache, "glibc-ld.so.cache1.1\0/usr/lib/libpocl.so.2\0".getBytes(StandardCharsets.ISO_8859_1));
+        assertTrue(IcdFiles.whyNoPlatform(null, vendors, List.of(libs), cache).contains("none gave a platform"));
     }
 
     @Test
