@@ -6,6 +6,7 @@ import advtrain.attack.Evaluator;
 import advtrain.backend.Backend;
 import advtrain.backend.Backends;
 import advtrain.data.Dataset;
+import advtrain.io.InputFiles;
 import advtrain.io.Json;
 import advtrain.io.ModelFiles;
 import advtrain.nn.Net;
@@ -56,11 +57,15 @@ final class AttackCommand implements Callable<Integer> {
         AttackConfig.Kind kind = parseKind(attack);
         AttackConfig config = attackOptions.config(kind, AttackOptions.parseEps("--eps", eps), common.seed);
         float[] gridEpsList = saveGrid == null ? null : AttackOptions.parseEpsList("--grid-eps", gridEps);
+        if (gridEpsList != null && config.norm() == advtrain.attack.Norm.LINF) {
+            for (float e : gridEpsList) AttackOptions.checkPixelEps("--grid-eps", e);
+        }
         if (saveGrid != null && (gridRows < 1 || gridRows > 10)) throw new Main.UsageError("--grid-rows must be in 1..10, got " + gridRows);
         if (kind == AttackConfig.Kind.FGSM && !attackOptions.pgdOnlyGiven().isEmpty()) {
             System.err.println("note: " + String.join(", ", attackOptions.pgdOnlyGiven()) + " apply to PGD only; FGSM ignores them");
         }
         requireModelFile(model);
+        if (saveGrid != null) OutputPaths.requireWritableFile(saveGrid, "--save-grid");
         Dataset test = dataOptions.testSet();
         Backends.Choice choice = common.selectBackend();
         try (Backend backend = choice.backend()) {
@@ -110,10 +115,7 @@ final class AttackCommand implements Callable<Integer> {
 
     /** A missing model file is a runtime failure (exit 1) with a hint, not a stack trace. */
     static void requireModelFile(Path file) throws IOException {
-        if (!Files.isRegularFile(file)) {
-            throw new FileNotFoundException("model file not found: " + file
-                    + " (train one with `advtrain train --out RUN` and pass RUN/model.safetensors)");
-        }
+        InputFiles.requireRegularFile(file, "--model", "train one with `./advtrain train --out RUN`, then use RUN/model.safetensors");
     }
 
     /** The seed's Net with the weights of this file; a broken or foreign file fails with exit status 1. */

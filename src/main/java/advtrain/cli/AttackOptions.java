@@ -61,6 +61,7 @@ public final class AttackOptions {
         } catch (IllegalArgumentException e) {
             throw new Main.UsageError("--norm: " + e.getMessage());
         }
+        if (threat == Norm.LINF) checkPixelEps("--eps", eps);
         AttackConfig config = AttackConfig.of(kind, eps).withNorm(threat).withSeed(seed)
                 .withSteps(steps == null ? AttackConfig.DEFAULT_STEPS : steps).withStepSize(alpha)
                 .withRandomStart(randomStart).withRestarts(restarts == null ? 1 : restarts);
@@ -90,6 +91,21 @@ public final class AttackOptions {
             throw new Main.UsageError(option + " must be a number >= 0 (pixel units in [0,1], e.g. 0.031 or 8/255), got " + text.trim());
         }
         return eps;
+    }
+
+    /**
+     * An L∞ radius above 1 covers the whole [0,1] pixel range, so it is a mistake in units:
+     * `--eps 8` meant 8/255. Refused as a usage error with that hint.
+     */
+    static void checkPixelEps(String option, float eps) {
+        if (eps > 1) {
+            throw new Main.UsageError(String.format(Locale.ROOT, "%s %s is above 1, but pixels are in [0,1]: did you mean %s/255 (= %.4f)?",
+                    option, trim(eps), trim(eps), eps / 255));
+        }
+    }
+
+    private static String trim(float v) {
+        return v == Math.rint(v) ? Long.toString((long) v) : Float.toString(v);
     }
 
     /** A comma-separated list of ε values. */

@@ -36,7 +36,12 @@ public final class CommonOptions {
                 throw new Main.UsageError("ADVTRAIN_DEVICE must be a device index, got '" + System.getenv("ADVTRAIN_DEVICE") + "'");
             }
         }
-        Backends.Choice choice = Backends.select(backend, index);
+        Backends.Choice choice;
+        try {
+            choice = Backends.select(backend, index);
+        } catch (IllegalArgumentException e) {  // --device N that is not there
+            throw new Main.UsageError(e.getMessage());
+        }
         System.err.println("backend: " + choice.reason());
         return choice;
     }

@@ -35,10 +35,7 @@ final class EvalCommand implements Callable<Integer> {
 
     @Override public Integer call() throws Exception {
         if (batch < 1) throw new Main.UsageError("--batch must be >= 1, got " + batch);
-        if (!Files.isRegularFile(model)) {
-            throw new FileNotFoundException("--model " + model + (Files.isDirectory(model) ? ": a folder, not a model file" : ": no such file")
-                    + " (train one with `./advtrain train --out RUN`, then use RUN/model.safetensors)");
-        }
+        AttackCommand.requireModelFile(model);
         try (Backend backend = common.selectBackend().backend()) {
             Net net = new Net(backend, 0);
             ModelFiles.load(net, backend, model);  // a bad model file is reported before the data is looked for

@@ -1,5 +1,7 @@
 package advtrain.cli;
 
+import advtrain.io.InvalidOptionException;
+import advtrain.io.Json;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -9,11 +11,15 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * advtrain's command line. Each command is one thin class: parse options, call the layers below,
  * print. Errors end as one line on stderr: exit status 2 for bad usage, 1 for a failure at run
- * time; --debug adds the stack trace.
+ * time; --debug adds the stack trace; under --json the last line of stdout is then
+ * {"error": "the same line", "exit": N}.
  */
 @Command(name = "advtrain", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Adversarial robustness on CIFAR-10 with a hand-written tensor engine (OpenCL or pure Java).",
@@ -42,11 +48,24 @@ public final class Main implements Runnable {
         try {
             return cli.execute(args);
         } catch (OutOfMemoryError e) {  // one line, not a stack trace; files are written atomically, so none is half-written
-            System.err.printf("advtrain: out of memory (Java heap limit %d MB); give the JVM more, e.g. "
-                    + "ADVTRAIN_JAVA_OPTS=-Xmx2g (training on all of CIFAR-10 needs about 0.4 GB)%n",
+            String message = String.format("out of memory (Java heap limit %d MB); give the JVM more, e.g. "
+                    + "ADVTRAIN_JAVA_OPTS=-Xmx2g (training on all of CIFAR-10 needs about 0.4 GB)",
                     Runtime.getRuntime().maxMemory() >> 20);
-            return 1;
+            System.err.println("advtrain: " + message);
+            return fail(Arrays.asList(args).contains("--json"), message, 1);
         }
+    }
+
+    /** Under --json, ends stdout with the failure as one JSON object; returns the exit status. */
+    private static int fail(boolean json, String message, int status) {
+        if (json) {
+            Map<String, Object> error = new LinkedHashMap<>();
+            error.put("error", message);
+            error.put("exit", status);
+            System.out.println(Json.write(error));
+            System.out.flush();
+        }
+        return status;
     }
 
     @Override public void run() {
@@ -55,9 +74,10 @@ public final class Main implements Runnable {
 
     private static int onUsageError(CommandLine.ParameterException e, String[] args) {
         PrintWriter err = e.getCommandLine().getErr();
-        err.println("advtrain: " + e.getMessage() + " (see: advtrain " + commandName(e.getCommandLine()) + "--help)");
+        String message = e.getMessage() + " (see: advtrain " + commandName(e.getCommandLine()) + "--help)";
+        err.println("advtrain: " + message);
         err.flush();
-        return 2;
+        return fail(Arrays.asList(args).contains("--json"), message, 2);
     }
 
     private static String commandName(CommandLine cl) {
@@ -65,19 +85,19 @@ public final class Main implements Runnable {
     }
 
     private static int onFailure(Exception e, CommandLine cl, CommandLine.ParseResult parsed) {
-        boolean debug = parsed.hasMatchedOption("--debug")
-                || (parsed.subcommand() != null && parsed.subcommand().hasMatchedOption("--debug"));
         PrintWriter err = cl.getErr();
-        if (debug) e.printStackTrace(err);
-        int status = 1;
-        Throwable shown = e;
-        if (e instanceof UsageError) status = 2;
-        else if (e instanceof IllegalArgumentException) status = 2;
-        String message = shown instanceof FileSystemException f ? describe(f)
-                : shown.getMessage() == null ? shown.getClass().getSimpleName() : shown.getMessage();
+        if (matched(parsed, "--debug")) e.printStackTrace(err);
+        // Bad usage is exit 2; anything else, an IllegalArgumentException from inside included, is a failure (1).
+        int status = e instanceof InvalidOptionException ? 2 : 1;
+        String message = e instanceof FileSystemException f ? describe(f)
+                : e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
         err.println("advtrain " + cl.getCommandName() + ": " + message);
         err.flush();
-        return status;
+        return fail(matched(parsed, "--json"), message, status);
+    }
+
+    private static boolean matched(CommandLine.ParseResult parsed, String option) {
+        return parsed.hasMatchedOption(option) || (parsed.subcommand() != null && parsed.subcommand().hasMatchedOption(option));
     }
 
     /** java.nio's file errors carry only the path as their message: say what went wrong with it. */
@@ -92,7 +112,7 @@ public final class Main implements Runnable {
     }
 
     /** Bad input found after parsing (an option value out of range, say): exit status 2. */
-    public static final class UsageError extends RuntimeException {
+    public static final class UsageError extends InvalidOptionException {
         public UsageError(String message) { super(message); }
     }
 

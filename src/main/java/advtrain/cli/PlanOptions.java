@@ -50,6 +50,7 @@ public final class PlanOptions {
         }
         if (advEps != null) {
             float[] list = AttackOptions.parseEpsList("--adv-eps", advEps);
+            for (float e : list) AttackOptions.checkPixelEps("--adv-eps", e);
             for (float e : list) if (!(e > 0)) throw new Main.UsageError("--adv-eps values must be > 0, got " + e);
             plan = plan.withAdvEps(list);
             changed.add("--adv-eps");

@@ -6,6 +6,7 @@ import advtrain.data.Cifar10;
 import advtrain.experiments.Plan;
 import advtrain.experiments.Report;
 import advtrain.experiments.Reproduce;
+import advtrain.io.FolderLock;
 import advtrain.io.Json;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -44,14 +45,15 @@ final class ReproduceCommand implements Callable<Integer> {
     }
 
     static void checkOut(Path out) {
-        if (Files.exists(out) && !Files.isDirectory(out)) throw new Main.UsageError("--out " + out + " is a file, not a folder");
+        OutputPaths.requireFolder(out, "--out");
     }
 
     /** Runs the plan and prints the figures, the report's path, and with --json the JSON object. */
     static int run(Plan plan, Path data, Path out, CommonOptions common) throws Exception {
         plan = plan.fitTo(Cifar10.trainSize(data), Cifar10.testSize(data));
         Backends.Choice choice = common.selectBackend();
-        try (Backend backend = choice.backend()) {
+        try (FolderLock lock = FolderLock.acquire(out, "--out", "reproduce");
+             Backend backend = choice.backend()) {
             Reproduce.Result result = new Reproduce(backend, plan, data, out, System.out, false).run();
             List<Report.Claim> claims = Report.claims(result.findings());
             System.out.println();

@@ -7,6 +7,7 @@ import advtrain.backend.Backend;
 import advtrain.backend.Backends;
 import advtrain.data.Dataset;
 import advtrain.io.AtomicFiles;
+import advtrain.io.FolderLock;
 import advtrain.io.Json;
 import advtrain.nn.Net;
 import advtrain.report.AccuracyPlot;
@@ -57,12 +58,17 @@ final class SweepCommand implements Callable<Integer> {
             for (float eps : epsValues) configs.add(attackOptions.config(kind, eps, common.seed));
         }
         AttackCommand.requireModelFile(model);
+        Path csv = out.resolve(CSV), png = out.resolve(PNG);
+        OutputPaths.requireFolder(out, "--out");
+        OutputPaths.requireWritableFile(csv, "--out");
+        OutputPaths.requireWritableFile(png, "--out");
         Dataset test = dataOptions.testSet();
         Backends.Choice choice = common.selectBackend();
         List<AttackResult> results = new ArrayList<>();
         List<String> warnings = new ArrayList<>();
         double cleanAccuracy;
-        try (Backend backend = choice.backend()) {
+        try (FolderLock lock = FolderLock.acquire(out, "--out", "sweep");
+             Backend backend = choice.backend()) {
             Net net = AttackCommand.loadModel(backend, model, common.seed);
             try (Evaluator evaluator = new Evaluator(backend, net, test, attackOptions.batch, Net.CLASSES, false)) {
                 cleanAccuracy = (double) evaluator.clean().correct() / test.size();
@@ -81,7 +87,6 @@ final class SweepCommand implements Callable<Integer> {
                 }
             }
 
-            Path csv = out.resolve(CSV), png = out.resolve(PNG);
             AtomicFiles.writeString(csv, csv(results));
             AccuracyPlot.write(png, "Accuracy against ε (" + test.size() + " CIFAR-10 test images)", "ε ("
                     + configs.get(0).norm().symbol() + ", pixel units)", series(kinds, results, cleanAccuracy, epsValues));

@@ -4,6 +4,7 @@ import advtrain.backend.Backend;
 import advtrain.backend.Backends;
 import advtrain.data.Cifar10;
 import advtrain.data.Dataset;
+import advtrain.io.InputFiles;
 import advtrain.io.Json;
 import advtrain.train.AdversarialObjective;
 import advtrain.train.AdversarialTraining;
@@ -93,12 +94,14 @@ final class TrainCommand implements Callable<Integer> {
         AdversarialTraining training = adversarialTraining();  // with --resume: may take eval settings from run.json
         boolean robustColumn = evalAdvLimit > 0 && (training.adversarial() || robustEpsGiven());
         TrainingRun.checkOutput(out, resume);
-        if (config.init() != null && !Files.isRegularFile(Path.of(config.init()))) {
-            throw new java.io.FileNotFoundException("--init " + config.init() + ": no such file");
-        }
+        if (config.init() != null) InputFiles.requireRegularFile(Path.of(config.init()), "--init", "");
         Path dataDir = dataOptions.folder();
         Backends.Choice choice = common.selectBackend();
         try (Backend backend = choice.backend()) {
+            if (recordedBackend != null && !recordedBackend.equals(backend.name())) {
+                System.err.println("warning: " + out + " was trained on the " + recordedBackend + " backend so far; continuing on "
+                        + backend.name() + ", so the result will not be bit-identical to an uninterrupted run");
+            }
             Dataset train = Cifar10.train(dataDir, config.limitTrain());
             Dataset test = Cifar10.test(dataDir, config.limitTest());
             Map<String, Object> extra = new LinkedHashMap<>();
@@ -154,7 +157,9 @@ final class TrainCommand implements Callable<Integer> {
         TrainConfig given = new TrainConfig(epochs, batch, lr, momentum, common.seed, !noShuffle, augment, limitTrain, limitTest, initPath);
         if (!resume) return given;
         TrainingRun.checkOutput(out, true);
-        TrainConfig stored = TrainConfig.fromJson((Map<?, ?>) TrainingRun.readRunJson(out).get("options"));
+        Map<String, Object> runJson = TrainingRun.readRunJson(out);
+        restoreBackendAndData(runJson);
+        TrainConfig stored = TrainConfig.fromJson((Map<?, ?>) runJson.get("options"));
         return new TrainConfig(
                 given("--epochs") ? given.epochs() : stored.epochs(),
                 given("--batch") ? given.batch() : stored.batch(),
@@ -169,6 +174,21 @@ final class TrainCommand implements Callable<Integer> {
     }
 
     /**
+     * Resuming continues on the backend that computed the run's weights so far, and on its data
+     * folder, unless told otherwise: another backend rounds differently, so the result would no
+     * longer be bit-identical to an uninterrupted run (said in a warning).
+     */
+    private void restoreBackendAndData(Map<String, Object> runJson) {
+        Map<?, ?> options = (Map<?, ?>) runJson.get("options");
+        Object recorded = runJson.get("backend") instanceof Map<?, ?> b ? b.get("name") : null;
+        if (recorded instanceof String name && Backends.NAMES.contains(name)) {
+            recordedBackend = name;
+            if (!given("--backend")) common.backend = name;
+        }
+        if (dataOptions.data == null && options.get("data") instanceof String folder) dataOptions.data = Path.of(folder);
+    }
+
+    /**
      * The adversarial settings; with --resume, those left out come from RUN/run.json's objective
      * (and TrainingRun refuses to resume with settings that differ from the stored ones).
      */
@@ -180,6 +200,7 @@ final class TrainCommand implements Callable<Integer> {
             throw new Main.UsageError("--adv: " + e.getMessage());
         }
         float eps = advEps == null ? AdversarialTraining.DEFAULT_EPS : AttackOptions.parseEps("--adv-eps", advEps);
+        AttackOptions.checkPixelEps("--adv-eps", eps);  // adversarial training is L∞
         Float stepSize = advStepSize == null ? null : AttackOptions.parseEps("--adv-step-size", advStepSize);
         if (evalAdvLimit < 0) throw new Main.UsageError("--eval-adv-limit must be >= 0, got " + evalAdvLimit);
         if (resume) {
@@ -205,6 +226,9 @@ final class TrainCommand implements Callable<Integer> {
         }
         return AdversarialTraining.of(method, eps, advMix, advSteps, stepSize);
     }
+
+    /** With --resume: the backend the run has trained on so far. */
+    private String recordedBackend;
 
     private boolean robustEpsGiven() { return advEps != null; }
 

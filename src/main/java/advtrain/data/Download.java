@@ -1,5 +1,7 @@
 package advtrain.data;
 
+import advtrain.io.InputFiles;
+import advtrain.io.InvalidOptionException;
 import advtrain.io.Progress;
 
 import java.io.BufferedInputStream;
@@ -66,7 +68,7 @@ public final class Download {
      * @param log         where to say what happens (null: nowhere); progress goes to stderr unless quiet
      */
     public Download(String expectedMd5, boolean quiet, PrintStream log) {
-        if (!expectedMd5.matches("[0-9a-fA-F]{32}")) throw new IllegalArgumentException("--md5 must be 32 hex digits, got '" + expectedMd5 + "'");
+        if (!expectedMd5.matches("[0-9a-fA-F]{32}")) throw new InvalidOptionException("--md5 must be 32 hex digits, got '" + expectedMd5 + "'");
         this.expectedMd5 = expectedMd5.toLowerCase();
         this.quiet = quiet;
         this.log = log;
@@ -92,7 +94,7 @@ public final class Download {
     public Result fetch(URI url, Path dataDir, boolean force) throws IOException {
         String scheme = url.getScheme() == null ? "" : url.getScheme().toLowerCase();
         if (!scheme.equals("https") && !scheme.equals("http")) {
-            throw new IllegalArgumentException("--url must be an http(s) address, got '" + url + "' (for a file on disk use --archive)");
+            throw new InvalidOptionException("--url must be an http(s) address, got '" + url + "' (for a file on disk use --archive)");
         }
         Files.createDirectories(dataDir);
         Path archive = Files.createTempFile(dataDir, ".cifar-10-binary.", ".tar.gz.part");
@@ -107,7 +109,11 @@ public final class Download {
 
     /** Installs an archive already on disk (downloaded by hand, say). */
     public Result installFile(Path archive, Path dataDir, boolean force) throws IOException {
-        if (!Files.isRegularFile(archive)) throw new DownloadException("--archive " + archive + ": no such file");
+        try {
+            InputFiles.requireRegularFile(archive, "--archive", "");
+        } catch (java.io.FileNotFoundException e) {
+            throw new DownloadException(e.getMessage());
+        }
         Files.createDirectories(dataDir);
         MessageDigest digest = md5();
         try (InputStream in = Files.newInputStream(archive)) {

@@ -1,5 +1,6 @@
 package advtrain.experiments;
 
+import advtrain.io.InvalidOptionException;
 import advtrain.data.Cifar10;
 import advtrain.train.TrainConfig;
 
@@ -43,11 +44,11 @@ public record Plan(String name, int trainImages, int epochs, float lr, int testI
 
     public Plan {
         if (trainImages < 1 || epochs < 1 || testImages < 1 || attackImages < 1 || gridImages < 1 || evalAdvLimit < 1) {
-            throw new IllegalArgumentException("image counts and epochs must be >= 1");
+            throw new InvalidOptionException("image counts and epochs must be >= 1");
         }
-        if (!(lr > 0) || !Float.isFinite(lr)) throw new IllegalArgumentException("--lr must be a number > 0, got " + lr);
-        if (advEps.length == 0) throw new IllegalArgumentException("--adv-eps needs at least one value");
-        for (float e : advEps) if (!(e > 0)) throw new IllegalArgumentException("--adv-eps values must be > 0, got " + e);
+        if (!(lr > 0) || !Float.isFinite(lr)) throw new InvalidOptionException("--lr must be a number > 0, got " + lr);
+        if (advEps.length == 0) throw new InvalidOptionException("--adv-eps needs at least one value");
+        for (float e : advEps) if (!(e > 0)) throw new InvalidOptionException("--adv-eps values must be > 0, got " + e);
         trainImages = Math.min(trainImages, Cifar10.TRAIN_SIZE);
         testImages = Math.min(testImages, Cifar10.TEST_SIZE);
         attackImages = Math.min(attackImages, testImages);

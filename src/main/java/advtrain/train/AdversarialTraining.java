@@ -1,5 +1,6 @@
 package advtrain.train;
 
+import advtrain.io.InvalidOptionException;
 import advtrain.attack.AttackConfig;
 import advtrain.attack.Norm;
 
@@ -44,7 +45,7 @@ public record AdversarialTraining(Method method, float eps, float mix, int steps
         public static Method parse(String text) {
             String t = text.trim().toLowerCase(Locale.ROOT);
             for (Method m : values()) if (m.label.equals(t)) return m;
-            throw new IllegalArgumentException("unknown adversarial training '" + text + "': use none, fgsm, fgsm-rs or pgd");
+            throw new InvalidOptionException("unknown adversarial training '" + text + "': use none, fgsm, fgsm-rs or pgd");
         }
     }
 
@@ -55,20 +56,20 @@ public record AdversarialTraining(Method method, float eps, float mix, int steps
 
     /** Checks every value; a bad one is an IllegalArgumentException naming the option (exit status 2). */
     public AdversarialTraining {
-        if (method == null) throw new IllegalArgumentException("--adv is required");
+        if (method == null) throw new InvalidOptionException("--adv is required");
         if (!Float.isFinite(eps) || eps < 0) {
-            throw new IllegalArgumentException("--adv-eps must be a number >= 0 (pixel units in [0,1], e.g. 0.031 or 8/255), got " + eps);
+            throw new InvalidOptionException("--adv-eps must be a number >= 0 (pixel units in [0,1], e.g. 0.031 or 8/255), got " + eps);
         }
-        if (!(mix >= 0 && mix <= 1)) throw new IllegalArgumentException("--adv-mix must be in [0, 1], got " + mix);
-        if (steps < 1) throw new IllegalArgumentException("--adv-steps must be >= 1, got " + steps);
+        if (!(mix >= 0 && mix <= 1)) throw new InvalidOptionException("--adv-mix must be in [0, 1], got " + mix);
+        if (steps < 1) throw new InvalidOptionException("--adv-steps must be >= 1, got " + steps);
         if (!(stepSize > 0 && Float.isFinite(stepSize)) && !(stepSize == 0 && eps == 0)) {
-            throw new IllegalArgumentException("--adv-step-size must be a number > 0, got " + stepSize);
+            throw new InvalidOptionException("--adv-step-size must be a number > 0, got " + stepSize);
         }
         if ((method == Method.FGSM || method == Method.FGSM_RS) && steps != 1) {
-            throw new IllegalArgumentException("--adv-steps applies to --adv pgd only (" + method.label + " takes one step)");
+            throw new InvalidOptionException("--adv-steps applies to --adv pgd only (" + method.label + " takes one step)");
         }
         if (method == Method.FGSM && stepSize != eps) {
-            throw new IllegalArgumentException("--adv-step-size does not apply to --adv fgsm (its one step is eps, Eq. 3)");
+            throw new InvalidOptionException("--adv-step-size does not apply to --adv fgsm (its one step is eps, Eq. 3)");
         }
     }
 
@@ -89,12 +90,12 @@ public record AdversarialTraining(Method method, float eps, float mix, int steps
     public static AdversarialTraining of(Method method, float eps, Float mix, Integer steps, Float stepSize) {
         if (method == Method.NONE) {
             if (mix != null || steps != null || stepSize != null) {
-                throw new IllegalArgumentException("--adv-mix, --adv-steps and --adv-step-size need --adv fgsm, fgsm-rs or pgd");
+                throw new InvalidOptionException("--adv-mix, --adv-steps and --adv-step-size need --adv fgsm, fgsm-rs or pgd");
             }
             return none(eps);
         }
         if (method != Method.PGD && steps != null) {
-            throw new IllegalArgumentException("--adv-steps applies to --adv pgd only (" + method.label + " takes one step)");
+            throw new InvalidOptionException("--adv-steps applies to --adv pgd only (" + method.label + " takes one step)");
         }
         float defaultMix = method == Method.PGD ? 0f : 0.5f;
         float defaultStep = switch (method) {

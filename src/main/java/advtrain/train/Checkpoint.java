@@ -28,7 +28,16 @@ public final class Checkpoint {
 
     private Checkpoint() {}
 
+    /** The metadata key of the epoch's metrics.csv row, kept with the state it belongs to. */
+    static final String METRICS_ROW = "metrics_row";
+
     public static void save(Path file, Module model, Sgd sgd, Backend backend, int epochsCompleted) throws IOException {
+        save(file, model, sgd, backend, epochsCompleted, Map.of());
+    }
+
+    /** As above, with more metadata strings to keep beside the state. */
+    public static void save(Path file, Module model, Sgd sgd, Backend backend, int epochsCompleted, Map<String, String> extra)
+            throws IOException {
         Map<String, HostTensor> tensors = new LinkedHashMap<>();
         Map<String, Variable> params = model.namedParameters();
         List<Tensor> velocities = sgd.velocities();
@@ -42,11 +51,17 @@ public final class Checkpoint {
         metadata.put("epochs_completed", Integer.toString(epochsCompleted));
         metadata.put("lr", Float.toString(sgd.lr()));
         metadata.put("momentum", Float.toString(sgd.momentum()));
+        metadata.putAll(extra);
         Safetensors.write(file, tensors, metadata);
     }
 
     /** Loads weights and momentum buffers; returns the number of completed epochs. */
     public static int load(Path file, Module model, Sgd sgd, Backend backend) throws IOException {
+        return load(file, model, sgd, backend, new LinkedHashMap<>());
+    }
+
+    /** As above, and copies the file's metadata into {@code metadata}. */
+    public static int load(Path file, Module model, Sgd sgd, Backend backend, Map<String, String> metadata) throws IOException {
         Safetensors.Contents contents = Safetensors.read(file);
         if (!FORMAT.equals(contents.metadata().get("format"))) {
             throw new Safetensors.InvalidFileException(file + " is not an advtrain training state (no format " + FORMAT + " in its metadata)");
@@ -84,6 +99,7 @@ public final class Checkpoint {
         List<Tensor> velocities = sgd.velocities();
         int i = 0;
         for (String name : params.keySet()) backend.write(velocities.get(i++), momentum.get(name).values(), 0);
+        metadata.putAll(contents.metadata());
         return epochs;
     }
 }

@@ -30,13 +30,18 @@ final class MetricsFile {
     List<String> columns() { return columns; }
 
     /**
-     * Keeps the rows of an existing file for epochs 1..epochsCompleted (a run stopped after writing
-     * metrics but before its checkpoint has a row that the resumed run writes again).
+     * Keeps the rows of an existing file for epochs 1..epochsCompleted, and adds the last one from
+     * {@code lastRow} (the row the checkpoint kept, as {@link #format} wrote it; null: none) when a
+     * run stopped after its checkpoint but before this file had the row.
      */
-    void keepExisting(int epochsCompleted) throws IOException {
-        if (!Files.isRegularFile(file)) return;
-        readExisting(epochsCompleted);
-        write();
+    void keepExisting(int epochsCompleted, String lastRow) throws IOException {
+        if (Files.isRegularFile(file)) readExisting(epochsCompleted);
+        boolean hasLast = !rows.isEmpty() && rows.get(rows.size() - 1).get(0).trim().equals(Integer.toString(epochsCompleted));
+        if (epochsCompleted > 0 && !hasLast && lastRow != null) {
+            List<String> row = Arrays.asList(lastRow.split(",", -1));
+            if (row.size() == columns.size() && row.get(0).equals(Integer.toString(epochsCompleted))) rows.add(new ArrayList<>(row));
+        }
+        if (Files.isRegularFile(file) || !rows.isEmpty()) write();
     }
 
     private void readExisting(int epochsCompleted) throws IOException {
@@ -62,10 +67,16 @@ final class MetricsFile {
         }
     }
 
-    void add(Map<String, Object> values) throws IOException {
+    /** A row as the line this file writes for it. */
+    String format(Map<String, Object> values) {
         List<String> row = new ArrayList<>();
         for (String column : columns) row.add(format(values.get(column)));
-        rows.add(row);
+        return String.join(",", row);
+    }
+
+    /** Adds a line made by {@link #format(Map)} and rewrites the file. */
+    void add(String line) throws IOException {
+        rows.add(new ArrayList<>(Arrays.asList(line.split(",", -1))));
         write();
     }
 

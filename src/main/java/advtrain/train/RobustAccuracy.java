@@ -1,5 +1,6 @@
 package advtrain.train;
 
+import advtrain.io.InvalidOptionException;
 import advtrain.attack.AttackConfig;
 import advtrain.attack.Evaluator;
 import advtrain.backend.Backend;
@@ -24,7 +25,7 @@ public final class RobustAccuracy {
 
     /** The column: robust accuracy under {@link #attack} at ε on the first {@code limit} images of {@code test}. */
     public static TrainingRun.Column column(Backend backend, Dataset test, float eps, int limit) {
-        if (limit < 1) throw new IllegalArgumentException("--eval-adv-limit must be >= 1 for a robust accuracy column, got " + limit);
+        if (limit < 1) throw new InvalidOptionException("--eval-adv-limit must be >= 1 for a robust accuracy column, got " + limit);
         Dataset subset = test.limit(limit);
         AttackConfig config = attack(eps);
         return new TrainingRun.Column(COLUMN, model -> {

@@ -1,5 +1,6 @@
 package advtrain.train;
 
+import advtrain.io.InvalidOptionException;
 import advtrain.data.Cifar10;
 
 import java.util.LinkedHashMap;
@@ -21,12 +22,12 @@ public record TrainConfig(int epochs, int batch, float lr, float momentum, long 
 
     /** Checks every value; a bad one is an IllegalArgumentException naming the option (exit status 2). */
     public TrainConfig {
-        if (epochs < 1) throw new IllegalArgumentException("--epochs must be >= 1, got " + epochs);
-        if (batch < 1) throw new IllegalArgumentException("--batch must be >= 1, got " + batch);
-        if (!(lr > 0) || !Float.isFinite(lr)) throw new IllegalArgumentException("--lr must be a number > 0, got " + lr);
-        if (!(momentum >= 0 && momentum < 1)) throw new IllegalArgumentException("--momentum must be in [0, 1), got " + momentum);
-        if (limitTrain < 1) throw new IllegalArgumentException("--limit-train must be >= 1, got " + limitTrain);
-        if (limitTest < 1) throw new IllegalArgumentException("--limit-test must be >= 1, got " + limitTest);
+        if (epochs < 1) throw new InvalidOptionException("--epochs must be >= 1, got " + epochs);
+        if (batch < 1) throw new InvalidOptionException("--batch must be >= 1, got " + batch);
+        if (!(lr > 0) || !Float.isFinite(lr)) throw new InvalidOptionException("--lr must be a number > 0, got " + lr);
+        if (!(momentum >= 0 && momentum < 1)) throw new InvalidOptionException("--momentum must be in [0, 1), got " + momentum);
+        if (limitTrain < 1) throw new InvalidOptionException("--limit-train must be >= 1, got " + limitTrain);
+        if (limitTest < 1) throw new InvalidOptionException("--limit-test must be >= 1, got " + limitTest);
         limitTrain = Math.min(limitTrain, Cifar10.TRAIN_SIZE);  // "more than there is" means all of it
         limitTest = Math.min(limitTest, Cifar10.TEST_SIZE);
     }

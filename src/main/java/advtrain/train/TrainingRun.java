@@ -1,9 +1,11 @@
 package advtrain.train;
 
+import advtrain.io.InvalidOptionException;
 import advtrain.backend.Backend;
 import advtrain.data.BatchLoader;
 import advtrain.data.Dataset;
 import advtrain.io.AtomicFiles;
+import advtrain.io.FolderLock;
 import advtrain.io.Json;
 import advtrain.io.ModelFiles;
 import advtrain.io.Progress;
@@ -29,12 +31,21 @@ import java.util.function.ToDoubleFunction;
  * A training run in a folder RUN: trains the seed's Net epoch after epoch, evaluates it on the
  * test images after each, and keeps the folder resumable at every moment.
  *
- * <p>After each epoch, in this order: RUN/metrics.csv gains the epoch's row, RUN/optimizer.safetensors
- * (the complete training state, see {@link Checkpoint}) and RUN/model.safetensors (the state_dict)
- * are replaced, and RUN/run.json records the progress. Every write is a temp file and a rename, so
- * a run stopped at any point leaves whole files; resuming reads the training state alone and drops
- * metrics rows after it. As the shuffle and the augmentation depend only on (seed, epoch), a
- * resumed run computes exactly what an uninterrupted one does.
+ * <p>After each epoch, in this order: RUN/optimizer.safetensors (the complete training state, see
+ * {@link Checkpoint}, with the epoch's metrics row in its metadata) and RUN/model.safetensors (the
+ * state_dict) are replaced, RUN/metrics.csv gains the epoch's row, and RUN/run.json records the
+ * progress. Every write is a durable temp file and a rename, so a run stopped at any point, by a
+ * kill or a power cut, leaves whole files; resuming reads the training state alone, drops metrics
+ * rows after it and restores its own row if the stop came before metrics.csv had it. So metrics.csv
+ * never holds a row for an epoch whose checkpoint was not written. As the shuffle and the
+ * augmentation depend only on (seed, epoch), a resumed run computes exactly what an uninterrupted
+ * one does.
+ *
+ * <p>The run holds RUN's {@link FolderLock} for its whole life: a second process given the same
+ * folder stops at once. run.json's status is "running" while it trains, then "completed",
+ * "diverged", "failed" (with the reason) or, after SIGTERM or SIGINT, "interrupted"; a run killed
+ * outright leaves "running" with nobody holding the lock, which {@link #status} reports as
+ * "interrupted".
  */
 public final class TrainingRun {
     public static final String MODEL_FILE = "model.safetensors", STATE_FILE = "optimizer.safetensors",
@@ -89,20 +100,28 @@ public final class TrainingRun {
         return this;
     }
 
-    /** Checks RUN before anything costly: a new run needs a folder without a run in it, --resume one with. */
-    public static void checkOutput(Path dir, boolean resume) {
+    /**
+     * Checks RUN before anything costly: no other process may be training there, a new run needs a
+     * folder without a run in it, --resume one with.
+     */
+    public static void checkOutput(Path dir, boolean resume) throws IOException {
+        if (Files.isDirectory(dir)) FolderLock.requireFree(dir, "--out");
+        checkFiles(dir, resume);
+    }
+
+    private static void checkFiles(Path dir, boolean resume) {
         if (Files.exists(dir) && !Files.isDirectory(dir)) {
-            throw new IllegalArgumentException("--out " + dir + " is a file, not a folder");
+            throw new InvalidOptionException("--out " + dir + " is a file, not a folder");
         }
         if (resume) {
             if (!Files.isRegularFile(dir.resolve(RUN_FILE))) {
-                throw new IllegalArgumentException("--resume: " + dir + " holds no " + RUN_FILE + ", so no run to resume; leave out --resume to start one there");
+                throw new InvalidOptionException("--resume: " + dir + " holds no " + RUN_FILE + ", so no run to resume; leave out --resume to start one there");
             }
             return;
         }
         for (String name : List.of(RUN_FILE, STATE_FILE, MODEL_FILE, METRICS_FILE)) {
             if (Files.exists(dir.resolve(name))) {
-                throw new IllegalArgumentException(dir + " already holds a training run (" + name
+                throw new InvalidOptionException(dir + " already holds a training run (" + name
                         + "); add --resume to continue it, or choose another --out");
             }
         }
@@ -124,33 +143,93 @@ public final class TrainingRun {
         return result;
     }
 
+    /**
+     * run.json's status, except that a run that says "running" while no process holds its folder
+     * was stopped without a chance to say so (kill -9, a power cut): "interrupted".
+     */
+    public static String status(Path dir) throws IOException {
+        Object status = readRunJson(dir).get("status");
+        String text = status == null ? "unknown" : status.toString();
+        return text.equals("running") && !FolderLock.isHeld(dir) ? "interrupted" : text;
+    }
+
     public Result run(Dataset train, Dataset test, boolean resume) throws IOException {
-        long start = System.nanoTime();
         checkOutput(dir, resume);
+        try (FolderLock lock = FolderLock.acquire(dir, "--out", "train")) {
+            return runLocked(train, test, resume);
+        }
+    }
+
+    private Result runLocked(Dataset train, Dataset test, boolean resume) throws IOException {
+        long start = System.nanoTime();
+        checkFiles(dir, resume);  // again, now that no other process can change it
         Map<String, Object> previous = resume ? readRunJson(dir) : null;
         if (previous != null) checkSameRecipe(previous);
-        Files.createDirectories(dir);
 
         Net model = new Net(backend, config.seed());
         Sgd sgd = new Sgd(backend, model.parameters(), config.lr(), config.momentum());
         Path statePath = dir.resolve(STATE_FILE);
         int done = 0;
+        Map<String, String> stateMetadata = new LinkedHashMap<>();
         if (resume && Files.exists(statePath)) {
-            done = Checkpoint.load(statePath, model, sgd, backend);
+            done = Checkpoint.load(statePath, model, sgd, backend, stateMetadata);
         } else if (config.init() != null) {
             ModelFiles.load(model, backend, Path.of(config.init()));
         }
         List<String> columnNames = new ArrayList<>(COLUMNS);
         for (Column c : columns) columnNames.add(c.name());
         MetricsFile metrics = new MetricsFile(dir.resolve(METRICS_FILE), columnNames);
-        if (resume) metrics.keepExisting(done);
+        if (resume) metrics.keepExisting(done, stateMetadata.get(Checkpoint.METRICS_ROW));
 
+        // How the run ended before: "running" now means nobody finished it (this process holds the lock).
+        String before = previous == null ? null : String.valueOf(previous.get("status")).replace("running", "interrupted");
         Map<String, Object> runJson = newRunJson(previous, model, done);
         writeRunJson(runJson);
         if (resume && log != null) {
             log.println(done >= config.epochs() ? "resume: " + dir + " has completed " + done + " epochs, nothing to train"
-                    : "resume: continuing " + dir + " after epoch " + done + " of " + config.epochs());
+                    : "resume: continuing " + dir + " (" + before + ") after epoch " + done + " of " + config.epochs());
         }
+        Thread onSignal = new Thread(() -> markStopped(runJson, "interrupted", "stopped by a signal (SIGTERM or SIGINT)"));
+        Runtime.getRuntime().addShutdownHook(onSignal);
+        try {
+            return trainEpochs(train, test, model, sgd, metrics, runJson, done, start);
+        } catch (IOException | RuntimeException | Error e) {  // a divergence has already said so
+            markStopped(runJson, "failed", e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
+            throw e;
+        } finally {
+            try {
+                Runtime.getRuntime().removeShutdownHook(onSignal);
+            } catch (IllegalStateException e) {
+                // the JVM is shutting down: the hook runs, or has run
+            }
+        }
+    }
+
+    /**
+     * Records in run.json why the run stopped, once: the first of a signal and a failure wins, and
+     * no later write of run.json by the training loop overrides it. Best effort: on a full disk
+     * even this small write can fail, and then run.json's "running" with no lock holder says it.
+     */
+    private void markStopped(Map<String, Object> runJson, String status, String message) {
+        synchronized (runJson) {
+            if (stoppedAs != null) return;
+            stoppedAs = status;
+            runJson.put("status", status);
+            runJson.put("message", message);
+            runJson.put("updated", now());
+            try {
+                AtomicFiles.writeString(dir.resolve(RUN_FILE), Json.write(runJson) + "\n");
+            } catch (IOException | RuntimeException e) {
+                // nothing more to do: see above
+            }
+        }
+    }
+
+    private String stoppedAs;  // guarded by the run.json map
+
+    private Result trainEpochs(Dataset train, Dataset test, Net model, Sgd sgd, MetricsFile metrics, Map<String, Object> runJson,
+                               int done, long start) throws IOException {
+        Path statePath = dir.resolve(STATE_FILE);
 
         List<Map<String, Object>> history = new ArrayList<>();
         double trainSeconds = 0;
@@ -167,9 +246,7 @@ public final class TrainingRun {
                     String message = e.getMessage() + "; " + (done > 0
                             ? dir.resolve(MODEL_FILE) + " keeps epoch " + done + ", the last good weights"
                             : "no checkpoint was written") + "; try a lower --lr (now " + config.lr() + ")";
-                    runJson.put("status", "diverged");
-                    runJson.put("message", message);
-                    writeRunJson(runJson);
+                    markStopped(runJson, "diverged", message);
                     throw new Trainer.DivergedException(message);
                 }
                 trainSeconds += stats.seconds();
@@ -188,17 +265,21 @@ public final class TrainingRun {
                 for (Column c : columns) row.put(c.name(), c.compute().applyAsDouble(model));
                 double evalSeconds = (System.nanoTime() - evalStart) / 1e9;
 
-                metrics.add(row);                                    // 1. a rerun of this epoch rewrites the row
-                Checkpoint.save(statePath, model, sgd, backend, epoch + 1);  // 2. what resuming reads
-                ModelFiles.save(model, backend, dir.resolve(MODEL_FILE), modelMetadata(epoch + 1));
+                String csvRow = metrics.format(row);
+                Checkpoint.save(statePath, model, sgd, backend, epoch + 1,
+                        Map.of(Checkpoint.METRICS_ROW, csvRow));                      // 1. what resuming reads
+                ModelFiles.save(model, backend, dir.resolve(MODEL_FILE), modelMetadata(epoch + 1));  // 2. the state_dict
+                metrics.add(csvRow);                                                  // 3. only after its checkpoint
                 done = epoch + 1;
                 history.add(row);
-                runJson.put("epochs_completed", done);
-                runJson.put("test_accuracy", evaluation.accuracy());
-                runJson.put("train_loss", stats.loss());
-                runJson.put("status", done >= config.epochs() ? "completed" : "running");
-                runJson.put("updated", now());
-                writeRunJson(runJson);
+                synchronized (runJson) {
+                    runJson.put("epochs_completed", done);
+                    runJson.put("test_accuracy", evaluation.accuracy());
+                    runJson.put("train_loss", stats.loss());
+                    runJson.put("status", done >= config.epochs() ? "completed" : "running");
+                    runJson.put("updated", now());
+                    writeRunJson(runJson);
+                }
                 if (log != null) {
                     StringBuilder extra = new StringBuilder();
                     for (Column c : columns) extra.append(String.format(", %s %.4f", c.name(), (Double) row.get(c.name())));
@@ -213,8 +294,10 @@ public final class TrainingRun {
             // Nothing trained now: make sure model.safetensors is the state's weights (a run may have
             // stopped between the two writes), and report the last recorded epoch.
             ModelFiles.save(model, backend, dir.resolve(MODEL_FILE), modelMetadata(done));
-            runJson.put("status", "completed");
-            writeRunJson(runJson);
+            synchronized (runJson) {
+                runJson.put("status", "completed");
+                writeRunJson(runJson);
+            }
         }
         Map<String, String> last = metrics.lastRow();
         double testAccuracy = last == null ? Double.NaN : parse(last.get("test_acc"));
@@ -231,14 +314,14 @@ public final class TrainingRun {
         for (Map.Entry<?, ?> e : now.entrySet()) {
             Object old = before.get(e.getKey());
             if (!Objects.equals(old, e.getValue())) {
-                throw new IllegalArgumentException("cannot resume " + dir + " with a different recipe: " + e.getKey() + " is "
+                throw new InvalidOptionException("cannot resume " + dir + " with a different recipe: " + e.getKey() + " is "
                         + old + " in its " + RUN_FILE + " and " + e.getValue() + " now; leave such options out when resuming, or train into another --out");
             }
         }
         Object oldObjective = previous.get("objective");
         Object newObjective = Json.parse(Json.write(objective.settings()));
         if (!Objects.equals(oldObjective, newObjective)) {
-            throw new IllegalArgumentException("cannot resume " + dir + " with a different objective: " + Json.write(oldObjective)
+            throw new InvalidOptionException("cannot resume " + dir + " with a different objective: " + Json.write(oldObjective)
                     + " in its " + RUN_FILE + ", " + Json.write(newObjective) + " now");
         }
     }
@@ -294,8 +377,12 @@ public final class TrainingRun {
         return m;
     }
 
+    /** Writes run.json; once a signal or a failure has said how the run ended, its status stays. */
     private void writeRunJson(Map<String, Object> runJson) throws IOException {
-        AtomicFiles.writeString(dir.resolve(RUN_FILE), Json.write(runJson) + "\n");
+        synchronized (runJson) {
+            if (stoppedAs != null) runJson.put("status", stoppedAs);
+            AtomicFiles.writeString(dir.resolve(RUN_FILE), Json.write(runJson) + "\n");
+        }
     }
 
     private static String now() { return Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(); }

@@ -138,7 +138,8 @@ class AttackCommandTest {
         assertTrue(lines.get(0).startsWith("attack,norm,eps,"));
         assertNotNull(ImageIO.read(png.toFile()));
         try (Stream<Path> files = Files.list(out)) {
-            assertEquals(2, files.count(), "only the CSV and the PNG");
+            assertEquals(2, files.filter(f -> !f.getFileName().toString().equals(advtrain.io.FolderLock.FILE)).count(),
+                    "only the CSV and the PNG (and the folder's lock file)");
         }
     }
 
@@ -171,7 +172,7 @@ class AttackCommandTest {
         Run missing = run("attack", "--data", DATA, "--model", dir.resolve("nope.safetensors").toString(), "--limit-test", "8");
         assertEquals(1, missing.status, missing.err);
         assertEquals(1, missing.errorLines().size(), missing.err);
-        assertTrue(missing.err.contains("model file not found"), missing.err);
+        assertTrue(missing.err.contains("--model " + dir.resolve("nope.safetensors") + ": no such file"), missing.err);
 
         Path garbage = dir.resolve("garbage.safetensors");
         Files.write(garbage, new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, 0x7f, '{', '}'});

@@ -70,7 +70,7 @@ class EvalCommandTest {
                 {empty.toString(), "too short"},
                 {foreign.toString(), "does not hold this model's weights"},
                 {tmp.resolve("absent.safetensors").toString(), "no such file"},
-                {tmp.toString(), "a folder, not a model file"},
+                {tmp.toString(), "is a folder, not a file"},
         };
         for (String[] c : cases) {
             // No data in --data: the model file is checked first, so its problem is the one reported.

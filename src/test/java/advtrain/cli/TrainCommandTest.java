@@ -122,7 +122,7 @@ class TrainCommandTest {
         assertTrue(runJson.get("versions") instanceof Map<?, ?> v && v.containsKey("java"), runJson.toString());
         assertTrue(runJson.get("backend") instanceof Map<?, ?> b && "java".equals(b.get("name")), runJson.toString());
         try (var files = Files.list(run)) {
-            assertEquals(List.of("metrics.csv", "model.safetensors", "optimizer.safetensors", "run.json"),
+            assertEquals(List.of(".advtrain.lock", "metrics.csv", "model.safetensors", "optimizer.safetensors", "run.json"),
                     files.map(p -> p.getFileName().toString()).sorted().toList(), "no temporary files left behind");
         }
     }
