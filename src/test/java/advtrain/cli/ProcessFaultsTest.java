@@ -29,8 +29,8 @@ import static org.junit.jupiter.api.Assertions.*;
 class ProcessFaultsTest {
     /** A small recipe: a few seconds per run. */
     private static List<String> recipe(Path out, String... more) {
-        List<String> args = new ArrayList<>(List.of("train", "--data", RealData.dir().toString(), "--out", out.toString(),
-                "--limit-train", "1200", "--limit-test", "100", "--backend", "java"));
+        List<String> args = new ArrayList<>(List.of("train", "--data", RealData.sample().toString(), "--out", out.toString(),
+                "--limit-train", "1000", "--limit-test", "100", "--backend", "java"));
         args.addAll(Arrays.asList(more));
         if (!args.contains("--seed")) args.addAll(List.of("--seed", "3"));
         return args;
@@ -105,7 +105,7 @@ class ProcessFaultsTest {
         assertEquals("completed", after.get("status"));
         Map<?, ?> options = (Map<?, ?>) after.get("options");
         assertEquals("java", options.get("backend"), "the backend the run was trained on");
-        assertEquals(RealData.dir().toAbsolutePath().normalize().toString(), options.get("data"));
+        assertEquals(RealData.sample().toAbsolutePath().normalize().toString(), options.get("data"));
         assertEquals("java", ((Map<?, ?>) after.get("backend")).get("name"));
     }
 
@@ -140,7 +140,7 @@ class ProcessFaultsTest {
         advtrain.io.ModelFiles.save(new advtrain.nn.Net(new advtrain.backend.cpu.CpuBackend(), 1), new advtrain.backend.cpu.CpuBackend(), model, null);
         Path out = tmp.resolve("sweep");
         try (FolderLock held = FolderLock.acquire(out, "--out", "test")) {
-            Cli.Run sweep = Cli.run("sweep", "--model", model.toString(), "--out", out.toString(), "--data", RealData.dir().toString(),
+            Cli.Run sweep = Cli.run("sweep", "--model", model.toString(), "--out", out.toString(), "--data", RealData.sample().toString(),
                     "--limit-test", "8", "--eps", "0", "--attacks", "fgsm", "--backend", "java");
             assertEquals(1, sweep.status(), sweep.toString());
             assertTrue(sweep.errorLines().get(0).contains("is in use"), sweep.toString());
@@ -155,7 +155,7 @@ class ProcessFaultsTest {
      */
     @Test
     void aFullDiskNamesTheFileAndLeavesNoMetricsRowWithoutItsCheckpoint(@TempDir Path tmp) throws Exception {
-        Path data = RealData.dir();
+        Path data = RealData.sample();
         Path mount = Files.createDirectories(tmp.resolve("small-disk"));
         // model.safetensors is 248 KB and optimizer.safetensors 496 KB: epoch 1 fits in 1000 KB, epoch 2's new state does not.
         Process mounting = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=1000k", "tmpfs", mount.toString()).redirectErrorStream(true).start();
