@@ -150,7 +150,7 @@ __kernel void conv2d_backward_bias(__global const float* outputGrad, __global fl
 // outside the plane (padding). The common case, a strip fully inside with step 1, is one vector
 // load; near the edges each lane reads a clamped (always valid) address and lanes outside are zeroed,
 // without branches.
-inline float8 plane_strip(__global const float* plane, int height, int width, int iy, int xFirst, int step) {
+static inline float8 plane_strip(__global const float* plane, int height, int width, int iy, int xFirst, int step) {
     if (iy < 0 || iy >= height) return (float8)(0.0f);
     __global const float* row = plane + iy * width;
     if (step == 1 && xFirst >= 0 && xFirst + 7 < width) return vload8(0, row + xFirst);
@@ -162,7 +162,7 @@ inline float8 plane_strip(__global const float* plane, int height, int width, in
 }
 
 // Writes (or adds, when accumulate) the lanes of a strip that fall inside a row of this width.
-inline void store_strip(__global float* row, int xFirst, int width, float8 value, int accumulate) {
+static inline void store_strip(__global float* row, int xFirst, int width, float8 value, int accumulate) {
     if (xFirst + 7 < width) {
         if (accumulate) value += vload8(0, row + xFirst);
         vstore8(value, 0, row + xFirst);
@@ -373,7 +373,7 @@ __kernel void conv2d_weight_grad_sum_chunks(__global const float* partials, __gl
 #define ROWS_CHUNK (16 * ROWS_VECTORS)
 
 // 16 floats from p, or (near the end of the buffer, from index `first` on) only those below `limit`, zero beyond.
-inline float16 load16_guarded(__global const float* base, long first, long limit) {
+static inline float16 load16_guarded(__global const float* base, long first, long limit) {
     if (first + 16 <= limit) return vload16(0, base + first);
     float lanes[16];
     for (int l = 0; l < 16; l++) lanes[l] = first + l < limit ? base[first + l] : 0.0f;

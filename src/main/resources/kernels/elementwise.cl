@@ -44,13 +44,13 @@ __kernel void sign_elements(__global const float* x, __global float* out, const 
 
 // Java's Math.max and Math.min: NaN if either argument is NaN, and +0 > -0. (OpenCL's fmax/fmin
 // instead return the other argument when one is NaN.)
-inline float java_max(float a, float b) {
+static inline float java_max(float a, float b) {
     if (a != a || b != b) return NAN;  // x != x: x is NaN (isnan is a library call on some CPU runtimes)
     if (a == b) return signbit(a) ? b : a;  // equal: only the sign of zero can differ
     return a > b ? a : b;
 }
 
-inline float java_min(float a, float b) {
+static inline float java_min(float a, float b) {
     if (a != a || b != b) return NAN;  // x != x: x is NaN (isnan is a library call on some CPU runtimes)
     if (a == b) return signbit(a) ? a : b;
     return a < b ? a : b;

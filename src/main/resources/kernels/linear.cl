@@ -166,7 +166,7 @@ void gemm_tiled(const int M, const int N, const int K,
 #define GEMM_DOT_N 4
 
 // 16 floats of p from index `from`, lanes at or past `end` zero (the tail of a row).
-inline float16 load16_until(__global const float* p, int from, int end) {
+static inline float16 load16_until(__global const float* p, int from, int end) {
     if (from + 16 <= end) return vload16(0, p + from);
     float lanes[16];
     for (int l = 0; l < 16; l++) lanes[l] = from + l < end ? p[from + l] : 0.0f;

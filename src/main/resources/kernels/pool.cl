@@ -1,10 +1,12 @@
 // Max pooling over window x window squares moved by stride (no padding), forward and backward.
 //
 // Indexing:
-// - max_pool_forward: one work item per output element (ox, oy, plane) of a 3-D range (a plane is
-//   one channel of one image). It reads its window x window square of the input plane.
+// - max_pool_forward: one work item per output element i of a 1-D range, i = (plane * outH + oy) * outW + ox
+//   (a plane is one channel of one image), in explicit work groups: a 3-D range would put the planes
+//   in the z dimension, which CUDA-based drivers cap at 65,535 groups. It reads its window x window
+//   square of the input plane.
 // - max_pool_backward_windows (windows that do not overlap, stride >= window: the seed's 2x2 pools):
-//   one work item per output element (ox, oy, plane), i.e. per window; it finds the window's first maximum and
+//   one work item per output element i, as in the forward, i.e. per window; it finds the window's first maximum and
 //   adds the output gradient there. Each input element lies in at most one window, so no two work
 //   items write the same element.
 // - max_pool_backward (any stride): one work item per INPUT element (plane, iy, ix). It visits every window that
@@ -14,7 +16,7 @@
 
 // The input index of the first maximum of window (oy, ox) of one plane; a NaN counts as the maximum
 // (as in the Java kernel and PyTorch).
-inline int window_argmax(__global const float* plane, int inW, int oy, int ox, int window, int stride) {
+static inline int window_argmax(__global const float* plane, int inW, int oy, int ox, int window, int stride) {
     int bestIndex = -1;
     float best = -INFINITY;
     for (int r = 0; r < window; r++) {
@@ -33,9 +35,10 @@ inline int window_argmax(__global const float* plane, int inW, int oy, int ox, i
 __kernel void max_pool_forward(__global const float* input, __global float* output,
                                const int planes, const int inH, const int inW, const int outH, const int outW,
                                const int window, const int stride) {
-    int ox = get_global_id(0), oy = get_global_id(1), plane = get_global_id(2);
-    if (ox >= outW || oy >= outH || plane >= planes) return;
-    long i = ((long) plane * outH + oy) * outW + ox;
+    long i = get_global_id(0);
+    if (i >= (long) planes * outH * outW) return;
+    int ox = i % outW, oy = (i / outW) % outH;
+    long plane = i / ((long) outW * outH);
     __global const float* in = input + (long) plane * inH * inW;
     float best = -INFINITY;
     for (int r = 0; r < window; r++) {
@@ -71,9 +74,10 @@ __kernel void max_pool_backward(__global const float* input, __global const floa
 __kernel void max_pool_backward_windows(__global const float* input, __global const float* outputGrad,
                                         __global float* inputGrad, const int planes, const int inH, const int inW,
                                         const int outH, const int outW, const int window, const int stride) {
-    int ox = get_global_id(0), oy = get_global_id(1), plane = get_global_id(2);
-    if (ox >= outW || oy >= outH || plane >= planes) return;
-    long i = ((long) plane * outH + oy) * outW + ox, base = (long) plane * inH * inW;
+    long i = get_global_id(0);
+    if (i >= (long) planes * outH * outW) return;
+    int ox = i % outW, oy = (i / outW) % outH;
+    long base = i / ((long) outW * outH) * inH * inW;
     inputGrad[base + window_argmax(input + base, inW, oy, ox, window, stride)] += outputGrad[i];
 }
 

@@ -11,7 +11,7 @@
 // The scratch argument is __local memory of G floats, given by the host.
 
 // Adds the G values of a work group in a fixed tree order; every work item gets the total.
-inline float group_sum(__local float* scratch, float mine) {
+static inline float group_sum(__local float* scratch, float mine) {
     int t = get_local_id(0);
     scratch[t] = mine;
     barrier(CLK_LOCAL_MEM_FENCE);

@@ -36,7 +36,7 @@ __kernel void log_softmax_backward(__global const float* output, __global const 
 }
 
 // A label is a class index stored as a float; anything else is not a class.
-inline int class_index(float label, int cols) {
+static inline int class_index(float label, int cols) {
     int index = (int) label;
     return ((float) index == label && index >= 0 && index < cols) ? index : -1;
 }

@@ -1,6 +1,7 @@
 package advtrain.cli;
 
 import advtrain.backend.Backends;
+import advtrain.backend.opencl.LoaderCheck;
 import advtrain.io.Json;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -29,6 +30,9 @@ final class DevicesCommand implements Runnable {
         String auto = Backends.autoName(device);
         String autoReason = Backends.autoReason(device);
 
+        List<LoaderCheck.Finding> loader = LoaderCheck.check();
+        System.out.println("OpenCL loader (what the opencl backend needs before any device shows up):");
+        for (LoaderCheck.Finding f : loader) System.out.println("  " + f);
         System.out.println("OpenCL devices (--device N):");
         if (devices.isEmpty()) System.out.println("  none");
         Object platform = null;
@@ -54,6 +58,13 @@ final class DevicesCommand implements Runnable {
             out.put("auto", auto);
             out.put("auto_reason", autoReason);
             out.put("devices", devices);
+            out.put("opencl_loader", loader.stream().map(f -> {
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put("what", f.what());
+                m.put("ok", f.ok());
+                m.put("detail", f.detail());
+                return m;
+            }).toList());
             System.out.println(Json.write(out));
         }
     }

@@ -43,6 +43,15 @@ final class ClContext {
      * kernel, so only the per-kernel figures mean anything) and print a table when the JVM exits.
      */
     static final boolean PROFILE = "1".equals(System.getenv("ADVTRAIN_OPENCL_PROFILE"));
+    /**
+     * -Dadvtrain.opencl.sync=true or ADVTRAIN_OPENCL_SYNC=1: finish the queue after every kernel
+     * launch, so that a kernel that faults (CL_OUT_OF_RESOURCES, an invalid read) is named by the
+     * error itself instead of surfacing at a later read. Slow: for finding a fault, not for runs.
+     */
+    static final boolean SYNC = Boolean.getBoolean("advtrain.opencl.sync") || "1".equals(System.getenv("ADVTRAIN_OPENCL_SYNC"));
+    private volatile boolean sync = SYNC;
+    /** The kernel most recently enqueued on this context's queue: errors that surface later name it. */
+    private volatile String lastKernel;
     private final Map<String, long[]> profile = new java.util.TreeMap<>();  // kernel -> {launches, nanoseconds}
 
     final OpenCl.Device device;
@@ -97,10 +106,13 @@ final class ClContext {
     }
 
     /** Builds OpenCL C source for this device; a failure throws with the compiler's log. */
-    cl_program compile(String path, String source) {
+    cl_program compile(String path, String source) { return compile(path, source, ""); }
+
+    /** As {@link #compile(String, String)}, with these build options (e.g. "-cl-opt-disable"). */
+    cl_program compile(String path, String source, String options) {
         cl_program program = clCreateProgramWithSource(context, 1, new String[] {source}, null, null);
         try {
-            clBuildProgram(program, 1, new cl_device_id[] {device.id()}, "", null, null);
+            clBuildProgram(program, 1, new cl_device_id[] {device.id()}, options, null, null);
         } catch (CLException e) {
             String log = buildLog(program);
             clReleaseProgram(program);
@@ -283,11 +295,13 @@ final class ClContext {
                 try {
                     for (int i = 0; i < count; i++) clSetKernelArg(kernel, i, sizes[i], values[i]);
                     cl_event event = PROFILE ? new cl_event() : null;
+                    lastKernel = name;
                     clEnqueueNDRangeKernel(queue, kernel, global.length, null, global, local, 0, null, event);
                     if (PROFILE) record(name, event);
+                    if (sync) clFinish(queue);
                 } catch (CLException e) {
-                    throw new OpenClException("kernel " + name + " failed on " + device.name() + ": " + e.getMessage()
-                            + " (use --backend java to run without OpenCL)", e);
+                    throw new OpenClException("kernel " + name + " failed on " + device.name() + ": "
+                            + stringFor_errorCode(e.getStatus()) + " (use --backend java to run without OpenCL)", e);
                 }
             }
         }
@@ -313,6 +327,103 @@ final class ClContext {
         profile.entrySet().stream().sorted((a, b) -> Long.compare(b.getValue()[1], a.getValue()[1])).forEach(e ->
                 System.err.printf("  %-32s %8d launches %10.1f ms %5.1f %%%n", e.getKey(), e.getValue()[0],
                         e.getValue()[1] / 1e6, 100.0 * e.getValue()[1] / Math.max(1, total)));
+    }
+
+    /**
+     * An OpenCL error of a host-side command (a read, write, fill, flush or finish), wrapped with what
+     * was being done and the kernel launched last: on an in-order queue a kernel's fault is reported
+     * by whatever command comes after it, so the last kernel is the first suspect.
+     */
+    OpenClException failure(String doing, CLException e) {
+        String kernel = lastKernel;
+        return new OpenClException(doing + " failed on " + device.name() + ": " + stringFor_errorCode(e.getStatus())
+                + (kernel == null ? " (no kernel launched yet)" : " (the last kernel launched: " + kernel
+                + (sync ? ", which completed" : "; run with ADVTRAIN_OPENCL_SYNC=1 to name the kernel that faulted") + ")")
+                + "; use --backend java to run without OpenCL", e);
+    }
+
+    /** Turns {@link #SYNC}'s finishing after every launch on or off for this device (tests). */
+    void syncAfterEachLaunch(boolean on) { sync = on; }
+
+    /** The name of the kernel launched last on this context, null before the first. */
+    String lastKernel() { return lastKernel; }
+
+    /** Waits until everything queued so far has run; errors name the last kernel. */
+    void finish() {
+        synchronized (this) {
+            try {
+                clFinish(queue);
+            } catch (CLException e) {
+                throw failure("waiting for the queue (clFinish)", e);
+            }
+        }
+    }
+
+    /** Sends everything queued so far to the device without waiting for it. */
+    void flush() {
+        synchronized (this) {
+            try {
+                clFlush(queue);
+            } catch (CLException e) {
+                throw failure("flushing the queue (clFlush)", e);
+            }
+        }
+    }
+
+    /** How this device computes a*b + c in kernels built with FP_CONTRACT OFF; see {@link #multiplyAdd}. */
+    enum MultiplyAdd {
+        /** Rounded after the multiply and after the add, as Java does: bit-exact comparisons with Java apply. */
+        SEPARATE,
+        /** Fused into one rounding (an fma) despite FP_CONTRACT OFF. */
+        FUSED,
+        /** Neither every time (some fused, some not). */
+        MIXED
+    }
+
+    private MultiplyAdd multiplyAdd;
+
+    /**
+     * The start-up self-check of bit parity: the elementwise kernel {@code affine} (out = alpha * x +
+     * beta, built with FP_CONTRACT OFF like every kernel the tests compare bit for bit) on 4,096
+     * values where a fused multiply-add and two roundings differ, against Java's two roundings and
+     * Math.fma. Some compilers fuse anyway; then the tests compare with a bound instead of bits.
+     */
+    synchronized MultiplyAdd multiplyAdd() {
+        if (multiplyAdd != null) return multiplyAdd;
+        int n = 4096;
+        float[] x = new float[n], expected = new float[n], fused = new float[n], got = new float[n];
+        float alpha = 1.0000001f * (float) Math.PI, beta = -0.7f;
+        java.util.SplittableRandom random = new java.util.SplittableRandom(20);
+        int differing = 0;
+        for (int i = 0; i < n; i++) {
+            x[i] = (float) (random.nextDouble() * 4 - 2);
+            expected[i] = alpha * x[i] + beta;  // Java: the product rounds, then the sum
+            fused[i] = Math.fma(alpha, x[i], beta);
+            if (expected[i] != fused[i]) differing++;
+        }
+        cl_mem in = allocate((long) n * Sizeof.cl_float), out = allocate((long) n * Sizeof.cl_float);
+        try {
+            synchronized (this) {
+                clEnqueueWriteBuffer(queue, in, CL_TRUE, 0, (long) n * Sizeof.cl_float, Pointer.to(x), 0, null, null);
+            }
+            call("affine").buffer(in).f(alpha).f(beta).buffer(out).i(n).run(n);
+            synchronized (this) {
+                clEnqueueReadBuffer(queue, out, CL_TRUE, 0, (long) n * Sizeof.cl_float, Pointer.to(got), 0, null, null);
+            }
+        } catch (CLException e) {
+            throw failure("the multiply-add self-check", e);
+        } finally {
+            clReleaseMemObject(in);
+            clReleaseMemObject(out);
+        }
+        int separate = 0, fusedCount = 0;
+        for (int i = 0; i < n; i++) {
+            if (Float.floatToRawIntBits(got[i]) == Float.floatToRawIntBits(expected[i])) separate++;
+            if (Float.floatToRawIntBits(got[i]) == Float.floatToRawIntBits(fused[i])) fusedCount++;
+        }
+        if (differing == 0) throw new IllegalStateException("self-check values do not tell fused from separate");
+        multiplyAdd = separate == n ? MultiplyAdd.SEPARATE : fusedCount == n ? MultiplyAdd.FUSED : MultiplyAdd.MIXED;
+        return multiplyAdd;
     }
 
     /** Rounds n up to a multiple of step. */

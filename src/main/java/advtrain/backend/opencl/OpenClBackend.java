@@ -74,8 +74,8 @@ public final class OpenClBackend implements Backend {
     // output gradient in wide planes and 2 its per-plane sums (rows)
     private final cl_mem[] scratch = new cl_mem[3];
     private final long[] scratchFloats = new long[3];
+    private final ClTransfers transfers;   // host<->device copies (pinned staging for writes)
     private boolean closed;
-    private long writes, reads, bytesWritten, bytesRead;  // host<->device traffic, for tests and benchmarks
 
     /** A backend on this device, with the tiled kernels where the device can run them. */
     /** A backend on this device with the kernels it runs fastest ({@link Kernels#bestFor}). */
@@ -96,6 +96,7 @@ public final class OpenClBackend implements Backend {
                 cl.maxWorkGroupSize("sum_all"), Math.min(cl.maxWorkGroupSize("row_sum_squares"),
                         cl.maxWorkGroupSize("conv2d_backward_bias")))));
         this.dummy = cl.allocate(Sizeof.cl_float);
+        this.transfers = new ClTransfers(cl);
     }
 
     /** Whether this device can run the kernel with a work group of this many items. */
@@ -116,8 +117,15 @@ public final class OpenClBackend implements Backend {
                 + (rowsKernels ? ", pooling rows" : "");
     }
 
+    /**
+     * Whether this device rounds a*b + c twice in the kernels built with FP_CONTRACT OFF, as Java
+     * does (a self-check run once per device, {@link ClContext#multiplyAdd}): only then can the
+     * elementwise and SGD kernels match the Java backend bit for bit. "separate", "fused" or "mixed".
+     */
+    public String multiplyAdd() { return cl.multiplyAdd().name().toLowerCase(java.util.Locale.ROOT); }
+
     /** Host-to-device and device-to-host copies so far: {writes, bytes written, reads, bytes read}. */
-    public long[] transfers() { return new long[] {writes, bytesWritten, reads, bytesRead}; }
+    public long[] transfers() { return transfers.counts(); }
 
     static cl_mem mem(Tensor t) {
         if (t.storage() instanceof ClStorage s) {
@@ -154,12 +162,7 @@ public final class OpenClBackend implements Backend {
             throw new IllegalArgumentException("write: " + dst.size() + " floats from offset " + srcOffset + " of " + src.length);
         }
         if (dst.size() == 0) return;
-        writes++;
-        bytesWritten += (long) dst.size() * Sizeof.cl_float;
-        synchronized (cl) {  // blocking: the caller may reuse src as soon as this returns
-            clEnqueueWriteBuffer(cl.queue, mem(dst), CL_TRUE, 0, (long) dst.size() * Sizeof.cl_float,
-                    Pointer.to(src).withByteOffset((long) srcOffset * Sizeof.cl_float), 0, null, null);
-        }
+        transfers.write(mem(dst), src, srcOffset, dst.size());  // staged: the caller may reuse src at once
     }
 
     @Override public void read(Tensor src, float[] dst, int dstOffset) {
@@ -167,12 +170,7 @@ public final class OpenClBackend implements Backend {
             throw new IllegalArgumentException("read: " + src.size() + " floats into offset " + dstOffset + " of " + dst.length);
         }
         if (src.size() == 0) return;
-        reads++;
-        bytesRead += (long) src.size() * Sizeof.cl_float;
-        synchronized (cl) {  // blocking, after everything queued before it (the queue is in order)
-            clEnqueueReadBuffer(cl.queue, mem(src), CL_TRUE, 0, (long) src.size() * Sizeof.cl_float,
-                    Pointer.to(dst).withByteOffset((long) dstOffset * Sizeof.cl_float), 0, null, null);
-        }
+        transfers.read(mem(src), dst, dstOffset, src.size());
     }
 
     @Override public void fill(Tensor tensor, float value) {
@@ -180,8 +178,12 @@ public final class OpenClBackend implements Backend {
         if (tensor.size() <= SMALL_FILL) {  // by measurement on PoCL: a fill command is cheaper than a kernel launch
             synchronized (cl) {
                 fillValue[0] = value;
-                clEnqueueFillBuffer(cl.queue, mem(tensor), fillPattern, Sizeof.cl_float, 0,
-                        (long) tensor.size() * Sizeof.cl_float, 0, null, null);
+                try {
+                    clEnqueueFillBuffer(cl.queue, mem(tensor), fillPattern, Sizeof.cl_float, 0,
+                            (long) tensor.size() * Sizeof.cl_float, 0, null, null);
+                } catch (CLException e) {
+                    throw cl.failure("filling " + tensor.size() + " floats", e);
+                }
             }
             return;
         }
@@ -425,7 +427,7 @@ public final class OpenClBackend implements Backend {
         ClContext.Call call = cl.call(rowsKernels ? "max_pool_forward_rows" : "max_pool_forward").buffer(input).buffer(output)
                 .i(g.planes).i(g.inH).i(g.inW).i(g.outH).i(g.outW).i(kernel).i(stride);
         if (rowsKernels) call.runRange((long) g.planes * g.outH);
-        else call.runRange(g.outW, g.outH, g.planes);
+        else call.run((long) g.planes * g.outH * g.outW);  // 1-D, explicit groups: see pool.cl
     }
 
     @Override public void maxPool2dBackward(Tensor input, Tensor outputGrad, Tensor inputGrad, int kernel, int stride) {
@@ -436,7 +438,7 @@ public final class OpenClBackend implements Backend {
         ClContext.Call call = cl.call(name).buffer(input).buffer(outputGrad).buffer(inputGrad)
                 .i(g.planes).i(g.inH).i(g.inW).i(g.outH).i(g.outW).i(kernel).i(stride);
         if (disjoint && rowsKernels) call.runRange((long) g.planes * g.outH);
-        else if (disjoint) call.runRange(g.outW, g.outH, g.planes);
+        else if (disjoint) call.run((long) g.planes * g.outH * g.outW);
         else call.run(inputGrad.size());
     }
 
@@ -549,17 +551,14 @@ public final class OpenClBackend implements Backend {
         cl.call("sgd_step").buffer(param).buffer(grad).buffer(velocity).f(lr).f(momentum).i(param.size()).run(param.size());
     }
 
-    @Override public void synchronize() {
-        synchronized (cl) {
-            clFinish(cl.queue);
-        }
-    }
+    @Override public void synchronize() { cl.finish(); }
 
     /** Waits for the queue and frees this backend's own scratch buffers; the shared context stays for other backends. */
     @Override public void close() {
         if (closed) return;
         closed = true;
         synchronize();
+        transfers.close();
         for (int i = 0; i < scratch.length; i++) {
             if (scratch[i] != null) clReleaseMemObject(scratch[i]);
             scratch[i] = null;
