@@ -57,7 +57,8 @@ tar -C "$stage" -cf - runtime | gzip -9 > "$pack/runtime.tar.gz"
 
 # Real records first, then zero records up to the official 10,000 (a label 0, black pixels).
 padded() {  # padded SOURCE.gz IMAGES TARGET.gz
-  { gzip -dc "$1" | head -c $(($2 * record)); head -c $(((10000 - $2) * record)) /dev/zero; } | gzip -9 > "$3"
+  { (gzip -dc "$1" || true) | head -c $(($2 * record)); head -c $(((10000 - $2) * record)) /dev/zero; } | gzip -9 > "$3"
+  [ "$(gzip -dc "$3" | wc -c)" = $((10000 * record)) ] || { echo "pack: $3 came out the wrong size" >&2; exit 1; }
 }
 padded "$cifar/data_batch_1.bin.gz" "$train_images" "$pack/data/data_batch_1.bin.gz"
 padded "$cifar/test_batch.bin.gz" "$test_images" "$pack/data/test_batch.bin.gz"
