@@ -10,8 +10,11 @@
 # kernel variant chosen; runs the OpenCL test suite; trains the seed's network one epoch on every
 # training image it has at batch 32 and at batch 256 (--backend opencl); runs the PyTorch-parity
 # tests and FGSM and PGD on the test images; and ends with ONE JSON line holding every figure.
-# Exit status 0 when every phase passed. GPU_TIME_SCALE=N multiplies every phase's time limit (a
-# rehearsal on a CPU OpenCL device needs about 10).
+# Exit status 0 when every phase passed. The phases' time limits add up to under 8 minutes;
+# GPU_TIME_SCALE=N multiplies them (a rehearsal on a CPU OpenCL device needs about 10).
+# For rehearsing the set-up on another machine: GPU_LIBRARY_DIRS (folders searched instead of the
+# system's, no ldconfig), GPU_VENDORS_DIR (instead of /etc/OpenCL/vendors), GPU_PHASES (the phases
+# to run, e.g. "device devices"; default all).
 set -uo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 pack="$here/pack"
@@ -41,7 +44,7 @@ if command -v nvidia-smi >/dev/null; then
 else
   say "  no nvidia-smi on the PATH"
 fi
-vendors_dir="${OCL_ICD_VENDORS:-/etc/OpenCL/vendors}"
+vendors_dir="${OCL_ICD_VENDORS:-${GPU_VENDORS_DIR:-/etc/OpenCL/vendors}}"
 say "OpenCL vendors ($vendors_dir):"
 if [ -d "$vendors_dir" ]; then
   for f in "$vendors_dir"/*.icd; do [ -e "$f" ] && echo "  $f: $(cat "$f")" >&2; done
@@ -52,10 +55,12 @@ fi
 # Where the dynamic loader would find a library: LD_LIBRARY_PATH, its cache, the usual folders.
 find_library() {
   local name="$1" d ld="${LD_LIBRARY_PATH:-}"
-  for d in ${ld//:/ } /usr/lib/x86_64-linux-gnu /lib/x86_64-linux-gnu /usr/lib64 /lib64 /usr/lib /lib \
-           /usr/local/lib /usr/local/nvidia/lib64 /usr/local/nvidia/lib /usr/lib/wsl/lib; do
+  local dirs="${GPU_LIBRARY_DIRS:-${ld//:/ } /usr/lib/x86_64-linux-gnu /lib/x86_64-linux-gnu /usr/lib64 /lib64 /usr/lib /lib
+              /usr/local/lib /usr/local/nvidia/lib64 /usr/local/nvidia/lib /usr/lib/wsl/lib}"
+  for d in ${dirs//:/ }; do
     [ -e "$d/$name" ] && { echo "$d/$name"; return 0; }
   done
+  [ -n "${GPU_LIBRARY_DIRS:-}" ] && return 1
   if command -v ldconfig >/dev/null || [ -x /sbin/ldconfig ]; then
     local hit
     hit="$( (ldconfig -p 2>/dev/null || /sbin/ldconfig -p 2>/dev/null) | grep -F " $name " | grep -v i386 | head -n 1 | sed 's/.*=> //')"
@@ -121,8 +126,10 @@ say "data: $data ($train_n training images, $test_n test images)"
 
 # ---- phases: each with a time limit, its output in $out/NAME.log ---------------------------------
 declare -A code
+phases="${GPU_PHASES:-device devices tests train_b32 train_b256 parity fgsm pgd}"
 phase() {  # phase NAME SECONDS COMMAND...
   local name="$1" limit=$(( $2 * scale )); shift 2
+  case " $phases " in *" $name "*) ;; *) code[$name]=skipped; return ;; esac
   local t0=$(date +%s)
   say "$name (limit ${limit}s)"
   timeout -k 10 "$limit" "$@" > "$out/$name.log" 2>&1
@@ -131,23 +138,23 @@ phase() {  # phase NAME SECONDS COMMAND...
   [ "${code[$name]}" = 0 ] || tail -n 20 "$out/$name.log" >&2
 }
 
-phase device 60 "${jvm[@]}" -cp "$cp_tests" advtrain.bench.gpu.DeviceInfo
+phase device 45 "${jvm[@]}" -cp "$cp_tests" advtrain.bench.gpu.DeviceInfo
 device_json="$(last_json "$out/device.log")"
 say "device: $device_json"
-phase devices 60 "${advtrain[@]}" devices --json
+phase devices 30 "${advtrain[@]}" devices --json
 opencl_suite=(advtrain.backend.opencl advtrain.autograd.GradCheckOpsTest advtrain.nn.GradCheckNetTest
               advtrain.train.AdversarialObjectiveTest advtrain.attack.AttackTest)
-phase tests 240 "${jvm[@]}" -cp "$cp_tests" advtrain.bench.gpu.RunTests "${opencl_suite[@]}"
+phase tests 180 "${jvm[@]}" -cp "$cp_tests" advtrain.bench.gpu.RunTests "${opencl_suite[@]}"
 for batch in 32 256; do
-  phase "train_b$batch" 120 "${advtrain[@]}" train --backend opencl --data "$data" --out "$work/run-b$batch" --epochs 1 \
+  phase "train_b$batch" 60 "${advtrain[@]}" train --backend opencl --data "$data" --out "$work/run-b$batch" --epochs 1 \
     --batch "$batch" --limit-train "$train_n" --limit-test "$test_n" --seed 1 --json
 done
-phase parity 120 "${jvm[@]}" -cp "$cp_tests" advtrain.bench.gpu.RunTests \
+phase parity 60 "${jvm[@]}" -cp "$cp_tests" advtrain.bench.gpu.RunTests \
   advtrain.golden.GoldenOpsTest advtrain.golden.GoldenNetTest advtrain.attack.AttackGoldenTest
 model="$work/run-b32/model.safetensors"
-phase fgsm 60 "${advtrain[@]}" attack --backend opencl --model "$model" --data "$data" --attack fgsm --eps 0.031372549 \
+phase fgsm 20 "${advtrain[@]}" attack --backend opencl --model "$model" --data "$data" --attack fgsm --eps 0.031372549 \
   --limit-test "$test_n" --json
-phase pgd 90 "${advtrain[@]}" attack --backend opencl --model "$model" --data "$data" --attack pgd --eps 0.031372549 \
+phase pgd 30 "${advtrain[@]}" attack --backend opencl --model "$model" --data "$data" --attack pgd --eps 0.031372549 \
   --steps 10 --limit-test "$test_n" --json
 
 # ---- the one JSON line ---------------------------------------------------------------------------
@@ -158,11 +165,11 @@ ok=true
 for name in device devices tests train_b32 train_b256 parity fgsm pgd; do [ "${code[$name]}" = 0 ] || ok=false; done
 num() { local v; v="$(field "$1" "$2")"; echo "${v:-null}"; }
 exits=""
-for name in device devices tests train_b32 train_b256 parity fgsm pgd; do exits+="${exits:+, }\"$name\": ${code[$name]}"; done
+for name in device devices tests train_b32 train_b256 parity fgsm pgd; do exits+="${exits:+, }\"$name\": \"${code[$name]}\""; done
 setup_json=""
 for s in "${setup[@]}"; do setup_json+="${setup_json:+, }$(json_string "$s")"; done
-result="{\"ok\": $ok, \"gpu\": $(json_string "$gpu_name"), \"device\": $(field "$device_json" device | sed 's/^$/null/'),"
-result+=" \"kernels\": $(field "$device_json" kernels | sed 's/^$/null/'), \"multiply_add\": $(field "$device_json" multiply_add | sed 's/^$/null/'),"
+result="{\"ok\": $ok, \"gpu\": $(json_string "$gpu_name"), \"device\": $(num "$device_json" device),"
+result+=" \"kernels\": $(num "$device_json" kernels), \"multiply_add\": $(num "$device_json" multiply_add),"
 result+=" \"tests_passed\": $(num "$tests" passed), \"tests_failed\": $(num "$tests" failed), \"tests_skipped\": $(num "$tests" skipped),"
 result+=" \"parity_passed\": $(num "$parity" passed), \"parity_failed\": $(num "$parity" failed), \"parity_skipped\": $(num "$parity" skipped),"
 result+=" \"train_images\": $train_n, \"test_images\": $test_n,"

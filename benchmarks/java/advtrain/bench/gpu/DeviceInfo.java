@@ -16,8 +16,16 @@ import java.util.Map;
 public final class DeviceInfo {
     public static void main(String[] args) {
         String index = System.getenv("ADVTRAIN_DEVICE");
-        OpenCl.Device device = OpenCl.device(index == null || index.isBlank() ? null : Integer.valueOf(index.trim()));
         Map<String, Object> out = new LinkedHashMap<>();
+        OpenCl.Device device;
+        try {
+            device = OpenCl.device(index == null || index.isBlank() ? null : Integer.valueOf(index.trim()));
+        } catch (RuntimeException e) {  // no OpenCL here: say why, as the last line
+            out.put("error", e.getMessage());
+            System.out.println(Json.write(out));
+            System.exit(1);
+            return;
+        }
         out.put("device", device.name());
         out.put("type", device.type());
         out.put("platform", device.platform() + " (" + device.platformVersion() + ")");

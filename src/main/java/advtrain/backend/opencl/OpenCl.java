@@ -59,9 +59,9 @@ public final class OpenCl {
             } catch (LinkageError | CLException e) {
                 throw explain(e);
             }
-            if (cached.isEmpty()) {
-                throw new UnavailableException("no OpenCL device: the installed OpenCL platforms report no devices; " + FIX);
-            }
+        }
+        if (cached.isEmpty()) {  // every call, not only the first: the empty list stays cached
+            throw new UnavailableException("no OpenCL device: the installed OpenCL platforms report no devices; " + FIX);
         }
         return cached;
     }
