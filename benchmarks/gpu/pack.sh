@@ -6,7 +6,8 @@
 #                   launcher is advtrain.bench.gpu.RunTests, in the test classes)
 #   data/           CIFAR-10: the first TRAIN_IMAGES images of data_batch_1 and the first
 #                   TEST_IMAGES of test_batch, each file padded to its official 10,000 records with
-#                   zero records (which gzip to almost nothing; run.sh reads only the real ones)
+#                   zero records (which gzip to almost nothing; run.sh reads only the real ones),
+#                   and data_batch_2..5 all zero records, so the folder reads as CIFAR-10
 #   ocl/            this machine's OpenCL ICD loader (libOpenCL.so.1), used only where the GPU
 #                   machine has none
 #
@@ -62,6 +63,8 @@ padded() {  # padded SOURCE.gz IMAGES TARGET.gz
 }
 padded "$cifar/data_batch_1.bin.gz" "$train_images" "$pack/data/data_batch_1.bin.gz"
 padded "$cifar/test_batch.bin.gz" "$test_images" "$pack/data/test_batch.bin.gz"
+# The data folder must look like CIFAR-10 (five training files): the other four are all zero records.
+for i in 2 3 4 5; do padded "$cifar/data_batch_1.bin.gz" 0 "$pack/data/data_batch_$i.bin.gz"; done
 echo "$train_images" > "$pack/data/TRAIN_IMAGES"
 echo "$test_images" > "$pack/data/TEST_IMAGES"
 
