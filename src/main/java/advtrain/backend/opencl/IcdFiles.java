@@ -28,19 +28,16 @@ final class IcdFiles {
         boolean fromEnv = vendorsEnv != null && !vendorsEnv.isBlank();
         Path where = fromEnv ? Path.of(vendorsEnv.trim()) : defaultVendors;
         String source = fromEnv ? "OCL_ICD_VENDORS=" + where : where.toString();
-        List<Path> icds = new ArrayList<>();
-        if (Files.isRegularFile(where)) {
-            icds.add(where);
-        } else if (!Files.isDirectory(where)) {
-            return "the ICD folder " + source + " does not exist" + (fromEnv ? " (unset OCL_ICD_VENDORS to use " + defaultVendors + ")" : "");
-        } else {
-            try (Stream<Path> files = Files.list(where)) {
-                files.filter(f -> f.getFileName().toString().endsWith(".icd")).sorted().forEach(icds::add);
-            } catch (IOException e) {
-                return "the ICD folder " + source + " cannot be read (" + e.getMessage() + ")";
-            }
-            if (icds.isEmpty()) return "no .icd file in " + source;
+        List<Path> icds;
+        try {
+            icds = list(where);
+        } catch (IOException e) {
+            return "the ICD folder " + source + " cannot be read (" + e.getMessage() + ")";
         }
+        if (icds == null) {
+            return "the ICD folder " + source + " does not exist" + (fromEnv ? " (unset OCL_ICD_VENDORS to use " + defaultVendors + ")" : "");
+        }
+        if (icds.isEmpty()) return "no .icd file in " + source;
         List<String> missing = new ArrayList<>();
         for (Path icd : icds) {
             String library;
@@ -58,7 +55,17 @@ final class IcdFiles {
                 + (missing.isEmpty() ? "" : "; " + String.join("; ", missing));
     }
 
-    private static boolean found(String library, List<Path> libraryDirs, Path loaderCache) {
+    /** The .icd files of the folder, sorted (or the one file OCL_ICD_VENDORS may name); null when it does not exist. */
+    static List<Path> list(Path where) throws IOException {
+        if (Files.isRegularFile(where)) return List.of(where);
+        if (!Files.isDirectory(where)) return null;
+        try (Stream<Path> files = Files.list(where)) {
+            return files.filter(f -> f.getFileName().toString().endsWith(".icd")).sorted().toList();
+        }
+    }
+
+    /** Whether the driver library an .icd file names is installed (a path, or a name the dynamic loader finds). */
+    static boolean found(String library, List<Path> libraryDirs, Path loaderCache) {
         if (library.contains("/")) return Files.exists(Path.of(library));
         for (Path dir : libraryDirs) if (Files.exists(dir.resolve(library))) return true;
         if (loaderCache == null || !Files.isRegularFile(loaderCache)) return false;

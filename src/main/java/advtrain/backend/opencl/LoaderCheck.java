@@ -6,7 +6,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.Stream;
 
 /**
  * What the OpenCL backend needs from the machine before any device shows up, checked file by file
@@ -26,11 +25,10 @@ public final class LoaderCheck {
     }
 
     static final String LIBRARY = "libOpenCL.so", NVIDIA_DRIVER = "libnvidia-opencl.so.1";
-    static final Path DEFAULT_VENDORS = Path.of("/etc/OpenCL/vendors");
 
     /** This machine, as the dynamic loader and the ICD loader see it. */
     public static List<Finding> check() {
-        return check(OpenCl.systemLibraryDirs(), Path.of("/etc/ld.so.cache"), System.getenv("OCL_ICD_VENDORS"), DEFAULT_VENDORS,
+        return check(OpenCl.systemLibraryDirs(), Path.of("/etc/ld.so.cache"), System.getenv("OCL_ICD_VENDORS"), IcdFiles.DEFAULT_VENDORS,
                 Files.exists(Path.of("/dev/nvidiactl")) || Files.exists(Path.of("/proc/driver/nvidia")));
     }
 
@@ -60,7 +58,12 @@ public final class LoaderCheck {
         boolean fromEnv = vendorsEnv != null && !vendorsEnv.isBlank();
         Path vendors = fromEnv ? Path.of(vendorsEnv.trim()) : defaultVendors;
         String folder = "ICD files (" + (fromEnv ? "OCL_ICD_VENDORS=" : "") + vendors + ")";
-        List<Path> icds = icdFiles(vendors);
+        List<Path> icds;
+        try {
+            icds = IcdFiles.list(vendors);
+        } catch (IOException e) {
+            icds = List.of();
+        }
         boolean nvidiaNamed = false;
         if (icds == null) {
             findings.add(new Finding(folder, false, "the folder does not exist: the OpenCL loader will find no driver"));
@@ -71,7 +74,7 @@ public final class LoaderCheck {
             boolean anyFound = false;
             for (Path icd : icds) {
                 String named = read(icd);
-                boolean found = !named.isEmpty() && (named.contains("/") ? Files.exists(Path.of(named)) : locate(named, libraryDirs, loaderCache) != null);
+                boolean found = !named.isEmpty() && IcdFiles.found(named, libraryDirs, loaderCache);
                 anyFound |= found;
                 nvidiaNamed |= named.contains("nvidia");
                 listed.add(icd.getFileName() + " -> " + (named.isEmpty() ? "(empty)" : named) + (found ? "" : " (not installed)"));
@@ -91,17 +94,6 @@ public final class LoaderCheck {
                     + " is not in " + searched + " (containers: NVIDIA_DRIVER_CAPABILITIES must include compute)"));
         }
         return findings;
-    }
-
-    /** The .icd files of the folder (or the one file it names), sorted; null when it does not exist. */
-    private static List<Path> icdFiles(Path vendors) {
-        if (Files.isRegularFile(vendors)) return List.of(vendors);
-        if (!Files.isDirectory(vendors)) return null;
-        try (Stream<Path> files = Files.list(vendors)) {
-            return files.filter(f -> f.getFileName().toString().endsWith(".icd")).sorted().toList();
-        } catch (IOException e) {
-            return List.of();
-        }
     }
 
     private static String read(Path icd) {
