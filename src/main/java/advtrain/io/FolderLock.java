@@ -66,7 +66,11 @@ public final class FolderLock implements AutoCloseable {
             lock = channel.tryLock();
         } catch (OverlappingFileLockException e) {
             lock = null;  // held by this very process
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException e) {
+            // A file system without locks (some network mounts): run, but say what is not guarded.
+            System.err.println("warning: cannot lock " + file + " (" + e.getMessage() + "); nothing stops a second process from writing into " + dir);
+            return new FolderLock(file, channel, null);
+        } catch (RuntimeException e) {
             channel.close();
             throw e;
         }
@@ -126,7 +130,7 @@ public final class FolderLock implements AutoCloseable {
 
     @Override public void close() throws IOException {
         try {
-            if (lock.isValid()) lock.release();
+            if (lock != null && lock.isValid()) lock.release();
         } finally {
             HELD_HERE.remove(file);
             channel.close();

@@ -163,6 +163,7 @@ public final class TrainingRun {
     private Result runLocked(Dataset train, Dataset test, boolean resume) throws IOException {
         long start = System.nanoTime();
         checkFiles(dir, resume);  // again, now that no other process can change it
+        deleteStaleTempFiles();
         Map<String, Object> previous = resume ? readRunJson(dir) : null;
         if (previous != null) checkSameRecipe(previous);
 
@@ -203,6 +204,24 @@ public final class TrainingRun {
                 // the JVM is shutting down: the hook runs, or has run
             }
         }
+    }
+
+    /**
+     * A process killed in the middle of a write leaves its temp file (".model.safetensors.123.tmp",
+     * see AtomicFiles) beside the whole old file; with the folder's lock held, no one else is
+     * writing it, so such files are leftovers.
+     */
+    private void deleteStaleTempFiles() throws IOException {
+        if (!Files.isDirectory(dir)) return;
+        List<Path> stale = new ArrayList<>();
+        try (var files = Files.list(dir)) {
+            files.filter(f -> {
+                String name = f.getFileName().toString();
+                return name.endsWith(".tmp") && List.of(RUN_FILE, STATE_FILE, MODEL_FILE, METRICS_FILE).stream()
+                        .anyMatch(ours -> name.startsWith("." + ours + "."));
+            }).forEach(stale::add);
+        }
+        for (Path f : stale) Files.deleteIfExists(f);
     }
 
     /**

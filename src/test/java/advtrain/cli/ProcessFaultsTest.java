@@ -30,7 +30,7 @@ class ProcessFaultsTest {
     /** A small recipe: a few seconds per run. */
     private static List<String> recipe(Path out, String... more) {
         List<String> args = new ArrayList<>(List.of("train", "--data", RealData.sample().toString(), "--out", out.toString(),
-                "--limit-train", "1000", "--limit-test", "100", "--backend", "java"));
+                "--limit-train", "320", "--limit-test", "100", "--backend", "java"));
         args.addAll(Arrays.asList(more));
         if (!args.contains("--seed")) args.addAll(List.of("--seed", "3"));
         return args;
@@ -89,12 +89,15 @@ class ProcessFaultsTest {
         assertEquals("running", runJson.get("status"), "a killed process cannot say so");
         assertEquals("interrupted", TrainingRun.status(killed), "but nobody holds the folder: interrupted");
 
+        // What a kill in the middle of a write leaves beside the whole file; resuming clears it.
+        Path leftover = Files.writeString(killed.resolve(".model.safetensors.4242.tmp"), "half a file");
         // Only --out and --resume: the recipe, the data folder and the backend come from run.json.
         Cli.Run resumed = Cli.run("train", "--out", killed.toString(), "--resume", "--json");
         assertEquals(0, resumed.status(), resumed.toString());
         assertTrue(resumed.out().contains("(interrupted)"), resumed.out());
         assertFalse(resumed.err().contains("warning"), resumed.err());
         assertEquals("java", resumed.json().get("backend"));
+        assertFalse(Files.exists(leftover), "the killed write's temp file is gone");
         for (String file : List.of(TrainingRun.MODEL_FILE, TrainingRun.STATE_FILE)) assertSameTensors(straight.resolve(file), killed.resolve(file));
         List<String> m1 = Files.readAllLines(straight.resolve(TrainingRun.METRICS_FILE)), m2 = Files.readAllLines(killed.resolve(TrainingRun.METRICS_FILE));
         assertEquals(4, m2.size(), "header and three epochs: " + m2);

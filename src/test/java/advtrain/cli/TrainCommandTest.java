@@ -182,6 +182,9 @@ class TrainCommandTest {
                 && blowUp.err().contains("lower --lr"), blowUp.toString());
         assertFalse(Files.exists(diverged.resolve("model.safetensors")), "no model from diverged weights");
         assertTrue(Files.readString(diverged.resolve("run.json")).contains("\"status\": \"diverged\""));
+        // --json: the last stdout line is the error object, not the last epoch's line of text
+        assertEquals(1L, blowUp.json().get("exit"), blowUp.toString());
+        assertTrue(blowUp.json().get("error").toString().contains("the training loss became"), blowUp.toString());
     }
 
     @Test
