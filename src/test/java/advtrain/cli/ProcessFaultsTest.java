@@ -4,8 +4,8 @@ import advtrain.data.RealData;
 import advtrain.io.FolderLock;
 import advtrain.io.Safetensors;
 import advtrain.tensor.HostTensor;
+import advtrain.testing.SmallDisk;
 import advtrain.train.TrainingRun;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -159,13 +159,9 @@ class ProcessFaultsTest {
     @Test
     void aFullDiskNamesTheFileAndLeavesNoMetricsRowWithoutItsCheckpoint(@TempDir Path tmp) throws Exception {
         Path data = RealData.sample();
-        Path mount = Files.createDirectories(tmp.resolve("small-disk"));
         // model.safetensors is 248 KB and optimizer.safetensors 496 KB: epoch 1 fits in 1000 KB, epoch 2's new state does not.
-        Process mounting = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=1000k", "tmpfs", mount.toString()).redirectErrorStream(true).start();
-        String why = new String(mounting.getInputStream().readAllBytes()).trim();
-        Assumptions.assumeTrue(mounting.waitFor() == 0, "cannot mount a small tmpfs here (needs root): " + why);
-        try {
-            Path run = mount.resolve("run");
+        try (SmallDisk disk = SmallDisk.mount(tmp.resolve("small-disk"), "1000k")) {
+            Path run = disk.root.resolve("run");
             Cli.Run full = Cli.run("train", "--data", data.toString(), "--out", run.toString(), "--limit-train", "300", "--limit-test", "50",
                     "--backend", "java", "--epochs", "3", "--json");
             assertEquals(1, full.status(), full.toString());
@@ -183,8 +179,6 @@ class ProcessFaultsTest {
             try (var files = Files.list(run)) {
                 assertEquals(List.of(), files.filter(f -> f.getFileName().toString().endsWith(".tmp")).toList(), "no temp file left");
             }
-        } finally {
-            new ProcessBuilder("umount", mount.toString()).start().waitFor();
         }
     }
 }

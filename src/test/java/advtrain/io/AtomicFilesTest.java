@@ -1,5 +1,6 @@
 package advtrain.io;
 
+import advtrain.testing.SmallDisk;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -36,7 +37,8 @@ class AtomicFilesTest {
     @Test
     void syncsTheDataBeforeTheRenameAndTheFolderAfterIt(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("model.safetensors"), trace = dir.resolve("trace.txt");
-        List<String> command = new ArrayList<>(List.of("strace", "-f", "-qq", "-o", trace.toString(), "-e", "trace=openat,fsync,fdatasync,rename,renameat,renameat2",
+        // -ff: one trace file per thread, so that no call is split by another thread's
+        List<String> command = new ArrayList<>(List.of("strace", "-ff", "-qq", "-o", trace.toString(), "-e", "trace=openat,fsync,fdatasync,rename,renameat,renameat2",
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp", System.getProperty("java.class.path"),
                 WriteMain.class.getName(), file.toString()));
         Process p;
@@ -48,16 +50,26 @@ class AtomicFilesTest {
         }
         String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(60, TimeUnit.SECONDS));
-        Assumptions.assumeTrue(p.exitValue() == 0 && Files.exists(trace), "strace cannot trace here: " + output);
+        List<Path> traces;
+        try (var files = Files.list(dir)) {
+            traces = files.filter(f -> f.getFileName().toString().startsWith("trace.txt.")).toList();
+        }
+        Assumptions.assumeTrue(p.exitValue() == 0 && !traces.isEmpty(), "strace cannot trace here: " + output);
         assertEquals("written", Files.readString(file));
 
+        // The thread that wrote: the one trace with the rename.
+        String tmpPrefix = dir.resolve(".model.safetensors.").toString();
+        List<String> lines = List.of();
+        for (Path t : traces) {
+            List<String> all = Files.readAllLines(t);
+            if (all.stream().anyMatch(l -> l.startsWith("rename") && l.contains(tmpPrefix))) lines = all;
+        }
         // Follow the file descriptors: which fd is the temp file, which the folder.
         List<String> events = new ArrayList<>();
         java.util.Map<String, String> fds = new java.util.HashMap<>();
         Pattern open = Pattern.compile("openat\\(AT_FDCWD, \"([^\"]+)\".* = (\\d+)$");
         Pattern sync = Pattern.compile("f(?:data)?sync\\((\\d+)\\)\\s+= 0");
-        String tmpPrefix = dir.resolve(".model.safetensors.").toString();
-        for (String line : Files.readAllLines(trace)) {
+        for (String line : lines) {
             Matcher m = open.matcher(line);
             if (m.find()) fds.put(m.group(2), m.group(1));
             m = sync.matcher(line);
@@ -68,7 +80,7 @@ class AtomicFilesTest {
             }
             if (line.contains("rename") && line.contains(tmpPrefix) && line.contains("\"" + file + "\"")) events.add("rename");
         }
-        assertEquals(List.of("sync temp", "rename", "sync folder"), events, "trace:\n" + String.join("\n", Files.readAllLines(trace)));
+        assertEquals(List.of("sync temp", "rename", "sync folder"), events, "trace:\n" + String.join("\n", lines));
     }
 
     /** The child of the test above: one write through AtomicFiles. */
@@ -81,22 +93,16 @@ class AtomicFilesTest {
     /** A full disk: the error names the file; the old file stays whole; no temp file is left. */
     @Test
     void aFullDiskNamesTheFileAndKeepsTheOldOne(@TempDir Path tmp) throws Exception {
-        Path mount = Files.createDirectories(tmp.resolve("small"));
-        Process mounting = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", mount.toString()).redirectErrorStream(true).start();
-        String why = new String(mounting.getInputStream().readAllBytes()).trim();
-        Assumptions.assumeTrue(mounting.waitFor() == 0, "cannot mount a small tmpfs here (needs root): " + why);
-        try {
-            Path file = mount.resolve("state.bin");
+        try (SmallDisk disk = SmallDisk.mount(tmp.resolve("small"), "64k")) {
+            Path file = disk.root.resolve("state.bin");
             AtomicFiles.writeString(file, "the old state");
             FileSystemException e = assertThrows(FileSystemException.class, () -> AtomicFiles.write(file, new byte[200_000]));
             assertEquals(file.toString(), e.getFile());
             assertTrue(e.getMessage().contains("No space left on device"), e.getMessage());
             assertEquals("the old state", Files.readString(file));
-            try (var listing = Files.list(mount)) {
+            try (var listing = Files.list(disk.root)) {
                 assertEquals(List.of(file), listing.toList(), "no temp file left");
             }
-        } finally {
-            new ProcessBuilder("umount", mount.toString()).start().waitFor();
         }
     }
 }
