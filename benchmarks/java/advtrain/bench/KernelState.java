@@ -1,7 +1,7 @@
 package advtrain.bench;
 
 import advtrain.backend.Backend;
-import advtrain.backend.Backends;
+import advtrain.backend.select.Backends;
 import advtrain.backend.opencl.OpenCl;
 import advtrain.backend.opencl.OpenClBackend;
 import advtrain.backend.cpu.CpuBackend;

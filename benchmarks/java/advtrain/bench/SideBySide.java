@@ -6,7 +6,7 @@ import advtrain.autograd.Ops;
 import advtrain.autograd.Tape;
 import advtrain.autograd.Variable;
 import advtrain.backend.Backend;
-import advtrain.backend.Backends;
+import advtrain.backend.select.Backends;
 import advtrain.data.BatchLoader;
 import advtrain.data.Dataset;
 import advtrain.nn.Net;

@@ -4,7 +4,7 @@ import advtrain.autograd.Ops;
 import advtrain.autograd.Tape;
 import advtrain.autograd.Variable;
 import advtrain.backend.Backend;
-import advtrain.backend.Backends;
+import advtrain.backend.select.Backends;
 import advtrain.nn.Net;
 import advtrain.optim.Sgd;
 import advtrain.train.AdversarialObjective;

@@ -31,7 +31,7 @@ public record AttackResult(AttackConfig config, int n, int cleanCorrect, int rob
     /** A share of images: above this many zero input gradients, the masking check warns. */
     public static final double MASKING_SHARE = 0.10;
 
-    static AttackResult count(AttackConfig config, Evaluator.Predictions clean, Evaluator.Predictions adversarial,
+    static AttackResult count(AttackConfig config, RobustnessEvaluator.Predictions clean, RobustnessEvaluator.Predictions adversarial,
                               int[] targets, int classes, Attack.GradientStats gradients, double seconds) {
         int n = clean.labels().length;
         int cleanCorrect = 0, robustCorrect = 0, successes = 0, base = 0;

@@ -7,7 +7,7 @@
  * (Foolbox's template: random start → clip → repeat {gradient → normalize → step → project → clip}),
  * {@link advtrain.attack.Norm} (what the threat model supplies to the template),
  * {@link advtrain.attack.FrozenEval} (eval mode and frozen parameters for the duration of an attack),
- * then {@link advtrain.attack.Evaluator} and {@link advtrain.attack.AttackResult} (robust accuracy,
+ * then {@link advtrain.attack.RobustnessEvaluator} and {@link advtrain.attack.AttackResult} (robust accuracy,
  * success rate, per class, and the sanity checks: gradient masking, PGD weaker than FGSM, the
  * necessary condition α·steps ≥ ε).
  *

@@ -2,13 +2,13 @@ package advtrain.cli;
 
 import advtrain.attack.AttackConfig;
 import advtrain.attack.AttackResult;
-import advtrain.attack.Evaluator;
+import advtrain.attack.RobustnessEvaluator;
 import advtrain.backend.Backend;
-import advtrain.backend.Backends;
+import advtrain.backend.select.Backends;
 import advtrain.data.Dataset;
 import advtrain.io.InputFiles;
 import advtrain.io.Json;
-import advtrain.io.ModelFiles;
+import advtrain.nn.ModelFiles;
 import advtrain.nn.Net;
 import advtrain.report.AdversarialGrid;
 import advtrain.report.ImageGrid;
@@ -71,12 +71,12 @@ final class AttackCommand implements Callable<Integer> {
         try (Backend backend = choice.backend()) {
             Net net = loadModel(backend, model, common.seed);
             AttackResult result;
-            try (Evaluator evaluator = new Evaluator(backend, net, test, attackOptions.batch, Net.CLASSES, false)) {
+            try (RobustnessEvaluator evaluator = new RobustnessEvaluator(backend, net, test, attackOptions.batch, Net.CLASSES, false)) {
                 result = evaluator.run(config);
                 if (kind == AttackConfig.Kind.PGD && config.eps() > 0) {
                     // The sanity check needs FGSM at the same ε (same norm and target): a tenth of PGD-10's cost.
                     AttackResult fgsm = evaluator.run(config.asFgsm());
-                    result = result.withWarnings(Evaluator.compareWithFgsm(result, fgsm));
+                    result = result.withWarnings(RobustnessEvaluator.compareWithFgsm(result, fgsm));
                 }
             }
             for (String line : result.textLines()) System.out.println(line);

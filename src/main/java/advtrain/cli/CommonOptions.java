@@ -1,6 +1,6 @@
 package advtrain.cli;
 
-import advtrain.backend.Backends;
+import advtrain.backend.select.Backends;
 import picocli.CommandLine.Option;
 
 /** Options every command takes. */

@@ -1,7 +1,7 @@
 package advtrain.cli;
 
-import advtrain.backend.Backends;
 import advtrain.backend.opencl.LoaderCheck;
+import advtrain.backend.select.Backends;
 import advtrain.io.Json;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;

@@ -4,10 +4,10 @@ import advtrain.backend.Backend;
 import advtrain.data.Cifar10;
 import advtrain.data.Dataset;
 import advtrain.io.Json;
-import advtrain.io.ModelFiles;
+import advtrain.nn.ModelFiles;
 import advtrain.nn.Net;
 import advtrain.train.Evaluation;
-import advtrain.train.Evaluator;
+import advtrain.train.CleanEvaluator;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -29,7 +29,7 @@ final class EvalCommand implements Callable<Integer> {
     @Mixin DataOptions dataOptions;
     @Mixin CommonOptions common;
 
-    @Option(names = "--batch", defaultValue = "" + Evaluator.DEFAULT_BATCH, paramLabel = "N",
+    @Option(names = "--batch", defaultValue = "" + CleanEvaluator.DEFAULT_BATCH, paramLabel = "N",
             description = "images per forward pass (default: ${DEFAULT-VALUE}); the result does not depend on it")
     int batch;
 
@@ -43,7 +43,7 @@ final class EvalCommand implements Callable<Integer> {
             Dataset test = dataOptions.testSet();
             long start = System.nanoTime();
             Evaluation evaluation;
-            try (Evaluator evaluator = new Evaluator(backend, batch)) {
+            try (CleanEvaluator evaluator = new CleanEvaluator(backend, batch)) {
                 evaluation = evaluator.evaluate(net, test);
             }
             double seconds = (System.nanoTime() - start) / 1e9;

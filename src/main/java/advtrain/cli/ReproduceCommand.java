@@ -1,10 +1,10 @@
 package advtrain.cli;
 
 import advtrain.backend.Backend;
-import advtrain.backend.Backends;
+import advtrain.backend.select.Backends;
 import advtrain.data.Cifar10;
 import advtrain.experiments.Plan;
-import advtrain.experiments.Report;
+import advtrain.experiments.ReproductionReport;
 import advtrain.experiments.Reproduce;
 import advtrain.io.FolderLock;
 import advtrain.io.Json;
@@ -55,9 +55,9 @@ final class ReproduceCommand implements Callable<Integer> {
         try (FolderLock lock = FolderLock.acquire(out, "--out", "reproduce");
              Backend backend = choice.backend()) {
             Reproduce.Result result = new Reproduce(backend, plan, data, out, System.out, false).run();
-            List<Report.Claim> claims = Report.claims(result.findings());
+            List<ReproductionReport.Claim> claims = ReproductionReport.claims(result.findings());
             System.out.println();
-            for (Report.Claim c : claims) System.out.println("claim " + c.experiment() + " (" + c.seed() + "): " + c.verdict().text());
+            for (ReproductionReport.Claim c : claims) System.out.println("claim " + c.experiment() + " (" + c.seed() + "): " + c.verdict().text());
             System.out.println("figures: " + out);
             System.out.println("report:  " + result.report());
             if (common.json) {
@@ -70,7 +70,7 @@ final class ReproduceCommand implements Callable<Integer> {
                 json.put("estimated_seconds", result.findings().estimatedSeconds());
                 json.put("backend", backend.name());
                 List<Map<String, Object>> rows = new ArrayList<>();
-                for (Report.Claim c : claims) {
+                for (ReproductionReport.Claim c : claims) {
                     Map<String, Object> row = new LinkedHashMap<>();
                     row.put("experiment", c.experiment());
                     row.put("seed", c.seed());

@@ -2,9 +2,9 @@ package advtrain.cli;
 
 import advtrain.attack.AttackConfig;
 import advtrain.attack.AttackResult;
-import advtrain.attack.Evaluator;
+import advtrain.attack.RobustnessEvaluator;
 import advtrain.backend.Backend;
-import advtrain.backend.Backends;
+import advtrain.backend.select.Backends;
 import advtrain.data.Dataset;
 import advtrain.io.AtomicFiles;
 import advtrain.io.FolderLock;
@@ -70,7 +70,7 @@ final class SweepCommand implements Callable<Integer> {
         try (FolderLock lock = FolderLock.acquire(out, "--out", "sweep");
              Backend backend = choice.backend()) {
             Net net = AttackCommand.loadModel(backend, model, common.seed);
-            try (Evaluator evaluator = new Evaluator(backend, net, test, attackOptions.batch, Net.CLASSES, false)) {
+            try (RobustnessEvaluator evaluator = new RobustnessEvaluator(backend, net, test, attackOptions.batch, Net.CLASSES, false)) {
                 cleanAccuracy = (double) evaluator.clean().correct() / test.size();
                 for (AttackConfig config : configs) {
                     AttackResult r = evaluator.run(config);
@@ -82,7 +82,7 @@ final class SweepCommand implements Callable<Integer> {
                 if (pgd.config().kind() != AttackConfig.Kind.PGD) continue;
                 for (AttackResult fgsm : results) {
                     if (fgsm.config().kind() == AttackConfig.Kind.FGSM && fgsm.config().eps() == pgd.config().eps()) {
-                        warnings.addAll(Evaluator.compareWithFgsm(pgd, fgsm));
+                        warnings.addAll(RobustnessEvaluator.compareWithFgsm(pgd, fgsm));
                     }
                 }
             }

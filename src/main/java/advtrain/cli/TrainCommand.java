@@ -1,7 +1,7 @@
 package advtrain.cli;
 
 import advtrain.backend.Backend;
-import advtrain.backend.Backends;
+import advtrain.backend.select.Backends;
 import advtrain.data.Cifar10;
 import advtrain.data.Dataset;
 import advtrain.io.InputFiles;

@@ -2,6 +2,7 @@ package advtrain.experiments;
 
 import advtrain.attack.AttackConfig;
 import advtrain.attack.AttackResult;
+import advtrain.attack.RobustnessEvaluator;
 import advtrain.backend.Backend;
 import advtrain.data.Dataset;
 import advtrain.report.AccuracyPlot;
@@ -43,7 +44,7 @@ final class AttackFigures {
     Reproduce.Sweep sweep(Reproduce.Model model, Dataset attacked) throws IOException {
         List<AttackResult> fgsm = new ArrayList<>(), pgd = new ArrayList<>();
         double clean;
-        try (advtrain.attack.Evaluator evaluator = Reproduce.attackEvaluator(backend, model.net(), attacked)) {
+        try (RobustnessEvaluator evaluator = Reproduce.attackEvaluator(backend, model.net(), attacked)) {
             clean = (double) evaluator.clean().correct() / attacked.size();
             for (float eps : plan.sweepEps()) {
                 fgsm.add(attack(evaluator, AttackConfig.fgsm(eps), model));
@@ -69,7 +70,7 @@ final class AttackFigures {
     }
 
     /** Runs one attack over the attacked images, says the result, counts its share of the estimate. */
-    private AttackResult attack(advtrain.attack.Evaluator evaluator, AttackConfig config, Reproduce.Model model) {
+    private AttackResult attack(RobustnessEvaluator evaluator, AttackConfig config, Reproduce.Model model) {
         AttackResult r = evaluator.run(config);
         progress.done(progress.attackUnits(config, evaluator.size()));
         log.printf(Locale.ROOT, "   %-34s %s: robust accuracy %6.2f%% (%d images, %.1f s)%n", config.describe(), model.label(),
@@ -90,7 +91,7 @@ final class AttackFigures {
         }
         List<AttackResult> results = new ArrayList<>();
         AttackResult fgsm;
-        try (advtrain.attack.Evaluator evaluator = Reproduce.attackEvaluator(backend, model.net(), attacked)) {
+        try (RobustnessEvaluator evaluator = Reproduce.attackEvaluator(backend, model.net(), attacked)) {
             for (AttackConfig config : attacks) results.add(attack(evaluator, config, model));
             fgsm = attack(evaluator, AttackConfig.fgsm(eps), model);
         }
@@ -121,7 +122,7 @@ final class AttackFigures {
         Map<String, List<AttackResult>> results = new LinkedHashMap<>();
         for (Reproduce.Model model : models) {
             List<AttackResult> list = new ArrayList<>();
-            try (advtrain.attack.Evaluator evaluator = Reproduce.attackEvaluator(backend, model.net(), attacked)) {
+            try (RobustnessEvaluator evaluator = Reproduce.attackEvaluator(backend, model.net(), attacked)) {
                 for (float eps : plan.advEvalEps()) {
                     AttackResult known = model == models.get(0) ? find(sweep.pgd(), eps) : null;  // the naive model's PGD is in the sweep
                     list.add(known != null ? known : attack(evaluator, AttackConfig.pgd(eps), model));

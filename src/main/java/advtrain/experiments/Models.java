@@ -3,13 +3,13 @@ package advtrain.experiments;
 import advtrain.backend.Backend;
 import advtrain.data.Dataset;
 import advtrain.io.Json;
-import advtrain.io.ModelFiles;
+import advtrain.nn.ModelFiles;
 import advtrain.nn.Net;
 import advtrain.report.AccuracyPlot;
 import advtrain.train.AdversarialObjective;
 import advtrain.train.AdversarialTraining;
+import advtrain.train.CleanEvaluator;
 import advtrain.train.Evaluation;
-import advtrain.train.Evaluator;
 import advtrain.train.Objective;
 import advtrain.train.RobustAccuracy;
 import advtrain.train.TrainConfig;
@@ -83,7 +83,7 @@ final class Models {
         ModelFiles.load(net, backend, dir.resolve(TrainingRun.MODEL_FILE));
         net.eval();
         Evaluation clean;
-        try (Evaluator evaluator = new Evaluator(backend, Evaluator.DEFAULT_BATCH)) {
+        try (CleanEvaluator evaluator = new CleanEvaluator(backend, CleanEvaluator.DEFAULT_BATCH)) {
             clean = evaluator.evaluate(net, testSet);
         }
         return new Reproduce.Model(label, dir, training, complete, String.valueOf(runJson.get("started")), clean,

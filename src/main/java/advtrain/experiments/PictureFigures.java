@@ -2,6 +2,7 @@ package advtrain.experiments;
 
 import advtrain.attack.Attack;
 import advtrain.attack.AttackConfig;
+import advtrain.attack.RobustnessEvaluator;
 import advtrain.autograd.Tape;
 import advtrain.backend.Backend;
 import advtrain.data.Cifar10;
@@ -72,8 +73,8 @@ final class PictureFigures {
      * correctly (an attack can only fool a model that was right), then other images if too few are.
      */
     int[] pickPictures(Net net, Dataset attacked) {
-        advtrain.attack.Evaluator.Predictions clean;
-        try (advtrain.attack.Evaluator evaluator = Reproduce.attackEvaluator(backend, net, attacked)) {
+        RobustnessEvaluator.Predictions clean;
+        try (RobustnessEvaluator evaluator = Reproduce.attackEvaluator(backend, net, attacked)) {
             clean = evaluator.clean();
         }
         List<Integer> picked = new ArrayList<>();

@@ -2,6 +2,7 @@ package advtrain.experiments;
 
 import advtrain.attack.AttackConfig;
 import advtrain.attack.AttackResult;
+import advtrain.attack.RobustnessEvaluator;
 import advtrain.backend.Backend;
 import advtrain.data.Cifar10;
 import advtrain.data.Dataset;
@@ -30,7 +31,7 @@ import java.util.Map;
  * Models are trained, or found in OUT/models and reused, by {@link Models}; the picture figures are
  * drawn by {@link PictureFigures}, the attack figures by {@link AttackFigures}; {@link Progress}
  * estimates the duration beforehand and tells the time left. This class runs the stages in order
- * and holds what they find (the records below), from which {@link Report} writes report.md. Every
+ * and holds what they find (the records below), from which {@link ReproductionReport} writes report.md. Every
  * number of the report is measured in this run, except the training curves, which are the models'
  * metrics.csv (the report says when a model was trained in an earlier run).
  */
@@ -138,7 +139,7 @@ public final class Reproduce {
             csvs.add(out.resolve(name + ".csv"));
         }
         Path report = out.resolve(REPORT);
-        Report.write(report, findings, out);
+        ReproductionReport.write(report, findings, out);
         log.printf(Locale.ROOT, "done in %s (estimated %s); report: %s%n", Progress.duration(seconds), Progress.duration(estimated), report);
         return new Result(report, figures, csvs, findings);
     }
@@ -151,7 +152,7 @@ public final class Reproduce {
     }
 
     /** An evaluator of the attacked test images in batches of {@value #ATTACK_BATCH}, for every attack figure. */
-    static advtrain.attack.Evaluator attackEvaluator(Backend backend, Net net, Dataset attacked) {
-        return new advtrain.attack.Evaluator(backend, net, attacked, ATTACK_BATCH, Net.CLASSES, true);
+    static RobustnessEvaluator attackEvaluator(Backend backend, Net net, Dataset attacked) {
+        return new RobustnessEvaluator(backend, net, attacked, ATTACK_BATCH, Net.CLASSES, true);
     }
 }

@@ -2,7 +2,7 @@ package advtrain.train;
 
 import advtrain.autograd.Variable;
 import advtrain.backend.Backend;
-import advtrain.io.ModelFiles;
+import advtrain.nn.ModelFiles;
 import advtrain.io.Safetensors;
 import advtrain.nn.Module;
 import advtrain.optim.Sgd;

@@ -2,7 +2,7 @@ package advtrain.train;
 
 import advtrain.io.InvalidOptionException;
 import advtrain.attack.AttackConfig;
-import advtrain.attack.Evaluator;
+import advtrain.attack.RobustnessEvaluator;
 import advtrain.backend.Backend;
 import advtrain.data.Dataset;
 import advtrain.nn.Net;
@@ -11,7 +11,7 @@ import advtrain.nn.Net;
  * The robust test accuracy a training run records after each epoch (metrics.csv column
  * {@value #COLUMN}): accuracy under the default PGD of {@link AttackConfig#pgd} (10 steps of ε/4 from the clean
  * image, L∞, untargeted) on the first test images, counted by the attack package's
- * {@link Evaluator}. An image misclassified before the attack counts as not robust.
+ * {@link RobustnessEvaluator}. An image misclassified before the attack counts as not robust.
  */
 public final class RobustAccuracy {
     public static final String COLUMN = "robust_test_acc";
@@ -29,7 +29,7 @@ public final class RobustAccuracy {
         Dataset subset = test.limit(limit);
         AttackConfig config = attack(eps);
         return new TrainingRun.Column(COLUMN, model -> {
-            try (Evaluator evaluator = new Evaluator(backend, model, subset, BATCH, Net.CLASSES, true)) {
+            try (RobustnessEvaluator evaluator = new RobustnessEvaluator(backend, model, subset, BATCH, Net.CLASSES, true)) {
                 return evaluator.run(config).robustAccuracy();
             }
         });

@@ -7,7 +7,7 @@ import advtrain.data.Dataset;
 import advtrain.io.AtomicFiles;
 import advtrain.io.FolderLock;
 import advtrain.io.Json;
-import advtrain.io.ModelFiles;
+import advtrain.nn.ModelFiles;
 import advtrain.io.Progress;
 import advtrain.nn.Module;
 import advtrain.nn.Net;
@@ -255,7 +255,7 @@ public final class TrainingRun {
         long imagesTrained = 0;
         BatchLoader loader = new BatchLoader(train, config.batch(), config.shuffle(), config.augment(), config.seed());
         try (Trainer trainer = new Trainer(backend, model, sgd, objective);
-             Evaluator evaluator = new Evaluator(backend, Evaluator.DEFAULT_BATCH)) {
+             CleanEvaluator evaluator = new CleanEvaluator(backend, CleanEvaluator.DEFAULT_BATCH)) {
             for (int epoch = done; epoch < config.epochs(); epoch++) {
                 Trainer.EpochStats stats;
                 String task = "epoch " + (epoch + 1) + "/" + config.epochs();

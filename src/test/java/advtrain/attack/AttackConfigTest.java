@@ -65,8 +65,8 @@ class AttackConfigTest {
     void countsFollowAttackResultsDefinitions() {
         // 6 images: labels, clean predictions and predictions under attack.
         int[] labels = {0, 0, 1, 1, 2, 2};
-        Evaluator.Predictions clean = new Evaluator.Predictions(labels, new int[] {0, 0, 1, 2, 2, 0}, new float[] {1, 1, 1, 1, 1, 1});
-        Evaluator.Predictions adv = new Evaluator.Predictions(labels, new int[] {0, 1, 2, 1, 2, 0}, new float[] {2, 2, 2, 2, 2, 2});
+        RobustnessEvaluator.Predictions clean = new RobustnessEvaluator.Predictions(labels, new int[] {0, 0, 1, 2, 2, 0}, new float[] {1, 1, 1, 1, 1, 1});
+        RobustnessEvaluator.Predictions adv = new RobustnessEvaluator.Predictions(labels, new int[] {0, 1, 2, 1, 2, 0}, new float[] {2, 2, 2, 2, 2, 2});
         AttackResult r = AttackResult.count(AttackConfig.pgd(0.03f), clean, adv, null, 3, Attack.GradientStats.NONE, 2.0);
         assertEquals(4, r.cleanCorrect());                   // images 0, 1, 2, 4
         assertEquals(3, r.robustCorrect());                  // 0, 3 (fixed by the attack: still counts as right), 4

@@ -1,7 +1,7 @@
 package advtrain.attack;
 
 import advtrain.backend.Backend;
-import advtrain.io.ModelFiles;
+import advtrain.nn.ModelFiles;
 import advtrain.io.Safetensors;
 import advtrain.nn.Net;
 import advtrain.tensor.HostTensor;

@@ -98,7 +98,7 @@ class AttackTest {
                 assertArrayEquals(b.images, be.toArray(attack.perturb(net, b.x, b.y)), config.describe());
             }
         }
-        try (Evaluator eval = new Evaluator(be, net, TrainedModels.testSet(200), 128, Net.CLASSES, true)) {
+        try (RobustnessEvaluator eval = new RobustnessEvaluator(be, net, TrainedModels.testSet(200), 128, Net.CLASSES, true)) {
             for (AttackConfig config : List.of(AttackConfig.fgsm(0f), AttackConfig.pgd(0f).withSteps(2).withRandomStart(true))) {
                 AttackResult r = eval.run(config);
                 assertEquals(r.cleanCorrect(), r.robustCorrect(), config.describe());
@@ -115,8 +115,8 @@ class AttackTest {
     void pgdBeatsFgsmBeatsCleanAndAccuracyFallsWithEps(String name) throws Exception {
         Backend be = TestBackends.get(name);
         Net net = TrainedModels.net(be);
-        try (Evaluator eval = new Evaluator(be, net, TrainedModels.testSet(256), 128, Net.CLASSES, true)) {
-            Evaluator.Predictions clean = eval.clean();
+        try (RobustnessEvaluator eval = new RobustnessEvaluator(be, net, TrainedModels.testSet(256), 128, Net.CLASSES, true)) {
+            RobustnessEvaluator.Predictions clean = eval.clean();
             assertTrue(clean.correct() > 0.2 * 256, "the test model is better than chance: " + clean.correct() + "/256");
             AttackResult fgsm = eval.run(AttackConfig.fgsm(0.03f));
             AttackResult pgd = eval.run(AttackConfig.pgd(0.03f));
@@ -124,10 +124,10 @@ class AttackTest {
             assertTrue(pgd.robustLoss() >= fgsm.robustLoss(), "PGD loss " + pgd.robustLoss() + " vs FGSM " + fgsm.robustLoss());
             assertTrue(pgd.robustCorrect() <= fgsm.robustCorrect() && fgsm.robustCorrect() < fgsm.cleanCorrect(),
                     "accuracy: clean " + fgsm.cleanCorrect() + ", FGSM " + fgsm.robustCorrect() + ", PGD " + pgd.robustCorrect());
-            assertTrue(Evaluator.compareWithFgsm(pgd, fgsm).isEmpty());
+            assertTrue(RobustnessEvaluator.compareWithFgsm(pgd, fgsm).isEmpty());
             assertTrue(pgd.successRate() > 0.5 && pgd.successRate() <= 1, "PGD success rate " + pgd.successRate());
         }
-        try (Evaluator eval = new Evaluator(be, net, TrainedModels.testSet(128), 128, Net.CLASSES, true)) {
+        try (RobustnessEvaluator eval = new RobustnessEvaluator(be, net, TrainedModels.testSet(128), 128, Net.CLASSES, true)) {
             for (AttackConfig.Kind kind : AttackConfig.Kind.values()) {
                 int previous = Integer.MAX_VALUE;
                 for (float eps : new float[] {0f, 0.005f, 0.01f, 0.02f, 0.05f}) {
@@ -281,13 +281,13 @@ class AttackTest {
     void pgdBelowTheNecessaryConditionIsWeakerThanFgsmAndSaysSo(String name) throws Exception {
         Backend be = TestBackends.get(name);
         Net net = TrainedModels.net(be);
-        try (Evaluator eval = new Evaluator(be, net, TrainedModels.testSet(128), 128, Net.CLASSES, true)) {
+        try (RobustnessEvaluator eval = new RobustnessEvaluator(be, net, TrainedModels.testSet(128), 128, Net.CLASSES, true)) {
             AttackResult fgsm = eval.run(AttackConfig.fgsm(0.05f));
             AttackConfig tiny = AttackConfig.pgd(0.05f).withSteps(2).withStepSize(0.002f);  // 2 x 0.002 < 0.05
             AttackResult pgd = eval.run(tiny);
             assertTrue(pgd.warnings().stream().anyMatch(w -> w.contains("necessary condition")), pgd.warnings().toString());
-            assertFalse(Evaluator.compareWithFgsm(pgd, fgsm).isEmpty(), "PGD " + pgd.successes() + " vs FGSM " + fgsm.successes());
-            assertTrue(Evaluator.compareWithFgsm(fgsm, fgsm).isEmpty());
+            assertFalse(RobustnessEvaluator.compareWithFgsm(pgd, fgsm).isEmpty(), "PGD " + pgd.successes() + " vs FGSM " + fgsm.successes());
+            assertTrue(RobustnessEvaluator.compareWithFgsm(fgsm, fgsm).isEmpty());
         }
     }
 }

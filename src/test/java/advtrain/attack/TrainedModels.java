@@ -7,7 +7,7 @@ import advtrain.data.BatchLoader;
 import advtrain.data.Cifar10;
 import advtrain.data.Dataset;
 import advtrain.data.RealData;
-import advtrain.io.ModelFiles;
+import advtrain.nn.ModelFiles;
 import advtrain.nn.Net;
 import advtrain.optim.Sgd;
 import advtrain.tensor.HostTensor;

@@ -52,7 +52,7 @@ class EvalCommandTest {
     @Test
     void truncatedHostileOrForeignModelFilesGiveOneLineAndExitStatus1(@TempDir Path tmp) throws IOException {
         Path good = tmp.resolve("good.safetensors");
-        advtrain.io.ModelFiles.save(new advtrain.nn.Net(new CpuBackend(), 1), new CpuBackend(), good, null);
+        advtrain.nn.ModelFiles.save(new advtrain.nn.Net(new CpuBackend(), 1), new CpuBackend(), good, null);
         byte[] bytes = Files.readAllBytes(good);
 
         Path truncated = tmp.resolve("truncated.safetensors");

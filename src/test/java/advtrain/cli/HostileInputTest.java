@@ -2,7 +2,7 @@ package advtrain.cli;
 
 import advtrain.backend.cpu.CpuBackend;
 import advtrain.io.Json;
-import advtrain.io.ModelFiles;
+import advtrain.nn.ModelFiles;
 import advtrain.nn.Net;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;

@@ -140,7 +140,7 @@ class ProcessFaultsTest {
     @Test
     void aSweepIntoAFolderInUseStopsBeforeWriting(@TempDir Path tmp) throws Exception {
         Path model = tmp.resolve("m.safetensors");
-        advtrain.io.ModelFiles.save(new advtrain.nn.Net(new advtrain.backend.cpu.CpuBackend(), 1), new advtrain.backend.cpu.CpuBackend(), model, null);
+        advtrain.nn.ModelFiles.save(new advtrain.nn.Net(new advtrain.backend.cpu.CpuBackend(), 1), new advtrain.backend.cpu.CpuBackend(), model, null);
         Path out = tmp.resolve("sweep");
         try (FolderLock held = FolderLock.acquire(out, "--out", "test")) {
             Cli.Run sweep = Cli.run("sweep", "--model", model.toString(), "--out", out.toString(), "--data", RealData.sample().toString(),

@@ -4,7 +4,7 @@ import advtrain.autograd.Ops;
 import advtrain.autograd.Tape;
 import advtrain.autograd.Variable;
 import advtrain.backend.Backend;
-import advtrain.io.ModelFiles;
+import advtrain.nn.ModelFiles;
 import advtrain.io.Safetensors;
 import advtrain.nn.Net;
 import advtrain.optim.Sgd;

@@ -1,7 +1,8 @@
 package advtrain.testing;
 
 import advtrain.backend.Backend;
-import advtrain.backend.Backends;
+import advtrain.backend.UnavailableException;
+import advtrain.backend.select.Backends;
 import org.junit.jupiter.api.Assumptions;
 
 import java.util.HashMap;
@@ -32,7 +33,7 @@ public final class TestBackends {
         if (backend == null) {
             try {
                 backend = Backends.select(name, device()).backend();
-            } catch (Backends.UnavailableException e) {
+            } catch (UnavailableException e) {
                 unavailable.put(name, e.getMessage());
                 Assumptions.abort(name + " backend unavailable: " + e.getMessage());
             }

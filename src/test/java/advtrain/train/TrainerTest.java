@@ -37,7 +37,7 @@ class TrainerTest {
         Sgd sgd = new Sgd(backend, net.parameters(), 0.05f, 0.9f);
         BatchLoader loader = new BatchLoader(train512, 8, true, false, 1);
         try (Trainer trainer = new Trainer(backend, net, sgd, Objective.standard());
-             Evaluator evaluator = new Evaluator(backend, 128)) {
+             CleanEvaluator evaluator = new CleanEvaluator(backend, 128)) {
             double before = evaluator.evaluate(net, train512).loss();
             assertTrue(before > 2.2 && before < 2.4, "untrained: near ln(10) = 2.303, got " + before);
             Trainer.EpochStats first = trainer.trainEpoch(loader, 0, null);
@@ -114,7 +114,7 @@ class TrainerTest {
         Net net = new Net(backend, 4);
         Dataset data = train512.limit(150);
         Evaluation a, b;
-        try (Evaluator big = new Evaluator(backend, 500); Evaluator small = new Evaluator(backend, 7)) {
+        try (CleanEvaluator big = new CleanEvaluator(backend, 500); CleanEvaluator small = new CleanEvaluator(backend, 7)) {
             a = big.evaluate(net, data);
             b = small.evaluate(net, data);
         }

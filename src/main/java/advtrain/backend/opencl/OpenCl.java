@@ -1,6 +1,6 @@
 package advtrain.backend.opencl;
 
-import advtrain.backend.Backends.UnavailableException;
+import advtrain.backend.UnavailableException;
 import org.jocl.CL;
 import org.jocl.CLException;
 import org.jocl.Pointer;
@@ -248,5 +248,12 @@ public final class OpenCl {
         int end = 0;
         while (end < bytes.length && bytes[end] != 0) end++;
         return new String(bytes, 0, end, StandardCharsets.UTF_8).trim();
+    }
+
+    /** The OpenCL C source of every kernel file, in build order: what a cached speed measurement depends on. */
+    public static List<String> kernelSources() {
+        List<String> sources = new ArrayList<>();
+        for (String family : ClContext.FAMILIES) sources.add(ClContext.resource("kernels/" + family + ".cl"));
+        return sources;
     }
 }

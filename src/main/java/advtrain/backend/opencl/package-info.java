@@ -13,15 +13,14 @@
  *       without waiting for the device.</li>
  *   <li>{@link advtrain.backend.opencl.OpenClBackend}: the {@link advtrain.backend.Backend} methods as
  *       kernel launches on device buffers; only {@code write} and {@code read} copy to or from the host.</li>
- *   <li>{@link advtrain.backend.opencl.SpeedProbe}: the timing {@code --backend auto} uses to decide
- *       between an OpenCL CPU device and the Java backend, cached per device and code version.</li>
  * </ul>
  *
  * <p>Environment: {@code ADVTRAIN_DEVICE=N} picks device N of {@code advtrain devices};
  * {@code ADVTRAIN_OPENCL_PROFILE=1} times every kernel on the device and prints a table at exit;
  * {@code ADVTRAIN_OPENCL_SYNC=1} (or {@code -Dadvtrain.opencl.sync=true}) finishes the queue after every
  * launch, so that a kernel that faults is named by the error it causes.
- * Benchmarks: {@code benchmarks/run-jmh.sh --backend opencl} (or {@code opencl-tiled}, {@code opencl-rows},
+ * Choosing between this backend and the Java one ({@code --backend auto}, and its timing probe)
+ * happens above, in {@link advtrain.backend.select}. Benchmarks: {@code benchmarks/run-jmh.sh --backend opencl} (or {@code opencl-tiled}, {@code opencl-rows},
  * {@code opencl-plain} for one version of the kernels); see {@code benchmarks/README.md}. The GPU check:
  * {@code benchmarks/gpu/run.sh}.
  */

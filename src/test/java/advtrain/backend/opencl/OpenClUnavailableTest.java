@@ -1,6 +1,7 @@
 package advtrain.backend.opencl;
 
-import advtrain.backend.Backends;
+import advtrain.backend.UnavailableException;
+import advtrain.backend.select.Backends;
 import advtrain.io.Json;
 import advtrain.testing.TestBackends;
 import org.jocl.CL;
@@ -121,7 +122,7 @@ class OpenClUnavailableTest {
             try {
                 Backends.Choice choice = Backends.select(args[0], null);
                 System.out.println("chose " + choice.backend().name() + ": " + choice.reason());
-            } catch (Backends.UnavailableException e) {
+            } catch (UnavailableException e) {
                 System.err.println("advtrain: " + e.getMessage());
                 System.exit(1);
             }

@@ -1,9 +1,10 @@
-package advtrain.backend;
+package advtrain.backend.select;
 
+import advtrain.backend.Backend;
+import advtrain.backend.UnavailableException;
 import advtrain.backend.cpu.CpuBackend;
 import advtrain.backend.opencl.OpenCl;
 import advtrain.backend.opencl.OpenClBackend;
-import advtrain.backend.opencl.SpeedProbe;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -24,11 +25,6 @@ public final class Backends {
 
     /** The chosen backend and one line saying why it was chosen. */
     public record Choice(Backend backend, String reason) {}
-
-    /** Thrown when the requested backend cannot run here; the message says why and what to do. */
-    public static final class UnavailableException extends RuntimeException {
-        public UnavailableException(String message) { super(message); }
-    }
 
     public static final List<String> NAMES = List.of("auto", "java", "opencl");
 

@@ -1,8 +1,8 @@
-package advtrain.io;
+package advtrain.nn;
 
 import advtrain.backend.Backend;
 import advtrain.backend.cpu.CpuBackend;
-import advtrain.nn.Net;
+import advtrain.io.Safetensors;
 import advtrain.tensor.HostTensor;
 import advtrain.tensor.Shape;
 import org.junit.jupiter.api.Test;

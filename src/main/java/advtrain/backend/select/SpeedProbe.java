@@ -1,6 +1,7 @@
-package advtrain.backend.opencl;
+package advtrain.backend.select;
 
 import advtrain.backend.Backend;
+import advtrain.backend.opencl.OpenCl;
 import advtrain.tensor.Shape;
 import advtrain.tensor.Tensor;
 
@@ -157,9 +158,7 @@ public final class SpeedProbe {
     private static String kernelHash() {
         try {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
-            for (String family : ClContext.FAMILIES) {
-                sha.update(ClContext.resource("kernels/" + family + ".cl").getBytes(StandardCharsets.UTF_8));
-            }
+            for (String source : OpenCl.kernelSources()) sha.update(source.getBytes(StandardCharsets.UTF_8));
             sha.update(SpeedProbe.class.getName().getBytes(StandardCharsets.UTF_8));
             return HexFormat.of().formatHex(sha.digest(), 0, 8);
         } catch (NoSuchAlgorithmException e) {

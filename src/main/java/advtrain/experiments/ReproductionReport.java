@@ -18,7 +18,7 @@ import java.util.Map;
  * measurements against the seed's claims with a verdict computed from them. Every number comes
  * from the {@link Reproduce.Findings} of this run.
  */
-public final class Report {
+public final class ReproductionReport {
 
     /** One row of the table against the seed. */
     public record Claim(int experiment, String seed, String measured, Verdict verdict, String note) {}
@@ -33,7 +33,7 @@ public final class Report {
         public String text() { return text; }
     }
 
-    private Report() {}
+    private ReproductionReport() {}
 
     static void write(Path file, Reproduce.Findings f, Path out) throws IOException {
         AtomicFiles.writeString(file, markdown(f, out));

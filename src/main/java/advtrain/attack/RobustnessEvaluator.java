@@ -21,9 +21,9 @@ import java.util.Map;
  * copied to the device once per pass (the edge where copies belong); the attack then runs on the
  * device, and only the predictions and per-image losses come back. Predictions are made in
  * evaluation mode, and the model's mode is restored after each batch. The clean pass is also what
- * {@code train.Evaluator} reports as a model's test accuracy.
+ * {@link advtrain.train.CleanEvaluator} reports as a model's test accuracy.
  */
-public final class Evaluator implements AutoCloseable {
+public final class RobustnessEvaluator implements AutoCloseable {
     private final Backend backend;
     private final Module model;
     private final Dataset data;
@@ -55,7 +55,7 @@ public final class Evaluator implements AutoCloseable {
      * @param classes the model's number of outputs (10 for CIFAR-10)
      * @param quiet   no progress bars
      */
-    public Evaluator(Backend backend, Module model, Dataset data, int batchSize, int classes, boolean quiet) {
+    public RobustnessEvaluator(Backend backend, Module model, Dataset data, int batchSize, int classes, boolean quiet) {
         this.backend = backend;
         this.model = model;
         this.data = data;

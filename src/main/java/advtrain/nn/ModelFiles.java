@@ -1,8 +1,8 @@
-package advtrain.io;
+package advtrain.nn;
 
 import advtrain.autograd.Variable;
 import advtrain.backend.Backend;
-import advtrain.nn.Module;
+import advtrain.io.Safetensors;
 import advtrain.tensor.HostTensor;
 
 import java.io.IOException;
