@@ -17,17 +17,17 @@ import advtrain.tensor.Tensor;
  * over the threads too ({@link Elementwise}).
  */
 public final class CpuBackend implements Backend {
-    private final Conv.Algorithm convAlgorithm;
+    private final ConvPlan.Algorithm convAlgorithm;
 
     /** The backend, each convolution layer using the algorithm measured fastest for its shape. */
-    public CpuBackend() { this(Conv.Algorithm.AUTO); }
+    public CpuBackend() { this(ConvPlan.Algorithm.AUTO); }
 
     /** For tests and benchmarks: "auto", "direct" (falls back to im2col where stride is not 1), "im2col", "channels", "groups" or "lanes". */
     public static CpuBackend withConvAlgorithm(String algorithm) {
-        return new CpuBackend(Conv.Algorithm.valueOf(algorithm.toUpperCase(java.util.Locale.ROOT)));
+        return new CpuBackend(ConvPlan.Algorithm.valueOf(algorithm.toUpperCase(java.util.Locale.ROOT)));
     }
 
-    private CpuBackend(Conv.Algorithm convAlgorithm) { this.convAlgorithm = convAlgorithm; }
+    private CpuBackend(ConvPlan.Algorithm convAlgorithm) { this.convAlgorithm = convAlgorithm; }
 
     @Override public String name() { return "java"; }
 

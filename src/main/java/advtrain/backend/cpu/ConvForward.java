@@ -1,0 +1,250 @@
+package advtrain.backend.cpu;
+
+import jdk.incubator.vector.FloatVector;
+
+/**
+ * The convolution's forward pass, alone or followed by max pooling (fused: each image's output is
+ * pooled while it is in cache). Three paths, chosen by {@link ConvPlan#forward}:
+ * <ul>
+ *   <li>WIDE_ROWS and IM2COL ({@link #byImage}): weights [outChannels, taps] times the image's
+ *       padded rows read at shifted offsets, or its im2col matrix, on {@link Gemm}'s micro-kernel;</li>
+ *   <li>CHANNELS ({@link #byChannels}): a vector of output channels per output pixel.</li>
+ * </ul>
+ * Per-image work runs in parallel over images. One instance per calling thread (inside
+ * {@link Conv}); its workspaces grow on first use, so steady-state calls allocate nothing.
+ */
+final class ConvForward {
+    private static final int VL = Gemm.VL;
+    /** Output pixels per register tile of byChannels. */
+    private static final int PIXELS = 12;
+
+    private final ConvShape shape;
+    private final WorkerScratch scratch = new WorkerScratch();
+    /** The weights as [tap q = (c, r, s)][output channel k], for byChannels. */
+    private float[] weightsByTap = new float[0];
+    /** Gemm's row offsets into the weights [outChannels, taps]: tap q at q. */
+    private int[] weightColumn = new int[0];
+
+    // ---- the call in progress (fields, not lambdas: the parallel tasks read them) ----------------
+    private float[] input, weights, bias, output;
+    /** Fused pooling: the window and stride (0: no pooling, output is the convolution's own), pooled plane size. */
+    private int poolKernel, poolStride, pooledHeight, pooledWidth;
+    /** Fused pooling: where the convolution's output is kept for the backward pass, or null (scratch only). */
+    private float[] convOutput;
+
+    ConvForward(ConvShape shape) { this.shape = shape; }
+
+    /** output = conv(input, weights) + bias, on the path `path` (shape already set). */
+    void run(ConvPlan.Forward path, float[] input, float[] weights, float[] bias, float[] output) {
+        poolKernel = 0;
+        start(path, input, weights, bias, output);
+    }
+
+    /**
+     * The convolution followed by max pooling, image by image: each image's convolution output is
+     * pooled into `pooled` as soon as it is made, while it is in cache. With convOutput null (no
+     * backward pass will need it) that output is made in this worker's scratch and never stored:
+     * at batch 256 conv1's is 4.8 MB that need not go to memory and back. Same values as conv2d
+     * then maxPool2d: the same sums, then the same maxima.
+     */
+    void runPooled(ConvPlan.Forward path, float[] input, float[] weights, float[] bias, float[] convOutput, float[] pooled,
+                   int poolKernel, int poolStride) {
+        this.poolKernel = poolKernel;
+        this.poolStride = poolStride;
+        this.convOutput = convOutput;
+        pooledHeight = (shape.outHeight - poolKernel) / poolStride + 1;
+        pooledWidth = (shape.outWidth - poolKernel) / poolStride + 1;
+        start(path, input, weights, bias, pooled);
+        this.poolKernel = 0;
+        this.convOutput = null;
+    }
+
+    private void start(ConvPlan.Forward path, float[] input, float[] weights, float[] bias, float[] output) {
+        ConvShape s = shape;
+        this.input = input; this.weights = weights; this.bias = bias; this.output = output;
+        long flopsPerImage = 2L * s.outChannels * s.taps * s.pixels;
+        if (path == ConvPlan.Forward.CHANNELS) {
+            weightsByTap = WorkerScratch.atLeast(weightsByTap, s.taps * s.outChannels);
+            for (int k = 0; k < s.outChannels; k++) {
+                for (int q = 0; q < s.taps; q++) weightsByTap[q * s.outChannels + k] = weights[k * s.taps + q];
+            }
+            Parallel.range(s.batch, flopsPerImage, byChannels);
+        } else {
+            weightColumn = WorkerScratch.atLeast(weightColumn, s.taps);
+            for (int q = 0; q < s.taps; q++) weightColumn[q] = q;
+            Parallel.range(s.batch, flopsPerImage, byImage);
+        }
+        this.input = this.weights = this.bias = this.output = null;
+    }
+
+    /** The array the convolution's output is stored in: output (unfused), convOutput (kept), or null (scratch only). */
+    private float[] stored() { return poolKernel == 0 ? output : convOutput; }
+
+    /** Floats of scratch the fused forward needs for one image's convolution output (0 when stored). */
+    private int imageScratch() { return stored() != null ? 0 : shape.outChannels * shape.pixels; }
+
+    /** Where image n's convolution output goes: the stored array, or this worker's scratch. */
+    private float[] imageDst(float[] buf) { return stored() != null ? stored() : buf; }
+
+    /** Where in imageDst image n's convolution output starts (scratch: at imageAt). */
+    private int imageBase(int n, int imageAt) { return stored() != null ? n * shape.outChannels * shape.pixels : imageAt; }
+
+    /** Fused forward: pools image n's convolution output (imageDst at imageBase) into output[n]. */
+    private void poolImage(int n, float[] buf, int imageAt) {
+        if (poolKernel == 0) return;
+        ConvShape s = shape;
+        float[] src = imageDst(buf);
+        for (int k = 0, image = imageBase(n, imageAt); k < s.outChannels; k++) {
+            Pool.forwardPlane(src, image + k * s.pixels, s.outHeight, s.outWidth, output,
+                    (n * s.outChannels + k) * pooledHeight * pooledWidth, pooledHeight, pooledWidth, poolKernel, poolStride);
+        }
+    }
+
+    /**
+     * WIDE_ROWS and IM2COL. Item n = image n. Where the reference's conv2d walks each output plane
+     * tap by tap, one multiply-add at a time with a bounds check per pixel, this is one matrix
+     * product per image on Gemm's register-blocked vector micro-kernel: weights [outChannels, taps]
+     * times B [taps, pixels], each weight loaded once per tile of outputs. WIDE_ROWS: pad the image
+     * into scratch; row q of B is that padded image read from tapOffset[q] (no im2col copy, no
+     * bounds checks: padding supplies the zeros), the result is wide ([outChannels, wideLength],
+     * rows paddedWidth apart), and the outWidth valid columns of each row are copied to
+     * output[n, k, oy, :] with bias[k] added. IM2COL: B is the image's im2col matrix, the result
+     * compact (pixelsPadded wide).
+     */
+    private final Parallel.Task byImage = new Parallel.Task() {
+        @Override protected void run(int from, int to, int worker) {
+            ConvShape s = shape;
+            boolean padded = s.padded;
+            int bSize = padded ? s.paddedImage : s.im2colImage, rowLen = padded ? s.wideLength : s.pixelsPadded;
+            int imageAt = bSize + s.outChannels * rowLen;
+            float[] buf = scratch.get(worker, imageAt + imageScratch()), dst = imageDst(buf);
+            int rowStride = padded ? s.paddedWidth : s.outWidth, rows = padded ? s.outHeight : 1, cols = padded ? s.outWidth : s.pixels;
+            for (int n = from; n < to; n++) {
+                if (padded) s.padImage(input, n, buf, 0);
+                else s.im2col(input, n, buf, 0);
+                Gemm.shiftedRows(s.outChannels, rowLen, s.taps, weights, 0, weightColumn, s.taps, buf, 0, s.tapOffset,
+                        buf, bSize, rowLen, false);
+                for (int k = 0, image = imageBase(n, imageAt); k < s.outChannels; k++) {
+                    Vec.copyRows(buf, bSize + k * rowLen, rowStride, dst, image + k * s.pixels, cols,
+                            rows, cols, bias == null ? 0f : bias[k]);
+                }
+                poolImage(n, buf, imageAt);
+            }
+        }
+    };
+
+    /**
+     * CHANNELS. Item n = image n, vectorised over output channels: a vector holds VL output
+     * channels of one pixel. Where the reference's conv2d reads each weight once per output plane
+     * and multiplies one pixel at a time, here a vector of VL channels' weights for one tap meets
+     * 12 broadcast input pixels: 12 independent vector FMAs per tap keep the FMA unit busy, and
+     * only real output pixels are computed (the wide layout also computes the dropped columns).
+     * Pad the image into scratch as WIDE_ROWS does; then for each block of VL channels and each tile
+     * of 12 output pixels (the last tile overlapping the one before), tileChannels sums
+     * weightsByTap[q][k] * padded[tapOffset[q] + the pixel's offset] over the taps q, and the tile
+     * is written to output[n, k, pixel] with bias[k] added. The sums run in the same order as
+     * WIDE_ROWS's, so the results are the same bits.
+     */
+    private final Parallel.Task byChannels = new Parallel.Task() {
+        @Override protected void run(int from, int to, int worker) {
+            ConvShape s = shape;
+            int pixels = s.pixels, outChannels = s.outChannels, tileAt = s.paddedImage, imageAt = tileAt + PIXELS * VL;
+            // Fused 2x2 pooling (poolByPixel) reads the output pixel-major from scratch at imageAt.
+            boolean byPixel = poolKernel == 2 && poolStride == 2, planar = !byPixel || convOutput != null;
+            float[] buf = scratch.get(worker, imageAt + (byPixel ? (pixels + pooledHeight * pooledWidth) * outChannels : imageScratch()));
+            float[] dst = imageDst(buf);
+            for (int n = from; n < to; n++) {
+                int image = imageBase(n, imageAt);
+                s.padImage(input, n, buf, 0);
+                for (int k0 = 0; k0 < outChannels; k0 += VL) {
+                    for (int p0 = 0; p0 < pixels; p0 += PIXELS) {
+                        int first = Math.max(0, Math.min(p0, pixels - PIXELS));  // the last tile overlaps
+                        int last = pixels - 1;
+                        tileChannels(s.taps, weightsByTap, k0, outChannels, buf, s.tapOffset,
+                                at(first), at(Math.min(first + 1, last)), at(Math.min(first + 2, last)),
+                                at(Math.min(first + 3, last)), at(Math.min(first + 4, last)), at(Math.min(first + 5, last)),
+                                at(Math.min(first + 6, last)), at(Math.min(first + 7, last)), at(Math.min(first + 8, last)),
+                                at(Math.min(first + 9, last)), at(Math.min(first + 10, last)), at(Math.min(first + 11, last)),
+                                buf, tileAt);
+                        if (byPixel) {
+                            FloatVector b = bias == null ? FloatVector.zero(Gemm.S) : FloatVector.fromArray(Gemm.S, bias, k0);
+                            for (int t = 0, p = first; t < PIXELS && p < pixels; t++, p++) {
+                                FloatVector.fromArray(Gemm.S, buf, tileAt + t * VL).add(b).intoArray(buf, imageAt + p * outChannels + k0);
+                            }
+                        }
+                        if (!planar) continue;
+                        for (int t = 0, p = first; t < PIXELS && p < pixels; t++, p++) {
+                            int o = image + k0 * pixels + p, ti = tileAt + t * VL;
+                            for (int l = 0; l < VL; l++) dst[o + l * pixels] = buf[ti + l] + (bias == null ? 0f : bias[k0 + l]);
+                        }
+                    }
+                }
+                if (byPixel) poolByPixel(n, buf, imageAt);
+                else poolImage(n, buf, imageAt);
+            }
+        }
+
+        /** Where output pixel p = oy * outWidth + ox reads tap (0, 0, 0) in the padded image. */
+        private int at(int p) { return p / shape.outWidth * shape.paddedWidth + p % shape.outWidth; }
+    };
+
+    /**
+     * Fused 2x2 stride-2 pooling of image n from byChannels' pixel-major layout: its output, bias
+     * added, lies in scratch at imageAt as [pixel][channel], so a window's maximum over VL channels
+     * is three vector max of its four pixels' vectors, in the order of Pool's 2x2 kernel
+     * (max(max(top left, top right), max(bottom left, bottom right)), so the same bits). The
+     * windows' maxima go to scratch as [window][channel] after the image, then to output[n] as planes.
+     */
+    private void poolByPixel(int n, float[] buf, int imageAt) {
+        int outChannels = shape.outChannels, outWidth = shape.outWidth;
+        int windows = pooledHeight * pooledWidth, pooledAt = imageAt + shape.pixels * outChannels, row = outWidth * outChannels;
+        for (int py = 0; py < pooledHeight; py++) {
+            for (int px = 0; px < pooledWidth; px++) {
+                int topLeft = imageAt + (2 * py * outWidth + 2 * px) * outChannels, window = pooledAt + (py * pooledWidth + px) * outChannels;
+                for (int k0 = 0; k0 < outChannels; k0 += VL) {
+                    int at = topLeft + k0;
+                    FloatVector top = FloatVector.fromArray(Gemm.S, buf, at).max(FloatVector.fromArray(Gemm.S, buf, at + outChannels));
+                    FloatVector bottom = FloatVector.fromArray(Gemm.S, buf, at + row)
+                            .max(FloatVector.fromArray(Gemm.S, buf, at + row + outChannels));
+                    top.max(bottom).intoArray(buf, window + k0);
+                }
+            }
+        }
+        for (int k = 0; k < outChannels; k++) {
+            int to = (n * outChannels + k) * windows;
+            for (int w = 0; w < windows; w++) output[to + w] = buf[pooledAt + w * outChannels + k];
+        }
+    }
+
+    /**
+     * The 12-pixel register tile: t[tBase + i * VL + l] = sum over q in [0, Q) of
+     * w[wBase + q * wStride + l] * x[tapOffset[q] + pi] for pixels i = 0..11 at offsets p0..p11:
+     * per tap, one vector of VL channels' weights and 12 broadcast inputs, 12 FMAs.
+     */
+    private static void tileChannels(int Q, float[] w, int wBase, int wStride, float[] x, int[] tapOffset,
+                                     int p0, int p1, int p2, int p3, int p4, int p5, int p6, int p7, int p8,
+                                     int p9, int p10, int p11, float[] t, int tBase) {
+        FloatVector z = FloatVector.zero(Gemm.S);
+        FloatVector c0 = z, c1 = z, c2 = z, c3 = z, c4 = z, c5 = z, c6 = z, c7 = z, c8 = z, c9 = z, c10 = z, c11 = z;
+        for (int q = 0; q < Q; q++) {
+            FloatVector wv = FloatVector.fromArray(Gemm.S, w, wBase + q * wStride);
+            int o = tapOffset[q];
+            c0 = wv.fma(FloatVector.broadcast(Gemm.S, x[o + p0]), c0);
+            c1 = wv.fma(FloatVector.broadcast(Gemm.S, x[o + p1]), c1);
+            c2 = wv.fma(FloatVector.broadcast(Gemm.S, x[o + p2]), c2);
+            c3 = wv.fma(FloatVector.broadcast(Gemm.S, x[o + p3]), c3);
+            c4 = wv.fma(FloatVector.broadcast(Gemm.S, x[o + p4]), c4);
+            c5 = wv.fma(FloatVector.broadcast(Gemm.S, x[o + p5]), c5);
+            c6 = wv.fma(FloatVector.broadcast(Gemm.S, x[o + p6]), c6);
+            c7 = wv.fma(FloatVector.broadcast(Gemm.S, x[o + p7]), c7);
+            c8 = wv.fma(FloatVector.broadcast(Gemm.S, x[o + p8]), c8);
+            c9 = wv.fma(FloatVector.broadcast(Gemm.S, x[o + p9]), c9);
+            c10 = wv.fma(FloatVector.broadcast(Gemm.S, x[o + p10]), c10);
+            c11 = wv.fma(FloatVector.broadcast(Gemm.S, x[o + p11]), c11);
+        }
+        c0.intoArray(t, tBase); c1.intoArray(t, tBase + VL); c2.intoArray(t, tBase + 2 * VL);
+        c3.intoArray(t, tBase + 3 * VL); c4.intoArray(t, tBase + 4 * VL); c5.intoArray(t, tBase + 5 * VL);
+        c6.intoArray(t, tBase + 6 * VL); c7.intoArray(t, tBase + 7 * VL); c8.intoArray(t, tBase + 8 * VL);
+        c9.intoArray(t, tBase + 9 * VL); c10.intoArray(t, tBase + 10 * VL); c11.intoArray(t, tBase + 11 * VL);
+    }
+}

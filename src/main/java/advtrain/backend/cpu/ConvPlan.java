@@ -1,0 +1,138 @@
+package advtrain.backend.cpu;
+
+/**
+ * Which algorithm each part of a convolution runs, and why: the one place the choice is made.
+ * {@link ConvForward}, {@link ConvWeightGradient} and {@link ConvInputGradient} hold the kernels;
+ * they run what this class says. The rules look at the layer's shape and the batch only: none
+ * depends on the thread count (they were measured with 2 threads, on the seed's layers; see
+ * benchmarks/README.md). The table of what the seed's layers take is in package-info.java, and a
+ * test checks it against these rules.
+ *
+ * <p>Tests and benchmarks force a path with {@link Algorithm} (CpuBackend.withConvAlgorithm):
+ * a forced path that does not apply to the layer (a stride other than 1, output channels that do
+ * not fill whole vectors) falls back as the rules below say.
+ */
+final class ConvPlan {
+    /** The plan for this machine's vectors ({@link Gemm#VL} floats). */
+    static final ConvPlan HERE = new ConvPlan(Gemm.VL);
+
+    /** Floats per vector: the rules ask whether channels or images fill whole vectors. */
+    private final int vectorLength;
+
+    /** The plan for vectors of `vectorLength` floats (16 with AVX-512, 8 with AVX2): tests ask about other machines. */
+    ConvPlan(int vectorLength) { this.vectorLength = vectorLength; }
+
+    /** What a backend asks for: the measured choice (AUTO), or one path forced everywhere it applies. */
+    enum Algorithm { AUTO, DIRECT, IM2COL, CHANNELS, GROUPS, LANES }
+
+    /** Forward paths. */
+    enum Forward {
+        /** Any stride: each image's im2col matrix, times the weights. */
+        IM2COL,
+        /** Stride 1: the padded image's rows read at shifted offsets (no im2col copy), a "wide" result. */
+        WIDE_ROWS,
+        /** Stride 1, output channels filling whole vectors: a vector of output channels per pixel. */
+        CHANNELS
+    }
+
+    /** Weight (and bias) gradient paths. */
+    enum WeightGradient {
+        /** Any stride: each image's im2col matrix, times the output gradient, summed over the batch. */
+        IM2COL,
+        /** Stride 1: the forward's shifted rows, times the wide output gradient, each tile over the whole batch. */
+        WIDE_ROWS,
+        /** Stride 1: the same products in 8 groups of images, each group's operands used while in cache. */
+        WIDE_ROWS_IN_GROUPS,
+        /** Stride 1, output channels filling whole vectors: a vector of output channels' gradients times 15 taps. */
+        CHANNELS
+    }
+
+    /** Input gradient paths. */
+    enum InputGradient {
+        /** Any stride: the im2col matrix's gradient, scattered back (col2im). */
+        COL2IM,
+        /** Stride 1: a correlation of the wide output gradient with the filters, over every padded row. */
+        WIDE_ROWS,
+        /** Stride 1: the same, one product per filter row over only the rows it reaches. */
+        WIDE_ROWS_BY_FILTER_ROW,
+        /** Stride 1, batch filling the vector lanes: images in lanes, only the products that reach the input. */
+        LANES
+    }
+
+    /** Input channels per register tile of the LANES input gradient: with fewer, the tile repeats a channel (wasted work). */
+    static final int LANES_CHANNEL_TILE = 6;
+    /** Taps per register tile of the CHANNELS weight gradient: it needs a layer with at least this many (inChannels * kH * kW). */
+    static final int CHANNELS_TAP_TILE = 15;
+
+    /**
+     * Shifted rows (no im2col matrix) wherever they apply, stride 1. For 5x5 filters they beat
+     * im2col about 3x both on conv1 (outputs 28 wide in rows of 32: 12 % of the wide layout wasted)
+     * and on conv2 (10 wide in rows of 14: 29 % wasted): building the im2col matrix costs more than
+     * the wasted columns.
+     */
+    static boolean direct(int stride, Algorithm forced) {
+        return stride == 1 && forced != Algorithm.IM2COL;
+    }
+
+    /**
+     * CHANNELS where the output channels fill whole vectors (conv2's 16 with AVX-512): it computes
+     * only real outputs, where the wide layout also computes conv2's 4 dropped columns of every 14.
+     */
+    Forward forward(int stride, int outChannels, Algorithm forced) {
+        if (!direct(stride, forced)) return Forward.IM2COL;
+        boolean channels = outChannels % vectorLength == 0 && (forced == Algorithm.CHANNELS || forced == Algorithm.AUTO);
+        return channels ? Forward.CHANNELS : Forward.WIDE_ROWS;
+    }
+
+    /**
+     * In groups where the whole batch's padded inputs and wide output gradients are more than a
+     * core's 1 MB L2 holds. Measured at batch 32 (2 threads): conv1's operands, 1.1 MB, outgrow it,
+     * and in groups its weight gradient took 164-192 µs against 216-236; conv2's, 0.45 MB, fit, and
+     * there the batch-wide pass's longer dot products won (184 against 217-282 µs). Otherwise
+     * CHANNELS where the forward runs by channels and the taps fill the register tile (conv2):
+     * it multiplies only real output pixels, where the wide rows also multiply conv2's 4 dropped
+     * columns of every 14.
+     */
+    WeightGradient weightGradient(int batch, int inChannels, int height, int width, int outChannels,
+                                         int kernelHeight, int kernelWidth, int stride, int padding, Algorithm forced) {
+        if (!direct(stride, forced)) return WeightGradient.IM2COL;
+        if (forced == Algorithm.GROUPS || forced == Algorithm.AUTO
+                && batchBytes(batch, inChannels, height, width, outChannels, kernelHeight, kernelWidth, padding) > 1 << 20) {
+            return WeightGradient.WIDE_ROWS_IN_GROUPS;
+        }
+        boolean channels = forward(stride, outChannels, forced) == Forward.CHANNELS
+                && inChannels * kernelHeight * kernelWidth >= CHANNELS_TAP_TILE;
+        return channels ? WeightGradient.CHANNELS : WeightGradient.WIDE_ROWS;
+    }
+
+    /**
+     * LANES where the batch fills the vector lanes and the input channels fill the register tile
+     * (conv2 at batch 16 and more): it computes only the products that reach the input, where the
+     * wide layouts also multiply zeros (conv2 by filter rows: 1.44x the necessary products).
+     * Otherwise by filter row where that skips at least a quarter of the padded rows: conv2 (10 of
+     * 14 rows) 398-429 → 353-366 µs per batch-32 call on one thread; conv1 (28 of 32) was slower
+     * by rows (461-566 against 353 µs): the per-row products' partial sums pass through memory,
+     * which the 12 % it skips does not repay.
+     */
+    InputGradient inputGradient(int batch, int inChannels, int height, int kernelHeight, int stride, int padding,
+                                       Algorithm forced) {
+        if (!direct(stride, forced)) return InputGradient.COL2IM;
+        if (forced == Algorithm.LANES || forced == Algorithm.AUTO && batch >= vectorLength && inChannels >= LANES_CHANNEL_TILE) {
+            return InputGradient.LANES;
+        }
+        return byFilterRow(kernelHeight, height + 2 * padding) ? InputGradient.WIDE_ROWS_BY_FILTER_ROW : InputGradient.WIDE_ROWS;
+    }
+
+    /** Whether one product per filter row skips at least a quarter of the padded rows (see inputGradient). */
+    static boolean byFilterRow(int kernelHeight, int paddedHeight) { return 4 * (kernelHeight - 1) >= paddedHeight; }
+
+    /** Bytes of the whole batch's padded inputs and wide output gradients: the direct weight gradient's operands. */
+    long batchBytes(int batch, int inChannels, int height, int width, int outChannels, int kernelHeight, int kernelWidth,
+                           int padding) {
+        int paddedHeight = height + 2 * padding, paddedWidth = width + 2 * padding;
+        int outHeight = paddedHeight - kernelHeight + 1, outWidth = paddedWidth - kernelWidth + 1;
+        long paddedImage = (long) inChannels * paddedHeight * paddedWidth + vectorLength;
+        long wideGradient = (long) outChannels * Gemm.roundUp((outHeight - 1) * paddedWidth + outWidth, vectorLength);
+        return (long) batch * (paddedImage + wideGradient) * Float.BYTES;
+    }
+}

@@ -1,0 +1,131 @@
+package advtrain.backend.cpu;
+
+import advtrain.tensor.Shape;
+
+import java.util.Arrays;
+
+/**
+ * The sizes of the convolution in progress and the two layouts its kernels read the input in,
+ * read from the (already checked) shapes without allocating. One per calling thread, shared by
+ * its {@link ConvForward}, {@link ConvWeightGradient} and {@link ConvInputGradient}.
+ *
+ * <ul>
+ *   <li><b>Padded</b> (stride 1): each image zero-padded into inChannels planes of paddedHeight x
+ *       paddedWidth, then VL floats of slack. Output pixel (oy, ox) reads tap (c, r, s) at
+ *       c * paddedPlane + (oy + r) * paddedWidth + (ox + s): tap q's row of the im2col matrix is
+ *       the padded image itself, read from offset {@code tapOffset[q]}, in the "wide" layout whose
+ *       rows are paddedWidth long (j = oy * paddedWidth + ox; the columns past outWidth are wasted).</li>
+ *   <li><b>im2col</b> (any stride): row q = (c, r, s) of the matrix, column p = oy * outWidth + ox,
+ *       holds input[c, oy * stride - pad + r, ox * stride - pad + s]; rows are pixelsPadded long,
+ *       and tap q's row starts at {@code tapOffset[q]}.</li>
+ * </ul>
+ */
+final class ConvShape {
+    private static final int VL = Gemm.VL;
+
+    int batch, inChannels, inHeight, inWidth, outChannels, kernelHeight, kernelWidth, stride, pad, outHeight, outWidth;
+    /** Taps per output channel, inChannels * kernelHeight * kernelWidth: the products' reduction length. */
+    int taps;
+    /** Output pixels per plane, outHeight * outWidth. */
+    int pixels;
+    /** Padded layout: planes of paddedHeight x paddedWidth; one image's floats, slack included (paddedImage). */
+    int paddedHeight, paddedWidth, paddedPlane, paddedImage;
+    /** Wide output rows: (outHeight - 1) * paddedWidth + outWidth, rounded up to whole vectors. */
+    int wideLength;
+    /** im2col: output pixels rounded up to whole vectors (a row of the matrix); one image's matrix. */
+    int pixelsPadded, im2colImage;
+    /** Where tap q = (c, r, s) starts: in the padded image (padded layout) or in the im2col matrix. */
+    int[] tapOffset = new int[0];
+    /** Whether tapOffset is laid out for the padded input (else for im2col). */
+    boolean padded;
+
+    /** Reads the sizes and lays out tapOffset for the padded input (direct) or the im2col matrix. */
+    void set(Shape input, Shape weights, int stride, int padding, boolean direct) {
+        batch = input.dim(0); inChannels = input.dim(1); inHeight = input.dim(2); inWidth = input.dim(3);
+        outChannels = weights.dim(0); kernelHeight = weights.dim(2); kernelWidth = weights.dim(3);
+        this.stride = stride; pad = padding;
+        outHeight = (inHeight + 2 * pad - kernelHeight) / stride + 1;
+        outWidth = (inWidth + 2 * pad - kernelWidth) / stride + 1;
+        taps = inChannels * kernelHeight * kernelWidth;
+        pixels = outHeight * outWidth;
+        padded = direct;
+        if (direct) {
+            paddedHeight = inHeight + 2 * pad; paddedWidth = inWidth + 2 * pad; paddedPlane = paddedHeight * paddedWidth;
+            paddedImage = inChannels * paddedPlane + VL;
+            wideLength = Gemm.roundUp((outHeight - 1) * paddedWidth + outWidth, VL);
+        }
+        pixelsPadded = Gemm.roundUp(pixels, VL);
+        im2colImage = taps * pixelsPadded;
+        if (tapOffset.length < taps) tapOffset = new int[taps];
+        for (int c = 0, q = 0; c < inChannels; c++) {
+            for (int r = 0; r < kernelHeight; r++) {
+                for (int s = 0; s < kernelWidth; s++, q++) tapOffset[q] = direct ? c * paddedPlane + r * paddedWidth + s : q * pixelsPadded;
+            }
+        }
+    }
+
+    /** Image n of `input`, zero-padded into dst from dstBase (the padded layout). */
+    void padImage(float[] input, int n, float[] dst, int dstBase) {
+        padPlanes(input, n * inChannels * inHeight * inWidth, inChannels, inHeight, inWidth, pad, pad, dst, dstBase);
+    }
+
+    /** Zero-pads `planes` planes of h x w from src into planes of (h + 2 padY) x (w + 2 padX), then VL zeros. */
+    private static void padPlanes(float[] src, int srcBase, int planes, int h, int w, int padY, int padX, float[] dst, int dstBase) {
+        int ph = h + 2 * padY, pw = w + 2 * padX;
+        if (padY == 0 && padX == 0) {
+            System.arraycopy(src, srcBase, dst, dstBase, planes * h * w);
+        } else {
+            for (int p = 0; p < planes; p++) {
+                int to = dstBase + p * ph * pw, from = srcBase + p * h * w;
+                Arrays.fill(dst, to, to + padY * pw, 0f);
+                for (int y = 0; y < h; y++) {
+                    int row = to + (y + padY) * pw;
+                    Arrays.fill(dst, row, row + padX, 0f);
+                    System.arraycopy(src, from + y * w, dst, row + padX, w);
+                    Arrays.fill(dst, row + padX + w, row + pw, 0f);
+                }
+                Arrays.fill(dst, to + (h + padY) * pw, to + ph * pw, 0f);
+            }
+        }
+        int end = dstBase + planes * ph * pw;
+        Arrays.fill(dst, end, end + VL, 0f);
+    }
+
+    /**
+     * The im2col matrix of image n of `input` into dst from dstBase: row q = (c, r, s), column
+     * p = oy * outWidth + ox holds input[n, c, oy * stride - pad + r, ox * stride - pad + s] (0
+     * outside the image); columns from pixels to pixelsPadded are 0.
+     */
+    void im2col(float[] input, int n, float[] dst, int dstBase) {
+        for (int c = 0, q = 0; c < inChannels; c++) {
+            int plane = (n * inChannels + c) * inHeight * inWidth;
+            for (int r = 0; r < kernelHeight; r++) {
+                for (int s = 0; s < kernelWidth; s++, q++) {
+                    int row = dstBase + q * pixelsPadded;
+                    for (int oy = 0; oy < outHeight; oy++) {
+                        int iy = oy * stride - pad + r, to = row + oy * outWidth;
+                        if (iy < 0 || iy >= inHeight) { Arrays.fill(dst, to, to + outWidth, 0f); continue; }
+                        for (int ox = 0; ox < outWidth; ox++) {
+                            int ix = ox * stride - pad + s;
+                            dst[to + ox] = ix >= 0 && ix < inWidth ? input[plane + iy * inWidth + ix] : 0f;
+                        }
+                    }
+                    Arrays.fill(dst, row + pixels, row + pixelsPadded, 0f);
+                }
+            }
+        }
+    }
+
+    /**
+     * Image n of the output gradient laid out like the direct forward's wide result at dst from
+     * `at`: outChannels rows of wideLength floats, output row oy at oy * paddedWidth, zeros in the
+     * dropped columns and at the end.
+     */
+    void wideRows(float[] outputGrad, int n, float[] dst, int at) {
+        Arrays.fill(dst, at, at + outChannels * wideLength, 0f);
+        for (int k = 0; k < outChannels; k++) {
+            int src = (n * outChannels + k) * pixels, row = at + k * wideLength;
+            for (int oy = 0; oy < outHeight; oy++) System.arraycopy(outputGrad, src + oy * outWidth, dst, row + oy * paddedWidth, outWidth);
+        }
+    }
+}

@@ -1,0 +1,290 @@
+package advtrain.backend.cpu;
+
+import jdk.incubator.vector.FloatVector;
+
+import java.util.Arrays;
+
+/**
+ * The convolution's weight and bias gradients, weightGrad += and biasGrad += (either may be null).
+ * Four paths, chosen by {@link ConvPlan#weightGradient}: IM2COL and WIDE_ROWS ({@link #byTiles}),
+ * WIDE_ROWS_IN_GROUPS ({@link #inGroups}, which also runs the input gradient of its images) and
+ * CHANNELS ({@link #byTaps}). Every path sums each gradient element in a fixed order, whatever the
+ * number of threads, so results do not depend on it. One instance per calling thread (inside
+ * {@link Conv}); workspaces grow on first use.
+ */
+final class ConvWeightGradient {
+    private static final int VL = Gemm.VL;
+    /** Images per group of WIDE_ROWS_IN_GROUPS: the batch in at most GROUPS groups. */
+    private static final int GROUPS = 8;
+    private static final int TAPS = ConvPlan.CHANNELS_TAP_TILE;
+
+    private final ConvShape shape;
+    private final WorkerScratch scratch = new WorkerScratch();
+    /** Every image's B operand of the products: padded input (WIDE_ROWS, CHANNELS) or im2col matrix (IM2COL). */
+    private float[] inputsByImage = new float[0];
+    /** Every image's output gradient laid out like the forward's result: wide (WIDE_ROWS) or compact (IM2COL). */
+    private float[] gradsByImage = new float[0];
+    /** CHANNELS: the output gradient pixel-major, [image][pixel][output channel]. */
+    private float[] gradsByPixel = new float[0];
+    /** Each image's bias gradient, [image][output channel], added up in order afterwards. */
+    private float[] biasByImage = new float[0];
+    /** WIDE_ROWS_IN_GROUPS: each group's weight gradient, [group][outChannels * taps], added up in order afterwards. */
+    private float[] weightsByGroup = new float[0];
+
+    // ---- the call in progress ------------------------------------------------------------------
+    private ConvPlan.WeightGradient path;
+    private float[] input, outputGrad, weightGrad;
+    /** Per-image slices: of the B operand, of the laid-out output gradient, and that gradient's row length. */
+    private int inputSlice, gradSlice, gradRow;
+    /** Register tiles of the result [outChannels, taps]: tiles in all, and tiles across the taps. */
+    private int weightTiles, tapTiles;
+    private int groupSize, groups;
+    /** WIDE_ROWS_IN_GROUPS: the input gradient computed in the groups too, or null. */
+    private ConvInputGradient inputGradient;
+
+    ConvWeightGradient(ConvShape shape) { this.shape = shape; }
+
+    /**
+     * weightGrad += and biasGrad += the gradients, on the path `path` (shape already set). With
+     * WIDE_ROWS_IN_GROUPS, `inputGradient` (already begun), if not null, computes the groups' images'
+     * input gradients inside the groups.
+     */
+    void run(ConvPlan.WeightGradient path, float[] input, float[] outputGrad, float[] weightGrad, float[] biasGrad,
+             ConvInputGradient inputGradient) {
+        this.path = path; this.input = input; this.outputGrad = outputGrad; this.weightGrad = weightGrad;
+        this.inputGradient = inputGradient;
+        ConvShape s = shape;
+        biasByImage = WorkerScratch.atLeast(biasByImage, s.batch * s.outChannels);
+        if (path == ConvPlan.WeightGradient.WIDE_ROWS_IN_GROUPS) inGroups();
+        else batchWide();
+        if (biasGrad != null) {
+            for (int n = 0; n < s.batch; n++) for (int k = 0; k < s.outChannels; k++) biasGrad[k] += biasByImage[n * s.outChannels + k];
+        }
+        this.input = this.outputGrad = this.weightGrad = null;
+        this.inputGradient = null;
+    }
+
+    // ---- IM2COL, WIDE_ROWS, CHANNELS: batch-wide passes ------------------------------------------
+
+    /**
+     * Every image's operands gathered (gatherImages), then the weight gradient's register tiles each
+     * summed over the whole batch (byTiles, or byTaps for CHANNELS).
+     */
+    private void batchWide() {
+        ConvShape s = shape;
+        boolean channels = path == ConvPlan.WeightGradient.CHANNELS && weightGrad != null;
+        inputSlice = s.padded ? s.paddedImage : s.im2colImage;
+        gradRow = s.padded ? s.wideLength : s.pixelsPadded;
+        gradSlice = s.outChannels * gradRow;
+        if (weightGrad != null) inputsByImage = WorkerScratch.atLeast(inputsByImage, s.batch * inputSlice);
+        if (channels) gradsByPixel = WorkerScratch.atLeast(gradsByPixel, s.batch * s.pixels * s.outChannels);
+        else if (weightGrad != null) gradsByImage = WorkerScratch.atLeast(gradsByImage, s.batch * gradSlice);
+        Parallel.range(s.batch, (long) s.outChannels * s.pixels + (weightGrad == null ? 0 : (long) s.taps * s.pixels), gatherImages);
+        if (channels) {
+            tapTiles = (s.taps + TAPS - 1) / TAPS;
+            weightTiles = s.outChannels / VL * tapTiles;
+            Parallel.range(weightTiles, 2L * TAPS * VL * s.batch * s.pixels, byTaps);
+        } else if (weightGrad != null) {
+            tapTiles = (s.taps + Gemm.NR - 1) / Gemm.NR;
+            weightTiles = (s.outChannels + Gemm.MR - 1) / Gemm.MR * tapTiles;
+            Parallel.range(weightTiles, 2L * Gemm.MR * Gemm.NR * s.batch * gradRow, byTiles);
+        }
+    }
+
+    /**
+     * Item n = image n. The bias gradient's per-image sums; then the weight gradient's operands for
+     * image n into its slices: the B rows (padded input, or im2col matrix) and the output gradient
+     * laid out like the forward result (wide, zeros in the dropped columns; compact, zero tail; or
+     * pixel-major for CHANNELS).
+     */
+    private final Parallel.Task gatherImages = new Parallel.Task() {
+        @Override protected void run(int from, int to, int worker) {
+            ConvShape s = shape;
+            int pixels = s.pixels, outC = s.outChannels;
+            for (int n = from; n < to; n++) {
+                for (int k = 0; k < outC; k++) biasByImage[n * outC + k] = Vec.sum(outputGrad, (n * outC + k) * pixels, pixels);
+                if (weightGrad == null) continue;
+                int base = n * gradSlice;
+                if (s.padded) {
+                    s.padImage(input, n, inputsByImage, n * inputSlice);
+                    if (path == ConvPlan.WeightGradient.CHANNELS) byPixel(n);
+                    else s.wideRows(outputGrad, n, gradsByImage, base);
+                } else {
+                    s.im2col(input, n, inputsByImage, n * inputSlice);
+                    for (int k = 0; k < outC; k++) {
+                        System.arraycopy(outputGrad, (n * outC + k) * pixels, gradsByImage, base + k * gradRow, pixels);
+                        Arrays.fill(gradsByImage, base + k * gradRow + pixels, base + (k + 1) * gradRow, 0f);
+                    }
+                }
+            }
+        }
+    };
+
+    /**
+     * IM2COL and WIDE_ROWS. Item t = one register tile of weightGrad [outChannels, taps]: 6 output
+     * channels (m0 = t / tapTiles * 6) by 4 taps q = (c, r, s) (q0 = t % tapTiles * 4). The
+     * reference's conv2d backward sums each weight's gradient alone, one output pixel at a time with
+     * a bounds check; here Gemm.dotTile keeps 24 sums in vector registers over every image and output
+     * position j: grad[n][k][j] * input_n[tapOffset[q] + j], the same shifted rows (or im2col rows)
+     * as the forward pass, so each loaded operand feeds several sums.
+     */
+    private final Parallel.Task byTiles = new Parallel.Task() {
+        @Override protected void run(int from, int to, int worker) {
+            ConvShape s = shape;
+            for (int t = from; t < to; t++) {
+                int m0 = t / tapTiles * Gemm.MR, q0 = t % tapTiles * Gemm.NR;
+                Gemm.dotTile(m0, s.outChannels, q0, s.taps, gradRow, 0, s.batch, gradsByImage, gradSlice, gradRow,
+                        inputsByImage, 0, inputSlice, s.tapOffset, weightGrad, 0, s.taps);
+            }
+        }
+    };
+
+    /** outputGrad[n] transposed into gradsByPixel[n]: [pixel][output channel]. */
+    private void byPixel(int n) {
+        int pixels = shape.pixels, outC = shape.outChannels, src = n * outC * pixels, dst = n * pixels * outC;
+        for (int k = 0; k < outC; k++) {
+            for (int p = 0; p < pixels; p++) gradsByPixel[dst + p * outC + k] = outputGrad[src + k * pixels + p];
+        }
+    }
+
+    /**
+     * CHANNELS. Item = one tile of weightGrad: VL output channels k0.. (a vector's lanes) by 15 taps
+     * q0.. (the last tile overlaps the one before and adds only its new taps). Where the reference
+     * sums one weight's gradient at a time, here a vector of VL channels' output gradients at one
+     * pixel (gradsByPixel) meets the 15 taps' input values that pixel saw: 15 independent vector FMAs
+     * per pixel. It is the mirror of ConvForward's CHANNELS, summed over every real output pixel of
+     * every image (no wide layout: the wide rows also multiplied conv2's 4 dropped columns of every
+     * 14). Sums run over images, then pixels, in order, whichever thread runs the tile.
+     * (15 taps: conv2's 150 make 10 tiles, 5 per thread; with 12, its 13 tiles split 7 / 6.)
+     */
+    private final Parallel.Task byTaps = new Parallel.Task() {
+        @Override protected void run(int from, int to, int worker) {
+            ConvShape s = shape;
+            int taps = s.taps;
+            int[] o = s.tapOffset;
+            float[] t = scratch.get(worker, TAPS * VL);
+            for (int item = from; item < to; item++) {
+                int k0 = item / tapTiles * VL, first = item % tapTiles * TAPS, q0 = Math.min(first, taps - TAPS);
+                tileTaps(s.batch * s.pixels, s.outWidth, s.outHeight, s.paddedWidth, inputSlice, s.outChannels, gradsByPixel, k0,
+                        inputsByImage, o[q0], o[q0 + 1], o[q0 + 2], o[q0 + 3], o[q0 + 4], o[q0 + 5], o[q0 + 6], o[q0 + 7],
+                        o[q0 + 8], o[q0 + 9], o[q0 + 10], o[q0 + 11], o[q0 + 12], o[q0 + 13], o[q0 + 14], t);
+                for (int i = first - q0; i < TAPS; i++) {
+                    for (int l = 0; l < VL; l++) weightGrad[(k0 + l) * taps + q0 + i] += t[i * VL + l];
+                }
+            }
+        }
+    };
+
+    /**
+     * The 15-tap register tile, one flat loop over (image, output pixel) (a nested loop made C2 box
+     * the accumulators): t[i * VL + l] = sum over steps of g[g0 + step * gStep + l] * x[pixel's
+     * offset + o_i], where step = (n * outH + oy) * outW + ox and the pixel's offset is
+     * n * xSlice + oy * padW + ox, the padded input's tap (0, 0, 0) for that output pixel.
+     */
+    private static void tileTaps(int steps, int outW, int outH, int padW, int xSlice, int gStep, float[] g, int g0,
+                                 float[] x, int o0, int o1, int o2, int o3, int o4, int o5, int o6, int o7, int o8,
+                                 int o9, int o10, int o11, int o12, int o13, int o14, float[] t) {
+        FloatVector z = FloatVector.zero(Gemm.S);
+        FloatVector c0 = z, c1 = z, c2 = z, c3 = z, c4 = z, c5 = z, c6 = z, c7 = z, c8 = z, c9 = z, c10 = z, c11 = z;
+        FloatVector c12 = z, c13 = z, c14 = z;
+        int gi = g0, image = 0, row = 0, ox = 0, oy = 0;
+        for (int step = 0; step < steps; step++) {
+            FloatVector gv = FloatVector.fromArray(Gemm.S, g, gi);
+            int xi = row + ox;
+            c0 = gv.fma(FloatVector.broadcast(Gemm.S, x[xi + o0]), c0);
+            c1 = gv.fma(FloatVector.broadcast(Gemm.S, x[xi + o1]), c1);
+            c2 = gv.fma(FloatVector.broadcast(Gemm.S, x[xi + o2]), c2);
+            c3 = gv.fma(FloatVector.broadcast(Gemm.S, x[xi + o3]), c3);
+            c4 = gv.fma(FloatVector.broadcast(Gemm.S, x[xi + o4]), c4);
+            c5 = gv.fma(FloatVector.broadcast(Gemm.S, x[xi + o5]), c5);
+            c6 = gv.fma(FloatVector.broadcast(Gemm.S, x[xi + o6]), c6);
+            c7 = gv.fma(FloatVector.broadcast(Gemm.S, x[xi + o7]), c7);
+            c8 = gv.fma(FloatVector.broadcast(Gemm.S, x[xi + o8]), c8);
+            c9 = gv.fma(FloatVector.broadcast(Gemm.S, x[xi + o9]), c9);
+            c10 = gv.fma(FloatVector.broadcast(Gemm.S, x[xi + o10]), c10);
+            c11 = gv.fma(FloatVector.broadcast(Gemm.S, x[xi + o11]), c11);
+            c12 = gv.fma(FloatVector.broadcast(Gemm.S, x[xi + o12]), c12);
+            c13 = gv.fma(FloatVector.broadcast(Gemm.S, x[xi + o13]), c13);
+            c14 = gv.fma(FloatVector.broadcast(Gemm.S, x[xi + o14]), c14);
+            gi += gStep;
+            if (++ox == outW) {
+                ox = 0;
+                row += padW;
+                if (++oy == outH) { oy = 0; image += xSlice; row = image; }
+            }
+        }
+        c0.intoArray(t, 0); c1.intoArray(t, VL); c2.intoArray(t, 2 * VL); c3.intoArray(t, 3 * VL);
+        c4.intoArray(t, 4 * VL); c5.intoArray(t, 5 * VL); c6.intoArray(t, 6 * VL); c7.intoArray(t, 7 * VL);
+        c8.intoArray(t, 8 * VL); c9.intoArray(t, 9 * VL); c10.intoArray(t, 10 * VL); c11.intoArray(t, 11 * VL);
+        c12.intoArray(t, 12 * VL); c13.intoArray(t, 13 * VL); c14.intoArray(t, 14 * VL);
+    }
+
+    // ---- WIDE_ROWS_IN_GROUPS ---------------------------------------------------------------------
+
+    /**
+     * Stride 1. The batch is cut into at most 8 groups of consecutive images, a fixed cut (so the
+     * sums, and the results' bits, do not depend on the number of threads), and each group is one
+     * task (byGroup) that lays out its images' output gradients wide and their inputs padded, sums
+     * its part of the weight gradient from them while they are in cache, and computes its images'
+     * input gradients. The groups' weight gradients are then added up in order.
+     */
+    private void inGroups() {
+        ConvShape s = shape;
+        groupSize = (s.batch + GROUPS - 1) / GROUPS;
+        groups = (s.batch + groupSize - 1) / groupSize;
+        inputSlice = s.paddedImage;
+        gradRow = s.wideLength;
+        gradSlice = s.outChannels * gradRow;
+        if (weightGrad != null) {
+            tapTiles = (s.taps + Gemm.NR - 1) / Gemm.NR;
+            weightTiles = (s.outChannels + Gemm.MR - 1) / Gemm.MR * tapTiles;
+            weightsByGroup = WorkerScratch.atLeast(weightsByGroup, groups * s.outChannels * s.taps);
+        }
+        long flops = 2L * s.outChannels * s.taps * s.pixels;
+        long flopsPerImage = (weightGrad == null ? 0 : flops) + (inputGradient != null ? flops : 0);
+        Parallel.range(groups, Math.max((long) s.outChannels * s.pixels, flopsPerImage) * groupSize, byGroup);
+        if (weightGrad != null) {
+            int size = s.outChannels * s.taps;
+            for (int g = 0; g < groups; g++) {
+                for (int i = 0; i < size; i++) weightGrad[i] += weightsByGroup[g * size + i];
+            }
+        }
+    }
+
+    /**
+     * Item g = group g, images [g * groupSize, + groupSize). In this worker's scratch: the group's
+     * output gradients laid out like the forward's wide result (rows of paddedWidth, zeros in the
+     * dropped columns and at the end), and (for the weight gradient) its padded inputs. The weight
+     * gradient's register tiles (as byTiles: 6 output channels by 4 taps) then sum over the group's
+     * images. Then each image's input gradient (ConvInputGradient.wideImage).
+     */
+    private final Parallel.Task byGroup = new Parallel.Task() {
+        @Override protected void run(int from, int to, int worker) {
+            ConvShape s = shape;
+            int pixels = s.pixels, outC = s.outChannels, taps = s.taps;
+            int inputsAt = groupSize * gradSlice, inputGradAt = inputsAt + (weightGrad == null ? 0 : groupSize * inputSlice);
+            float[] buf = scratch.get(worker, inputGradAt + (inputGradient == null ? 0 : inputGradient.wideScratch()));
+            for (int g = from; g < to; g++) {
+                int n0 = g * groupSize, images = Math.min(s.batch, n0 + groupSize) - n0;
+                for (int i = 0; i < images; i++) {
+                    int n = n0 + i;
+                    for (int k = 0; k < outC; k++) biasByImage[n * outC + k] = Vec.sum(outputGrad, (n * outC + k) * pixels, pixels);
+                    if (weightGrad != null) {
+                        s.wideRows(outputGrad, n, buf, i * gradSlice);
+                        s.padImage(input, n, buf, inputsAt + i * inputSlice);
+                    }
+                }
+                if (weightGrad != null) {
+                    int partial = g * outC * taps;
+                    Arrays.fill(weightsByGroup, partial, partial + outC * taps, 0f);
+                    for (int t = 0; t < weightTiles; t++) {
+                        Gemm.dotTile(t / tapTiles * Gemm.MR, outC, t % tapTiles * Gemm.NR, taps, gradRow, 0, images,
+                                buf, gradSlice, gradRow, buf, inputsAt, inputSlice, s.tapOffset, weightsByGroup, partial, taps);
+                    }
+                }
+                if (inputGradient == null) continue;
+                for (int i = 0; i < images; i++) inputGradient.wideImage(n0 + i, buf, inputGradAt);
+            }
+        }
+    };
+}

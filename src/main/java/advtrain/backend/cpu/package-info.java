@@ -1,0 +1,70 @@
+/**
+ * The tuned pure-Java backend: multithreaded ({@link advtrain.backend.cpu.Parallel}), register
+ * blocked on Vector API micro-kernels ({@link advtrain.backend.cpu.Gemm}), with per-thread
+ * workspaces so a steady-state training step allocates nothing. Every kernel computes what the
+ * reference backend's plain loop nest computes; the tests compare the two kernel by kernel.
+ *
+ * <h2>A map of the convolution</h2>
+ * {@link advtrain.backend.cpu.Conv} is the entry point; it asks
+ * {@link advtrain.backend.cpu.ConvPlan} which algorithm each part runs, and the parts are
+ * {@link advtrain.backend.cpu.ConvForward} (the output, optionally max-pooled on the fly),
+ * {@link advtrain.backend.cpu.ConvWeightGradient} (weight and bias gradients) and
+ * {@link advtrain.backend.cpu.ConvInputGradient}; {@link advtrain.backend.cpu.ConvShape} holds the
+ * sizes and the two input layouts (padded rows, im2col). The paths, in short:
+ * <ul>
+ *   <li>WIDE_ROWS: stride 1; the padded image's rows read at shifted offsets are the im2col matrix,
+ *       without building it; the result has the padded width, a few columns of it wasted.</li>
+ *   <li>CHANNELS: a vector of output channels per pixel, only real pixels; needs the output
+ *       channels to fill whole vectors.</li>
+ *   <li>WIDE_ROWS_IN_GROUPS: the wide-row backward in 8 groups of images, each group's operands
+ *       used while they are in a core's cache; it also runs those images' input gradients.</li>
+ *   <li>WIDE_ROWS_BY_FILTER_ROW: the wide-row input gradient, one product per filter row over
+ *       only the rows it reaches.</li>
+ *   <li>LANES: the input gradient with VL images in a vector's lanes, only the products that
+ *       reach the input.</li>
+ *   <li>IM2COL / COL2IM: any stride (none of the seed's layers).</li>
+ * </ul>
+ *
+ * <h2>Which layer of the seed's network takes which path</h2>
+ * With 16-float vectors (AVX-512) and any number of threads: no rule looks at the thread count
+ * (the rules were measured on 2 threads). 8-float vectors (AVX2) give the same convolution rows;
+ * there fc2's 120 inputs are whole vectors. The convolution rows are what ConvPlan computes, for
+ * both vector lengths; ConvPlanTableTest fails if they disagree.
+ *
+ * <table>
+ * <caption>Paths of the seed's layers by batch size</caption>
+ * <tr><th>layer</th><th>batch</th><th>forward</th><th>weight gradient</th><th>input gradient</th><th>why</th></tr>
+ * <tr><td>conv1</td><td>4</td><td>WIDE_ROWS</td><td>WIDE_ROWS</td><td>WIDE_ROWS</td>
+ *     <td>6 output channels fill no vector (no CHANNELS); 4 images' operands (135 KB) fit in cache;
+ *     3 input channels fill no LANES tile; by filter row would skip only 4 of 32 rows</td></tr>
+ * <tr><td>conv1</td><td>32</td><td>WIDE_ROWS</td><td>WIDE_ROWS_IN_GROUPS</td><td>WIDE_ROWS, in the groups</td>
+ *     <td>the batch's padded inputs and wide gradients, 1.08 MB, outgrow a core's 1 MB L2: groups
+ *     (164-192 against 216-236 µs); the input gradient (attacks only: conv1's input is the image)
+ *     runs in the same groups</td></tr>
+ * <tr><td>conv1</td><td>256</td><td>WIDE_ROWS</td><td>WIDE_ROWS_IN_GROUPS</td><td>WIDE_ROWS, in the groups</td>
+ *     <td>as at batch 32, with 8.7 MB of operands</td></tr>
+ * <tr><td>conv2</td><td>4</td><td>CHANNELS</td><td>CHANNELS</td><td>WIDE_ROWS_BY_FILTER_ROW</td>
+ *     <td>16 output channels fill a vector: only real pixels (the wide rows waste 4 of every 14
+ *     columns); 4 images fill no lanes; by filter row skips 4 of 14 rows (398-429 → 353-366 µs at
+ *     batch 32)</td></tr>
+ * <tr><td>conv2</td><td>32</td><td>CHANNELS</td><td>CHANNELS</td><td>LANES</td>
+ *     <td>operands 0.45 MB fit in cache, so no groups; 32 images fill the lanes and 6 input
+ *     channels the tile: only the products that reach the input (by filter row did 1.44x as many)</td></tr>
+ * <tr><td>conv2</td><td>256</td><td>CHANNELS</td><td>WIDE_ROWS_IN_GROUPS</td><td>LANES</td>
+ *     <td>operands 3.6 MB outgrow the cache: groups; the input gradient as at batch 32</td></tr>
+ * <tr><td>pool1, pool2</td><td>all</td><td>fused into conv1's and conv2's forward</td><td>none</td>
+ *     <td>Pool's 2x2 loop, writing every element</td>
+ *     <td>each image is pooled while its convolution output is in cache (pool2 straight from
+ *     CHANNELS' pixel-major tile, three vector max per window); at inference the convolution's
+ *     output is never stored. The 2x2 stride-2 windows tile 28 and 10 exactly, so the backward
+ *     writes the input gradient in one pass, without zero-filling it first</td></tr>
+ * <tr><td>fc1</td><td>all</td><td>Gemm</td><td>Gemm</td><td>Gemm</td>
+ *     <td>Linear: 400 inputs are whole vectors, the operands are used in place</td></tr>
+ * <tr><td>fc2, fc3</td><td>all</td><td>Gemm, padded</td><td>Gemm, padded</td><td>Gemm, padded</td>
+ *     <td>120 and 84 inputs are not whole vectors: rows copied zero-padded to 128 and 96, so the
+ *     micro-kernels never meet a partial vector</td></tr>
+ * </table>
+ *
+ * <p>Measured figures and how to take them: benchmarks/README.md.
+ */
+package advtrain.backend.cpu;
