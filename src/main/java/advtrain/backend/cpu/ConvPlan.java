@@ -5,7 +5,7 @@ package advtrain.backend.cpu;
  * {@link ConvForward}, {@link ConvWeightGradient} and {@link ConvInputGradient} hold the kernels;
  * they run what this class says. The rules look at the layer's shape and the batch only: none
  * depends on the thread count (they were measured with 2 threads, on the seed's layers; see
- * benchmarks/README.md). The table of what the seed's layers take is in package-info.java, and a
+ * docs/PERFORMANCE.md). The table of what the seed's layers take is in package-info.java, and a
  * test checks it against these rules.
  *
  * <p>Tests and benchmarks force a path with {@link Algorithm} (CpuBackend.withConvAlgorithm):

@@ -51,7 +51,8 @@
  *     <td>operands 0.45 MB fit in cache, so no groups; 32 images fill the lanes and 6 input
  *     channels the tile: only the products that reach the input (by filter row did 1.44x as many)</td></tr>
  * <tr><td>conv2</td><td>256</td><td>CHANNELS</td><td>WIDE_ROWS_IN_GROUPS</td><td>LANES</td>
- *     <td>operands 3.6 MB outgrow the cache: groups; the input gradient as at batch 32</td></tr>
+ *     <td>operands 3.6 MB outgrow the cache: groups (the rule; conv2 was measured in groups only at
+ *     batch 32, where they lost); the input gradient as at batch 32</td></tr>
  * <tr><td>pool1, pool2</td><td>all</td><td>fused into conv1's and conv2's forward</td><td>none</td>
  *     <td>Pool's 2x2 loop, writing every element</td>
  *     <td>each image is pooled while its convolution output is in cache (pool2 straight from
@@ -65,6 +66,6 @@
  *     micro-kernels never meet a partial vector</td></tr>
  * </table>
  *
- * <p>Measured figures and how to take them: benchmarks/README.md.
+ * <p>Measured figures and how to take them: docs/PERFORMANCE.md.
  */
 package advtrain.backend.cpu;
