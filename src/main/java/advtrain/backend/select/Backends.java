@@ -41,12 +41,14 @@ public final class Backends {
     public static Choice select(String name, Integer device) {
         switch (name) {
             case "java":
+                if (!vectorApiEnabled()) throw new UnavailableException("the java backend " + NEEDS_VECTOR_API);
                 return new Choice(new CpuBackend(), "java (asked for with --backend java)");
             case "opencl": {
                 OpenCl.Device d = OpenCl.device(device);
                 return new Choice(new OpenClBackend(d), "opencl on " + d.describe() + " (asked for with --backend opencl)");
             }
             case "auto": {
+                if (!vectorApiEnabled()) return withoutVectorApi(device);
                 Decision decision = decideAuto(device);
                 Backend backend = decision.device() == null ? new CpuBackend() : new OpenClBackend(decision.device());
                 return new Choice(backend, decision.reason());
@@ -54,6 +56,33 @@ public final class Backends {
             default:
                 throw new IllegalArgumentException("unknown backend '" + name + "': use one of auto, java, opencl");
         }
+    }
+
+    /** The module the java backend's kernels are written with (the Vector API, an incubator module in Java 17). */
+    public static final String VECTOR_MODULE = "jdk.incubator.vector";
+    private static final String NEEDS_VECTOR_API = "needs the Vector API, which this JVM was started without: run java with --add-modules "
+            + VECTOR_MODULE + " (the ./advtrain launcher does)";
+
+    /**
+     * Whether this JVM runs with the Vector API. The launcher enables it; a program that uses advtrain
+     * as a library may not, and the java backend's kernels would then fail with NoClassDefFoundError.
+     */
+    public static boolean vectorApiEnabled() {
+        return ModuleLayer.boot().findModule(VECTOR_MODULE).isPresent();
+    }
+
+    /** auto without the Vector API: an OpenCL device if there is one, said on stderr since the user may not know the flag. */
+    private static Choice withoutVectorApi(Integer index) {
+        OpenCl.Device device;
+        try {
+            device = OpenCl.device(index);
+        } catch (UnavailableException e) {
+            throw new UnavailableException("no backend can run here: the java backend " + NEEDS_VECTOR_API + ", and OpenCL is unavailable ("
+                    + problem(e) + ")");
+        }
+        String reason = "auto chose opencl on " + device.describe() + ": the java backend " + NEEDS_VECTOR_API;
+        System.err.println("warning: " + reason);
+        return new Choice(new OpenClBackend(device), reason);
     }
 
     /** What auto chooses, and why, without making the backend. */
@@ -119,9 +148,9 @@ public final class Backends {
         List<Map<String, Object>> list = new ArrayList<>();
         Map<String, Object> java = new LinkedHashMap<>();
         java.put("name", "java");
-        java.put("available", true);
+        java.put("available", vectorApiEnabled());
         java.put("device", new CpuBackend().deviceName());
-        java.put("reason", "always available");
+        java.put("reason", vectorApiEnabled() ? "always available" : "unavailable: it " + NEEDS_VECTOR_API);
         list.add(java);
         Map<String, Object> opencl = new LinkedHashMap<>();
         opencl.put("name", "opencl");
