@@ -48,8 +48,8 @@ public final class Backends {
                 return new Choice(new OpenClBackend(d), "opencl on " + d.describe() + " (asked for with --backend opencl)");
             }
             case "auto": {
-                if (!vectorApiEnabled()) return withoutVectorApi(device);
                 Decision decision = decideAuto(device);
+                if (!vectorApiEnabled()) System.err.println("warning: " + decision.reason());  // a library user may not know the flag
                 Backend backend = decision.device() == null ? new CpuBackend() : new OpenClBackend(decision.device());
                 return new Choice(backend, decision.reason());
             }
@@ -71,18 +71,15 @@ public final class Backends {
         return ModuleLayer.boot().findModule(VECTOR_MODULE).isPresent();
     }
 
-    /** auto without the Vector API: an OpenCL device if there is one, said on stderr since the user may not know the flag. */
-    private static Choice withoutVectorApi(Integer index) {
-        OpenCl.Device device;
+    /** auto without the Vector API: an OpenCL device if there is one, else no backend can run and the message names the flag. */
+    private static Decision withoutVectorApi(Integer index) {
         try {
-            device = OpenCl.device(index);
+            OpenCl.Device device = OpenCl.device(index);
+            return new Decision(device, "auto chose opencl on " + device.describe() + ": the java backend " + NEEDS_VECTOR_API);
         } catch (UnavailableException e) {
-            throw new UnavailableException("no backend can run here: the java backend " + NEEDS_VECTOR_API + ", and OpenCL is unavailable ("
-                    + problem(e) + ")");
+            throw new UnavailableException("no backend can run here: the java backend " + NEEDS_VECTOR_API
+                    + ", and OpenCL is unavailable (" + problem(e) + ")");
         }
-        String reason = "auto chose opencl on " + device.describe() + ": the java backend " + NEEDS_VECTOR_API;
-        System.err.println("warning: " + reason);
-        return new Choice(new OpenClBackend(device), reason);
     }
 
     /** What auto chooses, and why, without making the backend. */
@@ -94,7 +91,7 @@ public final class Backends {
     private static synchronized Decision decideAuto(Integer index) {
         Decision decision = autoDecisions.get(index);
         if (decision == null) {
-            decision = measureAuto(index);
+            decision = vectorApiEnabled() ? measureAuto(index) : withoutVectorApi(index);
             autoDecisions.put(index, decision);
         }
         return decision;
