@@ -1,6 +1,6 @@
 import advtrain.attack.*;
 import advtrain.backend.Backend;
-import advtrain.backend.Backends;
+import advtrain.backend.select.Backends;
 import advtrain.data.Cifar10;
 import advtrain.io.ModelFiles;
 import advtrain.nn.Net;
