@@ -2,7 +2,7 @@ import advtrain.attack.*;
 import advtrain.backend.Backend;
 import advtrain.backend.select.Backends;
 import advtrain.data.Cifar10;
-import advtrain.io.ModelFiles;
+import advtrain.nn.ModelFiles;
 import advtrain.nn.Net;
 import java.nio.file.Path;
 

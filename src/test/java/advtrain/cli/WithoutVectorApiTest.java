@@ -3,7 +3,7 @@ package advtrain.cli;
 import advtrain.backend.Backend;
 import advtrain.backend.cpu.CpuBackend;
 import advtrain.data.RealData;
-import advtrain.io.ModelFiles;
+import advtrain.nn.ModelFiles;
 import advtrain.nn.Net;
 import advtrain.testing.TestBackends;
 import org.junit.jupiter.api.BeforeAll;
