@@ -13,7 +13,7 @@ public class RobustAccuracy {
             Net net = new Net(backend, 0);
             ModelFiles.load(net, backend, Path.of(args[0]));  // a model.safetensors (PyTorch state_dict names)
             AttackConfig pgd = AttackConfig.pgd(8 / 255f).withSteps(10).withRandomStart(true);
-            try (Evaluator eval = new Evaluator(backend, net, Cifar10.test(Path.of(args[1]), 200), 100, Net.CLASSES, true)) {
+            try (var eval = new RobustnessEvaluator(backend, net, Cifar10.test(Path.of(args[1]), 200), 100, Net.CLASSES, true)) {
                 System.out.println(pgd.describe() + ": robust accuracy " + eval.run(pgd).robustAccuracy());
             }
         }
