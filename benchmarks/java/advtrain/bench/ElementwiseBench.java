@@ -1,6 +1,9 @@
 package advtrain.bench;
 
+import advtrain.backend.Tensors;
 import advtrain.backend.Backend;
+import advtrain.backend.Backend.UnaryOp;
+import advtrain.backend.OptimizerKernels;
 import advtrain.nn.Net;
 import advtrain.tensor.Tensor;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -46,7 +49,7 @@ public class ElementwiseBench {
         be = KernelState.backend(backend);
         x = KernelState.random(be, 1, -1, 1, BATCH, 6, 28, 28);
         y = KernelState.random(be, 2, 0, 0, BATCH, 6, 28, 28);
-        be.relu(x, y);
+        be.unary(UnaryOp.RELU, x, y);
         dy = KernelState.random(be, 3, -1, 1, BATCH, 6, 28, 28);
         dx = KernelState.random(be, 4, 0, 0, BATCH, 6, 28, 28);
         images = KernelState.random(be, 5, 0, 1, BATCH, 3, 32, 32);
@@ -56,7 +59,7 @@ public class ElementwiseBench {
         be.logSoftmax(logits, logProbs);
         float[] l = new float[BATCH];
         for (int i = 0; i < BATCH; i++) l[i] = i % 10;
-        labels = be.fromArray(l, BATCH);
+        labels = Tensors.fromArray(be, l, BATCH);
         losses = KernelState.random(be, 9, 0, 0, BATCH);
         dLosses = KernelState.random(be, 10, 1f / BATCH, 1f / BATCH, BATCH);
         dLogProbs = KernelState.random(be, 11, 0, 0, BATCH, 10);
@@ -69,7 +72,7 @@ public class ElementwiseBench {
         }
     }
 
-    @Benchmark @OperationsPerInvocation(CONV1_OUT) public void reluForward() { be.relu(x, y); be.synchronize(); }
+    @Benchmark @OperationsPerInvocation(CONV1_OUT) public void reluForward() { be.unary(UnaryOp.RELU, x, y); be.synchronize(); }
     @Benchmark @OperationsPerInvocation(CONV1_OUT) public void reluBackward() { be.reluBackward(y, dy, dx); be.synchronize(); }
     @Benchmark @OperationsPerInvocation(CONV1_OUT) public void fillZero() { be.fill(dx, 0f); be.synchronize(); }
     @Benchmark @OperationsPerInvocation(IMAGES) public void normalize() { be.affine(images, 2f, -1f, normalized); be.synchronize(); }
@@ -87,7 +90,8 @@ public class ElementwiseBench {
 
     @Benchmark @OperationsPerInvocation(PARAMETERS)
     public void sgdStep() {
-        for (Tensor[] p : sgd) be.sgdStep(p[0], p[1], p[2], 1e-6f, 0.9f);
+        OptimizerKernels fused = (OptimizerKernels) be;   // the java and opencl backends have it
+        for (Tensor[] p : sgd) fused.sgdStep(p[0], p[1], p[2], 1e-6f, 0.9f);
         be.synchronize();
     }
 

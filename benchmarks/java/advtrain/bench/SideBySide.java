@@ -6,16 +6,17 @@ import advtrain.autograd.Ops;
 import advtrain.autograd.Tape;
 import advtrain.autograd.Variable;
 import advtrain.backend.Backend;
+import advtrain.backend.Tensors;
 import advtrain.backend.select.Backends;
 import advtrain.data.BatchLoader;
 import advtrain.data.Dataset;
 import advtrain.nn.Net;
 import advtrain.optim.Sgd;
+import advtrain.tensor.Shape;
+import advtrain.tensor.Tensor;
 import advtrain.train.AdversarialObjective;
 import advtrain.train.AdversarialTraining;
 import advtrain.train.Trainer;
-import advtrain.tensor.Shape;
-import advtrain.tensor.Tensor;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -90,7 +91,7 @@ public final class SideBySide {
         float[] x = new float[batch * 3 * 32 * 32], y = new float[batch];
         for (int i = 0; i < x.length; i++) x[i] = (float) random.nextDouble();
         for (int i = 0; i < batch; i++) y[i] = random.nextInt(10);
-        return new Tensor[] {be.fromArray(x, batch, 3, 32, 32), be.fromArray(y, batch)};
+        return new Tensor[] {Tensors.fromArray(be, x, batch, 3, 32, 32), Tensors.fromArray(be, y, batch)};
     }
 
     static Runnable train(Backend be, int batch) {

@@ -1,6 +1,8 @@
 package advtrain.bench;
 
 import advtrain.backend.Backend;
+import advtrain.backend.FusedKernels;
+import advtrain.backend.OptimizerKernels;
 import advtrain.tensor.Shape;
 import advtrain.tensor.Tensor;
 
@@ -11,11 +13,13 @@ import java.util.List;
  * A Backend that forwards every call to another and adds the call's wall time to a per-kernel
  * total (synchronizing after each call, so asynchronous backends are timed too). Used by
  * {@link StepProfile} for the table of a training step's time by op. Allocation-free per call.
+ * It offers the optional fused kernels whatever the inner backend offers; where the inner backend
+ * lacks them, it runs the plain kernels the engine would have run (each timed on its own).
  */
-final class TimedBackend implements Backend {
+final class TimedBackend implements Backend, FusedKernels, OptimizerKernels {
     enum Op {
-        ALLOCATE, FILL, COPY, WRITE, READ, ADD, AXPY, AFFINE, SIGN, CLAMP, RSQRT, MINIMUM, MAXIMUM, SUM, ADD_SCALAR_TIMES,
-        ROW_SUM_SQUARES, ROW_SCALE, ARGMAX_ROWS, UNIFORM, CONV2D, CONV2D_MAX_POOL, CONV2D_BACKWARD, MAX_POOL2D, MAX_POOL2D_BACKWARD,
+        ALLOCATE, FILL, COPY, WRITE, READ, ADD, MUL, AXPY, AFFINE, SIGN, CLAMP, RSQRT, MINIMUM, MAXIMUM, SUM, SUM_SQUARES,
+        ARGMAX, UNIFORM, CONV2D, CONV2D_MAX_POOL, CONV2D_BACKWARD, MAX_POOL2D, MAX_POOL2D_BACKWARD,
         LINEAR, LINEAR_BACKWARD, RELU, RELU_BACKWARD, LOG_SOFTMAX, LOG_SOFTMAX_BACKWARD, NLL_LOSS, NLL_LOSS_BACKWARD, SGD_STEP
     }
 
@@ -90,19 +94,21 @@ final class TimedBackend implements Backend {
     @Override public void read(Tensor src, float[] dst, int dstOffset) { begin(); inner.read(src, dst, dstOffset); end(Op.READ); }
     @Override public void fill(Tensor tensor, float value) { begin(); inner.fill(tensor, value); end(Op.FILL); }
     @Override public void copy(Tensor src, Tensor dst) { begin(); inner.copy(src, dst); end(Op.COPY); }
-    @Override public void add(Tensor a, Tensor b, Tensor out) { begin(); inner.add(a, b, out); end(Op.ADD); }
+    @Override public void unary(UnaryOp op, Tensor x, Tensor out) {
+        begin(); inner.unary(op, x, out);
+        end(switch (op) { case SIGN -> Op.SIGN; case RSQRT -> Op.RSQRT; case RELU -> Op.RELU; });
+    }
+    @Override public void binary(BinaryOp op, Tensor a, Tensor b, Tensor out) {
+        begin(); inner.binary(op, a, b, out);
+        end(switch (op) { case ADD -> Op.ADD; case MUL -> Op.MUL; case MIN -> Op.MINIMUM; case MAX -> Op.MAXIMUM; });
+    }
     @Override public void axpy(float alpha, Tensor x, Tensor y) { begin(); inner.axpy(alpha, x, y); end(Op.AXPY); }
     @Override public void affine(Tensor x, float alpha, float beta, Tensor out) { begin(); inner.affine(x, alpha, beta, out); end(Op.AFFINE); }
-    @Override public void sign(Tensor x, Tensor out) { begin(); inner.sign(x, out); end(Op.SIGN); }
     @Override public void clamp(Tensor x, float lo, float hi, Tensor out) { begin(); inner.clamp(x, lo, hi, out); end(Op.CLAMP); }
-    @Override public void rsqrt(Tensor x, float floor, Tensor out) { begin(); inner.rsqrt(x, floor, out); end(Op.RSQRT); }
-    @Override public void minimum(Tensor a, Tensor b, Tensor out) { begin(); inner.minimum(a, b, out); end(Op.MINIMUM); }
-    @Override public void maximum(Tensor a, Tensor b, Tensor out) { begin(); inner.maximum(a, b, out); end(Op.MAXIMUM); }
-    @Override public void sum(Tensor x, Tensor out) { begin(); inner.sum(x, out); end(Op.SUM); }
-    @Override public void addScalarTimes(Tensor scalar, float alpha, Tensor out) { begin(); inner.addScalarTimes(scalar, alpha, out); end(Op.ADD_SCALAR_TIMES); }
-    @Override public void rowSumSquares(Tensor x, Tensor out) { begin(); inner.rowSumSquares(x, out); end(Op.ROW_SUM_SQUARES); }
-    @Override public void rowScale(Tensor x, Tensor scales, Tensor out) { begin(); inner.rowScale(x, scales, out); end(Op.ROW_SCALE); }
-    @Override public void argmaxRows(Tensor x, Tensor out) { begin(); inner.argmaxRows(x, out); end(Op.ARGMAX_ROWS); }
+    @Override public void reduce(ReduceOp op, Tensor x, Tensor out) {
+        begin(); inner.reduce(op, x, out);
+        end(switch (op) { case SUM -> Op.SUM; case SUM_SQUARES -> Op.SUM_SQUARES; case ARGMAX -> Op.ARGMAX; });
+    }
     @Override public void uniform(Tensor out, float lo, float hi, long seed) { begin(); inner.uniform(out, lo, hi, seed); end(Op.UNIFORM); }
 
     @Override public void conv2d(Tensor input, Tensor weight, Tensor bias, Tensor output, int stride, int padding) {
@@ -111,7 +117,12 @@ final class TimedBackend implements Backend {
 
     @Override public void conv2dMaxPool(Tensor input, Tensor weight, Tensor bias, Tensor convOutput, Tensor output,
                                         int stride, int padding, int kernel, int poolStride, boolean convOutputNeeded) {
-        begin(); inner.conv2dMaxPool(input, weight, bias, convOutput, output, stride, padding, kernel, poolStride, convOutputNeeded);
+        if (!(inner instanceof FusedKernels fused)) {
+            conv2d(input, weight, bias, convOutput, stride, padding);
+            maxPool2d(convOutput, output, kernel, poolStride);
+            return;
+        }
+        begin(); fused.conv2dMaxPool(input, weight, bias, convOutput, output, stride, padding, kernel, poolStride, convOutputNeeded);
         end(Op.CONV2D_MAX_POOL, input.shape());
     }
 
@@ -130,7 +141,12 @@ final class TimedBackend implements Backend {
     }
 
     @Override public void maxPool2dBackwardFresh(Tensor input, Tensor outputGrad, Tensor inputGrad, int kernel, int stride) {
-        begin(); inner.maxPool2dBackwardFresh(input, outputGrad, inputGrad, kernel, stride); end(Op.MAX_POOL2D_BACKWARD, input.shape());
+        if (!(inner instanceof FusedKernels fused)) {
+            fill(inputGrad, 0f);
+            maxPool2dBackward(input, outputGrad, inputGrad, kernel, stride);
+            return;
+        }
+        begin(); fused.maxPool2dBackwardFresh(input, outputGrad, inputGrad, kernel, stride); end(Op.MAX_POOL2D_BACKWARD, input.shape());
     }
 
     @Override public void linear(Tensor input, Tensor weight, Tensor bias, Tensor output) {
@@ -141,17 +157,29 @@ final class TimedBackend implements Backend {
         begin(); inner.linearBackward(input, weight, outputGrad, inputGrad, weightGrad, biasGrad); end(Op.LINEAR_BACKWARD, weight.shape());
     }
 
-    @Override public void relu(Tensor input, Tensor output) { begin(); inner.relu(input, output); end(Op.RELU); }
     @Override public void reluBackward(Tensor output, Tensor outputGrad, Tensor inputGrad) { begin(); inner.reluBackward(output, outputGrad, inputGrad); end(Op.RELU_BACKWARD); }
 
     @Override public void reluBackwardFresh(Tensor output, Tensor outputGrad, Tensor inputGrad) {
-        begin(); inner.reluBackwardFresh(output, outputGrad, inputGrad); end(Op.RELU_BACKWARD);
+        if (!(inner instanceof FusedKernels fused)) {
+            fill(inputGrad, 0f);
+            reluBackward(output, outputGrad, inputGrad);
+            return;
+        }
+        begin(); fused.reluBackwardFresh(output, outputGrad, inputGrad); end(Op.RELU_BACKWARD);
     }
     @Override public void logSoftmax(Tensor input, Tensor output) { begin(); inner.logSoftmax(input, output); end(Op.LOG_SOFTMAX); }
     @Override public void logSoftmaxBackward(Tensor output, Tensor outputGrad, Tensor inputGrad) { begin(); inner.logSoftmaxBackward(output, outputGrad, inputGrad); end(Op.LOG_SOFTMAX_BACKWARD); }
     @Override public void nllLoss(Tensor logProbs, Tensor labels, Tensor losses) { begin(); inner.nllLoss(logProbs, labels, losses); end(Op.NLL_LOSS); }
     @Override public void nllLossBackward(Tensor labels, Tensor lossesGrad, Tensor logProbsGrad) { begin(); inner.nllLossBackward(labels, lossesGrad, logProbsGrad); end(Op.NLL_LOSS_BACKWARD); }
-    @Override public void sgdStep(Tensor param, Tensor grad, Tensor velocity, float lr, float momentum) { begin(); inner.sgdStep(param, grad, velocity, lr, momentum); end(Op.SGD_STEP); }
+    @Override public void sgdStep(Tensor param, Tensor grad, Tensor velocity, float lr, float momentum) {
+        if (!(inner instanceof OptimizerKernels fused)) {
+            affine(velocity, momentum, 0f, velocity);
+            axpy(1f, grad, velocity);
+            axpy(-lr, velocity, param);
+            return;
+        }
+        begin(); fused.sgdStep(param, grad, velocity, lr, momentum); end(Op.SGD_STEP);
+    }
     @Override public void synchronize() { inner.synchronize(); }
     @Override public void close() { inner.close(); }
 }

@@ -1,5 +1,6 @@
 package advtrain.bench;
 
+import advtrain.backend.Tensors;
 import advtrain.autograd.Ops;
 import advtrain.autograd.Tape;
 import advtrain.autograd.Variable;
@@ -61,7 +62,7 @@ public class TrainStepBench {
         labels = be.allocate(advtrain.tensor.Shape.of(batch));
         be.uniform(images, 0f, 1f, 7);
         be.uniform(labels, 0f, 10f, 8);
-        float[] l = be.toArray(labels);
+        float[] l = Tensors.toArray(be, labels);
         for (int i = 0; i < l.length; i++) l[i] = (float) Math.floor(l[i]);
         be.write(labels, l, 0);
         goodfellow = new AdversarialObjective(be, AdversarialTraining.fgsm(8f / 255f, 0.5f), 0);

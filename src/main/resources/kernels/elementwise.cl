@@ -1,9 +1,9 @@
-// Elementwise kernels: fill, copy, add, axpy, affine, sign, clamp, minimum, maximum, relu and its
-// backward, add_scalar_times and row_scale.
+// Elementwise kernels: fill, copy, add, axpy, affine, sign, clamp, rsqrt, minimum, maximum, relu and
+// its backward, and binary_groups and axpy_groups, whose second operand is repeated over groups.
 //
-// Indexing: a 1-D range of n work items. Work item i reads element i of each input (and, for
-// row_scale, the scale of its row i / cols; for add_scalar_times, the single scalar) and writes
-// element i of the output, nothing else, so "out" may be the same buffer as an input.
+// Indexing: a 1-D range of n work items. Work item i reads element i of each input (for the
+// _groups kernels, element i / groupSize of the repeated one) and writes element i of the output,
+// nothing else, so "out" may be the same buffer as an input.
 //
 // FP_CONTRACT OFF: a*x + b must round after the multiply and after the add, exactly as Java does,
 // so both backends give bit-identical results for these kernels.
@@ -78,20 +78,24 @@ __kernel void maximum_elements(__global const float* a, __global const float* b,
     if (i < n) out[i] = java_max(a[i], b[i]);
 }
 
-// out[i] += alpha * scalar[0]: the backward of a sum, every element gets the same share.
-__kernel void add_scalar_times(__global const float* scalar, const float alpha, __global float* out, const int n) {
+// out[i] = op(a[i], b[i / groupSize]) with op 0 add, 1 multiply, 2 min, 3 max (Backend.BinaryOp's
+// order): b repeated over groups of groupSize consecutive elements (per-image scales, say).
+__kernel void binary_groups(__global const float* a, __global const float* b, __global float* out,
+                            const int op, const int groupSize, const int n) {
     int i = get_global_id(0);
-    if (i < n) {
-        float share = alpha * scalar[0];
-        out[i] += share;
-    }
+    if (i >= n) return;
+    float x = a[i], y = b[i / groupSize];
+    out[i] = op == 0 ? x + y : op == 1 ? x * y : op == 2 ? java_min(x, y) : java_max(x, y);
 }
 
-// out[i] = x[i] * scales[row of i], rows of cols elements.
-__kernel void row_scale(__global const float* x, __global const float* scales, __global float* out,
-                        const int cols, const int n) {
+// y[i] += alpha * x[i / groupSize]: x repeated over groups of groupSize consecutive elements (a
+// single scalar for the backward of a sum or mean).
+__kernel void axpy_groups(const float alpha, __global const float* x, __global float* y, const int groupSize, const int n) {
     int i = get_global_id(0);
-    if (i < n) out[i] = x[i] * scales[i / cols];
+    if (i < n) {
+        float step = alpha * x[i / groupSize];
+        y[i] += step;
+    }
 }
 
 // max(x, 0); NaN gives 0 (NaN > 0 is false), as the Java kernel.

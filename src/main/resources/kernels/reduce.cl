@@ -1,11 +1,13 @@
-// Reductions: sum of a whole tensor, sum of squares of each row, argmax of each row.
+// Reductions: sum of a whole tensor, sum (or sum of squares) of each group of consecutive
+// elements, argmax of each group.
 //
 // Indexing:
 // - sum: ONE work group of G work items (G a power of two). Work item t adds up elements
 //   t, t + G, t + 2G, ... into a private total; then the group adds the G totals pairwise in local
 //   memory (a tree: t += t + G/2, then t += t + G/4, ...). The order of every addition is fixed by n
 //   and G, so the result is the same run after run (no atomics, no dependence on timing).
-// - row_sum_squares: one work group per row (group r reads row r), the same two steps inside it.
+// - group_sums: one work group per group of cols consecutive elements (work group r reads group
+//   r), the same two steps inside it.
 // - argmax_rows: one work item per row; it scans its row left to right (rows are short: classes).
 //
 // The scratch argument is __local memory of G floats, given by the host.
@@ -33,12 +35,13 @@ __kernel void sum_all(__global const float* x, __global float* out, const int n,
     if (t == 0) out[0] = total;
 }
 
-// out[r] = sum of x[r, c]^2 over the cols elements of row r
-__kernel void row_sum_squares(__global const float* x, __global float* out, const int cols, __local float* scratch) {
+// out[r] = sum of x[r, c] (squares != 0: of x[r, c]^2) over the cols elements of row r
+__kernel void group_sums(__global const float* x, __global float* out, const int cols, const int squares,
+                         __local float* scratch) {
     int row = get_group_id(0), t = get_local_id(0), groupSize = get_local_size(0);
     __global const float* rowStart = x + (long) row * cols;
     float mine = 0.0f;
-    for (int c = t; c < cols; c += groupSize) mine += rowStart[c] * rowStart[c];
+    for (int c = t; c < cols; c += groupSize) mine += squares ? rowStart[c] * rowStart[c] : rowStart[c];
     float total = group_sum(scratch, mine);
     if (t == 0) out[row] = total;
 }

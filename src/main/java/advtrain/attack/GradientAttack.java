@@ -4,6 +4,10 @@ import advtrain.autograd.Ops;
 import advtrain.autograd.Tape;
 import advtrain.autograd.Variable;
 import advtrain.backend.Backend;
+import advtrain.backend.Backend.BinaryOp;
+import advtrain.backend.Backend.ReduceOp;
+import advtrain.backend.Backend.UnaryOp;
+import advtrain.backend.Tensors;
 import advtrain.nn.Module;
 import advtrain.tensor.Shape;
 import advtrain.tensor.Tensor;
@@ -129,7 +133,7 @@ final class GradientAttack implements Attack {
             tape.backward(loss);
             Tensor grad = input.grad();
             if (grad == null) throw new IllegalStateException("the loss does not depend on the input: nothing to attack");
-            if (recordGradient && i == 0) backend.rowSumSquares(grad, w.firstGradNormsSquared);
+            if (recordGradient && i == 0) backend.reduce(ReduceOp.SUM_SQUARES, grad, w.firstGradNormsSquared);
             norm.normalize(backend, grad, w.rows);
             backend.axpy(step, grad, x);
             tape.reset();  // the gradient's tensor goes back to the pool; x is ours
@@ -148,7 +152,7 @@ final class GradientAttack implements Attack {
             Tensor logProbs = model.forward(tape.input(images, false)).data();
             Tensor negated = tape.scratch(logProbs.shape());
             backend.affine(logProbs, -1f, 0f, negated);
-            backend.argmaxRows(negated, targets);
+            backend.reduce(ReduceOp.ARGMAX, negated, targets);
         } finally {
             tape.reset();
         }
@@ -172,13 +176,13 @@ final class GradientAttack implements Attack {
         }
         backend.copy(w.objective, w.keep);                 // keep = 1 where objective > best, else 0
         backend.axpy(-1f, w.bestObjective, w.keep);
-        backend.sign(w.keep, w.keep);
+        backend.unary(UnaryOp.SIGN, w.keep, w.keep);
         backend.clamp(w.keep, 0f, 1f, w.keep);
-        backend.maximum(w.bestObjective, w.objective, w.bestObjective);
-        backend.rowScale(w.candidate, w.keep, w.candidate);   // result = result·(1 - keep) + candidate·keep
+        backend.binary(BinaryOp.MAX, w.bestObjective, w.objective, w.bestObjective);
+        backend.binary(BinaryOp.MUL, w.candidate, w.keep, w.candidate);   // result = result·(1 - keep) + candidate·keep
         backend.affine(w.keep, -1f, 1f, w.keep);
-        backend.rowScale(w.result, w.keep, w.result);
-        backend.add(w.result, w.candidate, w.result);
+        backend.binary(BinaryOp.MUL, w.result, w.keep, w.result);
+        backend.binary(BinaryOp.ADD, w.result, w.candidate, w.result);
     }
 
     /** A different random stream for every call and restart, fixed by the seed. */
@@ -192,7 +196,7 @@ final class GradientAttack implements Attack {
 
     @Override public GradientStats lastGradientStats() {
         if (last == null || !last.gradientMeasured) return GradientStats.NONE;
-        float[] normsSquared = backend.toArray(last.firstGradNormsSquared);
+        float[] normsSquared = Tensors.toArray(backend, last.firstGradNormsSquared);
         int zero = 0, nonFinite = 0;
         for (float v : normsSquared) {
             if (!Float.isFinite(v)) nonFinite++;

@@ -1,6 +1,9 @@
 package advtrain.attack;
 
 import advtrain.backend.Backend;
+import advtrain.backend.Backend.BinaryOp;
+import advtrain.backend.Backend.ReduceOp;
+import advtrain.backend.Backend.UnaryOp;
 import advtrain.tensor.Tensor;
 
 import java.util.Locale;
@@ -19,11 +22,11 @@ public enum Norm {
     LINF("linf", "Linf", "L∞") {
         @Override void randomStart(Backend be, Tensor x0, Tensor x, float eps, long seed, Tensor rows) {
             be.uniform(x, -eps, eps, seed);  // uniform in the box [-ε, ε]^d
-            be.add(x0, x, x);
+            be.binary(BinaryOp.ADD, x0, x, x);
         }
 
         @Override void normalize(Backend be, Tensor grad, Tensor rows) {
-            be.sign(grad, grad);
+            be.unary(UnaryOp.SIGN, grad, grad);
         }
 
         /** x = x0 + clamp(x - x0, -ε, ε), computed as PyTorch users write it, for bitwise agreement. */
@@ -31,7 +34,7 @@ public enum Norm {
             be.copy(x, scratch);
             be.axpy(-1f, x0, scratch);
             be.clamp(scratch, -eps, eps, scratch);
-            be.add(x0, scratch, x);
+            be.binary(BinaryOp.ADD, x0, scratch, x);
         }
     },
 
@@ -46,27 +49,29 @@ public enum Norm {
             be.uniform(x, -1f, 1f, seed);
             normalize(be, x, rows);
             be.uniform(rows, 0f, eps, seed ^ 0x5DEECE66DL);
-            be.rowScale(x, rows, x);
-            be.add(x0, x, x);
+            be.binary(BinaryOp.MUL, x, rows, x);
+            be.binary(BinaryOp.ADD, x0, x, x);
         }
 
         /** grad / max(||grad||, 1e-12), per image (Foolbox's floor keeps a zero gradient at zero). */
         @Override void normalize(Backend be, Tensor grad, Tensor rows) {
-            be.rowSumSquares(grad, rows);
-            be.rsqrt(rows, NORM_FLOOR * NORM_FLOOR, rows);
-            be.rowScale(grad, rows, grad);
+            be.reduce(ReduceOp.SUM_SQUARES, grad, rows);
+            be.clamp(rows, NORM_FLOOR * NORM_FLOOR, Float.POSITIVE_INFINITY, rows);
+            be.unary(UnaryOp.RSQRT, rows, rows);
+            be.binary(BinaryOp.MUL, grad, rows, grad);
         }
 
         /** δ = x - x0 scaled by min(1, ε / ||δ||) per image; x = x0 + δ. */
         @Override void project(Backend be, Tensor x0, Tensor x, float eps, Tensor scratch, Tensor rows) {
             be.copy(x, scratch);
             be.axpy(-1f, x0, scratch);
-            be.rowSumSquares(scratch, rows);
-            be.rsqrt(rows, NORM_FLOOR * NORM_FLOOR, rows);
+            be.reduce(ReduceOp.SUM_SQUARES, scratch, rows);
+            be.clamp(rows, NORM_FLOOR * NORM_FLOOR, Float.POSITIVE_INFINITY, rows);
+            be.unary(UnaryOp.RSQRT, rows, rows);
             be.affine(rows, eps, 0f, rows);
             be.clamp(rows, 0f, 1f, rows);
-            be.rowScale(scratch, rows, scratch);
-            be.add(x0, scratch, x);
+            be.binary(BinaryOp.MUL, scratch, rows, scratch);
+            be.binary(BinaryOp.ADD, x0, scratch, x);
         }
     };
 

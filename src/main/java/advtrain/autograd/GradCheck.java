@@ -1,6 +1,7 @@
 package advtrain.autograd;
 
 import advtrain.backend.Backend;
+import advtrain.backend.Tensors;
 import advtrain.tensor.HostTensor;
 import advtrain.tensor.Shape;
 import advtrain.tensor.Tensor;
@@ -161,7 +162,7 @@ public final class GradCheck {
     public static Result check(Backend backend, String op, List<Argument> args, Function function, Options options) {
         List<Tensor> tensors = new ArrayList<>();
         for (Argument a : args) {
-            tensors.add(a.parameter != null ? a.parameter.data() : backend.fromArray(a.values.values(), a.values.shape().dims()));
+            tensors.add(a.parameter != null ? a.parameter.data() : Tensors.fromArray(backend, a.values.values(), a.values.shape().dims()));
         }
         try (Tape tape = new Tape(backend)) {
             // Analytic: one forward and one backward pass.
@@ -178,7 +179,7 @@ public final class GradCheck {
             }
             List<float[]> analytic = new ArrayList<>();
             for (Variable v : vars) {
-                analytic.add(v.grad() == null ? new float[v.shape().size()] : backend.toArray(v.grad()));
+                analytic.add(v.grad() == null ? new float[v.shape().size()] : Tensors.toArray(backend, v.grad()));
             }
             tape.reset();
 
@@ -189,7 +190,7 @@ public final class GradCheck {
             double worstRatio = 0;
             for (int a = 0; a < args.size(); a++) {
                 Tensor tensor = tensors.get(a);
-                float[] original = backend.toArray(tensor);
+                float[] original = Tensors.toArray(backend, tensor);
                 float[] nudged = original.clone();
                 double scaleAllowance = options.scaleTol * maxAbs(analytic.get(a));
                 try {
@@ -258,7 +259,7 @@ public final class GradCheck {
     /** L = sum(r * y) in double, from a forward pass that records nothing. */
     private static double evaluate(Tape tape, List<Argument> args, List<Tensor> tensors, Function function, double[] upstream) {
         try (Tape.NoGrad scope = tape.noGrad()) {
-            float[] y = tape.backend().toArray(function.apply(tape, variables(tape, args, tensors)).data());
+            float[] y = Tensors.toArray(tape.backend(), function.apply(tape, variables(tape, args, tensors)).data());
             double loss = 0;
             for (int i = 0; i < y.length; i++) loss += upstream[i] * y[i];
             return loss;

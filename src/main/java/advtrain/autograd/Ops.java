@@ -1,182 +1,308 @@
 package advtrain.autograd;
 
 import advtrain.backend.Backend;
+import advtrain.backend.Backend.ReduceOp;
+import advtrain.backend.Backend.UnaryOp;
 import advtrain.backend.ConvGeometry;
+import advtrain.backend.FusedKernels;
 import advtrain.backend.PoolGeometry;
 import advtrain.tensor.Shape;
 import advtrain.tensor.Tensor;
 
 /**
- * The differentiable operations. Each one runs its forward kernel now and records, right beside
- * it, the backward step that the tape will run later: read one method to see both directions.
- * Backward kernels accumulate (grad += ...), so a variable used twice gets both contributions.
+ * The differentiable operations. Each is a small class: {@code apply} runs the forward kernel and
+ * records the op on its output; {@code backward}, right below it, adds the op's share to its
+ * inputs' gradients when the tape replays it. Backward kernels accumulate (grad += ...), so a
+ * variable used twice gets both contributions.
  *
- * <p>In a backward step, {@code y} is the op's output: {@code y.grad} is the gradient arriving
- * from above, {@code y.a}, {@code y.b}, {@code y.c} are the op's inputs in the order it took them,
- * and {@code y.i0}, {@code y.i1}, {@code y.f0} the settings it saved (see {@link Variable}).
- * {@code tape.gradOf(v)} is the gradient to accumulate into, or null when v needs none.
+ * <p>An op with settings keeps them as named final fields: a layer makes its op once (say
+ * {@code new Ops.Conv2d(1, 0)}) and applies it at every step, so recording it allocates nothing.
+ * The static methods below are the same ops for one-off use (tests, scripts): they make the op
+ * object on each call.
+ *
+ * <p>In {@code backward(y, be, tape)}, {@code y.grad} is the gradient arriving from above and
+ * {@code y.input(i)} the op's inputs in the order {@code apply} took them; {@code tape.gradOf(v)}
+ * is the gradient to add into, or null when v needs none.
  */
 public final class Ops {
     private Ops() {}
 
+    private static Tensor dataOrNull(Variable v) { return v == null ? null : v.data(); }
+
     /** Conv2d: y = x * w + b (cross-correlation); x [N,C,H,W], w [K,C,R,S], b [K] or null. */
-    public static Variable conv2d(Variable x, Variable w, Variable b, int stride, int padding) {
-        Tape tape = x.tape;
-        Shape outShape = ConvGeometry.outputShape("conv2d", x.shape(), w.shape(), stride, padding);
-        Variable y = tape.result(outShape, x, w, b);
-        tape.backend().conv2d(x.data(), w.data(), b == null ? null : b.data(), y.data(), stride, padding);
-        y.i0 = stride;
-        y.i1 = padding;
-        tape.record(y, CONV2D_BACKWARD);
-        return y;
-    }
+    public static final class Conv2d implements Op {
+        final int stride, padding;
 
-    private static final Variable.Backward CONV2D_BACKWARD = (out, be, t) -> be.conv2dBackward(out.a.data(), out.b.data(),
-            out.grad, t.gradOf(out.a), t.gradOf(out.b), t.gradOf(out.c), out.i0, out.i1);
+        public Conv2d(int stride, int padding) {
+            this.stride = stride;
+            this.padding = padding;
+        }
 
-    /** MaxPool2d: the largest value of each kernel x kernel window; the gradient goes to it alone. */
-    public static Variable maxPool2d(Variable x, int kernel, int stride) {
-        Tape tape = x.tape;
-        Variable y = tape.result(PoolGeometry.outputShape("maxPool2d", x.shape(), kernel, stride), x, null, null);
-        tape.backend().maxPool2d(x.data(), y.data(), kernel, stride);
-        y.i0 = kernel;
-        y.i1 = stride;
-        tape.record(y, MAX_POOL2D_BACKWARD);
-        return y;
-    }
-
-    /** Writes the input's gradient if it has none yet (no zero fill), else adds to it. */
-    private static final Variable.Backward MAX_POOL2D_BACKWARD = (out, be, t) -> {
-        Tensor fresh = t.freshGrad(out.a);
-        if (fresh != null) be.maxPool2dBackwardFresh(out.a.data(), out.grad, fresh, out.i0, out.i1);
-        else be.maxPool2dBackward(out.a.data(), out.grad, t.gradOf(out.a), out.i0, out.i1);
-    };
-
-    /**
-     * Conv2d, then MaxPool2d over its output, in one backend call (Backend.conv2dMaxPool: the CPU
-     * backend pools each image while its convolution output is in cache). Recorded as the two ops,
-     * with their own backward steps, when the result needs a gradient; otherwise the convolution's
-     * output is not kept at all.
-     */
-    public static Variable conv2dMaxPool(Variable x, Variable w, Variable b, int stride, int padding, int kernel, int poolStride) {
-        Tape tape = x.tape;
-        Shape convShape = ConvGeometry.outputShape("conv2d", x.shape(), w.shape(), stride, padding);
-        Shape poolShape = PoolGeometry.outputShape("maxPool2d", convShape, kernel, poolStride);
-        Tensor bias = b == null ? null : b.data();
-        if (!tape.records(x, w, b)) {   // no backward pass: the convolution's output need not be kept
-            Variable y = tape.result(poolShape, x, w, b);
-            tape.backend().conv2dMaxPool(x.data(), w.data(), bias, tape.scratch(convShape), y.data(), stride, padding,
-                    kernel, poolStride, false);
+        public Variable apply(Variable x, Variable w, Variable b) {
+            Tape tape = x.tape;
+            Variable y = tape.result(ConvGeometry.outputShape("conv2d", x.shape(), w.shape(), stride, padding), x, w, b);
+            tape.backend().conv2d(x.data(), w.data(), dataOrNull(b), y.data(), stride, padding);
+            tape.record(y, this);
             return y;
         }
-        Variable conv = tape.result(convShape, x, w, b), y = tape.result(poolShape, conv, null, null);
-        tape.backend().conv2dMaxPool(x.data(), w.data(), bias, conv.data(), y.data(), stride, padding, kernel, poolStride, true);
-        conv.i0 = stride;
-        conv.i1 = padding;
-        tape.record(conv, CONV2D_BACKWARD);
-        y.i0 = kernel;
-        y.i1 = poolStride;
-        tape.record(y, MAX_POOL2D_BACKWARD);
-        return y;
+
+        @Override public void backward(Variable y, Backend be, Tape tape) {
+            Variable x = y.input(0), w = y.input(1), b = y.input(2);
+            be.conv2dBackward(x.data(), w.data(), y.grad, tape.gradOf(x), tape.gradOf(w), tape.gradOf(b), stride, padding);
+        }
+    }
+
+    /** MaxPool2d: the largest value of each window x window patch, moved by stride; the gradient goes to it alone. */
+    public static final class MaxPool2d implements Op {
+        final int window, stride;
+
+        public MaxPool2d(int window, int stride) {
+            this.window = window;
+            this.stride = stride;
+        }
+
+        public Variable apply(Variable x) {
+            Tape tape = x.tape;
+            Variable y = tape.result(PoolGeometry.outputShape("maxPool2d", x.shape(), window, stride), x, null, null);
+            tape.backend().maxPool2d(x.data(), y.data(), window, stride);
+            tape.record(y, this);
+            return y;
+        }
+
+        /** With fused kernels, writes the input's gradient if it has none yet (no zero fill). */
+        @Override public void backward(Variable y, Backend be, Tape tape) {
+            Variable x = y.input(0);
+            Tensor fresh = be instanceof FusedKernels ? tape.freshGrad(x) : null;
+            if (fresh != null) ((FusedKernels) be).maxPool2dBackwardFresh(x.data(), y.grad, fresh, window, stride);
+            else be.maxPool2dBackward(x.data(), y.grad, tape.gradOf(x), window, stride);
+        }
+    }
+
+    /**
+     * A convolution whose output goes straight into a max-pool: the two ops above, applied in one
+     * backend call where the backend has {@link FusedKernels} (the Java backend pools each image
+     * while its convolution output is in cache). Recorded as the two ops when the result needs a
+     * gradient; otherwise the convolution's output is not kept at all.
+     */
+    public static final class Conv2dMaxPool {
+        final Conv2d conv;
+        final MaxPool2d pool;
+
+        public Conv2dMaxPool(Conv2d conv, MaxPool2d pool) {
+            this.conv = conv;
+            this.pool = pool;
+        }
+
+        public Variable apply(Variable x, Variable w, Variable b) {
+            Tape tape = x.tape;
+            if (!(tape.backend() instanceof FusedKernels fused)) return pool.apply(conv.apply(x, w, b));
+            Shape convShape = ConvGeometry.outputShape("conv2d", x.shape(), w.shape(), conv.stride, conv.padding);
+            Shape poolShape = PoolGeometry.outputShape("maxPool2d", convShape, pool.window, pool.stride);
+            if (!tape.records(x, w, b)) {   // no backward pass: the convolution's output need not be kept
+                Variable y = tape.result(poolShape, x, w, b);
+                fused.conv2dMaxPool(x.data(), w.data(), dataOrNull(b), tape.scratch(convShape), y.data(),
+                        conv.stride, conv.padding, pool.window, pool.stride, false);
+                return y;
+            }
+            Variable convOut = tape.result(convShape, x, w, b), y = tape.result(poolShape, convOut, null, null);
+            fused.conv2dMaxPool(x.data(), w.data(), dataOrNull(b), convOut.data(), y.data(),
+                    conv.stride, conv.padding, pool.window, pool.stride, true);
+            tape.record(convOut, conv);
+            tape.record(y, pool);
+            return y;
+        }
     }
 
     /** Linear: y = x . w^T + b; x [N, in], w [out, in], b [out] or null. */
-    public static Variable linear(Variable x, Variable w, Variable b) {
-        Tape tape = x.tape;
-        if (x.shape().rank() != 2 || w.shape().rank() != 2 || x.shape().dim(1) != w.shape().dim(1)) {
-            throw new IllegalArgumentException("linear: input " + x.shape() + " does not fit weight " + w.shape() + " ([out, in])");
+    public static final class Linear implements Op {
+        static final Linear OP = new Linear();
+
+        public Variable apply(Variable x, Variable w, Variable b) {
+            Tape tape = x.tape;
+            if (x.shape().rank() != 2 || w.shape().rank() != 2 || x.shape().dim(1) != w.shape().dim(1)) {
+                throw new IllegalArgumentException("linear: input " + x.shape() + " does not fit weight " + w.shape() + " ([out, in])");
+            }
+            Variable y = tape.result(Shape.of(x.shape().dim(0), w.shape().dim(0)), x, w, b);
+            tape.backend().linear(x.data(), w.data(), dataOrNull(b), y.data());
+            tape.record(y, this);
+            return y;
         }
-        Variable y = tape.result(Shape.of(x.shape().dim(0), w.shape().dim(0)), x, w, b);
-        tape.backend().linear(x.data(), w.data(), b == null ? null : b.data(), y.data());
-        tape.record(y, (out, be, t) -> be.linearBackward(out.a.data(), out.b.data(), out.grad,
-                t.gradOf(out.a), t.gradOf(out.b), t.gradOf(out.c)));
-        return y;
+
+        @Override public void backward(Variable y, Backend be, Tape tape) {
+            Variable x = y.input(0), w = y.input(1), b = y.input(2);
+            be.linearBackward(x.data(), w.data(), y.grad, tape.gradOf(x), tape.gradOf(w), tape.gradOf(b));
+        }
     }
 
     /** ReLU: y = max(x, 0); the gradient passes where y > 0. */
-    public static Variable relu(Variable x) {
-        Tape tape = x.tape;
-        Variable y = tape.result(x.shape(), x, null, null);
-        tape.backend().relu(x.data(), y.data());
-        tape.record(y, (out, be, t) -> {   // written if the input has no gradient yet, else added
-            Tensor fresh = t.freshGrad(out.a);
-            if (fresh != null) be.reluBackwardFresh(out.data(), out.grad, fresh);
-            else be.reluBackward(out.data(), out.grad, t.gradOf(out.a));
-        });
-        return y;
+    public static final class Relu implements Op {
+        static final Relu OP = new Relu();
+
+        public Variable apply(Variable x) {
+            Tape tape = x.tape;
+            Variable y = tape.result(x.shape(), x, null, null);
+            tape.backend().unary(UnaryOp.RELU, x.data(), y.data());
+            tape.record(y, this);
+            return y;
+        }
+
+        /** With fused kernels, written if the input has no gradient yet, else added. */
+        @Override public void backward(Variable y, Backend be, Tape tape) {
+            Variable x = y.input(0);
+            Tensor fresh = be instanceof FusedKernels ? tape.freshGrad(x) : null;
+            if (fresh != null) ((FusedKernels) be).reluBackwardFresh(y.data(), y.grad, fresh);
+            else be.reluBackward(y.data(), y.grad, tape.gradOf(x));
+        }
     }
 
-    /** Flatten: [N, ...] seen as [N, rest]. Forward copies; backward adds the gradient back (same element order). */
-    public static Variable flatten(Variable x) {
-        Tape tape = x.tape;
-        Variable y = tape.result(Shape.of(x.shape().dim(0), x.shape().rowSize()), x, null, null);
-        tape.backend().copy(x.data(), y.data());
-        tape.record(y, (out, be, t) -> {   // copied if the input has no gradient yet, else added
-            Tensor fresh = t.freshGrad(out.a);
-            if (fresh != null) be.copy(out.grad, fresh);
-            else be.axpy(1f, out.grad, t.gradOf(out.a));
-        });
-        return y;
+    /** Flatten: [N, ...] seen as [N, rest]. Forward copies; backward hands the gradient back (same element order). */
+    public static final class Flatten implements Op {
+        static final Flatten OP = new Flatten();
+
+        public Variable apply(Variable x) {
+            Tape tape = x.tape;
+            Variable y = tape.result(Shape.of(x.shape().dim(0), x.shape().rowSize()), x, null, null);
+            tape.backend().copy(x.data(), y.data());
+            tape.record(y, this);
+            return y;
+        }
+
+        /** Copied if the input has no gradient yet, else added. */
+        @Override public void backward(Variable y, Backend be, Tape tape) {
+            Variable x = y.input(0);
+            Tensor fresh = tape.freshGrad(x);
+            if (fresh != null) be.copy(y.grad, fresh);
+            else be.axpy(1f, y.grad, tape.gradOf(x));
+        }
     }
 
-    /** Affine: y = alpha * x + beta (normalisation, scaling); dy/dx = alpha. */
-    public static Variable affine(Variable x, float alpha, float beta) {
-        Tape tape = x.tape;
-        Variable y = tape.result(x.shape(), x, null, null);
-        tape.backend().affine(x.data(), alpha, beta, y.data());
-        y.f0 = alpha;
-        tape.record(y, (out, be, t) -> be.axpy(out.f0, out.grad, t.gradOf(out.a)));
-        return y;
-    }
+    /** Affine: y = scale * x + shift (normalisation, weighting a loss); dy/dx = scale. */
+    public static final class Affine implements Op {
+        final float scale, shift;
 
-    public static Variable scale(Variable x, float alpha) { return affine(x, alpha, 0f); }
+        public Affine(float scale, float shift) {
+            this.scale = scale;
+            this.shift = shift;
+        }
+
+        public Variable apply(Variable x) {
+            Tape tape = x.tape;
+            Variable y = tape.result(x.shape(), x, null, null);
+            tape.backend().affine(x.data(), scale, shift, y.data());
+            tape.record(y, this);
+            return y;
+        }
+
+        @Override public void backward(Variable y, Backend be, Tape tape) {
+            be.axpy(scale, y.grad, tape.gradOf(y.input(0)));
+        }
+    }
 
     /** Add: y = a + b (same shapes); the gradient flows unchanged to both. */
-    public static Variable add(Variable a, Variable b) {
-        Tape tape = a.tape != null ? a.tape : b.tape;
-        Variable y = tape.result(a.shape(), a, b, null);
-        tape.backend().add(a.data(), b.data(), y.data());
-        tape.record(y, (out, be, t) -> {
-            if (out.a.requiresGrad) be.axpy(1f, out.grad, t.gradOf(out.a));
-            if (out.b.requiresGrad) be.axpy(1f, out.grad, t.gradOf(out.b));
-        });
-        return y;
+    public static final class Add implements Op {
+        static final Add OP = new Add();
+
+        public Variable apply(Variable a, Variable b) {
+            Tape tape = a.tape != null ? a.tape : b.tape;
+            Variable y = tape.result(a.shape(), a, b, null);
+            tape.backend().binary(Backend.BinaryOp.ADD, a.data(), b.data(), y.data());
+            tape.record(y, this);
+            return y;
+        }
+
+        @Override public void backward(Variable y, Backend be, Tape tape) {
+            Variable a = y.input(0), b = y.input(1);
+            if (a.requiresGrad) be.axpy(1f, y.grad, tape.gradOf(a));
+            if (b.requiresGrad) be.axpy(1f, y.grad, tape.gradOf(b));
+        }
     }
 
-    /** LogSoftmax over each row of [N, C]; backward: dx = dy - softmax * rowSum(dy). */
-    public static Variable logSoftmax(Variable x) {
-        Tape tape = x.tape;
-        if (x.shape().rank() != 2) throw new IllegalArgumentException("logSoftmax: needs [N, C], got " + x.shape());
-        Variable y = tape.result(x.shape(), x, null, null);
-        tape.backend().logSoftmax(x.data(), y.data());
-        tape.record(y, (out, be, t) -> be.logSoftmaxBackward(out.data(), out.grad, t.gradOf(out.a)));
-        return y;
+    /** LogSoftmax over each row of [N, C]; backward: dx = dy - softmax * rowSum(dy), softmax = exp(y). */
+    public static final class LogSoftmax implements Op {
+        static final LogSoftmax OP = new LogSoftmax();
+
+        public Variable apply(Variable x) {
+            Tape tape = x.tape;
+            if (x.shape().rank() != 2) throw new IllegalArgumentException("logSoftmax: needs [N, C], got " + x.shape());
+            Variable y = tape.result(x.shape(), x, null, null);
+            tape.backend().logSoftmax(x.data(), y.data());
+            tape.record(y, this);
+            return y;
+        }
+
+        @Override public void backward(Variable y, Backend be, Tape tape) {
+            be.logSoftmaxBackward(y.data(), y.grad, tape.gradOf(y.input(0)));
+        }
     }
 
-    /** Per-sample negative log-likelihood: losses[n] = -logProbs[n, labels[n]]. */
-    public static Variable nllLosses(Variable logProbs, Variable labels) {
-        Tape tape = logProbs.tape;
-        Variable losses = tape.result(Shape.of(logProbs.shape().dim(0)), logProbs, labels, null);
-        tape.backend().nllLoss(logProbs.data(), labels.data(), losses.data());
-        tape.record(losses, (out, be, t) -> be.nllLossBackward(out.b.data(), out.grad, t.gradOf(out.a)));
-        return losses;
+    /** Per-sample negative log-likelihood: losses[n] = -logProbs[n, labels[n]]; the labels get no gradient. */
+    public static final class NllLosses implements Op {
+        static final NllLosses OP = new NllLosses();
+
+        public Variable apply(Variable logProbs, Variable labels) {
+            Tape tape = logProbs.tape;
+            Variable losses = tape.result(Shape.of(logProbs.shape().dim(0)), logProbs, labels, null);
+            tape.backend().nllLoss(logProbs.data(), labels.data(), losses.data());
+            tape.record(losses, this);
+            return losses;
+        }
+
+        @Override public void backward(Variable y, Backend be, Tape tape) {
+            be.nllLossBackward(y.input(1).data(), y.grad, tape.gradOf(y.input(0)));
+        }
     }
 
-    /** Mean of all elements, a scalar [1]; each element receives 1/n of the gradient. */
-    public static Variable mean(Variable x) {
-        Tape tape = x.tape;
-        Backend be = tape.backend();
-        Variable y = tape.result(Shape.of(1), x, null, null);
-        be.sum(x.data(), y.data());
-        be.affine(y.data(), 1f / x.shape().size(), 0f, y.data());
-        tape.record(y, (out, b, t) -> b.addScalarTimes(out.grad, 1f / out.a.shape().size(), t.gradOf(out.a)));
-        return y;
+    /** Mean of all elements, a scalar [1]; each of the n elements receives 1/n of the gradient. */
+    public static final class Mean implements Op {
+        static final Mean OP = new Mean();
+
+        public Variable apply(Variable x) {
+            Tape tape = x.tape;
+            Backend be = tape.backend();
+            Variable y = tape.result(Shape.of(1), x, null, null);
+            be.reduce(ReduceOp.SUM, x.data(), y.data());
+            be.affine(y.data(), 1f / x.shape().size(), 0f, y.data());
+            tape.record(y, this);
+            return y;
+        }
+
+        /** The scalar gradient, repeated over every element of x (axpy with a one-element x). */
+        @Override public void backward(Variable y, Backend be, Tape tape) {
+            Variable x = y.input(0);
+            be.axpy(1f / x.shape().size(), y.grad, tape.gradOf(x));
+        }
     }
+
+    // ---- the same ops for one-off use ------------------------------------------------------------
+
+    /** A new {@link Conv2d} op, applied once: layers keep theirs. */
+    public static Variable conv2d(Variable x, Variable w, Variable b, int stride, int padding) {
+        return new Conv2d(stride, padding).apply(x, w, b);
+    }
+
+    public static Variable maxPool2d(Variable x, int window, int stride) { return new MaxPool2d(window, stride).apply(x); }
+
+    public static Variable linear(Variable x, Variable w, Variable b) { return Linear.OP.apply(x, w, b); }
+
+    public static Variable relu(Variable x) { return Relu.OP.apply(x); }
+
+    public static Variable flatten(Variable x) { return Flatten.OP.apply(x); }
+
+    /** A new {@link Affine} op, applied once: layers and objectives keep theirs. */
+    public static Variable affine(Variable x, float scale, float shift) { return new Affine(scale, shift).apply(x); }
+
+    public static Variable scale(Variable x, float factor) { return affine(x, factor, 0f); }
+
+    public static Variable add(Variable a, Variable b) { return Add.OP.apply(a, b); }
+
+    public static Variable logSoftmax(Variable x) { return LogSoftmax.OP.apply(x); }
+
+    public static Variable nllLosses(Variable logProbs, Variable labels) { return NllLosses.OP.apply(logProbs, labels); }
+
+    public static Variable mean(Variable x) { return Mean.OP.apply(x); }
 
     /** NLLLoss with PyTorch's default reduction: the mean over the batch. */
-    public static Variable nllLoss(Variable logProbs, Variable labels) {
-        return mean(nllLosses(logProbs, labels));
-    }
+    public static Variable nllLoss(Variable logProbs, Variable labels) { return mean(nllLosses(logProbs, labels)); }
 
     /** Reads a scalar variable back to the host (a copy at the edge: use once per step at most). */
     public static float item(Variable scalar) {
@@ -184,5 +310,4 @@ public final class Ops {
         scalar.tape.backend().read(scalar.data(), one, 0);
         return one[0];
     }
-
 }

@@ -70,7 +70,7 @@ public final class Tape implements AutoCloseable {
     private void replay() {
         for (int i = recorded.size() - 1; i >= 0; i--) {
             Variable y = recorded.get(i);
-            if (y.grad != null) y.backward.run(y, backend, this);
+            if (y.grad != null) y.op.backward(y, backend, this);
         }
     }
 
@@ -117,9 +117,7 @@ public final class Tape implements AutoCloseable {
     Variable result(Shape shape, Variable a, Variable b, Variable c) {
         boolean needsGrad = records(a, b, c);
         Variable y = variable(pool.take(shape), needsGrad);
-        y.a = a;
-        y.b = b;
-        y.c = c;
+        y.setInputs(a, b, c);
         return y;
     }
 
@@ -137,12 +135,12 @@ public final class Tape implements AutoCloseable {
     }
 
     /**
-     * Sets an op's backward step on its output; it runs only if the output ends up with a
-     * gradient, and only outputs that require grad are recorded at all.
+     * Records that op made output, for the backward pass; its backward runs only if the output ends
+     * up with a gradient, and only outputs that require grad are recorded at all.
      */
-    void record(Variable output, Variable.Backward backward) {
+    void record(Variable output, Op op) {
         if (!output.requiresGrad) return;
-        output.backward = backward;
+        output.op = op;
         recorded.add(output);
     }
 

@@ -1,6 +1,5 @@
 package advtrain.autograd;
 
-import advtrain.backend.Backend;
 import advtrain.tensor.Shape;
 import advtrain.tensor.Tensor;
 
@@ -11,9 +10,10 @@ import advtrain.tensor.Tensor;
  * and lives until its {@link Tape#reset}, after which the tape reuses the object for the next step.
  *
  * <p>A variable made by an op also remembers how it was made, which is what its backward step
- * needs: the op's inputs ({@link #a}, {@link #b}, {@link #c}, in the order the op took them) and
- * its settings ({@link #i0}, {@link #i1}, {@link #f0}). PyTorch keeps the same on a "ctx"; keeping
- * it here, instead of in a closure, is what lets a steady-state step allocate nothing.
+ * needs: the {@link Op} (an object holding the op's settings under their own names: a
+ * convolution's stride and padding) and the op's inputs, in the order it took them. PyTorch keeps
+ * the same on a "ctx"; here the op object is made once by its layer and the input slots are reused
+ * with the variable, so a steady-state step allocates nothing.
  */
 public final class Variable {
     private Tensor data;
@@ -21,11 +21,9 @@ public final class Variable {
     Tensor grad;
     boolean requiresGrad;
 
-    // How an op made this variable (see Ops): its backward step, inputs and settings.
-    Backward backward;
-    Variable a, b, c;
-    int i0, i1;
-    float f0;
+    // How an op made this variable: the op, and its inputs in the op's order (null where it took fewer).
+    Op op;
+    private final Variable[] inputs = new Variable[3];
 
     Variable(Tensor data, Tape tape, boolean requiresGrad) {
         this.data = data;
@@ -33,24 +31,23 @@ public final class Variable {
         this.requiresGrad = requiresGrad;
     }
 
-    /**
-     * An op's backward step: given its output y (whose gradient is complete when it runs), it
-     * accumulates into the gradients of y's inputs, which {@code tape.gradOf} hands out. Ops pass
-     * lambdas that capture nothing, so the JVM makes each one once.
-     */
-    @FunctionalInterface
-    interface Backward {
-        void run(Variable y, Backend be, Tape tape);
-    }
-
     /** Reuse by the tape: a fresh node around {@code tensor}, remembering nothing. */
     Variable reset(Tensor tensor, boolean needsGrad) {
         data = tensor;
         grad = null;
         requiresGrad = needsGrad;
-        backward = null;
-        a = b = c = null;
+        op = null;
+        inputs[0] = inputs[1] = inputs[2] = null;
         return this;
+    }
+
+    /** Input i (0, 1, 2) of the op that made this variable. */
+    Variable input(int i) { return inputs[i]; }
+
+    void setInputs(Variable a, Variable b, Variable c) {
+        inputs[0] = a;
+        inputs[1] = b;
+        inputs[2] = c;
     }
 
     /**

@@ -4,9 +4,11 @@ import advtrain.tensor.Shape;
 import advtrain.tensor.Tensor;
 
 /**
- * The kernels the engine needs, once per backend (plain Java in {@code cpu}, OpenCL C in
- * {@code opencl}). Kept narrow on purpose: a new backend implements these methods and runs the same
- * test suite.
+ * The kernels the engine needs, once per backend: {@code reference} (plain loops, the definition),
+ * {@code cpu} (tuned Java) and {@code opencl} (OpenCL C). Kept narrow on purpose (28 methods, at
+ * most 30): a new backend implements these and runs the same test suite. Faster ways to do the same
+ * work are optional capabilities a backend may add ({@link FusedKernels}, {@link OptimizerKernels});
+ * the engine uses them when present and the plain kernels otherwise.
  *
  * <p>Conventions, shared by every implementation:
  * <ul>
@@ -14,13 +16,25 @@ import advtrain.tensor.Tensor;
  *   <li>Forward kernels overwrite their output. Backward kernels ADD into the gradient tensors they
  *       are given ({@code grad += ...}), the way PyTorch accumulates; a null gradient argument
  *       means "not needed" and is skipped.</li>
+ *   <li>A smaller second operand is repeated over consecutive groups ({@link #binary}, {@link #axpy}):
+ *       with n elements in the output and m in the operand (m divides n), output element i uses
+ *       operand element {@code i / (n / m)}. A scalar [1] goes with every element, scales [N] with
+ *       the rows of an [N, ...] tensor, [N, C] with the planes of an [N, C, H, W] one.</li>
  *   <li>Labels are class indices stored as floats (exact for any realistic class count).</li>
  *   <li>Calls may run asynchronously; {@link #read} waits for the work queued before it.</li>
  * </ul>
+ *
+ * <p>Adding a kernel: declare it here with its shapes and whether it adds or overwrites, write it
+ * first in {@code backend.reference.ReferenceBackend} as one plain loop nest (that is its definition),
+ * then in {@code OpenClBackend} (the tuned Java backend inherits the reference's until it overrides
+ * it); the autograd op that uses it goes in {@code autograd.Ops}, with a gradient check and a PyTorch
+ * golden. Before adding one, see whether the ones here compose to it: a global average pooling, for
+ * instance, is {@link #reduce} (sums of each plane) then {@link #affine}, and its backward is
+ * {@link #axpy} with the gradient repeated over each plane.
  */
 public interface Backend extends AutoCloseable {
 
-    /** "java" or "opencl". */
+    /** "reference", "java" or "opencl". */
     String name();
 
     /** A human-readable name of the device the kernels run on. */
@@ -44,53 +58,57 @@ public interface Backend extends AutoCloseable {
 
     void copy(Tensor src, Tensor dst);
 
-    // ---- elementwise and reductions (out may be the same tensor as an input) ------------------
+    // ---- elementwise (out may be the same tensor as an input) ---------------------------------
 
-    /** out = a + b */
-    void add(Tensor a, Tensor b, Tensor out);
+    /** Elementwise functions of one tensor. */
+    enum UnaryOp {
+        /** -1, 0 or +1 (0 for 0 and NaN, as torch.sign gives 0 for 0) */
+        SIGN,
+        /** 1 / sqrt(x): with sums of squares it scales rows to unit L2 norm (clamp x away from 0 first) */
+        RSQRT,
+        /** max(x, 0); NaN gives 0 */
+        RELU
+    }
 
-    /** y += alpha * x */
+    /** out = op(x), elementwise. */
+    void unary(UnaryOp op, Tensor x, Tensor out);
+
+    /** Elementwise functions of two tensors. */
+    enum BinaryOp { ADD, MUL, MIN, MAX }
+
+    /** out = op(a, b), elementwise; b may be smaller and is then repeated over groups (see above). */
+    void binary(BinaryOp op, Tensor a, Tensor b, Tensor out);
+
+    /** y += alpha * x; x may be smaller and is then repeated over groups (see above). */
     void axpy(float alpha, Tensor x, Tensor y);
 
     /** out = alpha * x + beta (an affine map: scaling, normalisation) */
     void affine(Tensor x, float alpha, float beta, Tensor out);
 
-    /** out = sign(x): -1, 0 or +1 (0 for 0 and NaN, as torch.sign gives 0 for 0) */
-    void sign(Tensor x, Tensor out);
-
     /** out = min(max(x, lo), hi) */
     void clamp(Tensor x, float lo, float hi, Tensor out);
 
-    /** out = min(a, b), elementwise */
-    void minimum(Tensor a, Tensor b, Tensor out);
+    // ---- reductions and random numbers --------------------------------------------------------
 
-    /** out = max(a, b), elementwise */
-    void maximum(Tensor a, Tensor b, Tensor out);
-
-    /** out[0] = sum of all elements of x */
-    void sum(Tensor x, Tensor out);
-
-    /** out[i] += alpha * scalar[0] for every i: the backward of a sum. */
-    void addScalarTimes(Tensor scalar, float alpha, Tensor out);
-
-    /** For x of shape [N, ...]: out[n] = sum of squares of row n. */
-    void rowSumSquares(Tensor x, Tensor out);
-
-    /** For x of shape [N, ...]: out[n, ...] = x[n, ...] * scales[n]. */
-    void rowScale(Tensor x, Tensor scales, Tensor out);
-
-    /** For x of shape [N, C]: out[n] = the first index of the largest element of row n. */
-    void argmaxRows(Tensor x, Tensor out);
+    /** How {@link #reduce} combines a group. */
+    enum ReduceOp {
+        /** the sum (accumulated in double) */
+        SUM,
+        /** the sum of squares (accumulated in double): squared L2 norms of rows */
+        SUM_SQUARES,
+        /** the index of the group's first largest element, as a float (NaN is never the largest) */
+        ARGMAX
+    }
 
     /**
-     * out = 1 / sqrt(max(x, floor)), elementwise: with {@link #rowSumSquares} and {@link #rowScale}
-     * it normalises rows to unit L2 norm and projects them onto L2 balls (the L2 attacks).
+     * x split into out.size() equal consecutive groups; out[g] = op over group g. out [1] reduces the
+     * whole tensor, out [N] each row of an [N, ...] tensor.
      */
-    void rsqrt(Tensor x, float floor, Tensor out);
+    void reduce(ReduceOp op, Tensor x, Tensor out);
 
     /**
      * Fills with uniform numbers in [lo, hi) from a counter-based generator: element i gets
-     * hash(seed, i), so every backend draws exactly the same numbers.
+     * hash(seed, i) ({@link Rng}), so every backend draws exactly the same numbers.
      */
     void uniform(Tensor out, float lo, float hi, long seed);
 
@@ -110,33 +128,10 @@ public interface Backend extends AutoCloseable {
     void maxPool2d(Tensor input, Tensor output, int kernel, int stride);
 
     /**
-     * {@link #conv2d} into convOutput, then {@link #maxPool2d} of it into output, in one call. When
-     * the convolution's output is not needed afterwards (convOutputNeeded false: evaluation, no
-     * backward pass), a backend may leave convOutput unwritten; the CPU backend then never stores
-     * it, and either way pools each image's convolution output while it is still in cache. This
-     * default runs the two kernels.
-     */
-    default void conv2dMaxPool(Tensor input, Tensor weight, Tensor bias, Tensor convOutput, Tensor output,
-                               int stride, int padding, int kernel, int poolStride, boolean convOutputNeeded) {
-        conv2d(input, weight, bias, convOutput, stride, padding);
-        maxPool2d(convOutput, output, kernel, poolStride);
-    }
-
-    /**
      * Sends each output gradient to the first maximum of its window (PyTorch's choice on ties),
      * found again from the input, so the forward pass keeps no index tensor.
      */
     void maxPool2dBackward(Tensor input, Tensor outputGrad, Tensor inputGrad, int kernel, int stride);
-
-    /**
-     * {@link #maxPool2dBackward} into a gradient that holds nothing yet: inputGrad's old contents
-     * are ignored and every element written (the output gradient at each window's first maximum,
-     * zero elsewhere), so the caller need not zero-fill it first. This default fills, then adds.
-     */
-    default void maxPool2dBackwardFresh(Tensor input, Tensor outputGrad, Tensor inputGrad, int kernel, int stride) {
-        fill(inputGrad, 0f);
-        maxPool2dBackward(input, outputGrad, inputGrad, kernel, stride);
-    }
 
     /** output = input . weight^T + bias: input [N, in], weight [out, in], bias [out] or null. */
     void linear(Tensor input, Tensor weight, Tensor bias, Tensor output);
@@ -144,20 +139,8 @@ public interface Backend extends AutoCloseable {
     void linearBackward(Tensor input, Tensor weight, Tensor outputGrad,
                         Tensor inputGrad, Tensor weightGrad, Tensor biasGrad);
 
-    /** output = max(input, 0) */
-    void relu(Tensor input, Tensor output);
-
-    /** inputGrad += outputGrad where output > 0 */
+    /** inputGrad += outputGrad where output > 0 (the backward of {@link UnaryOp#RELU}) */
     void reluBackward(Tensor output, Tensor outputGrad, Tensor inputGrad);
-
-    /**
-     * inputGrad = outputGrad where output > 0, else 0: {@link #reluBackward} into a gradient that
-     * holds nothing yet (its old contents are ignored). This default fills, then adds.
-     */
-    default void reluBackwardFresh(Tensor output, Tensor outputGrad, Tensor inputGrad) {
-        fill(inputGrad, 0f);
-        reluBackward(output, outputGrad, inputGrad);
-    }
 
     /** Row-wise log-softmax of [N, C], computed stably (max subtracted first). */
     void logSoftmax(Tensor input, Tensor output);
@@ -171,26 +154,9 @@ public interface Backend extends AutoCloseable {
     /** logProbsGrad[n, labels[n]] -= lossesGrad[n] */
     void nllLossBackward(Tensor labels, Tensor lossesGrad, Tensor logProbsGrad);
 
-    /** SGD with PyTorch's momentum: velocity = momentum * velocity + grad; param -= lr * velocity. */
-    void sgdStep(Tensor param, Tensor grad, Tensor velocity, float lr, float momentum);
-
     /** Waits until every queued kernel has finished (for timing). */
     default void synchronize() {}
 
     @Override
     default void close() {}
-
-    // ---- conveniences built on the methods above -----------------------------------------------
-
-    default float[] toArray(Tensor tensor) {
-        float[] host = new float[tensor.size()];
-        read(tensor, host, 0);
-        return host;
-    }
-
-    default Tensor fromArray(float[] values, int... dims) {
-        Tensor t = allocate(Shape.of(dims));
-        write(t, values, 0);
-        return t;
-    }
 }

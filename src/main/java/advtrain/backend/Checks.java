@@ -22,6 +22,19 @@ public final class Checks {
         }
     }
 
+    /**
+     * A smaller operand repeated over groups (Backend's convention): its size must divide the
+     * other's. Returns the group size, the number of elements each operand element goes with.
+     */
+    public static int groupSize(String op, Tensor operand, Tensor full) {
+        int m = operand.size(), n = full.size();
+        if (m == 0 ? n != 0 : n % m != 0) {
+            throw new IllegalArgumentException(op + ": " + operand.shape() + " cannot be repeated over " + full.shape()
+                    + " (its size must divide the other's)");
+        }
+        return m == 0 ? 1 : n / m;
+    }
+
     public static void sameShape(String op, Tensor a, Tensor b) {
         if (!a.shape().equals(b.shape())) throw mismatch(op, a, b);
     }

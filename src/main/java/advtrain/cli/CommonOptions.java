@@ -6,7 +6,9 @@ import picocli.CommandLine.Option;
 /** Options every command takes. */
 public final class CommonOptions {
     @Option(names = "--backend", defaultValue = "auto", paramLabel = "NAME",
-            description = "auto, java or opencl (default: ${DEFAULT-VALUE}). auto picks an OpenCL GPU, else the faster of OpenCL-CPU and Java.")
+            description = "auto, java, opencl or reference (default: ${DEFAULT-VALUE}). auto picks an OpenCL GPU, else the faster of "
+                    + "OpenCL-CPU and Java. reference is the plain, single-threaded definition every other backend is tested "
+                    + "against: slow (many times slower than java), for reading and checking, never chosen by auto.")
     public String backend;
 
     @Option(names = "--device", paramLabel = "N",
@@ -26,7 +28,7 @@ public final class CommonOptions {
     /** Creates the backend chosen by --backend/--device and says which one on stderr. */
     public Backends.Choice selectBackend() {
         if (!Backends.NAMES.contains(backend)) {
-            throw new Main.UsageError("unknown backend '" + backend + "': use one of auto, java, opencl");
+            throw new Main.UsageError("unknown backend '" + backend + "': use one of " + String.join(", ", Backends.NAMES));
         }
         Integer index = device;
         if (index == null && System.getenv("ADVTRAIN_DEVICE") != null) {

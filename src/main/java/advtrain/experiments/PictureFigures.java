@@ -5,6 +5,7 @@ import advtrain.attack.AttackConfig;
 import advtrain.attack.RobustnessEvaluator;
 import advtrain.autograd.Tape;
 import advtrain.backend.Backend;
+import advtrain.backend.Tensors;
 import advtrain.data.Cifar10;
 import advtrain.data.Dataset;
 import advtrain.nn.Module;
@@ -109,8 +110,8 @@ final class PictureFigures {
         List<Reproduce.Picture> pictures = new ArrayList<>();
         Csv csv = new Csv("column", "attack", "eps", "steps", "step_size", "test_image", "label", "clean_predicted", "predicted",
                 "probability", "linf", "linf_levels", "mean_abs", "psnr_db");
-        Tensor x = backend.fromArray(images, n, Dataset.CHANNELS, Dataset.HEIGHT, Dataset.WIDTH);
-        Tensor y = backend.fromArray(labelValues, n);
+        Tensor x = Tensors.fromArray(backend, images, n, Dataset.CHANNELS, Dataset.HEIGHT, Dataset.WIDTH);
+        Tensor y = Tensors.fromArray(backend, labelValues, n);
         try {
             int[] cleanPredicted = argmax(probabilities(net, x));
             for (int a = 0; a < attacks.size(); a++) {
@@ -118,7 +119,7 @@ final class PictureFigures {
                 float[] adversarial, probabilities;
                 try (Attack attack = Attack.create(backend, config)) {
                     Tensor result = attack.perturb(net, x, y);
-                    adversarial = backend.toArray(result);
+                    adversarial = Tensors.toArray(backend, result);
                     probabilities = probabilities(net, result);
                 }
                 for (int i = 0; i < n; i++) {
@@ -159,7 +160,7 @@ final class PictureFigures {
     private float[] probabilities(Module model, Tensor images) {
         float[] logProbs;
         try (Tape tape = new Tape(backend); Tape.NoGrad off = tape.noGrad()) {
-            logProbs = backend.toArray(model.forward(tape.input(images, false)).data());
+            logProbs = Tensors.toArray(backend, model.forward(tape.input(images, false)).data());
         }
         for (int i = 0; i < logProbs.length; i++) logProbs[i] = (float) Math.exp(logProbs[i]);
         return logProbs;

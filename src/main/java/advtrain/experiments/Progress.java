@@ -3,6 +3,7 @@ package advtrain.experiments;
 import advtrain.attack.Attack;
 import advtrain.attack.AttackConfig;
 import advtrain.backend.Backend;
+import advtrain.backend.Tensors;
 import advtrain.data.BatchLoader;
 import advtrain.data.Dataset;
 import advtrain.nn.Net;
@@ -110,7 +111,7 @@ final class Progress {
             labels[i] = attacked.label(i);
         }
         Net net = new Net(backend, 0);
-        Tensor x = backend.fromArray(images, n, Dataset.CHANNELS, Dataset.HEIGHT, Dataset.WIDTH), y = backend.fromArray(labels, n);
+        Tensor x = Tensors.fromArray(backend, images, n, Dataset.CHANNELS, Dataset.HEIGHT, Dataset.WIDTH), y = Tensors.fromArray(backend, labels, n);
         double best = Double.MAX_VALUE;
         long probeStart = System.nanoTime();
         try (Attack attack = Attack.create(backend, AttackConfig.pgd(0.03f).withSteps(steps))) {

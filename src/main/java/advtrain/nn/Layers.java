@@ -36,6 +36,7 @@ public final class Layers {
     public static final class Conv2d extends Module {
         public final Variable weight, bias;
         public final int stride, padding;
+        final Ops.Conv2d op;
 
         public Conv2d(Backend backend, int inChannels, int outChannels, int kernelSize, int stride, int padding,
                       SplittableRandom random) {
@@ -44,14 +45,10 @@ public final class Layers {
             this.bias = uniformParameter(backend, Shape.of(outChannels), fanIn, random);
             this.stride = stride;
             this.padding = padding;
+            this.op = new Ops.Conv2d(stride, padding);
         }
 
-        @Override public Variable forward(Variable x) { return Ops.conv2d(x, weight, bias, stride, padding); }
-
-        /** This convolution, then `pool`, as one op ({@link Ops#conv2dMaxPool}). */
-        public Variable forwardThenPool(Variable x, MaxPool2d pool) {
-            return Ops.conv2dMaxPool(x, weight, bias, stride, padding, pool.kernelSize, pool.stride);
-        }
+        @Override public Variable forward(Variable x) { return op.apply(x, weight, bias); }
 
         @Override protected Map<String, Variable> ownParameters() { return weightAndBias(weight, bias); }
     }
@@ -71,10 +68,36 @@ public final class Layers {
 
     public static final class MaxPool2d extends Module {
         public final int kernelSize, stride;
+        final Ops.MaxPool2d op;
 
-        public MaxPool2d(int kernelSize, int stride) { this.kernelSize = kernelSize; this.stride = stride; }
+        public MaxPool2d(int kernelSize, int stride) {
+            this.kernelSize = kernelSize;
+            this.stride = stride;
+            this.op = new Ops.MaxPool2d(kernelSize, stride);
+        }
 
-        @Override public Variable forward(Variable x) { return Ops.maxPool2d(x, kernelSize, stride); }
+        @Override public Variable forward(Variable x) { return op.apply(x); }
+    }
+
+    /**
+     * A convolution followed by max pooling, as one layer: the backend may run the two in one call
+     * ({@link Ops.Conv2dMaxPool}). Its parameters are the convolution's, under the layer's own name
+     * ("conv1.weight"), as in the PyTorch network, where the pooling is a function call.
+     */
+    public static final class Conv2dMaxPool extends Module {
+        public final Conv2d conv;
+        public final MaxPool2d pool;
+        private final Ops.Conv2dMaxPool op;
+
+        public Conv2dMaxPool(Conv2d conv, MaxPool2d pool) {
+            this.conv = conv;
+            this.pool = pool;
+            this.op = new Ops.Conv2dMaxPool(conv.op, pool.op);
+        }
+
+        @Override public Variable forward(Variable x) { return op.apply(x, conv.weight, conv.bias); }
+
+        @Override protected Map<String, Variable> ownParameters() { return conv.ownParameters(); }
     }
 
     public static final class ReLU extends Module {
@@ -95,9 +118,14 @@ public final class Layers {
      */
     public static final class Normalize extends Module {
         public final float mean, std;
+        private final Ops.Affine op;
 
-        public Normalize(float mean, float std) { this.mean = mean; this.std = std; }
+        public Normalize(float mean, float std) {
+            this.mean = mean;
+            this.std = std;
+            this.op = new Ops.Affine(1f / std, -mean / std);
+        }
 
-        @Override public Variable forward(Variable x) { return Ops.affine(x, 1f / std, -mean / std); }
+        @Override public Variable forward(Variable x) { return op.apply(x); }
     }
 }

@@ -2,6 +2,7 @@ package advtrain.nn;
 
 import advtrain.autograd.Variable;
 import advtrain.backend.Backend;
+import advtrain.backend.Tensors;
 import advtrain.io.Safetensors;
 import advtrain.tensor.HostTensor;
 
@@ -19,7 +20,7 @@ public final class ModelFiles {
     /** The model's parameters copied to the host, in state_dict order. */
     public static Map<String, HostTensor> stateDict(Module model, Backend backend) {
         Map<String, HostTensor> state = new LinkedHashMap<>();
-        model.namedParameters().forEach((name, p) -> state.put(name, new HostTensor(p.shape(), backend.toArray(p.data()))));
+        model.namedParameters().forEach((name, p) -> state.put(name, new HostTensor(p.shape(), Tensors.toArray(backend, p.data()))));
         return state;
     }
 

@@ -2,6 +2,7 @@ package advtrain.nn;
 
 import advtrain.backend.Backend;
 import advtrain.nn.Layers.Conv2d;
+import advtrain.nn.Layers.Conv2dMaxPool;
 import advtrain.nn.Layers.Flatten;
 import advtrain.nn.Layers.Linear;
 import advtrain.nn.Layers.LogSoftmax;
@@ -17,7 +18,8 @@ import java.util.SplittableRandom;
  * → flatten 400 → Linear(400,120) → ReLU → Linear(120,84) → ReLU → Linear(84,10) → log-softmax.
  * It takes images in [0, 1] and returns log-probabilities, ready for NLLLoss.
  *
- * <p>Each ReLU of the convolutions runs after its max-pool, not before: the same function and the
+ * <p>Each convolution and the max-pool after it are one layer ({@link Layers.Conv2dMaxPool}), so a
+ * backend may compute both in one pass. Each ReLU of the convolutions runs after its max-pool, not before: the same function and the
  * same gradients (ReLU is monotone, so max(relu(a), relu(b)) = relu(max(a, b)), and the gradient
  * reaches the window's first maximum exactly when it is positive either way), on a quarter of the
  * elements. The golden tests check it against PyTorch's ReLU-then-pool.
@@ -28,11 +30,9 @@ public final class Net extends Sequential {
     public Net(Backend backend, long seed) {
         SplittableRandom random = new SplittableRandom(seed);
         add("normalize", new Normalize(0.5f, 0.5f));
-        add("conv1", new Conv2d(backend, 3, 6, 5, 1, 0, random));
-        add("pool1", new MaxPool2d(2, 2));
+        add("conv1", new Conv2dMaxPool(new Conv2d(backend, 3, 6, 5, 1, 0, random), new MaxPool2d(2, 2)));
         add("relu1", new ReLU());
-        add("conv2", new Conv2d(backend, 6, 16, 5, 1, 0, random));
-        add("pool2", new MaxPool2d(2, 2));
+        add("conv2", new Conv2dMaxPool(new Conv2d(backend, 6, 16, 5, 1, 0, random), new MaxPool2d(2, 2)));
         add("relu2", new ReLU());
         add("flatten", new Flatten());
         add("fc1", new Linear(backend, 16 * 5 * 5, 120, random));

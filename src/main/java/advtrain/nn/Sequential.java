@@ -17,21 +17,10 @@ public class Sequential extends Module {
         return this;
     }
 
-    /**
-     * Each layer's forward in turn; a convolution directly followed by a max-pool runs as one op
-     * (Conv2d.forwardThenPool), which evaluation runs without keeping the convolution's output.
-     */
+    /** Each layer's forward in turn. */
     @Override public Variable forward(Variable x) {
         List<Module> inOrder = childList();
-        for (int i = 0; i < inOrder.size(); i++) {
-            if (inOrder.get(i) instanceof Layers.Conv2d conv && i + 1 < inOrder.size()
-                    && inOrder.get(i + 1) instanceof Layers.MaxPool2d pool) {
-                x = conv.forwardThenPool(x, pool);
-                i++;
-            } else {
-                x = inOrder.get(i).forward(x);
-            }
-        }
+        for (int i = 0; i < inOrder.size(); i++) x = inOrder.get(i).forward(x);
         return x;
     }
 

@@ -2,6 +2,7 @@ package advtrain.optim;
 
 import advtrain.autograd.Variable;
 import advtrain.backend.Backend;
+import advtrain.backend.OptimizerKernels;
 import advtrain.tensor.Tensor;
 
 import java.util.ArrayList;
@@ -28,10 +29,18 @@ public final class Sgd {
         for (Variable p : params) velocities.add(backend.allocate(p.shape()));
     }
 
+    /** One update of every parameter: in one kernel where the backend has one, else in three. */
     public void step() {
         for (int i = 0; i < params.size(); i++) {
             Variable p = params.get(i);
-            backend.sgdStep(p.data(), p.grad(), velocities.get(i), lr, momentum);
+            Tensor velocity = velocities.get(i);
+            if (backend instanceof OptimizerKernels fused) {
+                fused.sgdStep(p.data(), p.grad(), velocity, lr, momentum);
+            } else {
+                backend.affine(velocity, momentum, 0f, velocity);   // v = momentum * v
+                backend.axpy(1f, p.grad(), velocity);               //   + grad
+                backend.axpy(-lr, velocity, p.data());              // param -= lr * v
+            }
         }
     }
 

@@ -4,6 +4,7 @@ import advtrain.attack.Attack;
 import advtrain.attack.AttackConfig;
 import advtrain.autograd.Tape;
 import advtrain.backend.Backend;
+import advtrain.backend.Tensors;
 import advtrain.data.Cifar10;
 import advtrain.data.Dataset;
 import advtrain.nn.Module;
@@ -55,10 +56,10 @@ public final class AdversarialGrid {
                              float[] images, int[] labels) throws IOException {
         if (attacks.size() != columnTitles.size()) throw new IllegalArgumentException(attacks.size() + " attacks, " + columnTitles.size() + " titles");
         int n = labels.length, size = Dataset.IMAGE_BYTES;
-        Tensor x = backend.fromArray(images, n, Dataset.CHANNELS, Dataset.HEIGHT, Dataset.WIDTH);
+        Tensor x = Tensors.fromArray(backend, images, n, Dataset.CHANNELS, Dataset.HEIGHT, Dataset.WIDTH);
         float[] labelValues = new float[n];
         for (int i = 0; i < n; i++) labelValues[i] = labels[i];
-        Tensor y = backend.fromArray(labelValues, n);
+        Tensor y = Tensors.fromArray(backend, labelValues, n);
         List<String> titles = new ArrayList<>(List.of("clean"));
         List<Integer> rules = new ArrayList<>(List.of(0));
         List<List<ImageGrid.Cell>> rows = new ArrayList<>();
@@ -73,9 +74,9 @@ public final class AdversarialGrid {
                 AttackConfig config = attacks.get(column);
                 float[] adversarial;
                 try (Attack attack = Attack.create(backend, config)) {
-                    adversarial = backend.toArray(attack.perturb(model, x, y));
+                    adversarial = Tensors.toArray(backend, attack.perturb(model, x, y));
                 }
-                Tensor xAdv = backend.fromArray(adversarial, n, Dataset.CHANNELS, Dataset.HEIGHT, Dataset.WIDTH);
+                Tensor xAdv = Tensors.fromArray(backend, adversarial, n, Dataset.CHANNELS, Dataset.HEIGHT, Dataset.WIDTH);
                 float[] probs = probabilities(backend, model, xAdv);
                 backend.release(xAdv);
                 float largest = 0;
@@ -146,7 +147,7 @@ public final class AdversarialGrid {
     private static float[] probabilities(Backend backend, Module model, Tensor x) {
         float[] logProbs;
         try (Tape tape = new Tape(backend); Tape.NoGrad off = tape.noGrad()) {
-            logProbs = backend.toArray(model.forward(tape.input(x, false)).data());
+            logProbs = Tensors.toArray(backend, model.forward(tape.input(x, false)).data());
         }
         for (int i = 0; i < logProbs.length; i++) logProbs[i] = (float) Math.exp(logProbs[i]);
         return logProbs;

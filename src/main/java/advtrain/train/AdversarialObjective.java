@@ -5,6 +5,8 @@ import advtrain.autograd.Ops;
 import advtrain.autograd.Tape;
 import advtrain.autograd.Variable;
 import advtrain.backend.Backend;
+import advtrain.backend.Backend.BinaryOp;
+import advtrain.backend.Backend.UnaryOp;
 import advtrain.nn.Module;
 import advtrain.tensor.Shape;
 import advtrain.tensor.Tensor;
@@ -47,6 +49,7 @@ public final class AdversarialObjective implements Objective {
     private final Tensor mixSeed;                  // [1] = mix: the clean pass's backward starts from it
     private final Map<Shape, Tensor> adversarialBatches = new HashMap<>();
     private final Step step = new Step(null, null);  // refilled and returned by every call of loss
+    private final Ops.Affine cleanShare, adversarialShare;  // mix·L_clean and (1 − mix)·L_adv, made once
 
     /** @param seed seeds the random starts (with the epoch) */
     public AdversarialObjective(Backend backend, AdversarialTraining training, long seed) {
@@ -55,6 +58,8 @@ public final class AdversarialObjective implements Objective {
         this.training = training;
         this.seed = seed;
         this.cleanTape = new Tape(backend);
+        this.cleanShare = new Ops.Affine(training.mix(), 0f);
+        this.adversarialShare = new Ops.Affine(1f - training.mix(), 0f);
         this.mixSeed = backend.allocate(Shape.of(1));
         backend.fill(mixSeed, training.mix());
     }
@@ -97,7 +102,7 @@ public final class AdversarialObjective implements Objective {
         }
         Variable cleanLogProbs = model.forward(images);
         Variable cleanLoss = Ops.nllLoss(cleanLogProbs, labels);
-        Variable loss = Ops.add(Ops.scale(cleanLoss, training.mix()), Ops.scale(adversarialLoss, 1f - training.mix()));
+        Variable loss = Ops.add(cleanShare.apply(cleanLoss), adversarialShare.apply(adversarialLoss));
         return step.set(loss, cleanLogProbs);
     }
 
@@ -124,15 +129,14 @@ public final class AdversarialObjective implements Objective {
 
         Tensor adversarial = adversarialBatches.get(images.shape());
         if (adversarial == null) adversarialBatches.put(images.shape(), adversarial = backend.allocate(images.shape()));
-        backend.sign(input.grad(), adversarial);
+        backend.unary(UnaryOp.SIGN, input.grad(), adversarial);
         backend.affine(adversarial, training.eps(), 0f, adversarial);
-        backend.add(images.data(), adversarial, adversarial);
+        backend.binary(BinaryOp.ADD, images.data(), adversarial, adversarial);
         backend.clamp(adversarial, 0f, 1f, adversarial);
         lastAdversarial = adversarial;
 
         Variable adversarialLoss = Ops.nllLoss(model.forward(tape.constant(adversarial)), labels);
-        Variable loss = Ops.add(Ops.scale(tape.constant(cleanLoss.data()), training.mix()),
-                Ops.scale(adversarialLoss, 1f - training.mix()));
+        Variable loss = Ops.add(cleanShare.apply(tape.constant(cleanLoss.data())), adversarialShare.apply(adversarialLoss));
         return step.set(loss, cleanLogProbs);
     }
 

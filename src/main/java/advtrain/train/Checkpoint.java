@@ -2,8 +2,9 @@ package advtrain.train;
 
 import advtrain.autograd.Variable;
 import advtrain.backend.Backend;
-import advtrain.nn.ModelFiles;
+import advtrain.backend.Tensors;
 import advtrain.io.Safetensors;
+import advtrain.nn.ModelFiles;
 import advtrain.nn.Module;
 import advtrain.optim.Sgd;
 import advtrain.tensor.HostTensor;
@@ -43,7 +44,7 @@ public final class Checkpoint {
         List<Tensor> velocities = sgd.velocities();
         int i = 0;
         for (Map.Entry<String, Variable> e : params.entrySet()) {
-            tensors.put(MOMENTUM + e.getKey(), new HostTensor(e.getValue().shape(), backend.toArray(velocities.get(i++))));
+            tensors.put(MOMENTUM + e.getKey(), new HostTensor(e.getValue().shape(), Tensors.toArray(backend, velocities.get(i++))));
         }
         ModelFiles.stateDict(model, backend).forEach((name, t) -> tensors.put(PARAM + name, t));
         Map<String, String> metadata = new LinkedHashMap<>();

@@ -2,6 +2,8 @@ package advtrain.train;
 
 import advtrain.autograd.Tape;
 import advtrain.backend.Backend;
+import advtrain.backend.Backend.ReduceOp;
+import advtrain.backend.Backend.UnaryOp;
 import advtrain.data.BatchLoader;
 import advtrain.data.Dataset;
 import advtrain.io.Progress;
@@ -118,10 +120,10 @@ public final class Trainer implements AutoCloseable {
     private void countMistakes(Tensor logProbs, Tensor labels, int count) {
         Tensor predicted = tape.scratch(Shape.of(count));
         Tensor wrong = tape.scratch(Shape.of(1));
-        backend.argmaxRows(logProbs, predicted);
+        backend.reduce(ReduceOp.ARGMAX, logProbs, predicted);
         backend.axpy(-1f, labels, predicted);
-        backend.sign(predicted, predicted);
-        backend.rowSumSquares(predicted.view(Shape.of(1, count)), wrong);
+        backend.unary(UnaryOp.SIGN, predicted, predicted);
+        backend.reduce(ReduceOp.SUM_SQUARES, predicted, wrong);
         backend.axpy(1f, wrong, mistakes);
     }
 

@@ -1,5 +1,6 @@
 package advtrain.attack;
 
+import advtrain.backend.Tensors;
 import advtrain.backend.Backend;
 import advtrain.nn.ModelFiles;
 import advtrain.io.Safetensors;
@@ -42,14 +43,14 @@ class AttackGoldenTest {
         for (String name : net.namedParameters().keySet()) weights.put(name, golden.get(name));
         ModelFiles.loadState(net, be, weights, "attack goldens");
         HostTensor x = golden.get("x"), y = golden.get("y");
-        return new Setup(be, net, be.fromArray(x.values(), x.shape().dims()), be.fromArray(y.values(), y.shape().dims()));
+        return new Setup(be, net, Tensors.fromArray(be, x.values(), x.shape().dims()), Tensors.fromArray(be, y.values(), y.shape().dims()));
     }
 
     private static float scalar(String name) { return golden.get(name).values()[0]; }
 
     private static float[] run(Setup s, AttackConfig config) {
         try (Attack attack = Attack.create(s.backend, config)) {
-            return s.backend.toArray(attack.perturb(s.net, s.x, s.y));
+            return Tensors.toArray(s.backend, attack.perturb(s.net, s.x, s.y));
         }
     }
 
@@ -69,7 +70,7 @@ class AttackGoldenTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"java", "opencl"})
+    @ValueSource(strings = {"reference", "java", "opencl"})
     void fgsmMatchesPyTorch(String backendName) throws Exception {
         Setup s = setup(backendName);
         float eps = scalar("eps");
@@ -78,7 +79,7 @@ class AttackGoldenTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"java", "opencl"})
+    @ValueSource(strings = {"reference", "java", "opencl"})
     void pgdThreeStepsMatchesPyTorch(String backendName) throws Exception {
         Setup s = setup(backendName);
         AttackConfig pgd = AttackConfig.pgd(scalar("eps")).withSteps(3).withStepSize(scalar("alpha"));
@@ -87,21 +88,21 @@ class AttackGoldenTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"java", "opencl"})
+    @ValueSource(strings = {"reference", "java", "opencl"})
     void targetedPgdMatchesPyTorchAndAimsAtTheLeastLikelyClass(String backendName) throws Exception {
         Setup s = setup(backendName);
         AttackConfig pgd = AttackConfig.pgd(scalar("eps")).withSteps(3).withStepSize(scalar("alpha"))
                 .targeting(AttackConfig.LEAST_LIKELY);
         try (Attack attack = Attack.create(s.backend, pgd)) {
-            float[] got = s.backend.toArray(attack.perturb(s.net, s.x, s.y));
-            assertArrayEquals(golden.get("target_ll").values(), s.backend.toArray(attack.lastTargets()));
+            float[] got = Tensors.toArray(s.backend, attack.perturb(s.net, s.x, s.y));
+            assertArrayEquals(golden.get("target_ll").values(), Tensors.toArray(s.backend, attack.lastTargets()));
             int wrong = mismatches("pgd3_targeted", got, scalar("alpha"));
             assertTrue(wrong <= got.length / 200, "targeted PGD-3 differs from PyTorch in " + wrong + " pixels");
         }
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"java", "opencl"})
+    @ValueSource(strings = {"reference", "java", "opencl"})
     void l2PgdMatchesPyTorch(String backendName) throws Exception {
         Setup s = setup(backendName);
         AttackConfig pgd = AttackConfig.pgd(scalar("eps_l2")).withNorm(Norm.L2).withSteps(3).withStepSize(scalar("alpha_l2"));

@@ -1,5 +1,6 @@
 package advtrain.attack;
 
+import advtrain.backend.Tensors;
 import advtrain.autograd.Ops;
 import advtrain.autograd.Tape;
 import advtrain.autograd.Variable;
@@ -28,25 +29,25 @@ class AttackTest {
         loader.startEpoch(0);
         float[] images = new float[n * Dataset.IMAGE_BYTES], labels = new float[n];
         loader.fill(0, images, labels);
-        return new Batch(be.fromArray(images, n, 3, 32, 32), be.fromArray(labels, n), images, labels);
+        return new Batch(Tensors.fromArray(be, images, n, 3, 32, 32), Tensors.fromArray(be, labels, n), images, labels);
     }
 
     /** Per-image log-probabilities [n * 10] of the model at x. */
     private static float[] logProbs(Backend be, Net net, Tensor x) {
         try (Tape tape = new Tape(be); Tape.NoGrad off = tape.noGrad()) {
-            return be.toArray(net.forward(tape.input(x, false)).data());
+            return Tensors.toArray(be, net.forward(tape.input(x, false)).data());
         }
     }
 
     private static float[] losses(Backend be, Net net, Tensor x, Tensor y) {
         try (Tape tape = new Tape(be); Tape.NoGrad off = tape.noGrad()) {
             Variable perImage = Ops.nllLosses(net.forward(tape.input(x, false)), tape.constant(y));
-            return be.toArray(perImage.data());
+            return Tensors.toArray(be, perImage.data());
         }
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"java", "opencl"})
+    @ValueSource(strings = {"reference", "java", "opencl"})
     void perturbationsStayWithinTheBallAndThePixelRange(String name) throws Exception {
         Backend be = TestBackends.get(name);
         Net net = TrainedModels.net(be);
@@ -64,7 +65,7 @@ class AttackTest {
         for (AttackConfig config : configs) {
             float[] adv;
             try (Attack attack = Attack.create(be, config)) {
-                adv = be.toArray(attack.perturb(net, b.x, b.y));
+                adv = Tensors.toArray(be, attack.perturb(net, b.x, b.y));
             }
             double largestMove = 0;
             for (int n = 0; n < count; n++) {
@@ -87,7 +88,7 @@ class AttackTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"java", "opencl"})
+    @ValueSource(strings = {"reference", "java", "opencl"})
     void epsZeroLeavesTheImagesAndTheAccuracyExactlyAsTheyWere(String name) throws Exception {
         Backend be = TestBackends.get(name);
         Net net = TrainedModels.net(be);
@@ -95,7 +96,7 @@ class AttackTest {
         for (AttackConfig config : List.of(AttackConfig.fgsm(0f), AttackConfig.pgd(0f),
                 AttackConfig.pgd(0f).withNorm(Norm.L2).withRandomStart(true), AttackConfig.pgd(0f).withStepSize(0.01f))) {
             try (Attack attack = Attack.create(be, config)) {
-                assertArrayEquals(b.images, be.toArray(attack.perturb(net, b.x, b.y)), config.describe());
+                assertArrayEquals(b.images, Tensors.toArray(be, attack.perturb(net, b.x, b.y)), config.describe());
             }
         }
         try (RobustnessEvaluator eval = new RobustnessEvaluator(be, net, TrainedModels.testSet(200), 128, Net.CLASSES, true)) {
@@ -111,7 +112,7 @@ class AttackTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"java", "opencl"})
+    @ValueSource(strings = {"reference", "java", "opencl"})
     void pgdBeatsFgsmBeatsCleanAndAccuracyFallsWithEps(String name) throws Exception {
         Backend be = TestBackends.get(name);
         Net net = TrainedModels.net(be);
@@ -141,7 +142,7 @@ class AttackTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"java", "opencl"})
+    @ValueSource(strings = {"reference", "java", "opencl"})
     void aTargetedAttackRaisesTheTargetsProbability(String name) throws Exception {
         Backend be = TestBackends.get(name);
         Net net = TrainedModels.net(be);
@@ -152,7 +153,7 @@ class AttackTest {
             for (float eps : new float[] {0.01f, 0.1f}) {
                 try (Attack attack = Attack.create(be, AttackConfig.pgd(eps).targeting(target))) {
                     float[] after = logProbs(be, net, attack.perturb(net, b.x, b.y));
-                    float[] targets = be.toArray(attack.lastTargets());
+                    float[] targets = Tensors.toArray(be, attack.lastTargets());
                     int raised = 0, hit = 0;
                     for (int i = 0; i < n; i++) {
                         int t = (int) targets[i];
@@ -176,7 +177,7 @@ class AttackTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"java", "opencl"})
+    @ValueSource(strings = {"reference", "java", "opencl"})
     void theGuardRestoresModeAndRequiresGradEvenWhenTheAttackThrows(String name) throws Exception {
         Backend be = TestBackends.get(name);
         Net net = TrainedModels.net(be);
@@ -187,7 +188,7 @@ class AttackTest {
         net.zeroGrad(be);
         // three labels for four images: every backend rejects that before running a kernel
         // (an out-of-range label is caught by the Java kernels but only turns into NaN on a device)
-        Tensor badLabels = be.fromArray(new float[] {0, 1, 3}, 3);
+        Tensor badLabels = Tensors.fromArray(be, new float[] {0, 1, 3}, 3);
         try (Attack attack = Attack.create(be, AttackConfig.pgd(0.03f))) {
             assertThrows(IllegalArgumentException.class, () -> attack.perturb(net, b.x, badLabels));
             assertTrue(net.isTraining(), "training mode restored after a failure");
@@ -197,7 +198,7 @@ class AttackTest {
             assertTrue(net.isTraining());
             net.namedParameters().forEach((pname, p) -> assertEquals(p != frozen, p.requiresGrad(), pname));
             for (Variable p : net.parameters()) {
-                for (float g : be.toArray(p.grad())) assertEquals(0f, g, "the attack accumulated no parameter gradient");
+                for (float g : Tensors.toArray(be, p.grad())) assertEquals(0f, g, "the attack accumulated no parameter gradient");
             }
             net.eval();
             attack.perturb(net, b.x, b.y);
@@ -208,7 +209,7 @@ class AttackTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"java", "opencl"})
+    @ValueSource(strings = {"reference", "java", "opencl"})
     void repeatedCallsAllocateNothingAndSeedsReproduce(String name) throws Exception {
         Backend be = TestBackends.get(name);
         Net net = TrainedModels.net(be);
@@ -216,23 +217,23 @@ class AttackTest {
         AttackConfig config = AttackConfig.pgd(0.03f).withSteps(3).withRestarts(2).withNorm(Norm.L2).withSeed(5);
         float[] first, second;
         try (Attack attack = Attack.create(be, config)) {
-            first = be.toArray(attack.perturb(net, b.x, b.y));
+            first = Tensors.toArray(be, attack.perturb(net, b.x, b.y));
             int allocated = attack.allocations();
-            second = be.toArray(attack.perturb(net, b.x, b.y));
+            second = Tensors.toArray(be, attack.perturb(net, b.x, b.y));
             attack.perturb(net, b.x, b.y);
             assertEquals(allocated, attack.allocations(), "steady-state calls allocate no tensors");
         }
         assertFalse(java.util.Arrays.equals(first, second), "each call draws new random starts");
         try (Attack again = Attack.create(be, config)) {
-            assertArrayEquals(first, be.toArray(again.perturb(net, b.x, b.y)), "same seed, same images");
+            assertArrayEquals(first, Tensors.toArray(be, again.perturb(net, b.x, b.y)), "same seed, same images");
         }
         try (Attack other = Attack.create(be, config.withSeed(6))) {
-            assertFalse(java.util.Arrays.equals(first, be.toArray(other.perturb(net, b.x, b.y))), "another seed, other images");
+            assertFalse(java.util.Arrays.equals(first, Tensors.toArray(be, other.perturb(net, b.x, b.y))), "another seed, other images");
         }
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"java", "opencl"})
+    @ValueSource(strings = {"reference", "java", "opencl"})
     void restartsKeepTheRunWithTheHighestLossPerImage(String name) throws Exception {
         Backend be = TestBackends.get(name);
         Net net = TrainedModels.net(be);
@@ -255,7 +256,7 @@ class AttackTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"java", "opencl"})
+    @ValueSource(strings = {"reference", "java", "opencl"})
     void saturatedSoftmaxIsReportedAsGradientMasking(String name) throws Exception {
         Backend be = TestBackends.get(name);
         Net net = TrainedModels.net(be);
@@ -277,7 +278,7 @@ class AttackTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"java", "opencl"})
+    @ValueSource(strings = {"reference", "java", "opencl"})
     void pgdBelowTheNecessaryConditionIsWeakerThanFgsmAndSaysSo(String name) throws Exception {
         Backend be = TestBackends.get(name);
         Net net = TrainedModels.net(be);

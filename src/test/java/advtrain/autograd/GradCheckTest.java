@@ -1,5 +1,6 @@
 package advtrain.autograd;
 
+import advtrain.backend.Tensors;
 import advtrain.autograd.GradCheck.Argument;
 import advtrain.autograd.GradCheck.Failure;
 import advtrain.backend.Backend;
@@ -23,7 +24,7 @@ class GradCheckTest {
         Tape tape = x.tape;
         Backend be = tape.backend();
         Variable y = tape.result(x.shape(), x, null, null);
-        be.relu(x.data(), y.data());
+        be.unary(Backend.UnaryOp.RELU, x.data(), y.data());
         tape.record(y, (out, backend, t) -> be.axpy(1f, y.grad, tape.gradOf(x)));
         return y;
     }
@@ -45,7 +46,7 @@ class GradCheckTest {
         Variable y = tape.result(x.shape(), x, null, null);
         be.copy(x.data(), y.data());
         tape.record(y, (out, backend, t) -> {
-            float[] dy = be.toArray(y.grad), dx = be.toArray(tape.gradOf(x));
+            float[] dy = Tensors.toArray(be, y.grad), dx = Tensors.toArray(be, tape.gradOf(x));
             for (int i = 0; i < dx.length - 1; i++) dx[i] += dy[i];
             be.write(tape.gradOf(x), dx, 0);
         });
@@ -125,16 +126,16 @@ class GradCheckTest {
     @Test
     void parametersAreNudgedInPlaceAndRestored() {
         float[] w = values(6, -0.3f, 0.11f);
-        Variable weight = Variable.parameter(be.fromArray(w, 2, 3), be.allocate(Shape.of(2, 3)));
-        Tensor x = be.fromArray(values(12, -1f, 0.17f), 4, 3);
+        Variable weight = Variable.parameter(Tensors.fromArray(be, w, 2, 3), be.allocate(Shape.of(2, 3)));
+        Tensor x = Tensors.fromArray(be, values(12, -1f, 0.17f), 4, 3);
         be.fill(weight.grad(), 42f);  // stale gradient: GradCheck must zero it first
         GradCheck.Result r = GradCheck.check(be, "linear", List.of(Argument.parameter("weight", weight)),
                 (tape, v) -> Ops.linear(tape.constant(x), weight, null));
         r.assertPassed();
         assertEquals(6, r.checked());
-        assertArrayEquals(w, be.toArray(weight.data()), "values restored exactly");
+        assertArrayEquals(w, Tensors.toArray(be, weight.data()), "values restored exactly");
         // The parameter's gradient holds the analytic gradient: not the stale 42s.
-        for (float g : be.toArray(weight.grad())) assertTrue(Math.abs(g) < 10, "gradient " + g);
+        for (float g : Tensors.toArray(be, weight.grad())) assertTrue(Math.abs(g) < 10, "gradient " + g);
     }
 
     @Test

@@ -1,5 +1,6 @@
 package advtrain.autograd;
 
+import advtrain.backend.Tensors;
 import advtrain.backend.Backend;
 import advtrain.backend.cpu.CpuBackend;
 import advtrain.tensor.Shape;
@@ -14,8 +15,8 @@ class TapeReuseTest {
 
     @Test
     void aResetTapeReusesItsVariablesAndForgetsTheirPast() {
-        Tensor x = be.fromArray(new float[] {1f, -2f, 3f}, 3);
-        Variable w = Variable.parameter(be.fromArray(new float[] {0.5f, 0.5f, 0.5f}, 3), be.allocate(Shape.of(3)));
+        Tensor x = Tensors.fromArray(be, new float[] {1f, -2f, 3f}, 3);
+        Variable w = Variable.parameter(Tensors.fromArray(be, new float[] {0.5f, 0.5f, 0.5f}, 3), be.allocate(Shape.of(3)));
         try (Tape tape = new Tape(be)) {
             Variable firstInput = null, firstOutput = null;
             for (int step = 0; step < 3; step++) {
@@ -24,8 +25,8 @@ class TapeReuseTest {
                 Variable y = Ops.mean(Ops.relu(Ops.add(input, w)));  // mean(relu(x + w))
                 tape.backward(y);
                 // d/dx = d/dw = [1, 0, 1] / 3: relu passes where x + w > 0
-                assertArrayEquals(new float[] {1f / 3, 0f, 1f / 3}, be.toArray(input.grad()), 1e-7f);
-                assertArrayEquals(new float[] {1f / 3, 0f, 1f / 3}, be.toArray(w.grad()), 1e-7f);
+                assertArrayEquals(new float[] {1f / 3, 0f, 1f / 3}, Tensors.toArray(be, input.grad()), 1e-7f);
+                assertArrayEquals(new float[] {1f / 3, 0f, 1f / 3}, Tensors.toArray(be, w.grad()), 1e-7f);
                 if (step == 0) {
                     firstInput = input;
                     firstOutput = y;
@@ -42,8 +43,8 @@ class TapeReuseTest {
 
     @Test
     void noGradScopesNest() {
-        Variable w = Variable.parameter(be.fromArray(new float[] {1f}, 1), be.allocate(Shape.of(1)));
-        Tensor x = be.fromArray(new float[] {2f}, 1);
+        Variable w = Variable.parameter(Tensors.fromArray(be, new float[] {1f}, 1), be.allocate(Shape.of(1)));
+        Tensor x = Tensors.fromArray(be, new float[] {2f}, 1);
         try (Tape tape = new Tape(be)) {
             try (Tape.NoGrad outer = tape.noGrad()) {
                 try (Tape.NoGrad inner = tape.noGrad()) {

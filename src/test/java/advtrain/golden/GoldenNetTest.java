@@ -1,5 +1,6 @@
 package advtrain.golden;
 
+import advtrain.backend.Tensors;
 import advtrain.autograd.Ops;
 import advtrain.autograd.Tape;
 import advtrain.autograd.Variable;
@@ -40,7 +41,7 @@ class GoldenNetTest {
 
     private static Tensor upload(Backend be, Safetensors.Contents file, String name) {
         HostTensor t = Goldens.tensor(file, name);
-        return be.fromArray(t.values(), t.shape().dims());
+        return Tensors.fromArray(be, t.values(), t.shape().dims());
     }
 
     private static void collect(List<String> failures, Runnable check) {
@@ -52,7 +53,7 @@ class GoldenNetTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"java", "opencl"})
+    @ValueSource(strings = {"reference", "java", "opencl"})
     void forwardLossAndGradientsMatchPyTorch(String backendName) throws IOException {
         Backend be = TestBackends.get(backendName);
         Net net = loadNet(be);
@@ -64,17 +65,17 @@ class GoldenNetTest {
             Variable loss = Ops.nllLoss(logProbs, tape.constant(upload(be, NET, "labels")));
             tape.backward(loss);
 
-            collect(failures, () -> Goldens.assertClose("log_probs", Goldens.tensor(NET, "log_probs"), be.toArray(logProbs.data()), Goldens.NET_TOLERANCE));
-            collect(failures, () -> Goldens.assertClose("loss", Goldens.tensor(NET, "loss"), be.toArray(loss.data()), Goldens.NET_TOLERANCE));
-            collect(failures, () -> Goldens.assertClose("input_grad", Goldens.tensor(NET, "input_grad"), be.toArray(input.grad()), Goldens.NET_TOLERANCE));
+            collect(failures, () -> Goldens.assertClose("log_probs", Goldens.tensor(NET, "log_probs"), Tensors.toArray(be, logProbs.data()), Goldens.NET_TOLERANCE));
+            collect(failures, () -> Goldens.assertClose("loss", Goldens.tensor(NET, "loss"), Tensors.toArray(be, loss.data()), Goldens.NET_TOLERANCE));
+            collect(failures, () -> Goldens.assertClose("input_grad", Goldens.tensor(NET, "input_grad"), Tensors.toArray(be, input.grad()), Goldens.NET_TOLERANCE));
             net.namedParameters().forEach((name, p) -> collect(failures, () ->
-                    Goldens.assertClose("grad." + name, Goldens.tensor(NET, "grad." + name), be.toArray(p.grad()), Goldens.NET_TOLERANCE)));
+                    Goldens.assertClose("grad." + name, Goldens.tensor(NET, "grad." + name), Tensors.toArray(be, p.grad()), Goldens.NET_TOLERANCE)));
         }
         if (!failures.isEmpty()) fail(String.join("\n", failures));
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"java", "opencl"})
+    @ValueSource(strings = {"reference", "java", "opencl"})
     void fiveSgdStepsWithMomentumMatchPyTorch(String backendName) throws IOException {
         Backend be = TestBackends.get(backendName);
         Map<String, String> settings = SGD.metadata();
@@ -97,7 +98,7 @@ class GoldenNetTest {
                 // After step k the golden holds param.flatten()[k-1::steps]: every element is checked once.
                 for (var e : net.namedParameters().entrySet()) {
                     String name = "step" + step + "." + e.getKey();
-                    float[] got = Goldens.strided(be.toArray(e.getValue().data()), step - 1, steps);
+                    float[] got = Goldens.strided(Tensors.toArray(be, e.getValue().data()), step - 1, steps);
                     collect(failures, () -> Goldens.assertClose(name, Goldens.tensor(SGD, name), got, Goldens.NET_TOLERANCE));
                 }
             }

@@ -1,5 +1,6 @@
 package advtrain.nn;
 
+import advtrain.backend.Tensors;
 import advtrain.autograd.GradCheck;
 import advtrain.autograd.GradCheck.Argument;
 import advtrain.autograd.Ops;
@@ -67,7 +68,7 @@ class GradCheckNetTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"java", "opencl"})
+    @ValueSource(strings = {"reference", "java", "opencl"})
     void gradientsOfTheLogitsWithRespectToEveryParameterAndTheInput(String backendName) {
         Backend be = TestBackends.get(backendName);
         Net net = new Net(be, SEED);
@@ -80,13 +81,13 @@ class GradCheckNetTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"java", "opencl"})
+    @ValueSource(strings = {"reference", "java", "opencl"})
     void gradientsOfTheLossWithRespectToEveryParameterAndTheInput(String backendName) {
         Backend be = TestBackends.get(backendName);
         SplittableRandom random = new SplittableRandom(SEED);
         Net net = new Net(be, SEED);
         List<Argument> args = inputAndParameters(net, random);
-        Tensor labels = be.fromArray(TestData.labels(random, BATCH, Net.CLASSES), BATCH);
+        Tensor labels = Tensors.fromArray(be, TestData.labels(random, BATCH, Net.CLASSES), BATCH);
         GradCheck.Options options = GradCheck.Options.defaults().withStep(2e-3)
                 .withTolerance(5e-2, 1e-6).withScaleTolerance(1e-1).withMaxPerArgument(PER_TENSOR);
         GradCheck.Result result = GradCheck.check(be, "Net + nllLoss", args,

@@ -1,5 +1,6 @@
 package advtrain.nn;
 
+import advtrain.backend.Tensors;
 import advtrain.autograd.Ops;
 import advtrain.autograd.Tape;
 import advtrain.autograd.Variable;
@@ -32,7 +33,7 @@ class NetSmokeTest {
         Tensor x = randomImages(be, n, r);
         float[] py = new float[n];
         for (int i = 0; i < n; i++) py[i] = r.nextInt(10);
-        Tensor y = be.fromArray(py, n);
+        Tensor y = Tensors.fromArray(be, py, n);
         Sgd sgd = new Sgd(be, net.parameters(), 0.01f, 0.9f);
         float first = 0, last = 0;
         try (Tape tape = new Tape(be)) {
@@ -69,10 +70,10 @@ class NetSmokeTest {
         Net net = new Net(be, 3);
         Tensor x = randomImages(be, 5, new SplittableRandom(4));
         try (Tape tape = new Tape(be)) {
-            float[] recorded = be.toArray(net.forward(tape.input(x, true)).data());
+            float[] recorded = Tensors.toArray(be, net.forward(tape.input(x, true)).data());
             float[] fused;
             try (Tape.NoGrad off = tape.noGrad()) {
-                fused = be.toArray(net.forward(tape.input(x, false)).data());
+                fused = Tensors.toArray(be, net.forward(tape.input(x, false)).data());
             }
             assertArrayEquals(recorded, fused);
         }
@@ -82,6 +83,6 @@ class NetSmokeTest {
     private static Tensor randomImages(Backend be, int n, SplittableRandom r) {
         float[] px = new float[n * 3 * 32 * 32];
         for (int i = 0; i < px.length; i++) px[i] = (float) r.nextDouble();
-        return be.fromArray(px, n, 3, 32, 32);
+        return Tensors.fromArray(be, px, n, 3, 32, 32);
     }
 }

@@ -10,7 +10,7 @@ import java.util.Map;
 
 /**
  * The backends every engine test runs on. Tests are parameterized by name,
- * {@code @ValueSource(strings = {"java", "opencl"})}, and call {@link #get}: a backend that cannot
+ * {@code @ValueSource(strings = {"reference", "java", "opencl"})}, and call {@link #get}: a backend that cannot
  * run here (no OpenCL runtime or device) makes the test SKIPPED with the reason, never silently
  * passed. Backends are made once per test JVM (an OpenCL context and its programs are costly);
  * $ADVTRAIN_DEVICE picks the OpenCL device on machines with several.

@@ -1,5 +1,6 @@
 package advtrain.train;
 
+import advtrain.backend.Tensors;
 import advtrain.autograd.Ops;
 import advtrain.autograd.Tape;
 import advtrain.autograd.Variable;
@@ -49,7 +50,7 @@ class AdversarialObjectiveTest {
 
     private static List<float[]> paramGrads(Backend be, Net net) {
         List<float[]> grads = new ArrayList<>();
-        for (Variable p : net.parameters()) grads.add(be.toArray(p.grad()));
+        for (Variable p : net.parameters()) grads.add(Tensors.toArray(be, p.grad()));
         return grads;
     }
 
@@ -58,18 +59,18 @@ class AdversarialObjectiveTest {
         try (Tape tape = new Tape(be)) {
             Variable input = tape.input(x, true);
             tape.backward(Ops.nllLoss(net.forward(input), tape.constant(y)));
-            return be.toArray(input.grad());
+            return Tensors.toArray(be, input.grad());
         }
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"java", "opencl"})
+    @ValueSource(strings = {"reference", "java", "opencl"})
     void fgsmLossIsEquationThreeAndNoGradientFlowsThroughTheAdversarialBatch(String backendName) {
         Backend be = TestBackends.get(backendName);
         float eps = 0.05f, mix = 0.3f;  // mix != 0.5, so swapping the two terms would show
         Net net = new Net(be, 11);
         Batch batch = Batch.make(5);
-        Tensor x = be.fromArray(batch.images(), N, 3, 32, 32), y = be.fromArray(batch.labels(), N);
+        Tensor x = Tensors.fromArray(be, batch.images(), N, 3, 32, 32), y = Tensors.fromArray(be, batch.labels(), N);
 
         // By hand: x_adv = clip(x + eps * sign(grad_x L), [0, 1]) on the host, from the engine's input gradient.
         float[] gradX = inputGradient(be, net, x, y);
@@ -81,7 +82,7 @@ class AdversarialObjectiveTest {
             if (xAdvHost[i] != v) clipped++;
         }
         assertTrue(clipped > 0, "some pixels are clipped, so the test covers the clip");
-        Tensor xAdv = be.fromArray(xAdvHost, N, 3, 32, 32);
+        Tensor xAdv = Tensors.fromArray(be, xAdvHost, N, 3, 32, 32);
         LossAndGrads clean = lossAndGrads(be, net, x, y);
         LossAndGrads adversarial = lossAndGrads(be, net, xAdv, y);  // x_adv held constant
 
@@ -94,8 +95,8 @@ class AdversarialObjectiveTest {
              Tape tape = new Tape(be)) {
             Objective.Step step = objective.loss(net, tape, tape.constant(x), tape.constant(y));
             objectiveLoss = Ops.item(step.loss());
-            objectiveLogProbs = be.toArray(step.logProbs().data());
-            float[] crafted = be.toArray(objective.lastAdversarial());
+            objectiveLogProbs = Tensors.toArray(be, step.logProbs().data());
+            float[] crafted = Tensors.toArray(be, objective.lastAdversarial());
             for (int i = 0; i < crafted.length; i++) {
                 assertEquals(xAdvHost[i], crafted[i], 1e-6f, "x_adv[" + i + "] is clip(x + eps*sign(grad))");
             }
@@ -113,7 +114,7 @@ class AdversarialObjectiveTest {
 
         // The clean forward pass is what counts toward the training accuracy.
         try (Tape tape = new Tape(be); Tape.NoGrad off = tape.noGrad()) {
-            assertArrayEquals(be.toArray(net.forward(tape.constant(x)).data()), objectiveLogProbs, 1e-6f);
+            assertArrayEquals(Tensors.toArray(be, net.forward(tape.constant(x)).data()), objectiveLogProbs, 1e-6f);
         }
 
         // Parameter gradients: mix*grad L(x) + (1-mix)*grad L(x_adv), x_adv a constant. A gradient
@@ -136,13 +137,13 @@ class AdversarialObjectiveTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"java", "opencl"})
+    @ValueSource(strings = {"reference", "java", "opencl"})
     void pgdAndFgsmWithRandomStartStayInTheBallAndTrainOnTheirOwnLoss(String backendName) {
         Backend be = TestBackends.get(backendName);
         float eps = 0.03f;
         Net net = new Net(be, 12);
         Batch batch = Batch.make(6);
-        Tensor x = be.fromArray(batch.images(), N, 3, 32, 32), y = be.fromArray(batch.labels(), N);
+        Tensor x = Tensors.fromArray(be, batch.images(), N, 3, 32, 32), y = Tensors.fromArray(be, batch.labels(), N);
         float cleanLoss = lossAndGrads(be, net, x, y).loss();
         for (AdversarialTraining training : List.of(
                 AdversarialTraining.of(AdversarialTraining.Method.PGD, eps, null, null, null),
@@ -152,7 +153,7 @@ class AdversarialObjectiveTest {
                 objective.startEpoch(0);
                 Objective.Step step = objective.loss(net, tape, tape.constant(x), tape.constant(y));
                 float loss = Ops.item(step.loss());
-                float[] crafted = be.toArray(objective.lastAdversarial());
+                float[] crafted = Tensors.toArray(be, objective.lastAdversarial());
                 float largest = 0;
                 for (int i = 0; i < crafted.length; i++) {
                     assertTrue(crafted[i] >= 0f && crafted[i] <= 1f, "x_adv in [0, 1]");
@@ -160,7 +161,7 @@ class AdversarialObjectiveTest {
                 }
                 assertTrue(largest <= eps * (1 + 1e-5f), training.method() + ": |x_adv - x| <= eps, got " + largest);
                 assertTrue(largest > 0.9f * eps, training.method() + " reaches the edge of the ball: " + largest);
-                Tensor xAdv = be.fromArray(crafted, N, 3, 32, 32);
+                Tensor xAdv = Tensors.fromArray(be, crafted, N, 3, 32, 32);
                 float byHand = lossAndGrads(be, net, xAdv, y).loss();
                 be.release(xAdv);
                 System.out.printf("%s %s: L(x) %.5f, L(x_adv) %.5f, objective %.5f%n", backendName, training.method(), cleanLoss, byHand, loss);
@@ -174,11 +175,11 @@ class AdversarialObjectiveTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"java", "opencl"})
+    @ValueSource(strings = {"reference", "java", "opencl"})
     void stepsAfterTheFirstAllocateNothing(String backendName) {
         Backend be = TestBackends.get(backendName);
         Batch batch = Batch.make(7);
-        Tensor x = be.fromArray(batch.images(), N, 3, 32, 32), y = be.fromArray(batch.labels(), N);
+        Tensor x = Tensors.fromArray(be, batch.images(), N, 3, 32, 32), y = Tensors.fromArray(be, batch.labels(), N);
         for (AdversarialTraining.Method method : AdversarialTraining.Method.values()) {
             if (method == AdversarialTraining.Method.NONE) continue;
             Net net = new Net(be, 13);

@@ -1,5 +1,6 @@
 package advtrain.train;
 
+import advtrain.backend.Tensors;
 import advtrain.autograd.Ops;
 import advtrain.autograd.Tape;
 import advtrain.autograd.Variable;
@@ -64,7 +65,7 @@ class TrainerTest {
         Objective recording = new Objective() {
             @Override public Step loss(Module model, Tape tape, Variable images, Variable labels) {
                 Step step = Objective.standard().loss(model, tape, images, labels);
-                float[] logProbs = backend.toArray(step.logProbs().data()), y = backend.toArray(labels.data());
+                float[] logProbs = Tensors.toArray(backend, step.logProbs().data()), y = Tensors.toArray(backend, labels.data());
                 int n = y.length;
                 lossTimesCount[0] += (double) Ops.item(step.loss()) * n;
                 for (int i = 0; i < n; i++) {

@@ -1,5 +1,6 @@
 package advtrain.train;
 
+import advtrain.backend.Tensors;
 import advtrain.backend.Backend;
 import advtrain.backend.cpu.CpuBackend;
 import advtrain.data.Cifar10;
@@ -40,7 +41,7 @@ class TrainingRunTest {
         Backend backend = new CpuBackend();
         return new TrainingRun(dir, config(epochs), Objective.standard(), backend, Map.of())
                 .output(null, true)
-                .addColumn(new TrainingRun.Column("fc3_bias_0", model -> backend.toArray(model.namedParameters().get("fc3.bias").data())[0]))
+                .addColumn(new TrainingRun.Column("fc3_bias_0", model -> Tensors.toArray(backend, model.namedParameters().get("fc3.bias").data())[0]))
                 .run(train, test, resume);
     }
 
@@ -93,11 +94,11 @@ class TrainingRunTest {
         tensors.put("momentum_buffer.fc1.bias", new HostTensor(tensors.get("momentum_buffer.fc1.bias").shape(), poisoned));
         Safetensors.write(state, tensors, contents.metadata());
         Net target = new Net(backend, 5);
-        float before = backend.toArray(target.namedParameters().get("conv1.weight").data())[0];
+        float before = Tensors.toArray(backend, target.namedParameters().get("conv1.weight").data())[0];
         Sgd targetSgd = new Sgd(backend, target.parameters(), 0.001f, 0.9f);
         Safetensors.InvalidFileException e = assertThrows(Safetensors.InvalidFileException.class, () -> Checkpoint.load(state, target, targetSgd, backend));
         assertTrue(e.getMessage().contains("momentum buffer of fc1.bias holds NaN"), e.getMessage());
-        assertEquals(before, backend.toArray(target.namedParameters().get("conv1.weight").data())[0], "nothing loaded from a bad state");
+        assertEquals(before, Tensors.toArray(backend, target.namedParameters().get("conv1.weight").data())[0], "nothing loaded from a bad state");
 
         Safetensors.write(state, contents.tensors(), Map.of("format", "something else"));
         e = assertThrows(Safetensors.InvalidFileException.class, () -> Checkpoint.load(state, target, targetSgd, backend));

@@ -1,22 +1,25 @@
 package advtrain.backend.cpu;
 
-import advtrain.backend.Backend;
 import advtrain.backend.Checks;
 import advtrain.backend.ConvGeometry;
+import advtrain.backend.FusedKernels;
+import advtrain.backend.OptimizerKernels;
 import advtrain.backend.PoolGeometry;
-import advtrain.backend.Rng;
+import advtrain.backend.reference.ReferenceBackend;
 import advtrain.tensor.Shape;
 import advtrain.tensor.Tensor;
 
 /**
- * The pure-Java backend. Convolutions and linear layers run on register-blocked Vector API
- * micro-kernels ({@link Gemm}) in parallel over images or output tiles ({@link Conv},
- * {@link Linear}); pooling is parallel over planes ({@link Pool}); element-wise kernels are loops
+ * The tuned Java backend: the {@link ReferenceBackend}'s definitions, with the kernels a training
+ * step or an attack spends its time in replaced by faster ones (every other kernel is inherited as
+ * it is, and the tests compare each replacement with the original), plus the optional fused
+ * kernels. Convolutions and linear layers run on register-blocked Vector API micro-kernels
+ * ({@link Gemm}) in parallel over images or output tiles ({@link Conv}, {@link Linear}); pooling is parallel over planes ({@link Pool}); element-wise kernels are loops
  * the JIT vectorises, or {@link Vec}'s. Scratch buffers belong to the calling thread and are reused,
  * so a steady-state training step allocates nothing here. Large element-wise kernels are split
  * over the threads too ({@link Elementwise}).
  */
-public final class CpuBackend implements Backend {
+public final class CpuBackend extends ReferenceBackend implements FusedKernels, OptimizerKernels {
     private final ConvPlan.Algorithm convAlgorithm;
 
     /** The backend, each convolution layer using the algorithm measured fastest for its shape. */
@@ -35,43 +38,54 @@ public final class CpuBackend implements Backend {
         return "Java " + Runtime.version().feature() + ", " + Parallel.threads() + " threads";
     }
 
-    static float[] data(Tensor t) {
-        if (t.storage() instanceof HeapStorage h) return h.data;
-        throw new IllegalArgumentException("tensor " + t + " does not belong to the java backend");
-    }
-
-    // ---- memory ---------------------------------------------------------------------------------
-
-    @Override public Tensor allocate(Shape shape) { return new Tensor(shape, new HeapStorage(shape.size())); }
-
-    @Override public void release(Tensor tensor) { /* the garbage collector frees heap arrays */ }
-
-    @Override public void write(Tensor dst, float[] src, int srcOffset) {
-        System.arraycopy(src, srcOffset, data(dst), 0, dst.size());
-    }
-
-    @Override public void read(Tensor src, float[] dst, int dstOffset) {
-        System.arraycopy(data(src), 0, dst, dstOffset, src.size());
-    }
+    // ---- memory and elementwise: large tensors split over the threads (Elementwise) -------------
 
     @Override public void fill(Tensor tensor, float value) {
         Elementwise.forThisThread().run(Elementwise.Op.FILL, tensor.size(), null, null, data(tensor), value, 0f);
     }
 
-    @Override public void copy(Tensor src, Tensor dst) {
-        Checks.sameSize("copy", src, dst);
-        System.arraycopy(data(src), 0, data(dst), 0, src.size());
+    /** Sign and ReLU vectorised and split over the threads; RSQRT (the L2 attacks' few norms) as the reference. */
+    @Override public void unary(UnaryOp op, Tensor x, Tensor out) {
+        Checks.sameSize("unary", x, out);
+        switch (op) {
+            case SIGN -> Elementwise.forThisThread().run(Elementwise.Op.SIGN, out.size(), data(x), null, data(out), 0f, 0f);
+            case RELU -> Elementwise.forThisThread().run(Elementwise.Op.RELU, out.size(), data(x), null, data(out), 0f, 0f);
+            case RSQRT -> super.unary(op, x, out);
+        }
     }
 
-    // ---- elementwise ----------------------------------------------------------------------------
-
-    @Override public void add(Tensor a, Tensor b, Tensor out) {
-        Checks.sameSize("add", a, b, out);
-        Elementwise.forThisThread().run(Elementwise.Op.ADD, out.size(), data(a), data(b), data(out), 0f, 0f);
+    /** Same-size operands in one loop per op (the JIT vectorises each), a repeated b group by group. */
+    @Override public void binary(BinaryOp op, Tensor a, Tensor b, Tensor out) {
+        Checks.sameSize("binary", a, out);
+        int groupSize = Checks.groupSize("binary", b, a), n = out.size();
+        float[] x = data(a), y = data(b), o = data(out);
+        if (groupSize == 1) {
+            switch (op) {
+                case ADD -> Elementwise.forThisThread().run(Elementwise.Op.ADD, n, x, y, o, 0f, 0f);
+                case MUL -> { for (int i = 0; i < n; i++) o[i] = x[i] * y[i]; }
+                case MIN -> { for (int i = 0; i < n; i++) o[i] = Math.min(x[i], y[i]); }
+                case MAX -> { for (int i = 0; i < n; i++) o[i] = Math.max(x[i], y[i]); }
+            }
+            return;
+        }
+        for (int g = 0, groups = b.size(); g < groups; g++) {
+            float v = y[g];
+            int from = g * groupSize, to = from + groupSize;
+            switch (op) {
+                case ADD -> { for (int i = from; i < to; i++) o[i] = x[i] + v; }
+                case MUL -> { for (int i = from; i < to; i++) o[i] = x[i] * v; }
+                case MIN -> { for (int i = from; i < to; i++) o[i] = Math.min(x[i], v); }
+                case MAX -> { for (int i = from; i < to; i++) o[i] = Math.max(x[i], v); }
+            }
+        }
     }
 
+    /** Same size split over the threads; a repeated x (a mean's backward) as the reference. */
     @Override public void axpy(float alpha, Tensor x, Tensor y) {
-        Checks.sameSize("axpy", x, y);
+        if (x.size() != y.size()) {
+            super.axpy(alpha, x, y);
+            return;
+        }
         Elementwise.forThisThread().run(Elementwise.Op.AXPY, y.size(), data(x), null, data(y), alpha, 0f);
     }
 
@@ -80,79 +94,9 @@ public final class CpuBackend implements Backend {
         Elementwise.forThisThread().run(Elementwise.Op.AFFINE, out.size(), data(x), null, data(out), alpha, beta);
     }
 
-    @Override public void sign(Tensor x, Tensor out) {
-        Checks.sameSize("sign", x, out);
-        Elementwise.forThisThread().run(Elementwise.Op.SIGN, out.size(), data(x), null, data(out), 0f, 0f);
-    }
-
     @Override public void clamp(Tensor x, float lo, float hi, Tensor out) {
         Checks.sameSize("clamp", x, out);
         Elementwise.forThisThread().run(Elementwise.Op.CLAMP, out.size(), data(x), null, data(out), lo, hi);
-    }
-
-    @Override public void rsqrt(Tensor x, float floor, Tensor out) {
-        Checks.sameSize("rsqrt", x, out);
-        float[] xs = data(x), o = data(out);
-        for (int i = 0, n = out.size(); i < n; i++) o[i] = (float) (1.0 / Math.sqrt(Math.max(xs[i], floor)));
-    }
-
-    @Override public void minimum(Tensor a, Tensor b, Tensor out) {
-        Checks.sameSize("minimum", a, b, out);
-        float[] x = data(a), y = data(b), o = data(out);
-        for (int i = 0, n = out.size(); i < n; i++) o[i] = Math.min(x[i], y[i]);
-    }
-
-    @Override public void maximum(Tensor a, Tensor b, Tensor out) {
-        Checks.sameSize("maximum", a, b, out);
-        float[] x = data(a), y = data(b), o = data(out);
-        for (int i = 0, n = out.size(); i < n; i++) o[i] = Math.max(x[i], y[i]);
-    }
-
-    @Override public void sum(Tensor x, Tensor out) {
-        float[] xs = data(x);
-        double total = 0;  // double: a sum of 10^5 floats keeps its digits
-        for (int i = 0, n = x.size(); i < n; i++) total += xs[i];
-        data(out)[0] = (float) total;
-    }
-
-    @Override public void addScalarTimes(Tensor scalar, float alpha, Tensor out) {
-        float v = alpha * data(scalar)[0];
-        float[] o = data(out);
-        for (int i = 0, n = out.size(); i < n; i++) o[i] += v;
-    }
-
-    @Override public void rowSumSquares(Tensor x, Tensor out) {
-        int rows = x.shape().dim(0), cols = x.shape().rowSize();
-        float[] xs = data(x), o = data(out);
-        for (int r = 0; r < rows; r++) {
-            double s = 0;
-            for (int c = 0, base = r * cols; c < cols; c++) s += (double) xs[base + c] * xs[base + c];
-            o[r] = (float) s;
-        }
-    }
-
-    @Override public void rowScale(Tensor x, Tensor scales, Tensor out) {
-        Checks.sameSize("rowScale", x, out);
-        int rows = x.shape().dim(0), cols = x.shape().rowSize();
-        float[] xs = data(x), s = data(scales), o = data(out);
-        for (int r = 0; r < rows; r++) {
-            for (int c = 0, base = r * cols; c < cols; c++) o[base + c] = xs[base + c] * s[r];
-        }
-    }
-
-    @Override public void argmaxRows(Tensor x, Tensor out) {
-        int rows = x.shape().dim(0), cols = x.shape().rowSize();
-        float[] xs = data(x), o = data(out);
-        for (int r = 0; r < rows; r++) {
-            int best = 0;
-            for (int c = 1; c < cols; c++) if (xs[r * cols + c] > xs[r * cols + best]) best = c;
-            o[r] = best;
-        }
-    }
-
-    @Override public void uniform(Tensor out, float lo, float hi, long seed) {
-        float[] o = data(out);
-        for (int i = 0, n = out.size(); i < n; i++) o[i] = Rng.uniform(seed, i, lo, hi);
     }
 
     // ---- convolution ----------------------------------------------------------------------------
@@ -267,12 +211,7 @@ public final class CpuBackend implements Backend {
                 weightGrad == null ? null : data(weightGrad), biasGrad == null ? null : data(biasGrad), batch, inF, outF);
     }
 
-    // ---- activations and loss -------------------------------------------------------------------
-
-    @Override public void relu(Tensor input, Tensor output) {
-        Checks.sameSize("relu", input, output);
-        Elementwise.forThisThread().run(Elementwise.Op.RELU, output.size(), data(input), null, data(output), 0f, 0f);
-    }
+    // ---- ReLU backward (log-softmax and NLL: the reference's) ---------------------------------------
 
     @Override public void reluBackward(Tensor output, Tensor outputGrad, Tensor inputGrad) {
         Checks.sameSize("reluBackward", output, outputGrad, inputGrad);
@@ -284,47 +223,6 @@ public final class CpuBackend implements Backend {
         Checks.sameSize("reluBackwardFresh", output, outputGrad, inputGrad);
         Elementwise.forThisThread().run(Elementwise.Op.RELU_BACKWARD_FRESH, output.size(), data(output), data(outputGrad),
                 data(inputGrad), 0f, 0f);
-    }
-
-    @Override public void logSoftmax(Tensor input, Tensor output) {
-        Checks.sameSize("logSoftmax", input, output);
-        int rows = input.shape().dim(0), cols = input.shape().rowSize();
-        float[] x = data(input), y = data(output);
-        for (int r = 0; r < rows; r++) {
-            int base = r * cols;
-            float max = Float.NEGATIVE_INFINITY;
-            for (int c = 0; c < cols; c++) max = Math.max(max, x[base + c]);
-            double sum = 0;
-            for (int c = 0; c < cols; c++) sum += Math.exp(x[base + c] - max);
-            float logSum = (float) Math.log(sum);
-            for (int c = 0; c < cols; c++) y[base + c] = x[base + c] - max - logSum;
-        }
-    }
-
-    @Override public void logSoftmaxBackward(Tensor output, Tensor outputGrad, Tensor inputGrad) {
-        Checks.sameSize("logSoftmaxBackward", output, outputGrad, inputGrad);
-        int rows = output.shape().dim(0), cols = output.shape().rowSize();
-        float[] y = data(output), dy = data(outputGrad), dx = data(inputGrad);
-        for (int r = 0; r < rows; r++) {
-            int base = r * cols;
-            float gradSum = 0;
-            for (int c = 0; c < cols; c++) gradSum += dy[base + c];
-            for (int c = 0; c < cols; c++) dx[base + c] += dy[base + c] - (float) Math.exp(y[base + c]) * gradSum;
-        }
-    }
-
-    @Override public void nllLoss(Tensor logProbs, Tensor labels, Tensor losses) {
-        int rows = logProbs.shape().dim(0), cols = logProbs.shape().rowSize();
-        Checks.labels("nllLoss", logProbs, labels);
-        float[] lp = data(logProbs), y = data(labels), l = data(losses);
-        for (int r = 0; r < rows; r++) l[r] = -lp[r * cols + Checks.label(y[r], cols)];
-    }
-
-    @Override public void nllLossBackward(Tensor labels, Tensor lossesGrad, Tensor logProbsGrad) {
-        int rows = logProbsGrad.shape().dim(0), cols = logProbsGrad.shape().rowSize();
-        Checks.labels("nllLossBackward", logProbsGrad, labels);
-        float[] y = data(labels), dl = data(lossesGrad), dlp = data(logProbsGrad);
-        for (int r = 0; r < rows; r++) dlp[r * cols + Checks.label(y[r], cols)] -= dl[r];
     }
 
     // ---- optimiser ------------------------------------------------------------------------------

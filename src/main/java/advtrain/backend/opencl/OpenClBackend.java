@@ -2,6 +2,7 @@ package advtrain.backend.opencl;
 
 import advtrain.backend.Backend;
 import advtrain.backend.Checks;
+import advtrain.backend.OptimizerKernels;
 import advtrain.backend.PoolGeometry;
 import advtrain.tensor.Shape;
 import advtrain.tensor.Tensor;
@@ -31,7 +32,7 @@ import static org.jocl.CL.*;
  * computation gives the same bits on every run on the same device. One backend is meant to be
  * driven by one thread at a time (kernel launches themselves are serialised per device).
  */
-public final class OpenClBackend implements Backend {
+public final class OpenClBackend implements Backend, OptimizerKernels {
 
     /** Which version of the convolution and matrix-product kernels to run. */
     public enum Kernels {
@@ -80,7 +81,7 @@ public final class OpenClBackend implements Backend {
         this.rowsKernels = kernels == Kernels.ROWS;
         this.tiledGemm = kernels != Kernels.PLAIN && fits("gemm_tiled", (int) (GEMM_LOCAL[0] * GEMM_LOCAL[1]));
         this.reduceGroup = (int) Math.min(256, Long.highestOneBit(Math.min(
-                cl.maxWorkGroupSize("sum_all"), Math.min(cl.maxWorkGroupSize("row_sum_squares"),
+                cl.maxWorkGroupSize("sum_all"), Math.min(cl.maxWorkGroupSize("group_sums"),
                         cl.maxWorkGroupSize("conv2d_backward_bias")))));
         this.dummy = cl.allocate(Sizeof.cl_float);
         this.transfers = new ClTransfers(cl);
@@ -185,14 +186,37 @@ public final class OpenClBackend implements Backend {
 
     // ---- elementwise ----------------------------------------------------------------------------
 
-    @Override public void add(Tensor a, Tensor b, Tensor out) {
-        Checks.sameSize("add", a, b, out);
-        cl.call("add_elements").buffer(a).buffer(b).buffer(out).i(out.size()).run(out.size());
+    @Override public void unary(UnaryOp op, Tensor x, Tensor out) {
+        Checks.sameSize("unary", x, out);
+        switch (op) {
+            case SIGN -> cl.call("sign_elements").buffer(x).buffer(out).i(out.size()).run(out.size());
+            case RELU -> cl.call("relu").buffer(x).buffer(out).i(out.size()).run(out.size());
+            // max(x, -inf) is x: the kernel's floor is not wanted here
+            case RSQRT -> cl.call("rsqrt_elements").buffer(x).f(Float.NEGATIVE_INFINITY).buffer(out).i(out.size()).run(out.size());
+        }
+    }
+
+    /** Same-size add, min and max have kernels of their own; the rest go through binary_groups. */
+    @Override public void binary(BinaryOp op, Tensor a, Tensor b, Tensor out) {
+        Checks.sameSize("binary", a, out);
+        int groupSize = Checks.groupSize("binary", b, a), n = out.size();
+        String sameSize = groupSize != 1 ? null : switch (op) {
+            case ADD -> "add_elements";
+            case MIN -> "minimum_elements";
+            case MAX -> "maximum_elements";
+            case MUL -> null;
+        };
+        if (sameSize != null) {
+            cl.call(sameSize).buffer(a).buffer(b).buffer(out).i(n).run(n);
+        } else {
+            cl.call("binary_groups").buffer(a).buffer(b).buffer(out).i(op.ordinal()).i(groupSize).i(n).run(n);
+        }
     }
 
     @Override public void axpy(float alpha, Tensor x, Tensor y) {
-        Checks.sameSize("axpy", x, y);
-        cl.call("axpy").f(alpha).buffer(x).buffer(y).i(y.size()).run(y.size());
+        int groupSize = Checks.groupSize("axpy", x, y);
+        if (groupSize == 1) cl.call("axpy").f(alpha).buffer(x).buffer(y).i(y.size()).run(y.size());
+        else cl.call("axpy_groups").f(alpha).buffer(x).buffer(y).i(groupSize).i(y.size()).run(y.size());
     }
 
     @Override public void affine(Tensor x, float alpha, float beta, Tensor out) {
@@ -200,56 +224,23 @@ public final class OpenClBackend implements Backend {
         cl.call("affine").buffer(x).f(alpha).f(beta).buffer(out).i(out.size()).run(out.size());
     }
 
-    @Override public void sign(Tensor x, Tensor out) {
-        Checks.sameSize("sign", x, out);
-        cl.call("sign_elements").buffer(x).buffer(out).i(out.size()).run(out.size());
-    }
-
     @Override public void clamp(Tensor x, float lo, float hi, Tensor out) {
         Checks.sameSize("clamp", x, out);
         cl.call("clamp_elements").buffer(x).f(lo).f(hi).buffer(out).i(out.size()).run(out.size());
     }
 
-    @Override public void rsqrt(Tensor x, float floor, Tensor out) {
-        Checks.sameSize("rsqrt", x, out);
-        cl.call("rsqrt_elements").buffer(x).f(floor).buffer(out).i(out.size()).run(out.size());
-    }
-
-    @Override public void minimum(Tensor a, Tensor b, Tensor out) {
-        Checks.sameSize("minimum", a, b, out);
-        cl.call("minimum_elements").buffer(a).buffer(b).buffer(out).i(out.size()).run(out.size());
-    }
-
-    @Override public void maximum(Tensor a, Tensor b, Tensor out) {
-        Checks.sameSize("maximum", a, b, out);
-        cl.call("maximum_elements").buffer(a).buffer(b).buffer(out).i(out.size()).run(out.size());
-    }
-
-    @Override public void sum(Tensor x, Tensor out) {
-        cl.call("sum_all").buffer(x).buffer(out).i(x.size()).localFloats(reduceGroup)
-                .runGroups(reduceGroup, reduceGroup);  // one group: see reduce.cl
-    }
-
-    @Override public void addScalarTimes(Tensor scalar, float alpha, Tensor out) {
-        cl.call("add_scalar_times").buffer(scalar).f(alpha).buffer(out).i(out.size()).run(out.size());
-    }
-
-    @Override public void rowSumSquares(Tensor x, Tensor out) {
-        int rows = x.shape().dim(0), cols = x.shape().rowSize();
-        if (out.size() < rows) throw new IllegalArgumentException("rowSumSquares: " + out.shape() + " cannot hold " + rows + " rows");
-        cl.call("row_sum_squares").buffer(x).buffer(out).i(cols).localFloats(reduceGroup)
-                .runGroups((long) rows * reduceGroup, reduceGroup);
-    }
-
-    @Override public void rowScale(Tensor x, Tensor scales, Tensor out) {
-        Checks.sameSize("rowScale", x, out);
-        int cols = Math.max(1, x.shape().rowSize());
-        cl.call("row_scale").buffer(x).buffer(scales).buffer(out).i(cols).i(out.size()).run(out.size());
-    }
-
-    @Override public void argmaxRows(Tensor x, Tensor out) {
-        int rows = x.shape().dim(0), cols = x.shape().rowSize();
-        cl.call("argmax_rows").buffer(x).buffer(out).i(rows).i(cols).run(rows);
+    /** A whole-tensor sum in one work group (sum_all), group sums one work group per group, argmax one item per group. */
+    @Override public void reduce(ReduceOp op, Tensor x, Tensor out) {
+        int groupSize = Checks.groupSize("reduce", out, x), groups = out.size();
+        if (op == ReduceOp.ARGMAX) {
+            cl.call("argmax_rows").buffer(x).buffer(out).i(groups).i(groupSize).run(groups);
+        } else if (op == ReduceOp.SUM && groups == 1) {
+            cl.call("sum_all").buffer(x).buffer(out).i(x.size()).localFloats(reduceGroup)
+                    .runGroups(reduceGroup, reduceGroup);  // one group: see reduce.cl
+        } else {
+            cl.call("group_sums").buffer(x).buffer(out).i(groupSize).i(op == ReduceOp.SUM_SQUARES ? 1 : 0)
+                    .localFloats(reduceGroup).runGroups((long) groups * reduceGroup, reduceGroup);
+        }
     }
 
     @Override public void uniform(Tensor out, float lo, float hi, long seed) {
@@ -357,11 +348,6 @@ public final class OpenClBackend implements Backend {
     }
 
     // ---- activations and loss -------------------------------------------------------------------
-
-    @Override public void relu(Tensor input, Tensor output) {
-        Checks.sameSize("relu", input, output);
-        cl.call("relu").buffer(input).buffer(output).i(output.size()).run(output.size());
-    }
 
     @Override public void reluBackward(Tensor output, Tensor outputGrad, Tensor inputGrad) {
         Checks.sameSize("reluBackward", output, outputGrad, inputGrad);

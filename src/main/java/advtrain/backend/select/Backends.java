@@ -5,6 +5,7 @@ import advtrain.backend.UnavailableException;
 import advtrain.backend.cpu.CpuBackend;
 import advtrain.backend.opencl.OpenCl;
 import advtrain.backend.opencl.OpenClBackend;
+import advtrain.backend.reference.ReferenceBackend;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -12,13 +13,14 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Chooses the backend once per process, from --backend auto|java|opencl and --device N.
+ * Chooses the backend once per process, from --backend auto|java|opencl|reference and --device N.
  *
  * <p>auto: an OpenCL GPU if there is one (or the device --device names); else an OpenCL CPU device
  * only where a short timed piece of a training step ran faster there than in the Java backend
  * (measured once per device, driver and kernel version, and cached: see {@link SpeedProbe}); else
  * Java. Every way of having no OpenCL (no library, no driver, no device) makes auto choose Java and
- * makes opencl fail with one line saying what is missing and how to fix it.
+ * makes opencl fail with one line saying what is missing and how to fix it. auto never picks
+ * reference: it is the plain definition, there to read and to check the others against.
  */
 public final class Backends {
     private Backends() {}
@@ -26,7 +28,7 @@ public final class Backends {
     /** The chosen backend and one line saying why it was chosen. */
     public record Choice(Backend backend, String reason) {}
 
-    public static final List<String> NAMES = List.of("auto", "java", "opencl");
+    public static final List<String> NAMES = List.of("auto", "java", "opencl", "reference");
 
     /** auto's decision per --device value, made once per process. */
     private static final Map<Integer, Decision> autoDecisions = new LinkedHashMap<>();
@@ -35,7 +37,7 @@ public final class Backends {
     private record Decision(OpenCl.Device device, String reason) {}
 
     /**
-     * @param name   auto, java or opencl
+     * @param name   auto, java, opencl or reference
      * @param device the OpenCL device index in {@code advtrain devices}' list (null: the first GPU, else the first device)
      */
     public static Choice select(String name, Integer device) {
@@ -43,6 +45,8 @@ public final class Backends {
             case "java":
                 if (!vectorApiEnabled()) throw new UnavailableException("the java backend " + NEEDS_VECTOR_API);
                 return new Choice(new CpuBackend(), "java (asked for with --backend java)");
+            case "reference":
+                return new Choice(new ReferenceBackend(), "reference (asked for with --backend reference: plain loops on one thread, slow)");
             case "opencl": {
                 OpenCl.Device d = OpenCl.device(device);
                 return new Choice(new OpenClBackend(d), "opencl on " + d.describe() + " (asked for with --backend opencl)");
@@ -54,7 +58,7 @@ public final class Backends {
                 return new Choice(backend, decision.reason());
             }
             default:
-                throw new IllegalArgumentException("unknown backend '" + name + "': use one of auto, java, opencl");
+                throw new IllegalArgumentException("unknown backend '" + name + "': use one of " + String.join(", ", NAMES));
         }
     }
 
@@ -164,6 +168,12 @@ public final class Backends {
             opencl.put("reason", e.getMessage());
         }
         list.add(opencl);
+        Map<String, Object> reference = new LinkedHashMap<>();
+        reference.put("name", "reference");
+        reference.put("available", true);
+        reference.put("device", new ReferenceBackend().deviceName());
+        reference.put("reason", "always available; the plain definition the others are tested against, slow, never chosen by auto");
+        list.add(reference);
         return list;
     }
 

@@ -1,6 +1,7 @@
 package advtrain.backend.select;
 
 import advtrain.backend.Backend;
+import advtrain.backend.Tensors;
 import advtrain.backend.opencl.OpenCl;
 import advtrain.tensor.Shape;
 import advtrain.tensor.Tensor;
@@ -101,7 +102,7 @@ public final class SpeedProbe {
     private static Tensor random(Backend backend, SplittableRandom random, int... dims) {
         float[] values = new float[Shape.of(dims).size()];
         for (int i = 0; i < values.length; i++) values[i] = (float) (random.nextDouble() * 2 - 1);
-        return backend.fromArray(values, dims);
+        return Tensors.fromArray(backend, values, dims);
     }
 
     static Path cacheFile() {

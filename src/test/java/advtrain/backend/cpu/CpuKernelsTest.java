@@ -1,6 +1,12 @@
 package advtrain.backend.cpu;
 
+import advtrain.backend.Tensors;
 import advtrain.backend.Backend;
+import advtrain.backend.Backend.BinaryOp;
+import advtrain.backend.Backend.ReduceOp;
+import advtrain.backend.Backend.UnaryOp;
+import advtrain.backend.reference.HeapStorage;
+import advtrain.backend.reference.ReferenceBackend;
 import advtrain.tensor.Shape;
 import advtrain.tensor.Tensor;
 import org.junit.jupiter.api.Test;
@@ -18,8 +24,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
- * Every kernel of the fast {@link CpuBackend} against the {@link ReferenceBackend} (the simple loops
- * it started from), on random inputs: the seed's shapes at batch 32 and 4, odd sizes, stride 2,
+ * Every kernel the fast {@link CpuBackend} replaces, and its fused kernels, against the
+ * {@link ReferenceBackend} (the definition: simple loops), on random inputs: the seed's shapes at batch 32 and 4, odd sizes, stride 2,
  * padding 1 and 2, non-square kernels, max pooling 3/2, null bias, null gradient arguments, and the
  * accumulation contract (backward kernels ADD into gradients that already hold values).
  *
@@ -35,9 +41,9 @@ import static org.junit.jupiter.api.Assertions.fail;
 class CpuKernelsTest {
     static final float ELEMENTWISE = 1e-6f, SUMS = 1e-5f, LONG_SUMS = 5e-5f;
 
-    private final Backend fast = new CpuBackend();
+    private final CpuBackend fast = new CpuBackend();
     /** Convolutions are checked with each algorithm, the automatic choice and each one forced. */
-    private final Backend[] convBackends = {fast, CpuBackend.withConvAlgorithm("direct"), CpuBackend.withConvAlgorithm("im2col"),
+    private final CpuBackend[] convBackends = {fast, CpuBackend.withConvAlgorithm("direct"), CpuBackend.withConvAlgorithm("im2col"),
             CpuBackend.withConvAlgorithm("channels"), CpuBackend.withConvAlgorithm("groups"), CpuBackend.withConvAlgorithm("lanes")};
     private static final String[] CONV_ALGORITHMS = {"auto", "direct", "im2col", "channels", "groups", "lanes"};
     private final Backend ref = new ReferenceBackend();
@@ -65,7 +71,7 @@ class CpuKernelsTest {
     private Tensor labels(int n, int classes) {
         float[] v = new float[n];
         for (int i = 0; i < n; i++) v[i] = random.nextInt(classes);
-        return fast.fromArray(v, n);
+        return Tensors.fromArray(fast, v, n);
     }
 
     private Tensor copyOf(Tensor t) {
@@ -83,7 +89,7 @@ class CpuKernelsTest {
 
     static void assertClose(String what, Tensor expected, Tensor actual, float tol) {
         assertEquals(expected.shape(), actual.shape(), what + ": shape");
-        float[] e = CpuBackend.data(expected), a = CpuBackend.data(actual);
+        float[] e = HeapStorage.array(expected), a = HeapStorage.array(actual);
         double squares = 0;
         int finite = 0;
         for (int i = 0; i < expected.size(); i++) {
@@ -170,7 +176,7 @@ class CpuKernelsTest {
             if (outShape.dim(2) < pool[0] || outShape.dim(3) < pool[0]) continue;
             Shape pooledShape = advtrain.backend.PoolGeometry.outputShape("maxPool2d", outShape, pool[0], pool[1]);
             for (int a = 0; a < convBackends.length; a++) {
-                Backend be = convBackends[a];
+                CpuBackend be = convBackends[a];
                 Tensor conv = be.allocate(outShape), expected = be.allocate(pooledShape);
                 be.conv2d(x, w, b, conv, cv.stride, cv.padding);
                 be.maxPool2d(conv, expected, pool[0], pool[1]);
@@ -179,8 +185,8 @@ class CpuKernelsTest {
                     be.conv2dMaxPool(x, w, b, convOut, actual, cv.stride, cv.padding, pool[0], pool[1], keep);
                     String what = "conv2dMaxPool " + CONV_ALGORITHMS[a] + " " + cv + " pool " + pool[0] + "/" + pool[1]
                             + (keep ? " keeping the convolution" : "");
-                    assertArrayEquals(CpuBackend.data(expected), CpuBackend.data(actual), what);
-                    if (keep) assertArrayEquals(CpuBackend.data(conv), CpuBackend.data(convOut), what + ": its output");
+                    assertArrayEquals(HeapStorage.array(expected), HeapStorage.array(actual), what);
+                    if (keep) assertArrayEquals(HeapStorage.array(conv), HeapStorage.array(convOut), what + ": its output");
                 }
                 checked++;
             }
@@ -286,7 +292,7 @@ class CpuKernelsTest {
     @ValueSource(ints = {6, 8, 10, 28, 40})
     void maxPoolPropagatesNaNLikeReference(int size) {
         Tensor x = coarse(3, 2, 3, size, size);
-        float[] v = fast.toArray(x);
+        float[] v = Tensors.toArray(fast, x);
         int plane = size * size;
         v[5] = Float.NaN; v[plane + 2 * size + 18 % size] = Float.NaN; v[3 * plane - 1] = Float.NaN;
         v[4 * plane + size + 27 % size] = Float.NaN; v[5 * plane + 17] = Float.NaN; v[5 * plane + 16] = Float.NaN;
@@ -360,8 +366,8 @@ class CpuKernelsTest {
     void reluMatchesReference(int size) {
         Tensor x = random(-1, 1, size);
         Tensor expected = ref.allocate(x.shape()), actual = fast.allocate(x.shape());
-        ref.relu(x, expected);
-        fast.relu(x, actual);
+        ref.unary(UnaryOp.RELU, x, expected);
+        fast.unary(UnaryOp.RELU, x, actual);
         assertClose("relu", expected, actual, 0f);
         Tensor dy = random(-1, 1, size), dx = random(-1, 1, size), dxRef = copyOf(dx);
         ref.reluBackward(expected, dy, dxRef);
@@ -373,7 +379,7 @@ class CpuKernelsTest {
         ref.reluBackward(expected, dy, zeros);
         fast.reluBackwardFresh(expected, dy, fresh);
         assertClose("reluBackwardFresh", zeros, fresh, 0f);
-        fast.relu(x, x);  // in place
+        fast.unary(UnaryOp.RELU, x, x);  // in place
         assertClose("relu in place", expected, x, 0f);
     }
 
@@ -387,10 +393,10 @@ class CpuKernelsTest {
             dy[i] = i % 2 == 0 ? 1f : -1f;
             dx[i] = i % 4 == 0 ? -0f : 0f;
         }
-        Tensor out = fast.fromArray(y, n), g = fast.fromArray(dy, n), d1 = fast.fromArray(dx, n), d2 = fast.fromArray(dx, n);
+        Tensor out = Tensors.fromArray(fast, y, n), g = Tensors.fromArray(fast, dy, n), d1 = Tensors.fromArray(fast, dx, n), d2 = Tensors.fromArray(fast, dx, n);
         ref.reluBackward(out, g, d1);
         fast.reluBackward(out, g, d2);
-        float[] expected = fast.toArray(d1), actual = fast.toArray(d2);
+        float[] expected = Tensors.toArray(fast, d1), actual = Tensors.toArray(fast, d2);
         for (int i = 0; i < n; i++) {
             assertEquals(Float.floatToRawIntBits(expected[i]), Float.floatToRawIntBits(actual[i]), "reluBackward bits at " + i);
         }
@@ -423,11 +429,13 @@ class CpuKernelsTest {
 
     @ParameterizedTest
     @ValueSource(ints = {1, 10, 450, 48_000, 1_000_003})
-    void sgdStepMatchesReference(int size) {
+    void sgdStepMatchesThePlainKernels(int size) {
         Tensor p = random(-1, 1, size), g = random(-1, 1, size), v = random(-1, 1, size);
         Tensor pRef = copyOf(p), vRef = copyOf(v);
         for (int step = 0; step < 3; step++) {
-            ref.sgdStep(pRef, g, vRef, 0.01f, 0.9f);
+            ref.affine(vRef, 0.9f, 0f, vRef);   // what optim.Sgd does without the fused kernel
+            ref.axpy(1f, g, vRef);
+            ref.axpy(-0.01f, vRef, pRef);
             fast.sgdStep(p, g, v, 0.01f, 0.9f);
         }
         assertClose("sgdStep param", pRef, p, ELEMENTWISE);
@@ -440,37 +448,40 @@ class CpuKernelsTest {
     @ValueSource(ints = {1, 3, 17, 1000, 150_528, 1_000_003})
     void elementwiseKernelsMatchReference(int size) {
         Tensor a = random(-2, 2, size), b = random(-2, 2, size);
-        float[] av = fast.toArray(a);
+        float[] av = Tensors.toArray(fast, a);
         av[0] = 0f;
         if (size > 2) { av[1] = Float.NaN; av[2] = -0f; }
         fast.write(a, av, 0);
         List<Tensor[]> results = new ArrayList<>();  // {expected, actual}
         for (Backend be : new Backend[] {ref, fast}) {
             int slot = be == ref ? 0 : 1;
-            Tensor[] outs = new Tensor[9];
+            Tensor[] outs = new Tensor[11];
             for (int i = 0; i < outs.length; i++) outs[i] = random(-9, 9, size);  // overwritten
-            be.add(a, b, outs[0]);
+            be.binary(BinaryOp.ADD, a, b, outs[0]);
             be.affine(a, -1.5f, 0.25f, outs[1]);
-            be.sign(a, outs[2]);
+            be.unary(UnaryOp.SIGN, a, outs[2]);
             be.clamp(a, -0.5f, 0.75f, outs[3]);
-            be.minimum(a, b, outs[4]);
-            be.maximum(a, b, outs[5]);
+            be.binary(BinaryOp.MIN, a, b, outs[4]);
+            be.binary(BinaryOp.MAX, a, b, outs[5]);
             be.copy(b, outs[6]);
             be.axpy(0.3f, a, outs[6]);
             be.fill(outs[7], 0.125f);
             be.uniform(outs[8], -0.25f, 2f, 99L);
+            be.binary(BinaryOp.MUL, a, b, outs[9]);
+            be.clamp(b, 0f, Float.POSITIVE_INFINITY, outs[10]);
+            be.unary(UnaryOp.RSQRT, outs[10], outs[10]);
             for (int i = 0; i < outs.length; i++) {
                 if (slot == 0) results.add(new Tensor[2]);
                 results.get(i)[slot] = outs[i];
             }
         }
-        String[] kernel = {"add", "affine", "sign", "clamp", "minimum", "maximum", "axpy", "fill", "uniform"};
+        String[] kernel = {"add", "affine", "sign", "clamp", "minimum", "maximum", "axpy", "fill", "uniform", "mul", "rsqrt"};
         for (int i = 0; i < kernel.length; i++) assertClose(kernel[i] + " size " + size, results.get(i)[0], results.get(i)[1], 0f);
 
         // In place: out is an input.
         Tensor x1 = copyOf(b), x2 = copyOf(b);
-        ref.add(x1, a, x1);
-        fast.add(x2, a, x2);
+        ref.binary(BinaryOp.ADD, x1, a, x1);
+        fast.binary(BinaryOp.ADD, x2, a, x2);
         assertClose("add in place", x1, x2, 0f);
         ref.affine(x1, 2f, -1f, x1);
         fast.affine(x2, 2f, -1f, x2);
@@ -478,8 +489,8 @@ class CpuKernelsTest {
         ref.clamp(x1, 0f, 1f, x1);
         fast.clamp(x2, 0f, 1f, x2);
         assertClose("clamp in place", x1, x2, 0f);
-        ref.sign(x1, x1);
-        fast.sign(x2, x2);
+        ref.unary(UnaryOp.SIGN, x1, x1);
+        fast.unary(UnaryOp.SIGN, x2, x2);
         assertClose("sign in place", x1, x2, 0f);
     }
 
@@ -488,16 +499,16 @@ class CpuKernelsTest {
     void reductionsMatchReference(int size) {
         Tensor x = random(-1, 2, size);
         Tensor sumRef = ref.allocate(Shape.of(1)), sum = fast.allocate(Shape.of(1));
-        ref.sum(x, sumRef);
-        fast.sum(x, sum);
+        ref.reduce(ReduceOp.SUM, x, sumRef);
+        fast.reduce(ReduceOp.SUM, x, sum);
         double scale = 0;  // |sum| can cancel: compare with the sum of magnitudes
-        for (float v : fast.toArray(x)) scale += Math.abs(v);
-        assertEquals(fast.toArray(sumRef)[0], fast.toArray(sum)[0], 1e-6 * scale, "sum of " + size);
+        for (float v : Tensors.toArray(fast, x)) scale += Math.abs(v);
+        assertEquals(Tensors.toArray(fast, sumRef)[0], Tensors.toArray(fast, sum)[0], 1e-6 * scale, "sum of " + size);
 
-        Tensor g = random(-1, 1, size), gRef = copyOf(g), s = fast.fromArray(new float[] {0.7f}, 1);
-        ref.addScalarTimes(s, -0.5f, gRef);
-        fast.addScalarTimes(s, -0.5f, g);
-        assertClose("addScalarTimes", gRef, g, 0f);
+        Tensor g = random(-1, 1, size), gRef = copyOf(g), s = Tensors.fromArray(fast, new float[] {0.7f}, 1);
+        ref.axpy(-0.5f, s, gRef);
+        fast.axpy(-0.5f, s, g);
+        assertClose("axpy of a scalar", gRef, g, 0f);
     }
 
     @ParameterizedTest
@@ -508,17 +519,23 @@ class CpuKernelsTest {
         fast.affine(x, 0.5f, 0f, x);
         Tensor scales = random(-2, 2, rows);
         Tensor ssRef = ref.allocate(Shape.of(rows)), ss = random(-9, 9, rows);
-        ref.rowSumSquares(x, ssRef);
-        fast.rowSumSquares(x, ss);
-        assertClose("rowSumSquares " + dims, ssRef, ss, ELEMENTWISE);
-        Tensor scaledRef = ref.allocate(x.shape()), scaled = random(-9, 9, rows, cols);
-        ref.rowScale(x, scales, scaledRef);
-        fast.rowScale(x, scales, scaled);
-        assertClose("rowScale " + dims, scaledRef, scaled, 0f);
+        ref.reduce(ReduceOp.SUM_SQUARES, x, ssRef);
+        fast.reduce(ReduceOp.SUM_SQUARES, x, ss);
+        assertClose("row sums of squares " + dims, ssRef, ss, ELEMENTWISE);
+        for (BinaryOp op : BinaryOp.values()) {   // b repeated over each row
+            Tensor expected = ref.allocate(x.shape()), actual = random(-9, 9, rows, cols);
+            ref.binary(op, x, scales, expected);
+            fast.binary(op, x, scales, actual);
+            assertClose(op + " by rows " + dims, expected, actual, 0f);
+        }
+        Tensor g = random(-1, 1, rows, cols), gRef = copyOf(g);
+        ref.axpy(0.3f, scales, gRef);
+        fast.axpy(0.3f, scales, g);
+        assertClose("axpy by rows " + dims, gRef, g, 0f);
         Tensor amRef = ref.allocate(Shape.of(rows)), am = random(-9, 9, rows);
-        ref.argmaxRows(x, amRef);
-        fast.argmaxRows(x, am);
-        assertArrayEquals(ref.toArray(amRef), fast.toArray(am), "argmaxRows " + dims);
+        ref.reduce(ReduceOp.ARGMAX, x, amRef);
+        fast.reduce(ReduceOp.ARGMAX, x, am);
+        assertArrayEquals(Tensors.toArray(ref, amRef), Tensors.toArray(fast, am), "argmax of rows " + dims);
     }
 
     @Test
@@ -526,13 +543,13 @@ class CpuKernelsTest {
         float[] values = new float[1234];
         for (int i = 0; i < values.length; i++) values[i] = i * 0.5f - 3;
         Tensor t = fast.allocate(Shape.of(2, 617));
-        assertArrayEquals(new float[1234], fast.toArray(t), "allocate gives zeros");
+        assertArrayEquals(new float[1234], Tensors.toArray(fast, t), "allocate gives zeros");
         fast.write(t, values, 0);
         float[] back = new float[1240];
         fast.read(t, back, 6);
         for (int i = 0; i < values.length; i++) assertEquals(values[i], back[i + 6]);
-        Tensor r = ref.fromArray(values, 2, 617);
-        assertArrayEquals(ref.toArray(r), fast.toArray(t), "both backends hold the same values");
+        Tensor r = Tensors.fromArray(ref, values, 2, 617);
+        assertArrayEquals(Tensors.toArray(ref, r), Tensors.toArray(fast, t), "both backends hold the same values");
         fast.release(t);
     }
 }

@@ -1,5 +1,7 @@
 package advtrain.backend.opencl;
 
+import advtrain.backend.Backend;
+import advtrain.backend.Tensors;
 import advtrain.tensor.Shape;
 import advtrain.tensor.Tensor;
 import advtrain.testing.TestBackends;
@@ -88,8 +90,8 @@ class ClContextTest {
     void failedCopiesNameTheLastKernel() {
         OpenClBackend backend = (OpenClBackend) TestBackends.get("opencl");
         ClContext context = ClContext.of(backend.device());
-        Tensor x = backend.fromArray(new float[] {-1f, 2f}, 2);
-        backend.relu(x, x);
+        Tensor x = Tensors.fromArray(backend, new float[] {-1f, 2f}, 2);
+        backend.unary(Backend.UnaryOp.RELU, x, x);
         // A tensor that claims more floats than its buffer holds: the runtime refuses the copy (CL_INVALID_VALUE).
         int claimed = 100_000;
         Tensor bogus = new Tensor(Shape.of(claimed), new ClStorage(context.allocate(4), claimed, context));
@@ -103,7 +105,7 @@ class ClContextTest {
         Tensor bogusSmall = new Tensor(Shape.of(1000), new ClStorage(context.allocate(4), 1000, context));
         OpenClException fill = assertThrows(OpenClException.class, () -> backend.fill(bogusSmall, 1f));
         assertTrue(fill.getMessage().contains("filling 1000 floats") && fill.getMessage().contains("relu"), fill.getMessage());
-        assertArrayEquals(new float[] {0f, 2f}, backend.toArray(x), "the backend still works after the errors");
+        assertArrayEquals(new float[] {0f, 2f}, Tensors.toArray(backend, x), "the backend still works after the errors");
     }
 
     /** With the sync switch every launch is finished at once, so a failure is the named kernel's own. */
@@ -113,10 +115,10 @@ class ClContextTest {
         ClContext context = ClContext.of(backend.device());
         context.syncAfterEachLaunch(true);
         try {
-            Tensor x = backend.fromArray(new float[] {-3f, 4f, -5f}, 3), y = backend.allocate(Shape.of(3));
-            backend.relu(x, y);
+            Tensor x = Tensors.fromArray(backend, new float[] {-3f, 4f, -5f}, 3), y = backend.allocate(Shape.of(3));
+            backend.unary(Backend.UnaryOp.RELU, x, y);
             assertEquals("relu", context.lastKernel());
-            assertArrayEquals(new float[] {0f, 4f, 0f}, backend.toArray(y));
+            assertArrayEquals(new float[] {0f, 4f, 0f}, Tensors.toArray(backend, y));
             // a work group that does not divide the range: the runtime refuses the launch
             OpenClException e = assertThrows(OpenClException.class,
                     () -> context.call("relu").buffer(x).buffer(y).i(3).runGroups(3, 2));

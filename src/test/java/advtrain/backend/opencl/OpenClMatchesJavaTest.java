@@ -1,8 +1,13 @@
 package advtrain.backend.opencl;
 
+import advtrain.backend.Tensors;
 import advtrain.backend.Backend;
+import advtrain.backend.Backend.BinaryOp;
+import advtrain.backend.Backend.ReduceOp;
+import advtrain.backend.Backend.UnaryOp;
+import advtrain.backend.OptimizerKernels;
+import advtrain.backend.reference.ReferenceBackend;
 import advtrain.backend.Rng;
-import advtrain.backend.cpu.CpuBackend;
 import advtrain.tensor.Shape;
 import advtrain.tensor.Tensor;
 import advtrain.testing.TestBackends;
@@ -22,14 +27,15 @@ import java.util.stream.Stream;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
- * Every Backend method, forward and backward, run on OpenCL and on the Java backend with the same
- * random inputs; the results must agree. Each test runs on every version of the OpenCL kernels
+ * Every Backend method, forward and backward, run on OpenCL and on the reference backend (the
+ * definition) with the same random inputs; the results must agree. Each test runs on every version of the OpenCL kernels
  * (tiled, rows and plain, see {@link OpenClBackend.Kernels}). Backward kernels start from
  * non-zero gradients (they must add, not overwrite), and leave out each gradient in turn (null
  * means skip). Without an OpenCL device the tests are skipped with the reason (TestBackends).
  */
 class OpenClMatchesJavaTest {
-    private static final Backend java = new CpuBackend();
+    /** The definition every backend is compared with (named java: it is the Java side of each pair). */
+    private static final Backend java = new ReferenceBackend();
 
     static Backend opencl(String variant) {
         OpenClBackend best = (OpenClBackend) TestBackends.get("opencl");
@@ -59,7 +65,7 @@ class OpenClMatchesJavaTest {
     private record Pair(Tensor java, Tensor cl, float[] values) {}
 
     private static Pair pair(Backend cl, float[] values, int... dims) {
-        return new Pair(java.fromArray(values, dims), cl.fromArray(values, dims), values);
+        return new Pair(Tensors.fromArray(java, values, dims), Tensors.fromArray(cl, values, dims), values);
     }
 
     private static float[] randoms(SplittableRandom random, int n, double lo, double hi) {
@@ -78,7 +84,7 @@ class OpenClMatchesJavaTest {
 
     /** |expected - actual| <= tolerance * max(1, |expected|) everywhere, else a message naming the element. */
     private static void assertClose(String what, Tensor expected, Backend cl, Tensor actual, double tolerance) {
-        assertClose(what, java.toArray(expected), cl.toArray(actual), tolerance);
+        assertClose(what, Tensors.toArray(java, expected), Tensors.toArray(cl, actual), tolerance);
     }
 
     static void assertClose(String what, float[] expected, float[] actual, double tolerance) {
@@ -91,7 +97,7 @@ class OpenClMatchesJavaTest {
     }
 
     private static void assertSameBits(String what, Tensor expected, Backend cl, Tensor actual) {
-        float[] e = java.toArray(expected), a = cl.toArray(actual);
+        float[] e = Tensors.toArray(java, expected), a = Tensors.toArray(cl, actual);
         for (int i = 0; i < e.length; i++) {
             if (Float.floatToRawIntBits(e[i]) != Float.floatToRawIntBits(a[i]) && !(Float.isNaN(e[i]) && Float.isNaN(a[i]))) {
                 fail(what + ": element " + i + " expected " + e[i] + " got " + a[i] + " (bit-exact expected)");
@@ -114,7 +120,7 @@ class OpenClMatchesJavaTest {
      */
     private static void assertSameBitsOrBound(String what, Tensor expected, Backend cl, Tensor actual, int terms, float[] magnitude) {
         if (roundsLikeJava(cl)) assertSameBits(what, expected, cl, actual);
-        else assertWithinBound(what, java.toArray(expected), cl.toArray(actual), terms, magnitude);
+        else assertWithinBound(what, Tensors.toArray(java, expected), Tensors.toArray(cl, actual), terms, magnitude);
     }
 
     static void assertWithinBound(String what, float[] expected, float[] actual, int terms, float[] magnitude) {
@@ -164,9 +170,9 @@ class OpenClMatchesJavaTest {
         String verdict = cl.multiplyAdd();
         assertTrue(List.of("separate", "fused", "mixed").contains(verdict), verdict);
         float[] x = randoms(new SplittableRandom(22), 4096, -2, 2), y = randoms(new SplittableRandom(23), 4096, -2, 2);
-        Tensor yCl = cl.fromArray(y.clone(), 4096);
-        cl.axpy(1.1f, cl.fromArray(x, 4096), yCl);
-        float[] got = cl.toArray(yCl);
+        Tensor yCl = Tensors.fromArray(cl, y.clone(), 4096);
+        cl.axpy(1.1f, Tensors.fromArray(cl, x, 4096), yCl);
+        float[] got = Tensors.toArray(cl, yCl);
         int sameAsJava = 0;
         for (int i = 0; i < x.length; i++) if (got[i] == y[i] + 1.1f * x[i]) sameAsJava++;
         if (verdict.equals("separate")) assertEquals(x.length, sameAsJava, "axpy rounds like Java where the self-check says so");
@@ -204,13 +210,13 @@ class OpenClMatchesJavaTest {
         cl.read(t, back, 3);
         for (int i = 0; i < 77; i++) assertEquals(host[13 + i], back[3 + i]);
         assertEquals(0f, back[0]);
-        assertArrayEquals(new float[6], cl.toArray(cl.allocate(Shape.of(2, 3))), "allocate gives zeros");
+        assertArrayEquals(new float[6], Tensors.toArray(cl, cl.allocate(Shape.of(2, 3))), "allocate gives zeros");
         Tensor empty = cl.allocate(Shape.of(0, 4));
         cl.fill(empty, 3f);
-        assertEquals(0, cl.toArray(empty).length);
+        assertEquals(0, Tensors.toArray(cl, empty).length);
         cl.release(t);
-        assertThrows(IllegalStateException.class, () -> cl.toArray(t));
-        assertThrows(IllegalArgumentException.class, () -> cl.toArray(java.allocate(Shape.of(2))), "a Java tensor");
+        assertThrows(IllegalStateException.class, () -> Tensors.toArray(cl, t));
+        assertThrows(IllegalArgumentException.class, () -> Tensors.toArray(cl, java.allocate(Shape.of(2))), "a Java tensor");
     }
 
     @ParameterizedTest @ValueSource(strings = {"opencl-tiled", "opencl-rows", "opencl-plain"})
@@ -241,12 +247,13 @@ class OpenClMatchesJavaTest {
         Pair a = pair(cl, awkward(n, 4), n), b = pair(cl, awkward(n, 5), n);
         record Op(String name, Consumer<Pair[]> run) {}
         List<Op> ops = List.of(
-                new Op("add", p -> { java.add(a.java, b.java, p[0].java); cl.add(a.cl, b.cl, p[0].cl); }),
-                new Op("sign", p -> { java.sign(a.java, p[0].java); cl.sign(a.cl, p[0].cl); }),
+                new Op("add", p -> { java.binary(BinaryOp.ADD, a.java, b.java, p[0].java); cl.binary(BinaryOp.ADD, a.cl, b.cl, p[0].cl); }),
+                new Op("mul", p -> { java.binary(BinaryOp.MUL, a.java, b.java, p[0].java); cl.binary(BinaryOp.MUL, a.cl, b.cl, p[0].cl); }),
+                new Op("sign", p -> { java.unary(UnaryOp.SIGN, a.java, p[0].java); cl.unary(UnaryOp.SIGN, a.cl, p[0].cl); }),
                 new Op("clamp", p -> { java.clamp(a.java, -0.5f, 0.75f, p[0].java); cl.clamp(a.cl, -0.5f, 0.75f, p[0].cl); }),
-                new Op("minimum", p -> { java.minimum(a.java, b.java, p[0].java); cl.minimum(a.cl, b.cl, p[0].cl); }),
-                new Op("maximum", p -> { java.maximum(a.java, b.java, p[0].java); cl.maximum(a.cl, b.cl, p[0].cl); }),
-                new Op("relu", p -> { java.relu(a.java, p[0].java); cl.relu(a.cl, p[0].cl); }),
+                new Op("minimum", p -> { java.binary(BinaryOp.MIN, a.java, b.java, p[0].java); cl.binary(BinaryOp.MIN, a.cl, b.cl, p[0].cl); }),
+                new Op("maximum", p -> { java.binary(BinaryOp.MAX, a.java, b.java, p[0].java); cl.binary(BinaryOp.MAX, a.cl, b.cl, p[0].cl); }),
+                new Op("relu", p -> { java.unary(UnaryOp.RELU, a.java, p[0].java); cl.unary(UnaryOp.RELU, a.cl, p[0].cl); }),
                 new Op("reluBackward", p -> { java.copy(b.java, p[0].java); cl.copy(b.cl, p[0].cl);
                     java.reluBackward(a.java, b.java, p[0].java); cl.reluBackward(a.cl, b.cl, p[0].cl); }));
         for (Op op : ops) {
@@ -273,29 +280,38 @@ class OpenClMatchesJavaTest {
         SplittableRandom random = new SplittableRandom(7);
         for (int n : new int[] {1, 10, 255, 256, 257, 100_003}) {
             Pair x = random(cl, random, n), sum = zeros(cl, 1);
-            both(cl, be -> be.sum(be == java ? x.java : x.cl, be == java ? sum.java : sum.cl));
+            both(cl, be -> be.reduce(ReduceOp.SUM, be == java ? x.java : x.cl, be == java ? sum.java : sum.cl));
             assertClose("sum of " + n, sum.java, cl, sum.cl, 1e-5 * Math.sqrt(n));
         }
         Pair scalar = pair(cl, new float[] {1.75f}, 1), out = random(cl, random, 3, 41);
-        both(cl, be -> be.addScalarTimes(be == java ? scalar.java : scalar.cl, 0.3f, be == java ? out.java : out.cl));
-        assertSameBitsOrBound("addScalarTimes", out.java, cl, out.cl, 2, magnitude(constant(out.values.length, 1.75f), 0.3f, out.values));
+        both(cl, be -> be.axpy(0.3f, be == java ? scalar.java : scalar.cl, be == java ? out.java : out.cl));
+        assertSameBitsOrBound("axpy of a scalar", out.java, cl, out.cl, 2, magnitude(constant(out.values.length, 1.75f), 0.3f, out.values));
 
         for (int[] dims : new int[][] {{1, 1}, {5, 3, 7, 9}, {33, 3072}, {3, 1000}}) {
             Pair x = random(cl, random, dims);
             int rows = dims[0];
             Pair squares = zeros(cl, rows);
-            both(cl, be -> be.rowSumSquares(be == java ? x.java : x.cl, be == java ? squares.java : squares.cl));
-            assertClose("rowSumSquares " + Shape.of(dims), squares.java, cl, squares.cl, 1e-5);
-            Pair scales = random(cl, random, rows), scaled = zeros(cl, dims);
-            both(cl, be -> be.rowScale(be == java ? x.java : x.cl, be == java ? scales.java : scales.cl, be == java ? scaled.java : scaled.cl));
-            assertSameBits("rowScale " + Shape.of(dims), scaled.java, cl, scaled.cl);
+            both(cl, be -> be.reduce(ReduceOp.SUM_SQUARES, be == java ? x.java : x.cl, be == java ? squares.java : squares.cl));
+            assertClose("row sums of squares " + Shape.of(dims), squares.java, cl, squares.cl, 1e-5);
+            Pair sums = zeros(cl, rows);
+            both(cl, be -> be.reduce(ReduceOp.SUM, be == java ? x.java : x.cl, be == java ? sums.java : sums.cl));
+            assertClose("row sums " + Shape.of(dims), sums.java, cl, sums.cl, 1e-5);
+            Pair scales = random(cl, random, rows);
+            for (BinaryOp op : BinaryOp.values()) {
+                Pair scaled = zeros(cl, dims);
+                both(cl, be -> be.binary(op, be == java ? x.java : x.cl, be == java ? scales.java : scales.cl, be == java ? scaled.java : scaled.cl));
+                assertSameBits(op + " by rows " + Shape.of(dims), scaled.java, cl, scaled.cl);
+            }
+            Pair grad = random(cl, random, dims);
+            both(cl, be -> be.axpy(-0.7f, be == java ? scales.java : scales.cl, be == java ? grad.java : grad.cl));
+            assertSameBits("axpy by rows " + Shape.of(dims), grad.java, cl, grad.cl);
         }
 
-        // rsqrt of row norms, with a zero row that the floor keeps finite
+        // rsqrt of row norms, with a zero row (infinity)
         float[] norms = randoms(random, 64, 0, 50);
         norms[0] = 0f;
         Pair squaredNorms = pair(cl, norms, 64), inverse = zeros(cl, 64);
-        both(cl, be -> be.rsqrt(be == java ? squaredNorms.java : squaredNorms.cl, 1e-12f, be == java ? inverse.java : inverse.cl));
+        both(cl, be -> be.unary(UnaryOp.RSQRT, be == java ? squaredNorms.java : squaredNorms.cl, be == java ? inverse.java : inverse.cl));
         assertClose("rsqrt", inverse.java, cl, inverse.cl, 1e-6);
 
         // argmax with ties (quantised values) and a NaN, which is never the largest
@@ -303,8 +319,8 @@ class OpenClMatchesJavaTest {
         for (int i = 0; i < logits.length; i++) logits[i] = (float) Math.floor(logits[i]);
         logits[3] = Float.NaN;
         Pair x = pair(cl, logits, 37, 10), arg = zeros(cl, 37);
-        both(cl, be -> be.argmaxRows(be == java ? x.java : x.cl, be == java ? arg.java : arg.cl));
-        assertSameBits("argmaxRows", arg.java, cl, arg.cl);
+        both(cl, be -> be.reduce(ReduceOp.ARGMAX, be == java ? x.java : x.cl, be == java ? arg.java : arg.cl));
+        assertSameBits("argmax of rows", arg.java, cl, arg.cl);
     }
 
     @ParameterizedTest @ValueSource(strings = {"opencl-tiled", "opencl-rows", "opencl-plain"})
@@ -316,7 +332,7 @@ class OpenClMatchesJavaTest {
             for (float[] range : ranges) {
                 Tensor t = cl.allocate(Shape.of(4099));
                 cl.uniform(t, range[0], range[1], seed);
-                float[] got = cl.toArray(t);
+                float[] got = Tensors.toArray(cl, t);
                 // lo + (hi - lo) * u: K = 2 terms of magnitude at most |lo| + |hi - lo| where the device fuses
                 double bound = roundsLikeJava(cl) ? 0 : 2 * 2 * 0x1p-24 * (Math.abs(range[0]) + Math.abs(range[1] - range[0]));
                 for (int i = 0; i < got.length; i++) {
@@ -401,11 +417,11 @@ class OpenClMatchesJavaTest {
             String what = "conv2dBackward mask " + mask + " ";
             double tolerance = 1e-4;
             if (wantInput) assertClose(what + "inputGrad", inGrad.java, cl, inGrad.cl, tolerance);
-            else assertArrayEquals(inGrad.values, cl.toArray(inGrad.cl), what + "inputGrad must stay untouched");
+            else assertArrayEquals(inGrad.values, Tensors.toArray(cl, inGrad.cl), what + "inputGrad must stay untouched");
             if (wantWeight) assertClose(what + "weightGrad", wGrad.java, cl, wGrad.cl, tolerance);
-            else assertArrayEquals(wGrad.values, cl.toArray(wGrad.cl), what + "weightGrad must stay untouched");
+            else assertArrayEquals(wGrad.values, Tensors.toArray(cl, wGrad.cl), what + "weightGrad must stay untouched");
             if (wantBias) assertClose(what + "biasGrad", bGrad.java, cl, bGrad.cl, tolerance);
-            else assertArrayEquals(bGrad.values, cl.toArray(bGrad.cl), what + "biasGrad must stay untouched");
+            else assertArrayEquals(bGrad.values, Tensors.toArray(cl, bGrad.cl), what + "biasGrad must stay untouched");
             for (Tensor t : untouched) cl.release(t);
         }
     }
@@ -420,7 +436,7 @@ class OpenClMatchesJavaTest {
         for (int run = 0; run < 3; run++) {
             Tensor wGrad = cl.allocate(weight.cl.shape()), bGrad = cl.allocate(Shape.of(6));
             cl.conv2dBackward(input.cl, weight.cl, outGrad.cl, null, wGrad, bGrad, 1, 0);
-            float[] w = cl.toArray(wGrad), b = cl.toArray(bGrad);
+            float[] w = Tensors.toArray(cl, wGrad), b = Tensors.toArray(cl, bGrad);
             if (first == null) { first = w; firstBias = b; }
             else {
                 assertArrayEquals(first, w, "weight gradient differs between runs");
@@ -430,8 +446,8 @@ class OpenClMatchesJavaTest {
         Pair x = random(cl, random, 100_000), sum = zeros(cl, 1);
         float firstSum = Float.NaN;
         for (int run = 0; run < 3; run++) {
-            cl.sum(x.cl, sum.cl);
-            float s = cl.toArray(sum.cl)[0];
+            cl.reduce(ReduceOp.SUM, x.cl, sum.cl);
+            float s = Tensors.toArray(cl, sum.cl)[0];
             if (run == 0) firstSum = s;
             else assertEquals(Float.floatToRawIntBits(firstSum), Float.floatToRawIntBits(s), "sum differs between runs");
         }
@@ -498,11 +514,11 @@ class OpenClMatchesJavaTest {
             });
             String what = "linearBackward mask " + mask + " ";
             if (wantInput) assertClose(what + "inputGrad", dx.java, cl, dx.cl, 1e-4);
-            else assertArrayEquals(dx.values, cl.toArray(dx.cl), what + "inputGrad must stay untouched");
+            else assertArrayEquals(dx.values, Tensors.toArray(cl, dx.cl), what + "inputGrad must stay untouched");
             if (wantWeight) assertClose(what + "weightGrad", dw.java, cl, dw.cl, 1e-4);
-            else assertArrayEquals(dw.values, cl.toArray(dw.cl), what + "weightGrad must stay untouched");
+            else assertArrayEquals(dw.values, Tensors.toArray(cl, dw.cl), what + "weightGrad must stay untouched");
             if (wantBias) assertClose(what + "biasGrad", db.java, cl, db.cl, 1e-5);
-            else assertArrayEquals(db.values, cl.toArray(db.cl), what + "biasGrad must stay untouched");
+            else assertArrayEquals(db.values, Tensors.toArray(cl, db.cl), what + "biasGrad must stay untouched");
         }
     }
 
@@ -542,10 +558,10 @@ class OpenClMatchesJavaTest {
             assertSameBits("nllLossBackward", logProbGrad.java, cl, logProbGrad.cl);
         }
         // a label that is no class index: Java throws, OpenCL (which cannot throw) gives NaN
-        Tensor logProbs = cl.fromArray(new float[] {-1f, -2f, -3f, -4f}, 2, 2), labels = cl.fromArray(new float[] {1f, 2.5f}, 2);
+        Tensor logProbs = Tensors.fromArray(cl, new float[] {-1f, -2f, -3f, -4f}, 2, 2), labels = Tensors.fromArray(cl, new float[] {1f, 2.5f}, 2);
         Tensor losses = cl.allocate(Shape.of(2));
         cl.nllLoss(logProbs, labels, losses);
-        float[] l = cl.toArray(losses);
+        float[] l = Tensors.toArray(cl, losses);
         assertEquals(2f, l[0]);
         assertTrue(Float.isNaN(l[1]), "an invalid label gives NaN, got " + l[1]);
     }
@@ -558,7 +574,7 @@ class OpenClMatchesJavaTest {
         float lr = 0.001f, momentum = 0.9f;
         if (roundsLikeJava(cl)) {
             for (int step = 0; step < 3; step++) {
-                both(cl, be -> be.sgdStep(be == java ? p.java : p.cl, be == java ? g.java : g.cl, be == java ? v.java : v.cl, lr, momentum));
+                both(cl, be -> sgdStep(be, be == java ? p.java : p.cl, be == java ? g.java : g.cl, be == java ? v.java : v.cl, lr, momentum));
             }
             assertSameBits("sgd param", p.java, cl, p.cl);
             assertSameBits("sgd velocity", v.java, cl, v.cl);
@@ -568,13 +584,24 @@ class OpenClMatchesJavaTest {
         // (K = 2), whose v' may itself be off by 4 * 2^-24 * (|momentum v| + |g|), which lr scales:
         // sum|a_i b_i| of p' taken as |p| + |lr| (|v'| + |momentum v| + |g|).
         float[] p0 = p.values, g0 = g.values, v0 = v.values;
-        both(cl, be -> be.sgdStep(be == java ? p.java : p.cl, be == java ? g.java : g.cl, be == java ? v.java : v.cl, lr, momentum));
-        float[] v1 = java.toArray(v.java), velocityMagnitude = new float[v0.length], paramMagnitude = new float[v0.length];
+        both(cl, be -> sgdStep(be, be == java ? p.java : p.cl, be == java ? g.java : g.cl, be == java ? v.java : v.cl, lr, momentum));
+        float[] v1 = Tensors.toArray(java, v.java), velocityMagnitude = new float[v0.length], paramMagnitude = new float[v0.length];
         for (int i = 0; i < v0.length; i++) {
             velocityMagnitude[i] = Math.abs(momentum * v0[i]) + Math.abs(g0[i]);
             paramMagnitude[i] = Math.abs(p0[i]) + lr * (Math.abs(v1[i]) + velocityMagnitude[i]);
         }
-        assertWithinBound("sgd velocity", v1, cl.toArray(v.cl), 2, velocityMagnitude);
-        assertWithinBound("sgd param", java.toArray(p.java), cl.toArray(p.cl), 2, paramMagnitude);
+        assertWithinBound("sgd velocity", v1, Tensors.toArray(cl, v.cl), 2, velocityMagnitude);
+        assertWithinBound("sgd param", Tensors.toArray(java, p.java), Tensors.toArray(cl, p.cl), 2, paramMagnitude);
+    }
+
+    /** One SGD step: the backend's fused kernel where it has one, else optim.Sgd's plain path (the reference's). */
+    private static void sgdStep(Backend be, Tensor param, Tensor grad, Tensor velocity, float lr, float momentum) {
+        if (be instanceof OptimizerKernels fused) {
+            fused.sgdStep(param, grad, velocity, lr, momentum);
+            return;
+        }
+        be.affine(velocity, momentum, 0f, velocity);
+        be.axpy(1f, grad, velocity);
+        be.axpy(-lr, velocity, param);
     }
 }

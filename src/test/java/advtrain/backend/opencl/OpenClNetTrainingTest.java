@@ -1,5 +1,6 @@
 package advtrain.backend.opencl;
 
+import advtrain.backend.Tensors;
 import advtrain.autograd.Ops;
 import advtrain.autograd.Tape;
 import advtrain.autograd.Variable;
@@ -29,7 +30,7 @@ class OpenClNetTrainingTest {
 
     private static Run train(Backend backend, float[] images, float[] labels, int batch) {
         Net net = new Net(backend, 7);
-        Tensor x = backend.fromArray(images, batch, 3, 32, 32), y = backend.fromArray(labels, batch);
+        Tensor x = Tensors.fromArray(backend, images, batch, 3, 32, 32), y = Tensors.fromArray(backend, labels, batch);
         Sgd sgd = new Sgd(backend, net.parameters(), 0.01f, 0.9f);
         List<Float> losses = new ArrayList<>();
         float[] inputGrad = null;
@@ -44,12 +45,12 @@ class OpenClNetTrainingTest {
                 losses.add(Ops.item(loss));
                 sgd.step();
                 if (step == 3 && backend instanceof OpenClBackend cl) after = cl.transfers();
-                if (step == 0) inputGrad = backend.toArray(input.grad());
+                if (step == 0) inputGrad = Tensors.toArray(backend, input.grad());
                 tape.reset();
             }
         }
         List<float[]> weights = new ArrayList<>();
-        for (Variable p : net.parameters()) weights.add(backend.toArray(p.data()));
+        for (Variable p : net.parameters()) weights.add(Tensors.toArray(backend, p.data()));
         long[] transfers = before == null ? null : new long[] {after[0] - before[0], after[1] - before[1], after[2] - before[2], after[3] - before[3]};
         return new Run(losses, inputGrad, weights, transfers);
     }

@@ -1,0 +1,31 @@
+package advtrain.backend;
+
+import advtrain.tensor.Tensor;
+
+/**
+ * An optional capability: kernels that do in one call what {@link Backend}'s do in two or three,
+ * for speed. A backend may implement it; the autograd ({@code autograd.Ops}) uses it when the
+ * backend does ({@code backend instanceof FusedKernels f}) and the plain kernels otherwise, so the
+ * results are the same either way (the tests check both). The tuned Java backend implements it.
+ */
+public interface FusedKernels {
+
+    /**
+     * {@link Backend#conv2d} into convOutput, then {@link Backend#maxPool2d} of it into output. When
+     * the convolution's output is not needed afterwards (convOutputNeeded false: evaluation, no
+     * backward pass), convOutput may be left unwritten; the Java backend then never stores it, and
+     * either way pools each image's convolution output while it is still in cache.
+     */
+    void conv2dMaxPool(Tensor input, Tensor weight, Tensor bias, Tensor convOutput, Tensor output,
+                       int stride, int padding, int kernel, int poolStride, boolean convOutputNeeded);
+
+    /**
+     * {@link Backend#maxPool2dBackward} into a gradient that holds nothing yet: inputGrad's old
+     * contents are ignored and every element written (the output gradient at each window's first
+     * maximum, zero elsewhere), which saves filling it with zeros first.
+     */
+    void maxPool2dBackwardFresh(Tensor input, Tensor outputGrad, Tensor inputGrad, int kernel, int stride);
+
+    /** inputGrad = outputGrad where output > 0, else 0: {@link Backend#reluBackward} into a gradient that holds nothing yet. */
+    void reluBackwardFresh(Tensor output, Tensor outputGrad, Tensor inputGrad);
+}
