@@ -150,10 +150,11 @@ class OpenClUnavailableTest {
         assertEquals("java", json.get("auto"));
         @SuppressWarnings("unchecked")
         List<Map<String, Object>> backends = (List<Map<String, Object>>) json.get("backends");
-        assertEquals(List.of("java", "opencl"), backends.stream().map(b -> b.get("name")).toList());
+        assertEquals(List.of("java", "opencl", "reference"), backends.stream().map(b -> b.get("name")).toList());
         assertEquals(Boolean.TRUE, backends.get(0).get("available"));
         assertEquals(Boolean.FALSE, backends.get(1).get("available"));
         assertTrue(((String) backends.get(1).get("reason")).startsWith("no OpenCL runtime"), backends.get(1).toString());
+        assertEquals(Boolean.TRUE, backends.get(2).get("available"), "the reference backend needs no OpenCL");
         assertEquals(List.of(), json.get("devices"));
     }
 
