@@ -101,8 +101,8 @@ final class ConvForward {
     }
 
     /**
-     * WIDE_ROWS and IM2COL. Item n = image n. Where the reference's conv2d walks each output plane
-     * tap by tap, one multiply-add at a time with a bounds check per pixel, this is one matrix
+     * WIDE_ROWS and IM2COL. Item n = image n. Where the reference backend's conv2d walks each
+     * output plane tap by tap, one multiply-add at a time with a bounds check per pixel, this is one matrix
      * product per image on Gemm's register-blocked vector micro-kernel: weights [outChannels, taps]
      * times B [taps, pixels], each weight loaded once per tile of outputs. WIDE_ROWS: pad the image
      * into scratch; row q of B is that padded image read from tapOffset[q] (no im2col copy, no
@@ -135,8 +135,8 @@ final class ConvForward {
 
     /**
      * CHANNELS. Item n = image n, vectorised over output channels: a vector holds VL output
-     * channels of one pixel. Where the reference's conv2d reads each weight once per output plane
-     * and multiplies one pixel at a time, here a vector of VL channels' weights for one tap meets
+     * channels of one pixel. Where the reference backend's conv2d reads each weight once per
+     * output plane and multiplies one pixel at a time, here a vector of VL channels' weights for one tap meets
      * 12 broadcast input pixels: 12 independent vector FMAs per tap keep the FMA unit busy, and
      * only real output pixels are computed (the wide layout also computes the dropped columns).
      * Pad the image into scratch as WIDE_ROWS does; then for each block of VL channels and each tile

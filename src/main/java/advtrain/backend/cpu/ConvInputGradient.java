@@ -98,7 +98,7 @@ final class ConvInputGradient {
 
     /**
      * WIDE_ROWS and WIDE_ROWS_BY_FILTER_ROW: image n's input gradient as a correlation in the padded
-     * input's own wide layout. The reference's conv2d backward scatters weight * outputGrad into
+     * input's own wide layout. The reference backend's conv2d backward scatters weight * outputGrad into
      * inputGrad one product at a time, with bounds checks; here every input position gathers its
      * sum in one matrix product on Gemm's micro-kernel, with zeros in place of the bounds checks.
      * Forward, input position j = y * paddedWidth + x received weight[k, c, r, s] * outputGrad[k, oy, ox]
@@ -142,7 +142,7 @@ final class ConvInputGradient {
     /**
      * LANES, stride 1. inputGrad[n, c, y, x] = sum over k and the taps (r, s) that reach it,
      * oy = y + pad - r in [0, outHeight) and ox = x + pad - s in [0, outWidth), of
-     * weight[k, c, r, s] * outputGrad[n, k, oy, ox]. Like the reference's conv2d backward, and unlike
+     * weight[k, c, r, s] * outputGrad[n, k, oy, ox]. Like the reference backend's conv2d backward, and unlike
      * the wide paths, it computes only those products, none with zeros; unlike the reference, it
      * gathers each input pixel's sum rather than scattering into it, and it does so for VL images at
      * once: lane l of a vector holds image g * VL + l of group g. The output gradient is laid out so
@@ -258,8 +258,8 @@ final class ConvInputGradient {
     // ---- COL2IM: any stride ----------------------------------------------------------------------
 
     /**
-     * COL2IM. Item n = image n. Like the reference's conv2d backward, it scatters each product into
-     * inputGrad with a bounds check; the products themselves, though, are one matrix product on
+     * COL2IM. Item n = image n. Like the reference backend's conv2d backward, it scatters each
+     * product into inputGrad with a bounds check; the products themselves, though, are one matrix product on
      * Gemm's micro-kernel: im2colGrad [taps, pixelsPadded] = weights^T [taps, outChannels] .
      * outputGrad[n] [outChannels, pixelsPadded] (copied with a zero tail). Then col2im:
      * im2colGrad[(c, r, s), (oy, ox)] is added to inputGrad[n, c, oy * stride - pad + r, ox * stride - pad + s]

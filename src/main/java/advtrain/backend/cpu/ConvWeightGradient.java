@@ -123,7 +123,7 @@ final class ConvWeightGradient {
     /**
      * IM2COL and WIDE_ROWS. Item t = one register tile of weightGrad [outChannels, taps]: 6 output
      * channels (m0 = t / tapTiles * 6) by 4 taps q = (c, r, s) (q0 = t % tapTiles * 4). The
-     * reference's conv2d backward sums each weight's gradient alone, one output pixel at a time with
+     * reference backend's conv2d backward sums each weight's gradient alone, one output pixel at a time with
      * a bounds check; here Gemm.dotTile keeps 24 sums in vector registers over every image and output
      * position j: grad[n][k][j] * input_n[tapOffset[q] + j], the same shifted rows (or im2col rows)
      * as the forward pass, so each loaded operand feeds several sums.
@@ -150,7 +150,7 @@ final class ConvWeightGradient {
     /**
      * CHANNELS. Item = one tile of weightGrad: VL output channels k0.. (a vector's lanes) by 15 taps
      * q0.. (the last tile overlaps the one before and adds only its new taps). Where the reference
-     * sums one weight's gradient at a time, here a vector of VL channels' output gradients at one
+     * backend sums one weight's gradient at a time, here a vector of VL channels' output gradients at one
      * pixel (gradsByPixel) meets the 15 taps' input values that pixel saw: 15 independent vector FMAs
      * per pixel. It is the mirror of ConvForward's CHANNELS, summed over every real output pixel of
      * every image (no wide layout: the wide rows also multiplied conv2's 4 dropped columns of every
@@ -226,7 +226,10 @@ final class ConvWeightGradient {
      * sums, and the results' bits, do not depend on the number of threads), and each group is one
      * task (byGroup) that lays out its images' output gradients wide and their inputs padded, sums
      * its part of the weight gradient from them while they are in cache, and computes its images'
-     * input gradients. The groups' weight gradients are then added up in order.
+     * input gradients. The groups' weight gradients are then added up in order. The products are
+     * byTiles' register tiles; what differs from byTiles is the order of the work: byTiles streams
+     * the whole batch's operands once per tile, which for conv1 at batch 32 (1.1 MB) no longer fit
+     * a core's L2, where a group's do.
      */
     private void inGroups() {
         ConvShape s = shape;
