@@ -149,6 +149,7 @@ final class ConvForward {
         @Override protected void run(int from, int to, int worker) {
             ConvShape s = shape;
             int pixels = s.pixels, outChannels = s.outChannels, tileAt = s.paddedImage, imageAt = tileAt + PIXELS * VL;
+            int outW = s.outWidth, padW = s.paddedWidth;
             // Fused 2x2 pooling (poolByPixel) reads the output pixel-major from scratch at imageAt.
             boolean byPixel = poolKernel == 2 && poolStride == 2, planar = !byPixel || convOutput != null;
             float[] buf = scratch.get(worker, imageAt + (byPixel ? (pixels + pooledHeight * pooledWidth) * outChannels : imageScratch()));
@@ -161,10 +162,12 @@ final class ConvForward {
                         int first = Math.max(0, Math.min(p0, pixels - PIXELS));  // the last tile overlaps
                         int last = pixels - 1;
                         tileChannels(s.taps, weightsByTap, k0, outChannels, buf, s.tapOffset,
-                                at(first), at(Math.min(first + 1, last)), at(Math.min(first + 2, last)),
-                                at(Math.min(first + 3, last)), at(Math.min(first + 4, last)), at(Math.min(first + 5, last)),
-                                at(Math.min(first + 6, last)), at(Math.min(first + 7, last)), at(Math.min(first + 8, last)),
-                                at(Math.min(first + 9, last)), at(Math.min(first + 10, last)), at(Math.min(first + 11, last)),
+                                at(outW, padW, first), at(outW, padW, Math.min(first + 1, last)),
+                                at(outW, padW, Math.min(first + 2, last)), at(outW, padW, Math.min(first + 3, last)),
+                                at(outW, padW, Math.min(first + 4, last)), at(outW, padW, Math.min(first + 5, last)),
+                                at(outW, padW, Math.min(first + 6, last)), at(outW, padW, Math.min(first + 7, last)),
+                                at(outW, padW, Math.min(first + 8, last)), at(outW, padW, Math.min(first + 9, last)),
+                                at(outW, padW, Math.min(first + 10, last)), at(outW, padW, Math.min(first + 11, last)),
                                 buf, tileAt);
                         if (byPixel) {
                             FloatVector b = bias == null ? FloatVector.zero(Gemm.S) : FloatVector.fromArray(Gemm.S, bias, k0);
@@ -184,8 +187,8 @@ final class ConvForward {
             }
         }
 
-        /** Where output pixel p = oy * outWidth + ox reads tap (0, 0, 0) in the padded image. */
-        private int at(int p) { return p / shape.outWidth * shape.paddedWidth + p % shape.outWidth; }
+        /** Where output pixel p = oy * outW + ox reads tap (0, 0, 0) in the padded image (rows of padW). */
+        private static int at(int outW, int padW, int p) { return p / outW * padW + p % outW; }
     };
 
     /**
