@@ -1,11 +1,11 @@
 package advtrain.train;
 
-import advtrain.io.InvalidOptionException;
 import advtrain.backend.Backend;
 import advtrain.data.BatchLoader;
 import advtrain.data.Dataset;
 import advtrain.io.AtomicFiles;
 import advtrain.io.FolderLock;
+import advtrain.io.InvalidOptionException;
 import advtrain.io.Json;
 import advtrain.nn.ModelFiles;
 import advtrain.io.Progress;
