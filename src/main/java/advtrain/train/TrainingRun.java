@@ -162,6 +162,7 @@ public final class TrainingRun {
 
     private Result runLocked(Dataset train, Dataset test, boolean resume) throws IOException {
         long start = System.nanoTime();
+        stoppedAs = null;
         checkFiles(dir, resume);  // again, now that no other process can change it
         deleteStaleTempFiles();
         Map<String, Object> previous = resume ? readRunJson(dir) : null;
