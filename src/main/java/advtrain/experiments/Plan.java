@@ -1,7 +1,7 @@
 package advtrain.experiments;
 
-import advtrain.io.InvalidOptionException;
 import advtrain.data.Cifar10;
+import advtrain.io.InvalidOptionException;
 import advtrain.train.TrainConfig;
 
 import java.util.LinkedHashMap;

@@ -1,8 +1,8 @@
 package advtrain.train;
 
-import advtrain.io.InvalidOptionException;
 import advtrain.attack.AttackConfig;
 import advtrain.attack.Norm;
+import advtrain.io.InvalidOptionException;
 
 import java.util.LinkedHashMap;
 import java.util.Locale;

@@ -1,10 +1,10 @@
 package advtrain.train;
 
-import advtrain.io.InvalidOptionException;
 import advtrain.attack.AttackConfig;
 import advtrain.attack.RobustnessEvaluator;
 import advtrain.backend.Backend;
 import advtrain.data.Dataset;
+import advtrain.io.InvalidOptionException;
 import advtrain.nn.Net;
 
 /**

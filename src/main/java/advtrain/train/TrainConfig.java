@@ -1,7 +1,7 @@
 package advtrain.train;
 
-import advtrain.io.InvalidOptionException;
 import advtrain.data.Cifar10;
+import advtrain.io.InvalidOptionException;
 
 import java.util.LinkedHashMap;
 import java.util.Map;

@@ -1,11 +1,11 @@
 package advtrain.train;
 
-import advtrain.io.InvalidOptionException;
 import advtrain.backend.Backend;
 import advtrain.data.BatchLoader;
 import advtrain.data.Dataset;
 import advtrain.io.AtomicFiles;
 import advtrain.io.FolderLock;
+import advtrain.io.InvalidOptionException;
 import advtrain.io.Json;
 import advtrain.nn.ModelFiles;
 import advtrain.io.Progress;
@@ -162,6 +162,7 @@ public final class TrainingRun {
 
     private Result runLocked(Dataset train, Dataset test, boolean resume) throws IOException {
         long start = System.nanoTime();
+        stoppedAs = null;
         checkFiles(dir, resume);  // again, now that no other process can change it
         deleteStaleTempFiles();
         Map<String, Object> previous = resume ? readRunJson(dir) : null;
