@@ -24,7 +24,7 @@ class EvaluationCommandTest {
     }
 
     private static Map<?, ?> attack(String... more) {
-        List<String> args = new java.util.ArrayList<>(List.of("attack", "--model", model.toString(), "--backend", "java",
+        List<String> args = new java.util.ArrayList<>(List.of("attack", "--data", AttackCommandTest.DATA, "--model", model.toString(), "--backend", "java",
                 "--limit-test", "24", "--batch", "16", "--json"));
         args.addAll(List.of(more));
         AttackCommandTest.Run r = AttackCommandTest.run(args.toArray(new String[0]));
@@ -66,11 +66,11 @@ class EvaluationCommandTest {
 
     @Test
     void badSettingsAreUsageErrors() {
-        AttackCommandTest.Run square = AttackCommandTest.run("attack", "--model", model.toString(), "--attack", "square", "--norm", "l2");
+        AttackCommandTest.Run square = AttackCommandTest.run("attack", "--data", AttackCommandTest.DATA, "--model", model.toString(), "--attack", "square", "--norm", "l2");
         assertEquals(2, square.status(), square.err());
-        AttackCommandTest.Run queries = AttackCommandTest.run("attack", "--model", model.toString(), "--attack", "square", "--queries", "0");
+        AttackCommandTest.Run queries = AttackCommandTest.run("attack", "--data", AttackCommandTest.DATA, "--model", model.toString(), "--attack", "square", "--queries", "0");
         assertEquals(2, queries.status(), queries.err());
-        AttackCommandTest.Run unknown = AttackCommandTest.run("attack", "--model", model.toString(), "--attack", "cw");
+        AttackCommandTest.Run unknown = AttackCommandTest.run("attack", "--data", AttackCommandTest.DATA, "--model", model.toString(), "--attack", "cw");
         assertEquals(2, unknown.status());
         assertTrue(unknown.err().contains("apgd-ce") && unknown.err().contains("autoattack"), unknown.err());
     }
@@ -78,7 +78,7 @@ class EvaluationCommandTest {
     @Test
     void sweepTakesTheNewAttacksAndWritesIntervalsAndClasses() throws Exception {
         Path out = dir.resolve("sweep");
-        AttackCommandTest.Run r = AttackCommandTest.run("sweep", "--model", model.toString(), "--out", out.toString(), "--backend", "java",
+        AttackCommandTest.Run r = AttackCommandTest.run("sweep", "--data", AttackCommandTest.DATA, "--model", model.toString(), "--out", out.toString(), "--backend", "java",
                 "--limit-test", "16", "--attacks", "apgd-dlr,square", "--eps", "0,0.03", "--steps", "3", "--queries", "10", "--json");
         assertEquals(0, r.status(), r.err());
         List<String> csv = Files.readAllLines(out.resolve("accuracy_vs_eps.csv"));
