@@ -2,6 +2,8 @@
 # APGD-CE and Square (L-inf) on the first N CIFAR-10 test images, advtrain against a PyTorch
 # implementation of the same (benchmarks/eval_vs_pytorch.py), on the same model and images, one
 # after the other; prints each side's seconds and robust accuracy and the PyTorch/advtrain time ratio.
+# PyTorch runs on the BLAS setting vs_pytorch.sh chooses (OpenBLAS's kernels for this CPU, or the
+# newest its flags support where OpenBLAS does not know it: vs_pytorch.py blas --core-for-cpu).
 #
 #   benchmarks/eval_vs_pytorch.sh --model FILE --data DIR [--n 1000] [--eps 8/255] [--steps 100]
 #                                 [--queries 5000] [--backend java] [--threads 2] [--attacks apgd-ce,square]
@@ -19,14 +21,18 @@ while [ $# -gt 0 ]; do
     --backend) backend="$2"; shift 2 ;;
     --threads) threads="$2"; shift 2 ;;
     --attacks) attacks="$2"; shift 2 ;;
-    -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
     *) echo "eval_vs_pytorch.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
 [ -n "$model" ] && [ -n "$data" ] || { echo "eval_vs_pytorch.sh: --model FILE and --data DIR are required" >&2; exit 2; }
 results="$(mktemp)"
 trap 'rm -f "$results"' EXIT
-/usr/bin/python3 "$root/benchmarks/eval_vs_pytorch.py" --model "$model" --data "$data" --n "$n" --eps "$eps" \
+torch_env=(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_NUM_THREADS="$threads")
+core="$("${torch_env[@]}" /usr/bin/python3 "$root/benchmarks/vs_pytorch.py" blas --threads "$threads" --core-for-cpu)" || exit 1
+[ -z "$core" ] || torch_env+=(OPENBLAS_CORETYPE="$core")
+"${torch_env[@]}" /usr/bin/python3 "$root/benchmarks/vs_pytorch.py" blas --threads "$threads" >&2 || exit 1
+"${torch_env[@]}" /usr/bin/python3 "$root/benchmarks/eval_vs_pytorch.py" --model "$model" --data "$data" --n "$n" --eps "$eps" \
   --steps "$steps" --queries "$queries" --threads "$threads" --attacks "$attacks" | tee -a "$results"
 IFS=, read -ra names <<< "$attacks"
 for attack in "${names[@]}"; do
