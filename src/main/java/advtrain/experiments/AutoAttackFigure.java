@@ -47,13 +47,13 @@ final class AutoAttackFigure {
         List<AttackResult> pgd = new ArrayList<>(), auto = new ArrayList<>();
         for (Reproduce.Model model : models) {
             AttackResult known = AttackFigures.find(defense.pgd().get(model.label()), eps);
-            try (advtrain.attack.Evaluator evaluator = Reproduce.attackEvaluator(backend, model.net(), attacked)) {
+            try (advtrain.attack.RobustnessEvaluator evaluator = Reproduce.attackEvaluator(backend, model.net(), attacked)) {
                 AttackResult p = known != null ? known : evaluator.run(AttackConfig.pgd(eps));
                 AttackResult a = evaluator.run(autoAttack(eps, plan.seed()));
                 progress.done(progress.autoAttackUnits(attacked.size()));
                 Stats.Paired test = p.compareRobust(a);
                 log.printf(Locale.ROOT, "   %s: PGD-10 %s, AutoAttack %s at eps=%s (%d images, %.1f s): PGD-10 overstates by %.1f points, "
-                                + "McNemar %s%n", model.label(), Report.pct(p.robustAccuracy()), Report.pct(a.robustAccuracy()), Plan.fmt(eps),
+                                + "McNemar %s%n", model.label(), ReproductionReport.pct(p.robustAccuracy()), ReproductionReport.pct(a.robustAccuracy()), Plan.fmt(eps),
                         a.n(), a.seconds(), 100 * (p.robustAccuracy() - a.robustAccuracy()), test.pText());
                 pgd.add(p);
                 auto.add(a);

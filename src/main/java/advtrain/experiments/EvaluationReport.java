@@ -23,7 +23,7 @@ final class EvaluationReport {
         String relation = resultA.robustCorrect() < resultB.robustCorrect() ? "fewer" : resultA.robustCorrect() > resultB.robustCorrect()
                 ? "more" : "as many";
         return String.format(Locale.ROOT, "%s leaves %s images right than %s%s: %s against %s, McNemar %s", a, relation, b, where,
-                Report.pct(resultA.robustAccuracy()), Report.pct(resultB.robustAccuracy()), test.pText());
+                ReproductionReport.pct(resultA.robustAccuracy()), ReproductionReport.pct(resultB.robustAccuracy()), test.pText());
     }
 
     static void section(StringBuilder md, Reproduce.Findings f) {
@@ -38,7 +38,7 @@ final class EvaluationReport {
         for (int m = 0; m < r.models().size(); m++) {
             AttackResult p = r.pgd().get(m), a = r.autoAttack().get(m);
             md.append(String.format(Locale.ROOT, "| %s | %s %s | %s %s | %.1f points | %s |%n", r.models().get(m).label(),
-                    Report.pct(p.robustAccuracy()), p.robustInterval().percent(), Report.pct(a.robustAccuracy()),
+                    ReproductionReport.pct(p.robustAccuracy()), p.robustInterval().percent(), ReproductionReport.pct(a.robustAccuracy()),
                     a.robustInterval().percent(), 100 * (p.robustAccuracy() - a.robustAccuracy()), p.compareRobust(a).pText()));
         }
         md.append("\nRobust accuracy per class under AutoAttack:\n\n");
@@ -52,7 +52,7 @@ final class EvaluationReport {
             md.append("| ").append(Cifar10.CLASSES.get(c)).append(" |");
             for (AttackResult a : r.autoAttack()) {
                 int n = a.perClassTotal()[c];
-                md.append(' ').append(n == 0 ? "-" : Report.pct((double) a.perClassRobust()[c] / n)).append(" |");
+                md.append(' ').append(n == 0 ? "-" : ReproductionReport.pct((double) a.perClassRobust()[c] / n)).append(" |");
             }
             md.append('\n');
         }

@@ -3,7 +3,7 @@ package advtrain.attack;
 import advtrain.autograd.Tape;
 import advtrain.autograd.Variable;
 import advtrain.backend.Backend;
-import advtrain.io.ModelFiles;
+import advtrain.nn.ModelFiles;
 import advtrain.io.Safetensors;
 import advtrain.nn.Net;
 import advtrain.tensor.HostTensor;
