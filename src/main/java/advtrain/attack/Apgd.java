@@ -2,6 +2,7 @@ package advtrain.attack;
 
 import advtrain.autograd.Variable;
 import advtrain.backend.Backend;
+import advtrain.backend.Tensors;
 import advtrain.nn.Module;
 import advtrain.tensor.Shape;
 import advtrain.tensor.Tensor;
@@ -276,7 +277,7 @@ final class Apgd extends HostAttack {
                 sinceCheck = 0;
             }
         }
-        float[] best = backend.toArray(w.best), fooling = backend.toArray(w.fooling);
+        float[] best = Tensors.toArray(backend, w.best), fooling = Tensors.toArray(backend, w.fooling);
         for (int i = 0; i < m; i++) {
             System.arraycopy(s.fooled[i] ? fooling : best, i * size, adversarial, chunk[i] * size, size);
             if (s.fooled[i]) fooledOut[chunk[i]] = true;
@@ -307,7 +308,7 @@ final class Apgd extends HostAttack {
             config.norm().normalize(backend, w.x, w.rows);
             backend.affine(w.x, config.eps(), 0f, w.x);
         }
-        backend.add(w.x0, w.x, w.x);
+        backend.binary(Backend.BinaryOp.ADD, w.x0, w.x, w.x);
         backend.clamp(w.x, 0f, 1f, w.x);
     }
 
@@ -317,8 +318,8 @@ final class Apgd extends HostAttack {
         float eps = config.eps();
         backend.copy(w.grad, w.candidate);
         norm.normalize(backend, w.candidate, w.rows);
-        backend.rowScale(w.candidate, w.step, w.candidate);
-        backend.add(w.x, w.candidate, w.candidate);
+        backend.binary(Backend.BinaryOp.MUL, w.candidate, w.step, w.candidate);
+        backend.binary(Backend.BinaryOp.ADD, w.x, w.candidate, w.candidate);
         norm.project(backend, w.x0, w.candidate, eps, w.scratch, w.rows);
         backend.clamp(w.candidate, 0f, 1f, w.candidate);
         if (first) {
@@ -331,7 +332,7 @@ final class Apgd extends HostAttack {
         backend.copy(w.x, w.previous);
         backend.axpy(-1f, w.x, w.candidate);        // candidate = x + α(z − x) + (1 − α)·scratch
         backend.affine(w.candidate, MOMENTUM, 0f, w.candidate);
-        backend.add(w.x, w.candidate, w.candidate);
+        backend.binary(Backend.BinaryOp.ADD, w.x, w.candidate, w.candidate);
         backend.axpy(1f - MOMENTUM, w.scratch, w.candidate);
         norm.project(backend, w.x0, w.candidate, eps, w.scratch, w.rows);
         backend.clamp(w.candidate, 0f, 1f, w.x);
@@ -370,16 +371,16 @@ final class Apgd extends HostAttack {
         if (!any) return;
         backend.write(w.mask, s.mask, 0);
         backend.write(w.inverse, s.inverse, 0);
-        backend.rowScale(target, w.inverse, target);
-        backend.rowScale(source, w.mask, w.scratch);
-        backend.add(target, w.scratch, target);
+        backend.binary(Backend.BinaryOp.MUL, target, w.inverse, target);
+        backend.binary(Backend.BinaryOp.MUL, source, w.mask, w.scratch);
+        backend.binary(Backend.BinaryOp.ADD, target, w.scratch, target);
     }
 
     /** The masking check of the first gradient: exactly zero or not finite, per image. */
     private void recordGradientStats(Workspace w) {
-        backend.rowSumSquares(w.grad, w.rows);
+        backend.reduce(Backend.ReduceOp.SUM_SQUARES, w.grad, w.rows);
         int zero = 0, nonFinite = 0;
-        float[] normsSquared = backend.toArray(w.rows);
+        float[] normsSquared = Tensors.toArray(backend, w.rows);
         for (float v : normsSquared) {
             if (!Float.isFinite(v)) nonFinite++;
             else if (v == 0f) zero++;

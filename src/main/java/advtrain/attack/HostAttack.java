@@ -2,6 +2,7 @@ package advtrain.attack;
 
 import advtrain.autograd.Tape;
 import advtrain.backend.Backend;
+import advtrain.backend.Tensors;
 import advtrain.nn.Module;
 import advtrain.tensor.Shape;
 import advtrain.tensor.Tensor;
@@ -77,7 +78,7 @@ abstract class HostAttack implements Attack {
         if (shape.rank() != 4 || labels.size() != shape.dim(0)) {
             throw new IllegalArgumentException("perturb: " + labels.size() + " labels for images of shape " + shape + " (needs [N, C, H, W])");
         }
-        float[] host = backend.toArray(images), hostLabels = backend.toArray(labels);
+        float[] host = Tensors.toArray(backend, images), hostLabels = Tensors.toArray(backend, labels);
         int[] y = new int[hostLabels.length];
         for (int i = 0; i < y.length; i++) y[i] = (int) hostLabels[i];
         boolean[] all = new boolean[y.length];

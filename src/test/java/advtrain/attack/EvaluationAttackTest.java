@@ -1,6 +1,7 @@
 package advtrain.attack;
 
 import advtrain.backend.Backend;
+import advtrain.backend.Tensors;
 import advtrain.data.BatchLoader;
 import advtrain.data.Dataset;
 import advtrain.nn.Net;
@@ -30,13 +31,13 @@ class EvaluationAttackTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"java", "opencl"})
+    @ValueSource(strings = {"reference", "java", "opencl"})
     void everyAttackStaysWithinTheBallAndThePixelRange(String name) throws Exception {
         Backend be = TestBackends.get(name);
         Net net = TrainedModels.net(be);
         int count = 12;
         float[][] b = batch(count);
-        Tensor x = be.fromArray(b[0], count, 3, 32, 32), y = be.fromArray(b[1], count);
+        Tensor x = Tensors.fromArray(be, b[0], count, 3, 32, 32), y = Tensors.fromArray(be, b[1], count);
         List<AttackConfig> configs = List.of(
                 AttackConfig.of(AttackConfig.Kind.APGD_CE, 0.03f).withSteps(8),
                 AttackConfig.of(AttackConfig.Kind.APGD_DLR, 0.3f).withSteps(5),
@@ -48,7 +49,7 @@ class EvaluationAttackTest {
         for (AttackConfig config : configs) {
             float[] adv;
             try (Attack attack = Attack.create(be, config, 5)) {   // batches of 5: chunks of 5, 5 and 2
-                adv = be.toArray(attack.perturb(net, x, y));
+                adv = Tensors.toArray(be, attack.perturb(net, x, y));
             }
             for (int n = 0; n < count; n++) {
                 double sumSquares = 0, maxAbs = 0;
@@ -83,7 +84,7 @@ class EvaluationAttackTest {
         Net net = TrainedModels.net(be);
         int count = 8;
         float[][] b = batch(count);
-        Tensor x = be.fromArray(b[0], count, 3, 32, 32), y = be.fromArray(b[1], count);
+        Tensor x = Tensors.fromArray(be, b[0], count, 3, 32, 32), y = Tensors.fromArray(be, b[1], count);
         try (Attack square = Attack.create(be, AttackConfig.of(AttackConfig.Kind.SQUARE, 0.03f).withQueries(40), 8)) {
             square.perturb(net, x, y);
             int[] queries = ((HostAttack) square).lastQueries();

@@ -3,6 +3,7 @@ package advtrain.attack;
 import advtrain.autograd.Tape;
 import advtrain.autograd.Variable;
 import advtrain.backend.Backend;
+import advtrain.backend.Tensors;
 import advtrain.nn.ModelFiles;
 import advtrain.io.Safetensors;
 import advtrain.nn.Net;
@@ -57,16 +58,16 @@ class EvaluationGoldenTest {
     private static float[][] lossAndGradient(Backend be, Net net, Losses loss, int[] targets) {
         HostTensor x = base.get("x");
         int[] y = labels();
-        Tensor images = be.fromArray(x.values(), x.shape().dims());
+        Tensor images = Tensors.fromArray(be, x.values(), x.shape().dims());
         try (Tape tape = new Tape(be)) {
             Variable input = tape.input(images, true);
             Variable out = net.forward(input);
-            float[] outputs = be.toArray(out.data()), outputGrad = new float[outputs.length];
+            float[] outputs = Tensors.toArray(be, out.data()), outputGrad = new float[outputs.length];
             float[] losses = new float[y.length];
             for (int i = 0; i < y.length; i++) losses[i] = (float) loss.value(outputs, i, 10, y[i], targets == null ? -1 : targets[i], outputGrad);
-            Tensor seed = be.fromArray(outputGrad, out.shape().dims());
+            Tensor seed = Tensors.fromArray(be, outputGrad, out.shape().dims());
             tape.backward(out, seed);
-            float[] grad = be.toArray(input.grad());
+            float[] grad = Tensors.toArray(be, input.grad());
             be.release(seed);
             return new float[][] {losses, grad};
         } finally {
@@ -84,7 +85,7 @@ class EvaluationGoldenTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"java", "opencl"})
+    @ValueSource(strings = {"reference", "java", "opencl"})
     void dlrLossesAndInputGradientsMatchPyTorch(String name) throws Exception {
         Backend be = TestBackends.get(name);
         Net net = net(be);
@@ -114,7 +115,7 @@ class EvaluationGoldenTest {
         apgd.trace = new Apgd.Trace();
         apgd.fixedStart = values(l2 ? "apgd_start_l2" : "apgd_start");
         try (apgd) {
-            adversarial = be.toArray(apgd.perturb(net, be.fromArray(x.values(), x.shape().dims()), be.fromArray(y.values(), y.shape().dims())));
+            adversarial = Tensors.toArray(be, apgd.perturb(net, Tensors.fromArray(be, x.values(), x.shape().dims()), Tensors.fromArray(be, y.values(), y.shape().dims())));
         }
         float[] checkpoints = values("apgd_" + loss + "_checkpoints");
         assertEquals(checkpoints.length, apgd.trace.checkpoints.size());
