@@ -52,8 +52,21 @@ public interface Attack extends AutoCloseable {
         public GradientStats plus(GradientStats o) { return new GradientStats(n + o.n, zero + o.zero, nonFinite + o.nonFinite); }
     }
 
-    /** FGSM or PGD with these settings, on this backend. */
+    /** The attack these settings describe, on this backend (the evaluation attacks in batches of 256). */
     static Attack create(Backend backend, AttackConfig config) {
-        return new GradientAttack(backend, config);
+        return create(backend, config, 256);
+    }
+
+    /**
+     * The attack these settings describe, on this backend: FGSM and PGD run on the batches they are
+     * given; APGD, Square and AutoAttack send at most {@code batchSize} images to the device at once.
+     */
+    static Attack create(Backend backend, AttackConfig config, int batchSize) {
+        return switch (config.kind()) {
+            case FGSM, PGD -> new GradientAttack(backend, config);
+            case APGD_CE, APGD_DLR, APGD_T -> new Apgd(backend, config, batchSize);
+            case SQUARE -> new SquareAttack(backend, config, batchSize);
+            case AUTOATTACK -> new AutoAttack(backend, config, batchSize);
+        };
     }
 }

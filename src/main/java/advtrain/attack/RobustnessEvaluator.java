@@ -30,6 +30,8 @@ public final class RobustnessEvaluator implements AutoCloseable {
     private final BatchLoader loader;
     private final int classes;
     private final boolean quiet;
+    private final int batchSize;
+    private java.util.function.Consumer<String> log;
     private final float[] hostImages, hostLabels, hostLosses;
     private final float[] hostLogProbs;
     private final Map<Integer, Tensor[]> deviceBatches = new HashMap<>();
@@ -63,6 +65,8 @@ public final class RobustnessEvaluator implements AutoCloseable {
         this.loader.startEpoch(0);
         this.classes = classes;
         this.quiet = quiet;
+        this.batchSize = batchSize;
+        this.log = quiet ? line -> {} : System.out::println;
         int batch = Math.min(batchSize, Math.max(1, data.size()));
         this.hostImages = new float[batch * Dataset.IMAGE_BYTES];
         this.hostLabels = new float[batch];
@@ -72,6 +76,9 @@ public final class RobustnessEvaluator implements AutoCloseable {
     }
 
     public int size() { return data.size(); }
+
+    /** Where the evaluation attacks' progress lines go (AutoAttack's robust accuracy after each member). */
+    public void setLog(java.util.function.Consumer<String> sink) { log = sink; }
 
     /** Clean predictions, computed on the first call and remembered. */
     public Predictions clean() {
@@ -93,13 +100,30 @@ public final class RobustnessEvaluator implements AutoCloseable {
 
     /** Attacks every image with a fresh attack of this configuration and counts. */
     public AttackResult run(AttackConfig config) {
-        try (Attack attack = Attack.create(backend, config)) {
-            return run(attack);
+        return run(config, model);
+    }
+
+    /** Crafts with a fresh attack of this configuration on {@code source} and counts on this evaluator's model. */
+    public AttackResult run(AttackConfig config, Module source) {
+        try (Attack attack = Attack.create(backend, config, batchSize)) {
+            return run(attack, source);
         }
     }
 
     /** Attacks every image and counts: robust accuracy, success rate, per class, timing, sanity checks. */
     public AttackResult run(Attack attack) {
+        return run(attack, model);
+    }
+
+    /**
+     * Crafts the adversarial images on {@code source} and counts them on this evaluator's model: the
+     * transfer attack when the two differ (a white-box attack on a substitute, evaluated on a model it
+     * never saw). The evaluation attacks (APGD, Square, AutoAttack) get the whole set at once and
+     * attack only the images the evaluated model classifies correctly (the others are not robust
+     * whatever happens), as AutoAttack does.
+     */
+    public AttackResult run(Attack attack, Module source) {
+        if (attack instanceof HostAttack host) return runWholeSet(host, source);
         Predictions before = clean();
         AttackConfig config = attack.config();
         int n = data.size();
@@ -116,7 +140,7 @@ public final class RobustnessEvaluator implements AutoCloseable {
                 int count = xy[0].shape().dim(0);
                 backend.synchronize();
                 long start = System.nanoTime();
-                Tensor adversarial = attack.perturb(model, xy[0], xy[1]);
+                Tensor adversarial = attack.perturb(source, xy[0], xy[1]);
                 backend.synchronize();
                 attackNanos += System.nanoTime() - start;
                 gradients = gradients.plus(attack.lastGradientStats());
@@ -132,6 +156,38 @@ public final class RobustnessEvaluator implements AutoCloseable {
         }
         return AttackResult.count(config, before, new Predictions(labels, predicted, losses), targets, classes,
                 gradients, attackNanos / 1e9);
+    }
+
+    private AttackResult runWholeSet(HostAttack attack, Module source) {
+        Predictions before = clean();
+        int n = data.size(), size = Dataset.IMAGE_BYTES;
+        float[] pixels = new float[n * size], adversarial = new float[n * size];
+        int[] labels = new int[n], predicted = new int[n];
+        float[] losses = new float[n];
+        boolean[] attacked = new boolean[n];
+        for (int i = 0; i < n; i++) {
+            data.copyImage(i, pixels, i * size);
+            labels[i] = data.label(i);
+            attacked[i] = before.predicted()[i] == labels[i];
+        }
+        attack.setLog(log);
+        backend.synchronize();
+        long start = System.nanoTime();
+        attack.attack(source, new HostAttack.Images(pixels, labels, Dataset.CHANNELS, Dataset.HEIGHT, Dataset.WIDTH), attacked, adversarial);
+        backend.synchronize();
+        double seconds = (System.nanoTime() - start) / 1e9;
+        for (int offset = 0; offset < n; offset += hostLabels.length) {
+            int count = Math.min(hostLabels.length, n - offset);
+            for (int i = 0; i < count; i++) hostLabels[i] = labels[offset + i];
+            Tensor[] xy = deviceBatches.computeIfAbsent(count, c -> new Tensor[] {
+                    backend.allocate(Shape.of(c, Dataset.CHANNELS, Dataset.HEIGHT, Dataset.WIDTH)), backend.allocate(Shape.of(c))});
+            backend.write(xy[0], adversarial, offset * size);
+            backend.write(xy[1], hostLabels, 0);
+            predict(xy[0], xy[1], labels, predicted, losses, offset);
+        }
+        List<AutoAttack.Stage> stages = attack instanceof AutoAttack auto ? auto.lastStages() : List.of();
+        return AttackResult.count(attack.config(), before, new Predictions(labels, predicted, losses), null, classes,
+                attack.lastGradientStats(), seconds, attack.lastQueries(), stages);
     }
 
     /** Copies batch b to the device, into tensors kept per batch size. */

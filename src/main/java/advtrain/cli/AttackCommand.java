@@ -22,17 +22,38 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 @Command(name = "attack", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Robust accuracy of a model under one attack (FGSM or PGD) on the CIFAR-10 test set.",
+        description = {"Robust accuracy of a model under one attack on the CIFAR-10 test set.",
                 "robust_accuracy counts over all test images (one misclassified before the attack is not robust); "
-                        + "success_rate over the images classified correctly before it."})
+                        + "success_rate over the images classified correctly before it. Every accuracy comes with its "
+                        + "95 % Wilson score interval.",
+                "",
+                "Attacks (all in [0,1] pixel space, within eps of the image):",
+                "  fgsm        one step of eps along the gradient's sign (Goodfellow et al., ICLR 2015; the seed's Eq. 1)",
+                "  pgd         --steps 10 of --step-size eps/4, projected (Madry et al., ICLR 2018; the seed's Eq. 2)",
+                "  apgd-ce     Auto-PGD on the cross-entropy, 100 iterations, step 2*eps halved at checkpoints, momentum 0.75",
+                "              (Croce & Hein, ICML 2020: \"Reliable evaluation of adversarial robustness with an ensemble",
+                "              of diverse parameter-free attacks\"); linf or l2",
+                "  apgd-dlr    Auto-PGD on the difference-of-logits-ratio loss (same paper)",
+                "  apgd-t      Auto-PGD on the targeted DLR loss toward each of the 9 most likely other classes in turn,",
+                "              100 iterations each, on the images still robust (same paper)",
+                "  square      Square attack, linf, score-based black-box: model outputs only, no gradient; --queries 5000,",
+                "              p_init 0.8, vertical-stripe start (Andriushchenko et al., ECCV 2020)",
+                "  autoattack  APGD-CE, then APGD-T, then Square, each on the images still robust (AutoAttack's standard",
+                "              version, Croce & Hein 2020) WITHOUT FAB-T, which is not implemented; with --norm l2 no Square",
+                "",
+                "--source-model A crafts the attack on model A and evaluates it on --model (the transfer, black-box setting)."})
 final class AttackCommand implements Callable<Integer> {
     static final String DEFAULT_GRID_EPS = "0.005,0.01,0.02,0.03,0.05,0.1";
 
     @Option(names = "--model", required = true, paramLabel = "FILE", description = "model weights (model.safetensors, PyTorch state_dict names)")
     Path model;
 
-    @Option(names = "--attack", paramLabel = "NAME", defaultValue = "pgd", description = "fgsm or pgd (default: ${DEFAULT-VALUE})")
+    @Option(names = "--attack", paramLabel = "NAME", defaultValue = "pgd",
+            description = "fgsm, pgd, apgd-ce, apgd-dlr, apgd-t, square or autoattack (default: ${DEFAULT-VALUE})")
     String attack;
+
+    @Option(names = "--source-model", paramLabel = "FILE", description = "transfer attack: craft the adversarial images on this model, evaluate them on --model")
+    Path sourceModel;
 
     @Option(names = "--eps", paramLabel = "E", defaultValue = "8/255", description = "radius of the perturbation in pixel units, a number or a fraction (default: ${DEFAULT-VALUE})")
     String eps;
@@ -64,14 +85,17 @@ final class AttackCommand implements Callable<Integer> {
         }
         requireModelFile(model);
         if (saveGrid != null) OutputPaths.requireWritableFile(saveGrid, "--save-grid");
+        if (sourceModel != null) requireModelFile(sourceModel);
         Dataset test = dataOptions.testSet();
         Backends.Choice choice = common.selectBackend();
         try (Backend backend = choice.backend()) {
             Net net = loadModel(backend, model, common.seed);
+            Net source = sourceModel == null ? net : loadModel(backend, sourceModel, common.seed);
             AttackResult result;
             try (RobustnessEvaluator evaluator = new RobustnessEvaluator(backend, net, test, attackOptions.batch, Net.CLASSES, false)) {
-                result = evaluator.run(config);
-                if (kind == AttackConfig.Kind.PGD && config.eps() > 0) {
+                if (common.json) evaluator.setLog(System.err::println);
+                result = evaluator.run(config, source);
+                if (kind == AttackConfig.Kind.PGD && config.eps() > 0 && sourceModel == null) {
                     // The sanity check needs FGSM at the same ε (same norm and target): a tenth of PGD-10's cost.
                     AttackResult fgsm = evaluator.run(config.asFgsm());
                     result = result.withWarnings(RobustnessEvaluator.compareWithFgsm(result, fgsm));
@@ -82,6 +106,10 @@ final class AttackCommand implements Callable<Integer> {
             Map<String, Object> json = result.toJson();
             json.put("backend", backend.name());
             json.put("model", model.toString());
+            if (sourceModel != null) {
+                json.put("source_model", sourceModel.toString());
+                System.out.println("transfer:        crafted on " + sourceModel + ", evaluated on " + model);
+            }
             if (saveGrid != null) {
                 writeGrid(backend, net, config, gridEpsList, test);
                 System.out.println("grid:            " + saveGrid);

@@ -11,8 +11,11 @@ import java.util.Locale;
 
 /** The options of the attack and sweep commands that shape an attack (its kind, ε, steps, step size, norm, target). */
 public final class AttackOptions {
-    @Option(names = "--steps", paramLabel = "N", description = "PGD steps (default: 10)")
+    @Option(names = "--steps", paramLabel = "N", description = "PGD steps or APGD iterations (default: 10 for PGD, 100 for APGD and AutoAttack's APGD)")
     public Integer steps;
+
+    @Option(names = "--queries", paramLabel = "N", description = "Square attack: model queries per image, the first being its initial point (default: 5000, also in autoattack)")
+    public Integer queries;
 
     @Option(names = "--step-size", paramLabel = "ALPHA", description = "PGD step size alpha, in pixel units (default: eps/4)")
     public String stepSize;
@@ -20,7 +23,7 @@ public final class AttackOptions {
     @Option(names = "--random-start", description = "PGD starts from a random point of the eps-ball (default: off, Eq. 2 starts at x0)")
     public boolean randomStart;
 
-    @Option(names = "--restarts", paramLabel = "N", description = "PGD runs from random starts; per image the one with the highest loss is kept; N > 1 implies --random-start (default: 1)")
+    @Option(names = "--restarts", paramLabel = "N", description = "PGD runs from random starts; per image the one with the highest loss is kept; N > 1 implies --random-start. APGD: runs on the images still robust (default: 1)")
     public Integer restarts;
 
     @Option(names = "--targeted", description = "aim at a class instead of away from the true one: --target CLASS, else each image's least likely class")
@@ -50,6 +53,10 @@ public final class AttackOptions {
         if (batch < 1) throw new Main.UsageError("--batch must be >= 1, got " + batch);
         if (steps != null && steps < 1) throw new Main.UsageError("--steps must be >= 1, got " + steps);
         if (restarts != null && restarts < 1) throw new Main.UsageError("--restarts must be >= 1, got " + restarts);
+        if (queries != null && queries < 1) throw new Main.UsageError("--queries must be >= 1, got " + queries);
+        if (!kind.isSeedAttack() && (targeted || target != null)) {
+            throw new Main.UsageError("--targeted and --target apply to FGSM and PGD; " + kind.label() + " chooses its own targets (apgd-t: the 9 most likely other classes)");
+        }
         float alpha = Float.NaN;
         if (stepSize != null) {
             alpha = parseNumber("--step-size", stepSize);
@@ -62,9 +69,11 @@ public final class AttackOptions {
             throw new Main.UsageError("--norm: " + e.getMessage());
         }
         if (threat == Norm.LINF) checkPixelEps("--eps", eps);
+        if (kind == AttackConfig.Kind.SQUARE && threat != Norm.LINF) throw new Main.UsageError("--attack square is L-inf only: use --norm linf");
         AttackConfig config = AttackConfig.of(kind, eps).withNorm(threat).withSeed(seed)
-                .withSteps(steps == null ? AttackConfig.DEFAULT_STEPS : steps).withStepSize(alpha)
-                .withRandomStart(randomStart).withRestarts(restarts == null ? 1 : restarts);
+                .withSteps(steps == null ? kind.defaultSteps() : steps).withStepSize(alpha)
+                .withRandomStart(randomStart).withRestarts(restarts == null ? 1 : restarts)
+                .withQueries(queries == null ? AttackConfig.DEFAULT_QUERIES : queries);
         if (target != null) return config.targeting(parseClass(target));
         return targeted ? config.targeting(AttackConfig.LEAST_LIKELY) : config;
     }

@@ -6,6 +6,7 @@ import advtrain.data.Dataset;
 import advtrain.io.Json;
 import advtrain.nn.ModelFiles;
 import advtrain.nn.Net;
+import advtrain.stats.Stats;
 import advtrain.train.Evaluation;
 import advtrain.train.CleanEvaluator;
 import picocli.CommandLine.Command;
@@ -47,12 +48,15 @@ final class EvalCommand implements Callable<Integer> {
             double seconds = (System.nanoTime() - start) / 1e9;
             System.out.println("model " + model + " on " + test.size() + " test images from " + dataDir);
             System.out.print(evaluation.report());
+            Stats.Interval interval = Stats.wilson(evaluation.correct(), evaluation.n());
+            System.out.println("accuracy 95 % CI (Wilson score): " + interval.percent());
             if (common.json) {
                 Map<String, Object> perClass = new LinkedHashMap<>();
                 double[] accuracy = evaluation.perClassAccuracy();
                 for (int c = 0; c < accuracy.length; c++) perClass.put(Cifar10.CLASSES.get(c), accuracy[c]);
                 Map<String, Object> json = new LinkedHashMap<>();
                 json.put("accuracy", evaluation.accuracy());
+                json.put("accuracy_ci95", interval.toArray());
                 json.put("n", evaluation.n());
                 json.put("correct", evaluation.correct());
                 json.put("per_class", perClass);

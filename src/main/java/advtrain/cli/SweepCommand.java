@@ -5,12 +5,14 @@ import advtrain.attack.AttackResult;
 import advtrain.attack.RobustnessEvaluator;
 import advtrain.backend.Backend;
 import advtrain.backend.select.Backends;
+import advtrain.data.Cifar10;
 import advtrain.data.Dataset;
 import advtrain.io.AtomicFiles;
 import advtrain.io.FolderLock;
 import advtrain.io.Json;
 import advtrain.nn.Net;
 import advtrain.report.AccuracyPlot;
+import advtrain.stats.Stats;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -25,7 +27,8 @@ import java.util.concurrent.Callable;
 
 @Command(name = "sweep", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Accuracy against eps for several attacks (the seed's \"influence of eps on accuracy\" figure).",
-                "Writes OUT/accuracy_vs_eps.csv and OUT/accuracy_vs_eps.png (a line per attack, clean accuracy dashed)."})
+                "Writes OUT/accuracy_vs_eps.csv and OUT/accuracy_vs_eps.png (a line per attack, clean accuracy dashed).",
+                "The CSV gives each accuracy's 95 % Wilson score interval and the robust accuracy per class."})
 final class SweepCommand implements Callable<Integer> {
     static final String CSV = "accuracy_vs_eps.csv", PNG = "accuracy_vs_eps.png";
 
@@ -35,7 +38,8 @@ final class SweepCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "folder for the CSV and the PNG (created if needed)")
     Path out;
 
-    @Option(names = "--attacks", paramLabel = "LIST", defaultValue = "fgsm,pgd", description = "attacks to run (default: ${DEFAULT-VALUE})")
+    @Option(names = "--attacks", paramLabel = "LIST", defaultValue = "fgsm,pgd",
+            description = "attacks to run, any of fgsm, pgd, apgd-ce, apgd-dlr, apgd-t, square, autoattack (see attack --help; default: ${DEFAULT-VALUE})")
     String attacks;
 
     @Option(names = "--eps", paramLabel = "LIST", defaultValue = "0,0.002,0.005,0.01,0.02,0.03,0.05,0.1",
@@ -92,10 +96,10 @@ final class SweepCommand implements Callable<Integer> {
                     + configs.get(0).norm().symbol() + ", pixel units)", series(kinds, results, cleanAccuracy, epsValues));
 
             System.out.printf(Locale.ROOT, "clean accuracy: %.2f %% on %d test images (backend %s)%n", 100 * cleanAccuracy, test.size(), backend.name());
-            System.out.printf(Locale.ROOT, "%-6s %8s %10s %10s %9s%n", "attack", "eps", "robust %", "success %", "images/s");
+            System.out.printf(Locale.ROOT, "%-10s %8s %10s %16s %10s %9s%n", "attack", "eps", "robust %", "95 % CI", "success %", "images/s");
             for (AttackResult r : results) {
-                System.out.printf(Locale.ROOT, "%-6s %8s %10.2f %10.2f %9.0f%n", r.config().kind().label(), fmt(r.config().eps()),
-                        100 * r.robustAccuracy(), 100 * r.successRate(), r.imagesPerSecond());
+                System.out.printf(Locale.ROOT, "%-10s %8s %10.2f %16s %10.2f %9.0f%n", r.config().kind().label(), fmt(r.config().eps()),
+                        100 * r.robustAccuracy(), r.robustInterval().percent(), 100 * r.successRate(), r.imagesPerSecond());
             }
             System.out.println("wrote " + csv + " and " + png);
             for (String w : warnings) System.err.println("warning: " + w);
@@ -107,6 +111,7 @@ final class SweepCommand implements Callable<Integer> {
                     row.put("attack", r.config().kind().label());
                     row.put("eps", r.config().eps());
                     row.put("robust_accuracy", r.robustAccuracy());
+                    row.put("robust_accuracy_ci95", r.robustInterval().toArray());
                     row.put("success_rate", r.successRate());
                     row.put("robust_loss", r.robustLoss());
                     row.put("seconds", r.seconds());
@@ -143,7 +148,8 @@ final class SweepCommand implements Callable<Integer> {
                 ys[i] = mine.get(i).robustAccuracy();
             }
             AttackConfig c = mine.get(0).config();
-            String label = kind == AttackConfig.Kind.PGD ? "PGD-" + c.steps() + (c.randomStart() ? " random start" : "") : "FGSM";
+            String label = kind == AttackConfig.Kind.PGD ? "PGD-" + c.steps() + (c.randomStart() ? " random start" : "")
+                    : kind == AttackConfig.Kind.AUTOATTACK ? "AutoAttack (no FAB-T)" : mine.get(0).attackName();
             list.add(new AccuracyPlot.Series(label + (c.targeted() ? " (targeted)" : ""), xs, ys, false));
         }
         list.add(AccuracyPlot.Series.reference("clean", cleanAccuracy, lo, hi == lo ? lo + 1e-3 : hi));
@@ -152,13 +158,23 @@ final class SweepCommand implements Callable<Integer> {
 
     private static String csv(List<AttackResult> results) {
         StringBuilder s = new StringBuilder("attack,norm,eps,steps,step_size,random_start,restarts,targeted,n,clean_accuracy,"
-                + "robust_accuracy,success_rate,clean_loss,robust_loss,seconds,images_per_second\n");
+                + "clean_ci95_low,clean_ci95_high,robust_accuracy,robust_ci95_low,robust_ci95_high,success_rate,clean_loss,robust_loss,"
+                + "seconds,images_per_second");
+        for (String name : Cifar10.CLASSES) s.append(",robust_").append(name);
+        s.append('\n');
         for (AttackResult r : results) {
             AttackConfig c = r.config();
+            Stats.Interval clean = r.cleanInterval(), robust = r.robustInterval();
             s.append(String.join(",", c.kind().label(), c.norm().label(), fmt(c.eps()), Integer.toString(c.steps()),
                     fmt(c.alpha()), Boolean.toString(c.randomStart()), Integer.toString(c.restarts()), Boolean.toString(c.targeted()),
-                    Integer.toString(r.n()), num(r.cleanAccuracy()), num(r.robustAccuracy()), num(r.successRate()),
-                    num(r.cleanLoss()), num(r.robustLoss()), num(r.seconds()), num(r.imagesPerSecond()))).append('\n');
+                    Integer.toString(r.n()), num(r.cleanAccuracy()), num(clean.low()), num(clean.high()), num(r.robustAccuracy()),
+                    num(robust.low()), num(robust.high()), num(r.successRate()),
+                    num(r.cleanLoss()), num(r.robustLoss()), num(r.seconds()), num(r.imagesPerSecond())));
+            for (int k = 0; k < Cifar10.CLASSES.size(); k++) {
+                s.append(',').append(k < r.perClassTotal().length && r.perClassTotal()[k] > 0
+                        ? num((double) r.perClassRobust()[k] / r.perClassTotal()[k]) : "");
+            }
+            s.append('\n');
         }
         return s.toString();
     }

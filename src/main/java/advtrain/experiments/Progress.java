@@ -70,7 +70,7 @@ final class Progress {
             if (!models.isComplete(Models.adversarialSlug(eps), t)) units += trainUnits(t);
             units += defenseUnitsPerModel();
         }
-        units += sweepUnits() + conditionUnits();
+        units += sweepUnits() + conditionUnits() + (1 + plan.advEps().length) * autoAttackUnits(plan.attackImages());
         unitsPlanned = units;
         return units / unitsPerSecond;
     }
@@ -127,6 +127,14 @@ final class Progress {
             backend.release(y);
         }
         return best;
+    }
+
+    /**
+     * AutoAttack on these images, roughly: APGD-CE's 100 steps on every image, then APGD-T's 9 × 100
+     * steps and Square's 5000 forward passes on the images still robust, taken as a tenth.
+     */
+    double autoAttackUnits(int images) {
+        return images * (attackStep * 100 * (1 + 0.1 * 9) + 0.1 * AttackConfig.DEFAULT_QUERIES * FORWARD);
     }
 
     double trainUnits(AdversarialTraining training) {

@@ -26,7 +26,8 @@ import java.util.Map;
  *   <li>the influence of ε on the pictures under PGD;</li>
  *   <li>the influence of ε on accuracy, FGSM against PGD, with the attack times;</li>
  *   <li>the necessary condition α·steps ≥ ε: accuracy and pictures below, at and above it;</li>
- *   <li>adversarial training (Eq. 3, α = 0.5) at several ε: accuracy under PGD with and without it.</li>
+ *   <li>adversarial training (Eq. 3, α = 0.5) at several ε: accuracy under PGD with and without it;</li>
+ *   <li>beyond the seed: every model under AutoAttack at the seed's ε against PGD-10, per class.</li>
  * </ol>
  * Models are trained, or found in OUT/models and reused, by {@link Models}; the picture figures are
  * drawn by {@link PictureFigures}, the attack figures by {@link AttackFigures}; {@link Progress}
@@ -38,7 +39,8 @@ import java.util.Map;
 public final class Reproduce {
     public static final String REPORT = "report.md", MODELS = "models";
     static final String TRAINING_CURVE = "1_training_curve", PICTURES = "2_pictures_vs_eps", ACCURACY = "3_accuracy_vs_eps",
-            CONDITION_ACCURACY = "4_condition_accuracy", CONDITION_PICTURES = "4_condition_pictures", DEFENSE = "5_adversarial_training";
+            CONDITION_ACCURACY = "4_condition_accuracy", CONDITION_PICTURES = "4_condition_pictures", DEFENSE = "5_adversarial_training",
+            AUTOATTACK = "6_autoattack", PER_CLASS = "6_per_class";
     /** Test images per batch of every attack of the figures. */
     static final int ATTACK_BATCH = 250;
 
@@ -49,6 +51,7 @@ public final class Reproduce {
     private final Models models;
     private final PictureFigures pictureFigures;
     private final AttackFigures attackFigures;
+    private final AutoAttackFigure autoAttackFigure;
     private final Progress progress;
 
     /** A model of the report: where it is, how it was trained, and what it scores on clean test images. */
@@ -69,9 +72,12 @@ public final class Reproduce {
 
     public record Defense(List<Model> models, Map<String, List<AttackResult>> pgd, float[] eps) {}
 
+    /** Per model (in the order of the defense figure): PGD-10 and AutoAttack at the seed's ε, on the same images. */
+    public record Robustness(float eps, List<Model> models, List<AttackResult> pgd, List<AttackResult> autoAttack) {}
+
     /** Everything the report shows. */
     public record Findings(Plan plan, String backend, String device, Naive naive, Pictures pictures, Sweep sweep,
-                           Condition condition, Defense defense, double seconds, double estimatedSeconds) {}
+                           Condition condition, Defense defense, Robustness robustness, double seconds, double estimatedSeconds) {}
 
     public record Result(Path report, List<Path> figures, List<Path> csvs, Findings findings) {}
 
@@ -87,8 +93,9 @@ public final class Reproduce {
         this.log = log;
         this.models = new Models(backend, plan, dataDir, out, log, quiet);
         this.pictureFigures = new PictureFigures(backend, plan, out, log);
-        this.progress = new Progress(backend, plan, log, 5 + plan.advEps().length);
+        this.progress = new Progress(backend, plan, log, 6 + plan.advEps().length);
         this.attackFigures = new AttackFigures(backend, plan, out, log, progress, pictureFigures);
+        this.autoAttackFigure = new AutoAttackFigure(backend, plan, out, log, progress);
     }
 
     public Result run() throws IOException {
@@ -131,13 +138,18 @@ public final class Reproduce {
         progress.begin("5. every model under PGD", 0);
         Defense defense = attackFigures.defense(trained, sweep, attacked);
 
+        progress.begin("6. every model under AutoAttack at eps=" + Plan.fmt(plan.conditionEps()), 0);
+        Robustness robustness = autoAttackFigure.run(defense, attacked);
+
         double seconds = progress.elapsed();
-        Findings findings = new Findings(plan, backend.name(), backend.deviceName(), naive, pictures, sweep, condition, defense, seconds, estimated);
+        Findings findings = new Findings(plan, backend.name(), backend.deviceName(), naive, pictures, sweep, condition, defense, robustness,
+                seconds, estimated);
         List<Path> figures = new ArrayList<>(), csvs = new ArrayList<>();
-        for (String name : List.of(TRAINING_CURVE, PICTURES, ACCURACY, CONDITION_ACCURACY, CONDITION_PICTURES, DEFENSE)) {
+        for (String name : List.of(TRAINING_CURVE, PICTURES, ACCURACY, CONDITION_ACCURACY, CONDITION_PICTURES, DEFENSE, PER_CLASS)) {
             figures.add(out.resolve(name + ".png"));
             csvs.add(out.resolve(name + ".csv"));
         }
+        csvs.add(out.resolve(AUTOATTACK + ".csv"));
         Path report = out.resolve(REPORT);
         ReproductionReport.write(report, findings, out);
         log.printf(Locale.ROOT, "done in %s (estimated %s); report: %s%n", Progress.duration(seconds), Progress.duration(estimated), report);

@@ -88,6 +88,7 @@ public final class ReproductionReport {
         attacksSection(md, f);
         conditionSection(md, f);
         defenseSection(md, f);
+        EvaluationReport.section(md, f);
         differences(md, f);
         return md.toString();
     }
@@ -236,6 +237,10 @@ public final class ReproductionReport {
             notes.add("PGD leaves a few more images right than FGSM, within max(1 image, 0.5 %), at ε = " + String.join(", ", withinTolerance));
         }
         if (!fast) notes.add("FGSM was not faster here");
+        AttackResult pgdAtEps = AttackFigures.find(s.pgd(), f.plan().conditionEps()), fgsmAtEps = AttackFigures.find(s.fgsm(), f.plan().conditionEps());
+        if (pgdAtEps != null && fgsmAtEps != null) {
+            notes.add(EvaluationReport.compare("PGD-10", pgdAtEps, "FGSM", fgsmAtEps, " at ε = " + Plan.fmt(f.plan().conditionEps())));
+        }
         String note = String.join("; ", notes);
         return new Claim(3, "FGSM: fast attack; PGD: best performing attack", measured, v, note);
     }
@@ -328,7 +333,8 @@ public final class ReproductionReport {
             if (resists) moreResistant++;
             parts.add(String.format(Locale.ROOT, "trained at ε=%s: clean %s (without: %s), under PGD ε=%s %s (without: %s)", Plan.fmt(eps),
                     pct(m.clean().accuracy()), pct(plain.clean().accuracy()), Plan.fmt(eps),
-                    mine == null ? "-" : pct(mine.robustAccuracy()), theirs == null ? "-" : pct(theirs.robustAccuracy())));
+                    mine == null ? "-" : pct(mine.robustAccuracy()), theirs == null ? "-" : pct(theirs.robustAccuracy()))
+                    + (mine == null || theirs == null ? "" : " (" + EvaluationReport.compare("the trained model", mine, "the naive one", theirs, "") + ")"));
         }
         Verdict v = lessAccurate == models && moreResistant == models ? Verdict.AGREES
                 : lessAccurate + moreResistant > 0 ? Verdict.PARTLY : Verdict.DIFFERS;

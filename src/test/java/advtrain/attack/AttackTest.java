@@ -129,7 +129,7 @@ class AttackTest {
             assertTrue(pgd.successRate() > 0.5 && pgd.successRate() <= 1, "PGD success rate " + pgd.successRate());
         }
         try (RobustnessEvaluator eval = new RobustnessEvaluator(be, net, TrainedModels.testSet(128), 128, Net.CLASSES, true)) {
-            for (AttackConfig.Kind kind : AttackConfig.Kind.values()) {
+            for (AttackConfig.Kind kind : new AttackConfig.Kind[] {AttackConfig.Kind.FGSM, AttackConfig.Kind.PGD}) {
                 int previous = Integer.MAX_VALUE;
                 for (float eps : new float[] {0f, 0.005f, 0.01f, 0.02f, 0.05f}) {
                     AttackResult r = eval.run(AttackConfig.of(kind, eps).withSteps(4).withStepSize(Math.max(eps / 2, 1e-4f)));

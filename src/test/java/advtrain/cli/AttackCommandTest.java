@@ -86,9 +86,16 @@ class AttackCommandTest {
         assertEquals(number(json, "robust_correct") / 64, robust, 1e-12);
         assertEquals(number(json, "successes") / number(json, "clean_correct"), success, 1e-12);
         assertTrue(number(json, "seconds") > 0 && number(json, "images_per_second") > 0);
-        Map<?, ?> perClass = (Map<?, ?>) json.get("per_class");
+        List<?> perClass = (List<?>) json.get("per_class");
         assertEquals(10, perClass.size());
-        assertTrue(perClass.containsKey("airplane") && perClass.containsKey("truck"));
+        Map<?, ?> airplane = (Map<?, ?>) perClass.get(0), truck = (Map<?, ?>) perClass.get(9);
+        assertEquals("airplane", airplane.get("class"));
+        assertEquals("truck", truck.get("class"));
+        double n = 0;
+        for (Object row : perClass) n += ((Number) ((Map<?, ?>) row).get("n")).doubleValue();
+        assertEquals(64, n);
+        List<?> ci = (List<?>) json.get("robust_accuracy_ci95");
+        assertTrue(((Number) ci.get(0)).doubleValue() <= robust && robust <= ((Number) ci.get(1)).doubleValue(), "interval " + ci);
         assertInstanceOf(List.class, json.get("warnings"));
         assertTrue(r.out.contains("robust accuracy:") && r.out.contains("per class robust"), r.out);
     }

@@ -24,7 +24,7 @@ import static org.junit.jupiter.api.Assertions.*;
  */
 class ReproduceCommandTest {
     static final List<String> NAMES = List.of("1_training_curve", "2_pictures_vs_eps", "3_accuracy_vs_eps", "4_condition_accuracy",
-            "4_condition_pictures", "5_adversarial_training");
+            "4_condition_pictures", "5_adversarial_training", "6_per_class");
 
     @TempDir static Path shared;
     private static Cli.Run quick;
