@@ -37,7 +37,6 @@ trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage/runtime/junit"
 cp "$root/target/advtrain.jar" "$stage/runtime/"
 cp -r "$root/target/test-classes" "$stage/runtime/"
-rm -rf "$stage/runtime/test-classes/META-INF/BenchmarkList" 2>/dev/null || true
 tr ':' '\n' < "$root/target/gpu-pack.classpath" | grep -E '/(junit-jupiter|junit-platform|opentest4j|apiguardian)[^/]*\.jar$' \
   | while read -r jar; do cp "$jar" "$stage/runtime/junit/"; done
 
@@ -68,7 +67,7 @@ for i in 2 3 4 5; do padded "$cifar/data_batch_1.bin.gz" 0 "$pack/data/data_batc
 echo "$train_images" > "$pack/data/TRAIN_IMAGES"
 echo "$test_images" > "$pack/data/TEST_IMAGES"
 
-loader="$(ldconfig -p 2>/dev/null | grep -F ' libOpenCL.so.1 ' | grep -v i386 | head -n 1 | sed 's/.*=> //' || true)"
+loader="$( (ldconfig -p 2>/dev/null || /sbin/ldconfig -p 2>/dev/null) | awk '$1 == "libOpenCL.so.1" && !/i386/ {print $NF; exit}' || true)"
 [ -n "$loader" ] && cp -L "$loader" "$pack/ocl/libOpenCL.so.1"
 
 size="$(du -sb "$pack" | cut -f1)"

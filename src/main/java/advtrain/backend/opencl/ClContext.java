@@ -261,7 +261,11 @@ final class ClContext {
         }
 
         // Launches without an array per launch: a global range of 1, 2 or 3 dimensions, the work-group
-        // size left to the runtime (runRange) or given (runGroups).
+        // size left to the runtime (runRange) or given (runGroups). CUDA-based drivers cap the second
+        // and third dimensions at 65,535 work groups, and a runtime left to choose may pick groups of
+        // one item for a prime-sized range, so the kernels a GPU runs (TILED, and everything 1-D)
+        // give their groups; runRange's second and third dimensions serve only the ROWS and PLAIN
+        // kernels, where they count channel blocks, image chunks or a batch's rows.
         private final long[][] globals = {null, new long[1], new long[2], new long[3]};
         private final long[][] locals = {null, new long[1], new long[2], new long[3]};
 
