@@ -13,7 +13,7 @@ import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
-@Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false, modelTransformer = PlanOptions.DemoHelp.class,
         description = {"The first run on a fresh machine: finds CIFAR-10 (downloading it into data/ when it is nowhere), then runs "
                 + "`reproduce --quick`: trains the seed's network, attacks it with FGSM and PGD, trains it adversarially, and writes "
                 + "a report folder. Works without OpenCL (the Java backend)."})
@@ -28,6 +28,7 @@ final class DemoCommand implements Callable<Integer> {
     String url;
 
     @Mixin PlanOptions planOptions;
+    @Mixin FigureOptions figureOptions;
     @Mixin DataOptions dataOptions;
     @Mixin CommonOptions common;
 
@@ -37,7 +38,7 @@ final class DemoCommand implements Callable<Integer> {
         ReproduceCommand.checkOut(report);
         Path data = findOrDownload();
         System.out.println("demo: CIFAR-10 in " + data + "; running `reproduce --quick --out " + report + "`");
-        return ReproduceCommand.run(plan, data, report, common);
+        return ReproduceCommand.run(plan, figureOptions.style(), data, report, common);
     }
 
     /** The data as every command finds it; when it is nowhere, the download into --data or data/. */

@@ -27,10 +27,10 @@ import java.util.concurrent.Callable;
 
 @Command(name = "sweep", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Accuracy against eps for several attacks (the seed's \"influence of eps on accuracy\" figure).",
-                "Writes OUT/accuracy_vs_eps.csv and OUT/accuracy_vs_eps.png (a line per attack, clean accuracy dashed).",
+                "Writes OUT/accuracy_vs_eps.csv and OUT/accuracy_vs_eps.png (a line per attack, clean accuracy dashed; with --format svg or pdf also that file).",
                 "The CSV gives each accuracy's 95 % Wilson score interval and the robust accuracy per class."})
 final class SweepCommand implements Callable<Integer> {
-    static final String CSV = "accuracy_vs_eps.csv", PNG = "accuracy_vs_eps.png";
+    static final String NAME = "accuracy_vs_eps", CSV = NAME + ".csv", PNG = NAME + ".png";
 
     @Option(names = "--model", required = true, paramLabel = "FILE", description = "model weights (model.safetensors, PyTorch state_dict names)")
     Path model;
@@ -47,7 +47,8 @@ final class SweepCommand implements Callable<Integer> {
     String epsList;
 
     @Mixin AttackOptions attackOptions;
-    @Mixin DataOptions dataOptions;
+    @Mixin FigureOptions figureOptions;
+    @Mixin TestDataOptions dataOptions;
     @Mixin CommonOptions common;
 
     @Override public Integer call() throws Exception {
@@ -57,6 +58,7 @@ final class SweepCommand implements Callable<Integer> {
             if (!kinds.contains(kind)) kinds.add(kind);
         }
         float[] epsValues = AttackOptions.parseEpsList("--eps", epsList);
+        AccuracyPlot.Style style = figureOptions.style();
         List<AttackConfig> configs = new ArrayList<>();
         for (AttackConfig.Kind kind : kinds) {
             for (float eps : epsValues) configs.add(attackOptions.config(kind, eps, common.seed));
@@ -92,8 +94,9 @@ final class SweepCommand implements Callable<Integer> {
             }
 
             AtomicFiles.writeString(csv, csv(results));
-            AccuracyPlot.write(png, "Accuracy against ε (" + test.size() + " CIFAR-10 test images)", "ε ("
-                    + configs.get(0).norm().symbol() + ", pixel units)", series(kinds, results, cleanAccuracy, epsValues));
+            Path figure = AccuracyPlot.write(out, NAME, String.format(Locale.ROOT, "Accuracy against ε (%,d CIFAR-10 test images)", test.size()),
+                    "ε (" + configs.get(0).norm().symbol() + ", pixel units)", series(kinds, results, cleanAccuracy, epsValues),
+                    style.epsScale(), style.format());
 
             System.out.printf(Locale.ROOT, "clean accuracy: %.2f %% on %d test images (backend %s)%n", 100 * cleanAccuracy, test.size(), backend.name());
             System.out.printf(Locale.ROOT, "%-10s %8s %10s %16s %10s %9s%n", "attack", "eps", "robust %", "95 % CI", "success %", "images/s");
@@ -101,7 +104,7 @@ final class SweepCommand implements Callable<Integer> {
                 System.out.printf(Locale.ROOT, "%-10s %8s %10.2f %16s %10.2f %9.0f%n", r.config().kind().label(), fmt(r.config().eps()),
                         100 * r.robustAccuracy(), r.robustInterval().percent(), 100 * r.successRate(), r.imagesPerSecond());
             }
-            System.out.println("wrote " + csv + " and " + png);
+            System.out.println("wrote " + csv + " and " + png + (figure.equals(png) ? "" : " and " + figure));
             for (String w : warnings) System.err.println("warning: " + w);
             if (common.json) {
                 Map<String, Object> json = new LinkedHashMap<>();
@@ -121,6 +124,7 @@ final class SweepCommand implements Callable<Integer> {
                 json.put("rows", rows);
                 json.put("csv", csv.toString());
                 json.put("png", png.toString());
+                json.put("figure", figure.toString());
                 json.put("clean_accuracy", cleanAccuracy);
                 json.put("n", test.size());
                 json.put("norm", configs.get(0).norm().label());
@@ -150,7 +154,7 @@ final class SweepCommand implements Callable<Integer> {
             AttackConfig c = mine.get(0).config();
             String label = kind == AttackConfig.Kind.PGD ? "PGD-" + c.steps() + (c.randomStart() ? " random start" : "")
                     : kind == AttackConfig.Kind.AUTOATTACK ? "AutoAttack (no FAB-T)" : mine.get(0).attackName();
-            list.add(new AccuracyPlot.Series(label + (c.targeted() ? " (targeted)" : ""), xs, ys, false));
+            list.add(AccuracyPlot.Series.data(label + (c.targeted() ? " (targeted)" : ""), xs, ys));
         }
         list.add(AccuracyPlot.Series.reference("clean", cleanAccuracy, lo, hi == lo ? lo + 1e-3 : hi));
         return list;

@@ -7,8 +7,11 @@ import advtrain.backend.Backend;
 import advtrain.data.Cifar10;
 import advtrain.data.Dataset;
 import advtrain.nn.Net;
+import advtrain.report.AccuracyPlot;
 import advtrain.train.AdversarialTraining;
 import advtrain.train.Evaluation;
+import advtrain.train.TrainConfig;
+import advtrain.train.WarmUp;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -41,6 +44,8 @@ public final class Reproduce {
     static final String TRAINING_CURVE = "1_training_curve", PICTURES = "2_pictures_vs_eps", ACCURACY = "3_accuracy_vs_eps",
             CONDITION_ACCURACY = "4_condition_accuracy", CONDITION_PICTURES = "4_condition_pictures", DEFENSE = "5_adversarial_training",
             AUTOATTACK = "6_autoattack", PER_CLASS = "6_per_class";
+    /** The figures that are pictures of images: always PNG. */
+    static final List<String> PICTURE_FIGURES = List.of(PICTURES, CONDITION_PICTURES);
     /** Test images per batch of every attack of the figures. */
     static final int ATTACK_BATCH = 250;
 
@@ -53,6 +58,7 @@ public final class Reproduce {
     private final AttackFigures attackFigures;
     private final AutoAttackFigure autoAttackFigure;
     private final Progress progress;
+    private final AccuracyPlot.Style style;
 
     /** A model of the report: where it is, how it was trained, and what it scores on clean test images. */
     public record Model(String label, Path dir, AdversarialTraining training, boolean reused, String trained,
@@ -77,7 +83,8 @@ public final class Reproduce {
 
     /** Everything the report shows. */
     public record Findings(Plan plan, String backend, String device, Naive naive, Pictures pictures, Sweep sweep,
-                           Condition condition, Defense defense, Robustness robustness, double seconds, double estimatedSeconds) {}
+                           Condition condition, Defense defense, Robustness robustness, double seconds, double estimatedSeconds,
+                           AccuracyPlot.Format figureFormat) {}
 
     public record Result(Path report, List<Path> figures, List<Path> csvs, Findings findings) {}
 
@@ -85,23 +92,26 @@ public final class Reproduce {
      * @param log   where the stages and results are told (stdout of the command)
      * @param quiet no progress bars (training runs' epochs still go to log)
      */
-    public Reproduce(Backend backend, Plan plan, Path dataDir, Path out, PrintStream log, boolean quiet) {
+    public Reproduce(Backend backend, Plan plan, AccuracyPlot.Style style, Path dataDir, Path out, PrintStream log, boolean quiet) {
         this.backend = backend;
         this.plan = plan;
         this.dataDir = dataDir;
         this.out = out;
         this.log = log;
-        this.models = new Models(backend, plan, dataDir, out, log, quiet);
+        this.style = style;
+        this.models = new Models(backend, plan, dataDir, out, log, quiet, style);
         this.pictureFigures = new PictureFigures(backend, plan, out, log);
         this.progress = new Progress(backend, plan, log, 6 + plan.advEps().length);
-        this.attackFigures = new AttackFigures(backend, plan, out, log, progress, pictureFigures);
+        this.attackFigures = new AttackFigures(backend, plan, out, log, progress, pictureFigures, style);
         this.autoAttackFigure = new AutoAttackFigure(backend, plan, out, log, progress);
     }
 
     public Result run() throws IOException {
         Files.createDirectories(out.resolve(MODELS));
+        WarmUp warmUp = WarmUp.start(backend, TrainConfig.BATCH);  // the JIT compiles the step while the data loads
         Dataset train = Cifar10.train(dataDir, plan.trainImages());
         Dataset test = Cifar10.test(dataDir, plan.testImages());
+        if (warmUp != null) log.println(warmUp.finish().describe());
         Dataset attacked = test.limit(plan.attackImages());
 
         double estimated = progress.estimate(train, attacked, models);
@@ -143,10 +153,11 @@ public final class Reproduce {
 
         double seconds = progress.elapsed();
         Findings findings = new Findings(plan, backend.name(), backend.deviceName(), naive, pictures, sweep, condition, defense, robustness,
-                seconds, estimated);
+                seconds, estimated, style.format());
         List<Path> figures = new ArrayList<>(), csvs = new ArrayList<>();
         for (String name : List.of(TRAINING_CURVE, PICTURES, ACCURACY, CONDITION_ACCURACY, CONDITION_PICTURES, DEFENSE, PER_CLASS)) {
             figures.add(out.resolve(name + ".png"));
+            if (style.format() != AccuracyPlot.Format.PNG && !PICTURE_FIGURES.contains(name)) figures.add(style.format().file(out, name));
             csvs.add(out.resolve(name + ".csv"));
         }
         csvs.add(out.resolve(AUTOATTACK + ".csv"));
