@@ -25,10 +25,12 @@ final class AutoAttackFigure {
     private final Backend backend;
     private final Plan plan;
     private final Path out;
+    private final AccuracyPlot.Style style;
     private final PrintStream log;
     private final Progress progress;
 
-    AutoAttackFigure(Backend backend, Plan plan, Path out, PrintStream log, Progress progress) {
+    AutoAttackFigure(Backend backend, Plan plan, Path out, PrintStream log, Progress progress, AccuracyPlot.Style style) {
+        this.style = style;
         this.backend = backend;
         this.plan = plan;
         this.out = out;
@@ -81,12 +83,13 @@ final class AutoAttackFigure {
                 perClass.row(models.get(m).label(), Cifar10.CLASSES.get(c), n, n == 0 ? Double.NaN : (double) a.perClassClean()[c] / n,
                         n == 0 ? Double.NaN : (double) p.perClassRobust()[c] / n, ys[c], ci.low(), ci.high());
             }
-            series.add(new AccuracyPlot.Series(models.get(m).label(), classes, ys, false));
+            series.add(AccuracyPlot.Series.data(models.get(m).label(), classes, ys));
         }
         csv.write(out.resolve(Reproduce.AUTOATTACK + ".csv"));
         perClass.write(out.resolve(Reproduce.PER_CLASS + ".csv"));
-        AccuracyPlot.write(out.resolve(Reproduce.PER_CLASS + ".png"), "Robust accuracy per class under AutoAttack (no FAB-T) at eps="
-                + Plan.fmt(eps) + " (" + attacked.size() + " test images)", "class (0 airplane, 1 automobile, ..., 9 truck)", series);
+        AccuracyPlot.write(out, Reproduce.PER_CLASS, "Robust accuracy per class under AutoAttack (no FAB-T) at eps="
+                + Plan.fmt(eps) + " (" + attacked.size() + " test images)", "class (0 airplane, 1 automobile, ..., 9 truck)", series,
+                AccuracyPlot.Scale.LINEAR, style.format());
         return new Reproduce.Robustness(eps, models, pgd, auto);
     }
 }

@@ -103,7 +103,7 @@ public final class Reproduce {
         this.pictureFigures = new PictureFigures(backend, plan, out, log);
         this.progress = new Progress(backend, plan, log, 6 + plan.advEps().length);
         this.attackFigures = new AttackFigures(backend, plan, out, log, progress, pictureFigures, style);
-        this.autoAttackFigure = new AutoAttackFigure(backend, plan, out, log, progress);
+        this.autoAttackFigure = new AutoAttackFigure(backend, plan, out, log, progress, style);
     }
 
     public Result run() throws IOException {
