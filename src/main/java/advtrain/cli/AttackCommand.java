@@ -50,7 +50,7 @@ final class AttackCommand implements Callable<Integer> {
     @Option(names = "--grid-rows", paramLabel = "N", defaultValue = "5", description = "test images in --save-grid, of different classes (default: ${DEFAULT-VALUE})")
     int gridRows;
 
-    @Mixin DataOptions dataOptions;
+    @Mixin TestDataOptions dataOptions;
     @Mixin CommonOptions common;
 
     @Override public Integer call() throws Exception {

@@ -13,7 +13,7 @@ import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
-@Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false, modelTransformer = PlanOptions.DemoHelp.class,
         description = {"The first run on a fresh machine: finds CIFAR-10 (downloading it into data/ when it is nowhere), then runs "
                 + "`reproduce --quick`: trains the seed's network, attacks it with FGSM and PGD, trains it adversarially, and writes "
                 + "a report folder. Works without OpenCL (the Java backend)."})

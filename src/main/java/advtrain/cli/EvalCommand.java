@@ -26,7 +26,7 @@ final class EvalCommand implements Callable<Integer> {
             description = "the seed's network as safetensors with PyTorch state_dict names (RUN/model.safetensors, or saved from PyTorch)")
     Path model;
 
-    @Mixin DataOptions dataOptions;
+    @Mixin TestDataOptions dataOptions;
     @Mixin CommonOptions common;
 
     @Option(names = "--batch", defaultValue = "" + CleanEvaluator.DEFAULT_BATCH, paramLabel = "N",

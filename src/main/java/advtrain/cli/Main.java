@@ -1,5 +1,6 @@
 package advtrain.cli;
 
+import advtrain.io.BuildInfo;
 import advtrain.io.InvalidOptionException;
 import advtrain.io.Json;
 import picocli.CommandLine;
@@ -13,6 +14,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -74,10 +76,22 @@ public final class Main implements Runnable {
 
     private static int onUsageError(CommandLine.ParameterException e, String[] args) {
         PrintWriter err = e.getCommandLine().getErr();
-        String message = e.getMessage() + " (see: advtrain " + commandName(e.getCommandLine()) + "--help)";
+        String message = usageMessage(e) + " (see: advtrain " + commandName(e.getCommandLine()) + "--help)";
         err.println("advtrain: " + message);
         err.flush();
         return fail(Arrays.asList(args).contains("--json"), message, 2);
+    }
+
+    /** The parser's message; for a mistyped command or option, what was meant, as far as picocli can tell. */
+    static String usageMessage(CommandLine.ParameterException e) {
+        if (!(e instanceof CommandLine.UnmatchedArgumentException u) || u.getUnmatched().isEmpty()) return e.getMessage();
+        String typed = u.getUnmatched().get(0);
+        boolean option = typed.startsWith("-");
+        boolean command = !option && u.getCommandLine().getParent() == null;
+        if (!option && !command) return e.getMessage();
+        List<String> suggestions = u.getSuggestions();
+        return "unknown " + (option ? "option" : "command") + " '" + typed + "'"
+                + (suggestions.isEmpty() ? "" : "; did you mean " + String.join(" or ", suggestions.subList(0, Math.min(3, suggestions.size()))) + "?");
     }
 
     private static String commandName(CommandLine cl) {
@@ -118,9 +132,7 @@ public final class Main implements Runnable {
 
     static final class Version implements CommandLine.IVersionProvider {
         @Override public String[] getVersion() {
-            String v = Main.class.getPackage().getImplementationVersion();
-            return new String[] {"advtrain " + (v == null ? "(development build)" : v)
-                    + ", Java " + Runtime.version()};
+            return new String[] {"advtrain " + BuildInfo.current().describe() + ", Java " + Runtime.version()};
         }
     }
 }

@@ -20,7 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
-@Command(name = "reproduce", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "reproduce", mixinStandardHelpOptions = true, sortOptions = false, modelTransformer = PlanOptions.ReproduceHelp.class,
         description = {"Run the seed's experiments and write every figure (PNG and CSV) and OUT/report.md: 1. the naive classifier, "
                 + "2. pictures under PGD at growing eps, 3. accuracy against eps for FGSM and PGD, 4. the necessary condition "
                 + "alpha*steps >= eps, 5. adversarial training (Eq. 3, alpha = 0.5) against PGD.",

@@ -43,7 +43,7 @@ final class SweepCommand implements Callable<Integer> {
     String epsList;
 
     @Mixin AttackOptions attackOptions;
-    @Mixin DataOptions dataOptions;
+    @Mixin TestDataOptions dataOptions;
     @Mixin CommonOptions common;
 
     @Override public Integer call() throws Exception {

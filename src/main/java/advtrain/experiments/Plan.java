@@ -130,13 +130,14 @@ public record Plan(String name, int trainImages, int epochs, float lr, int testI
                 name, trainImages, epochs, fmt(lr), testImages, attackImages, list(advEps));
     }
 
-    static String list(float[] values) {
+    public static String list(float[] values) {
         String[] parts = new String[values.length];
         for (int i = 0; i < values.length; i++) parts[i] = fmt(values[i]);
         return String.join(", ", parts);
     }
 
-    static String fmt(float v) {
+    /** A float in its shortest plain form: 0.02, 3, 1e-05. */
+    public static String fmt(float v) {
         String s = String.format(Locale.ROOT, "%.4g", v);
         return s.contains(".") && !s.contains("e") ? s.replaceAll("0+$", "").replaceAll("\\.$", "") : s;
     }

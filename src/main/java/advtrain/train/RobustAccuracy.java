@@ -28,7 +28,7 @@ public final class RobustAccuracy {
         if (limit < 1) throw new InvalidOptionException("--eval-adv-limit must be >= 1 for a robust accuracy column, got " + limit);
         Dataset subset = test.limit(limit);
         AttackConfig config = attack(eps);
-        return new TrainingRun.Column(COLUMN, model -> {
+        return new TrainingRun.Column(COLUMN, "robust test acc", model -> {
             try (RobustnessEvaluator evaluator = new RobustnessEvaluator(backend, model, subset, BATCH, Net.CLASSES, true)) {
                 return evaluator.run(config).robustAccuracy();
             }

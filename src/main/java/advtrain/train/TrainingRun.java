@@ -6,6 +6,7 @@ import advtrain.data.BatchLoader;
 import advtrain.data.Dataset;
 import advtrain.io.AtomicFiles;
 import advtrain.io.FolderLock;
+import advtrain.io.BuildInfo;
 import advtrain.io.Json;
 import advtrain.nn.ModelFiles;
 import advtrain.io.Progress;
@@ -53,8 +54,12 @@ public final class TrainingRun {
     public static final List<String> COLUMNS =
             List.of("epoch", "train_loss", "train_acc", "test_acc", "test_loss", "seconds", "images_per_second");
 
-    /** An extra metrics.csv column, computed from the model after each epoch's evaluation. */
-    public record Column(String name, ToDoubleFunction<Module> compute) {}
+    /**
+     * An extra metrics.csv column {@code name}: a fraction (an accuracy) computed from the model after
+     * each epoch's evaluation, which the epoch line shows as a percentage after {@code label}, as it
+     * shows the test accuracy.
+     */
+    public record Column(String name, String label, ToDoubleFunction<Module> compute) {}
 
     /**
      * What the run reached. {@code trainSeconds} and {@code imagesTrained} count this invocation's
@@ -301,7 +306,7 @@ public final class TrainingRun {
                 }
                 if (log != null) {
                     StringBuilder extra = new StringBuilder();
-                    for (Column c : columns) extra.append(String.format(", %s %.4f", c.name(), (Double) row.get(c.name())));
+                    for (Column c : columns) extra.append(String.format(", %s %.2f%%", c.label(), 100 * (Double) row.get(c.name())));
                     log.printf("epoch %d/%d: train loss %.4f, train acc %s, test acc %.2f%%%s, %.1f s (%.0f images/s), evaluation %.1f s%n",
                             done, config.epochs(), stats.loss(),
                             Double.isNaN(stats.accuracy()) ? "-" : String.format("%.2f%%", 100 * stats.accuracy()),
@@ -378,11 +383,11 @@ public final class TrainingRun {
         return run;
     }
 
-    /** The versions that produced a run: advtrain, Java, the operating system. */
+    /** The versions that produced a run: advtrain (and the commit it was built from), Java, the operating system. */
     public static Map<String, Object> versions() {
         Map<String, Object> v = new LinkedHashMap<>();
-        String own = TrainingRun.class.getPackage().getImplementationVersion();
-        v.put("advtrain", own == null ? "development build" : own);
+        v.put("advtrain", BuildInfo.current().version());
+        v.put("commit", BuildInfo.current().commit());
         v.put("java", Runtime.version().toString());
         v.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version") + " " + System.getProperty("os.arch"));
         return v;

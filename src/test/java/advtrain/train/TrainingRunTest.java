@@ -41,7 +41,7 @@ class TrainingRunTest {
         Backend backend = new CpuBackend();
         return new TrainingRun(dir, config(epochs), Objective.standard(), backend, Map.of())
                 .output(null, true)
-                .addColumn(new TrainingRun.Column("fc3_bias_0", model -> Tensors.toArray(backend, model.namedParameters().get("fc3.bias").data())[0]))
+                .addColumn(new TrainingRun.Column("fc3_bias_0", "fc3.bias[0]", model -> Tensors.toArray(backend, model.namedParameters().get("fc3.bias").data())[0]))
                 .run(train, test, resume);
     }
 
