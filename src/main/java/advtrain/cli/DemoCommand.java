@@ -28,6 +28,7 @@ final class DemoCommand implements Callable<Integer> {
     String url;
 
     @Mixin PlanOptions planOptions;
+    @Mixin FigureOptions figureOptions;
     @Mixin DataOptions dataOptions;
     @Mixin CommonOptions common;
 
@@ -37,7 +38,7 @@ final class DemoCommand implements Callable<Integer> {
         ReproduceCommand.checkOut(report);
         Path data = findOrDownload();
         System.out.println("demo: CIFAR-10 in " + data + "; running `reproduce --quick --out " + report + "`");
-        return ReproduceCommand.run(plan, data, report, common);
+        return ReproduceCommand.run(plan, figureOptions.style(), data, report, common);
     }
 
     /** The data as every command finds it; when it is nowhere, the download into --data or data/. */

@@ -8,6 +8,7 @@ import advtrain.experiments.ReproductionReport;
 import advtrain.experiments.Reproduce;
 import advtrain.io.FolderLock;
 import advtrain.io.Json;
+import advtrain.report.AccuracyPlot;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -34,6 +35,7 @@ final class ReproduceCommand implements Callable<Integer> {
     boolean quick;
 
     @Mixin PlanOptions planOptions;
+    @Mixin FigureOptions figureOptions;
     @Mixin DataOptions dataOptions;
     @Mixin CommonOptions common;
 
@@ -41,7 +43,7 @@ final class ReproduceCommand implements Callable<Integer> {
         Plan plan = planOptions.apply(quick ? Plan.quick() : Plan.full(), dataOptions).withSeed(common.seed);
         checkOut(out);
         Path data = dataOptions.folder();
-        return run(plan, data, out, common);
+        return run(plan, figureOptions.style(), data, out, common);
     }
 
     static void checkOut(Path out) {
@@ -49,12 +51,12 @@ final class ReproduceCommand implements Callable<Integer> {
     }
 
     /** Runs the plan and prints the figures, the report's path, and with --json the JSON object. */
-    static int run(Plan plan, Path data, Path out, CommonOptions common) throws Exception {
+    static int run(Plan plan, AccuracyPlot.Style style, Path data, Path out, CommonOptions common) throws Exception {
         plan = plan.fitTo(Cifar10.trainSize(data), Cifar10.testSize(data));
         Backends.Choice choice = common.selectBackend();
         try (FolderLock lock = FolderLock.acquire(out, "--out", "reproduce");
              Backend backend = choice.backend()) {
-            Reproduce.Result result = new Reproduce(backend, plan, data, out, System.out, false).run();
+            Reproduce.Result result = new Reproduce(backend, plan, style, data, out, System.out, false).run();
             List<ReproductionReport.Claim> claims = ReproductionReport.claims(result.findings());
             System.out.println();
             for (ReproductionReport.Claim c : claims) System.out.println("claim " + c.experiment() + " (" + c.seed() + "): " + c.verdict().text());

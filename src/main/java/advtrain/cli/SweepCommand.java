@@ -25,9 +25,9 @@ import java.util.concurrent.Callable;
 
 @Command(name = "sweep", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Accuracy against eps for several attacks (the seed's \"influence of eps on accuracy\" figure).",
-                "Writes OUT/accuracy_vs_eps.csv and OUT/accuracy_vs_eps.png (a line per attack, clean accuracy dashed)."})
+                "Writes OUT/accuracy_vs_eps.csv and OUT/accuracy_vs_eps.png (a line per attack, clean accuracy dashed; with --format svg or pdf also that file)."})
 final class SweepCommand implements Callable<Integer> {
-    static final String CSV = "accuracy_vs_eps.csv", PNG = "accuracy_vs_eps.png";
+    static final String NAME = "accuracy_vs_eps", CSV = NAME + ".csv", PNG = NAME + ".png";
 
     @Option(names = "--model", required = true, paramLabel = "FILE", description = "model weights (model.safetensors, PyTorch state_dict names)")
     Path model;
@@ -43,6 +43,7 @@ final class SweepCommand implements Callable<Integer> {
     String epsList;
 
     @Mixin AttackOptions attackOptions;
+    @Mixin FigureOptions figureOptions;
     @Mixin TestDataOptions dataOptions;
     @Mixin CommonOptions common;
 
@@ -53,6 +54,7 @@ final class SweepCommand implements Callable<Integer> {
             if (!kinds.contains(kind)) kinds.add(kind);
         }
         float[] epsValues = AttackOptions.parseEpsList("--eps", epsList);
+        AccuracyPlot.Style style = figureOptions.style();
         List<AttackConfig> configs = new ArrayList<>();
         for (AttackConfig.Kind kind : kinds) {
             for (float eps : epsValues) configs.add(attackOptions.config(kind, eps, common.seed));
@@ -88,8 +90,9 @@ final class SweepCommand implements Callable<Integer> {
             }
 
             AtomicFiles.writeString(csv, csv(results));
-            AccuracyPlot.write(png, "Accuracy against ε (" + test.size() + " CIFAR-10 test images)", "ε ("
-                    + configs.get(0).norm().symbol() + ", pixel units)", series(kinds, results, cleanAccuracy, epsValues));
+            Path figure = AccuracyPlot.write(out, NAME, String.format(Locale.ROOT, "Accuracy against ε (%,d CIFAR-10 test images)", test.size()),
+                    "ε (" + configs.get(0).norm().symbol() + ", pixel units)", series(kinds, results, cleanAccuracy, epsValues),
+                    style.epsScale(), style.format());
 
             System.out.printf(Locale.ROOT, "clean accuracy: %.2f %% on %d test images (backend %s)%n", 100 * cleanAccuracy, test.size(), backend.name());
             System.out.printf(Locale.ROOT, "%-6s %8s %10s %10s %9s%n", "attack", "eps", "robust %", "success %", "images/s");
@@ -97,7 +100,7 @@ final class SweepCommand implements Callable<Integer> {
                 System.out.printf(Locale.ROOT, "%-6s %8s %10.2f %10.2f %9.0f%n", r.config().kind().label(), fmt(r.config().eps()),
                         100 * r.robustAccuracy(), 100 * r.successRate(), r.imagesPerSecond());
             }
-            System.out.println("wrote " + csv + " and " + png);
+            System.out.println("wrote " + csv + " and " + png + (figure.equals(png) ? "" : " and " + figure));
             for (String w : warnings) System.err.println("warning: " + w);
             if (common.json) {
                 Map<String, Object> json = new LinkedHashMap<>();
@@ -116,6 +119,7 @@ final class SweepCommand implements Callable<Integer> {
                 json.put("rows", rows);
                 json.put("csv", csv.toString());
                 json.put("png", png.toString());
+                json.put("figure", figure.toString());
                 json.put("clean_accuracy", cleanAccuracy);
                 json.put("n", test.size());
                 json.put("norm", configs.get(0).norm().label());
@@ -144,7 +148,7 @@ final class SweepCommand implements Callable<Integer> {
             }
             AttackConfig c = mine.get(0).config();
             String label = kind == AttackConfig.Kind.PGD ? "PGD-" + c.steps() + (c.randomStart() ? " random start" : "") : "FGSM";
-            list.add(new AccuracyPlot.Series(label + (c.targeted() ? " (targeted)" : ""), xs, ys, false));
+            list.add(AccuracyPlot.Series.data(label + (c.targeted() ? " (targeted)" : ""), xs, ys));
         }
         list.add(AccuracyPlot.Series.reference("clean", cleanAccuracy, lo, hi == lo ? lo + 1e-3 : hi));
         return list;

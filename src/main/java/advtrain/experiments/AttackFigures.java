@@ -29,9 +29,12 @@ final class AttackFigures {
     private final PrintStream log;
     private final Progress progress;
     private final PictureFigures pictureFigures;
+    private final AccuracyPlot.Style style;
 
-    AttackFigures(Backend backend, Plan plan, Path out, PrintStream log, Progress progress, PictureFigures pictureFigures) {
+    AttackFigures(Backend backend, Plan plan, Path out, PrintStream log, Progress progress, PictureFigures pictureFigures,
+                  AccuracyPlot.Style style) {
         this.backend = backend;
+        this.style = style;
         this.plan = plan;
         this.out = out;
         this.log = log;
@@ -61,11 +64,11 @@ final class AttackFigures {
         }
         csv.write(out.resolve(Reproduce.ACCURACY + ".csv"));
         double[] xs = toDoubles(plan.sweepEps());
-        AccuracyPlot.write(out.resolve(Reproduce.ACCURACY + ".png"), "Influence of eps on accuracy (" + attacked.size() + " test images)",
+        AccuracyPlot.write(out, Reproduce.ACCURACY, "Influence of eps on accuracy (" + images(attacked.size()) + " test images)",
                 "ε (L∞, pixel units)", List.of(
-                        new AccuracyPlot.Series("FGSM", xs, accuracies(fgsm), false),
-                        new AccuracyPlot.Series("PGD-10, step eps/4", xs, accuracies(pgd), false),
-                        AccuracyPlot.Series.reference("clean", clean, xs[0], xs[xs.length - 1])));
+                        AccuracyPlot.Series.data("FGSM", xs, accuracies(fgsm)),
+                        AccuracyPlot.Series.data("PGD-10, step eps/4", xs, accuracies(pgd)),
+                        AccuracyPlot.Series.reference("clean", clean, xs[0], xs[xs.length - 1])), style.epsScale(), style.format());
         return new Reproduce.Sweep(clean, attacked.size(), fgsm, pgd);
     }
 
@@ -106,11 +109,12 @@ final class AttackFigures {
         csv.write(out.resolve(Reproduce.CONDITION_ACCURACY + ".csv"));
         double[] xs = toDoubles(plan.conditionRatios());
         double clean = results.get(0).cleanAccuracy();
-        AccuracyPlot.write(out.resolve(Reproduce.CONDITION_ACCURACY + ".png"), "PGD-" + Plan.CONDITION_STEPS + " at eps=" + Plan.fmt(eps)
-                        + ": accuracy against α·steps/ε (" + attacked.size() + " test images)", "α·steps / ε", List.of(
-                        new AccuracyPlot.Series("PGD-" + Plan.CONDITION_STEPS, xs, accuracies(results), false),
+        AccuracyPlot.write(out, Reproduce.CONDITION_ACCURACY, "PGD-" + Plan.CONDITION_STEPS + " at eps=" + Plan.fmt(eps)
+                        + ": accuracy against α·steps/ε (" + images(attacked.size()) + " test images)", "α·steps / ε", List.of(
+                        AccuracyPlot.Series.data("PGD-" + Plan.CONDITION_STEPS, xs, accuracies(results)),
                         AccuracyPlot.Series.reference("FGSM (one step of ε)", fgsm.robustAccuracy(), xs[0], xs[xs.length - 1]),
-                        AccuracyPlot.Series.reference("clean", clean, xs[0], xs[xs.length - 1])));
+                        AccuracyPlot.Series.reference("clean", clean, xs[0], xs[xs.length - 1]),
+                        AccuracyPlot.Series.mark("α·steps = ε (the condition)", 1)), AccuracyPlot.Scale.LINEAR, style.format());
         List<Reproduce.Picture> pictures = pictureFigures.pictureFigure(model.net(), attacked, picked, attacks, titles, Reproduce.CONDITION_PICTURES,
                 "PGD L∞ at eps=" + Plan.fmt(eps) + ", " + Plan.CONDITION_STEPS + " steps of α: below (α·steps < ε), at and above the condition");
         return new Reproduce.Condition(eps, plan.conditionRatios(), results, fgsm, pictures);
@@ -140,14 +144,18 @@ final class AttackFigures {
                         model.training().adversarial() ? model.training().mix() : 1f, model.clean().accuracy(), r.config().eps(), r.n(),
                         r.robustAccuracy(), r.seconds());
             }
-            series.add(new AccuracyPlot.Series(model.training().adversarial() ? "with, trained at ε=" + Plan.fmt(model.training().eps())
-                    : "without adversarial training", xs, accuracies(list), false));
+            series.add(AccuracyPlot.Series.data(model.training().adversarial() ? "with, trained at ε=" + Plan.fmt(model.training().eps())
+                    : "without adversarial training", xs, accuracies(list)));
         }
         csv.write(out.resolve(Reproduce.DEFENSE + ".csv"));
-        AccuracyPlot.write(out.resolve(Reproduce.DEFENSE + ".png"), "Adversarial training (Eq. 3, α=" + Plan.fmt(Plan.ADV_MIX)
-                + ") against PGD-10 (" + attacked.size() + " test images)", "PGD ε (L∞, pixel units)", series);
+        AccuracyPlot.write(out, Reproduce.DEFENSE, "Adversarial training (Eq. 3, α=" + Plan.fmt(Plan.ADV_MIX)
+                + ") against PGD-10 (" + images(attacked.size()) + " test images)", "PGD ε (L∞, pixel units)", series,
+                style.epsScale(), style.format());
         return new Reproduce.Defense(models, results, plan.advEvalEps());
     }
+
+    /** A count for a title: 1,000, not 1000. */
+    static String images(int n) { return String.format(Locale.ROOT, "%,d", n); }
 
     static AttackResult find(List<AttackResult> results, float eps) {
         for (AttackResult r : results) if (r.config().eps() == eps) return r;

@@ -43,9 +43,11 @@ final class Models {
     private final Path dataDir, out;
     private final PrintStream log;
     private final boolean quiet;
+    private final AccuracyPlot.Style style;
 
-    Models(Backend backend, Plan plan, Path dataDir, Path out, PrintStream log, boolean quiet) {
+    Models(Backend backend, Plan plan, Path dataDir, Path out, PrintStream log, boolean quiet, AccuracyPlot.Style style) {
         this.backend = backend;
+        this.style = style;
         this.plan = plan;
         this.dataDir = dataDir;
         this.out = out;
@@ -143,12 +145,13 @@ final class Models {
         double last = epochs.length == 0 ? 1 : epochs[epochs.length - 1];
         List<AccuracyPlot.Series> series = new ArrayList<>();
         if (epochs.length > 0) {
-            series.add(new AccuracyPlot.Series("training images", epochs, trainAcc, false));
-            series.add(new AccuracyPlot.Series("test images (" + String.format(Locale.ROOT, "%,d", plan.testImages()) + ")", epochs, testAcc, false));
+            series.add(AccuracyPlot.Series.data("training images", epochs, trainAcc));
+            series.add(AccuracyPlot.Series.data("test images (" + String.format(Locale.ROOT, "%,d", plan.testImages()) + ")", epochs, testAcc));
         }
         series.add(AccuracyPlot.Series.reference("seed: 54 %", Plan.SEED_ACCURACY, Math.min(1, epochs.length == 0 ? 1 : epochs[0]), Math.max(last, 1.001)));
-        AccuracyPlot.write(out.resolve(Reproduce.TRAINING_CURVE + ".png"), "The naive classifier: accuracy after each epoch ("
-                + String.format(Locale.ROOT, "%,d", plan.trainImages()) + " training images, lr " + Plan.fmt(plan.lr()) + ")", "epoch", series);
+        AccuracyPlot.write(out, Reproduce.TRAINING_CURVE, "The naive classifier: accuracy after each epoch ("
+                + String.format(Locale.ROOT, "%,d", plan.trainImages()) + " training images, lr " + Plan.fmt(plan.lr()) + ")", "epoch", series,
+                AccuracyPlot.Scale.LINEAR, style.format());
     }
 
     private static double number(String s) {

@@ -7,6 +7,7 @@ import advtrain.backend.Backend;
 import advtrain.data.Cifar10;
 import advtrain.data.Dataset;
 import advtrain.nn.Net;
+import advtrain.report.AccuracyPlot;
 import advtrain.train.AdversarialTraining;
 import advtrain.train.Evaluation;
 
@@ -39,6 +40,8 @@ public final class Reproduce {
     public static final String REPORT = "report.md", MODELS = "models";
     static final String TRAINING_CURVE = "1_training_curve", PICTURES = "2_pictures_vs_eps", ACCURACY = "3_accuracy_vs_eps",
             CONDITION_ACCURACY = "4_condition_accuracy", CONDITION_PICTURES = "4_condition_pictures", DEFENSE = "5_adversarial_training";
+    /** The figures that are pictures of images: always PNG. */
+    static final List<String> PICTURE_FIGURES = List.of(PICTURES, CONDITION_PICTURES);
     /** Test images per batch of every attack of the figures. */
     static final int ATTACK_BATCH = 250;
 
@@ -50,6 +53,7 @@ public final class Reproduce {
     private final PictureFigures pictureFigures;
     private final AttackFigures attackFigures;
     private final Progress progress;
+    private final AccuracyPlot.Style style;
 
     /** A model of the report: where it is, how it was trained, and what it scores on clean test images. */
     public record Model(String label, Path dir, AdversarialTraining training, boolean reused, String trained,
@@ -71,7 +75,8 @@ public final class Reproduce {
 
     /** Everything the report shows. */
     public record Findings(Plan plan, String backend, String device, Naive naive, Pictures pictures, Sweep sweep,
-                           Condition condition, Defense defense, double seconds, double estimatedSeconds) {}
+                           Condition condition, Defense defense, double seconds, double estimatedSeconds,
+                           AccuracyPlot.Format figureFormat) {}
 
     public record Result(Path report, List<Path> figures, List<Path> csvs, Findings findings) {}
 
@@ -79,16 +84,17 @@ public final class Reproduce {
      * @param log   where the stages and results are told (stdout of the command)
      * @param quiet no progress bars (training runs' epochs still go to log)
      */
-    public Reproduce(Backend backend, Plan plan, Path dataDir, Path out, PrintStream log, boolean quiet) {
+    public Reproduce(Backend backend, Plan plan, AccuracyPlot.Style style, Path dataDir, Path out, PrintStream log, boolean quiet) {
         this.backend = backend;
         this.plan = plan;
         this.dataDir = dataDir;
         this.out = out;
         this.log = log;
-        this.models = new Models(backend, plan, dataDir, out, log, quiet);
+        this.style = style;
+        this.models = new Models(backend, plan, dataDir, out, log, quiet, style);
         this.pictureFigures = new PictureFigures(backend, plan, out, log);
         this.progress = new Progress(backend, plan, log, 5 + plan.advEps().length);
-        this.attackFigures = new AttackFigures(backend, plan, out, log, progress, pictureFigures);
+        this.attackFigures = new AttackFigures(backend, plan, out, log, progress, pictureFigures, style);
     }
 
     public Result run() throws IOException {
@@ -132,10 +138,12 @@ public final class Reproduce {
         Defense defense = attackFigures.defense(trained, sweep, attacked);
 
         double seconds = progress.elapsed();
-        Findings findings = new Findings(plan, backend.name(), backend.deviceName(), naive, pictures, sweep, condition, defense, seconds, estimated);
+        Findings findings = new Findings(plan, backend.name(), backend.deviceName(), naive, pictures, sweep, condition, defense, seconds, estimated,
+                style.format());
         List<Path> figures = new ArrayList<>(), csvs = new ArrayList<>();
         for (String name : List.of(TRAINING_CURVE, PICTURES, ACCURACY, CONDITION_ACCURACY, CONDITION_PICTURES, DEFENSE)) {
             figures.add(out.resolve(name + ".png"));
+            if (style.format() != AccuracyPlot.Format.PNG && !PICTURE_FIGURES.contains(name)) figures.add(style.format().file(out, name));
             csvs.add(out.resolve(name + ".csv"));
         }
         Path report = out.resolve(REPORT);

@@ -2,6 +2,7 @@ package advtrain.experiments;
 
 import advtrain.attack.AttackResult;
 import advtrain.io.AtomicFiles;
+import advtrain.report.AccuracyPlot;
 import advtrain.train.TrainingRun;
 
 import java.io.IOException;
@@ -113,7 +114,7 @@ public final class ReproductionReport {
     private static void naiveSection(StringBuilder md, Reproduce.Findings f) {
         Reproduce.Model m = f.naive().model();
         md.append("## 1. The naive classifier\n\n");
-        md.append(figure(Reproduce.TRAINING_CURVE, "training curve of the naive classifier"));
+        md.append(figure(Reproduce.TRAINING_CURVE, "training curve of the naive classifier", f.figureFormat()));
         List<Map<String, String>> rows = m.metrics();
         md.append(String.format(Locale.ROOT, "The seed's network trained without any defence reaches %s clean accuracy on %,d test images "
                         + "(the seed reports 54 %%). Over the %d epochs the training accuracy goes from %s to %s and the test accuracy "
@@ -173,7 +174,7 @@ public final class ReproductionReport {
 
     private static void picturesSection(StringBuilder md, Reproduce.Findings f) {
         md.append("## 2. Influence of ε on the pictures (PGD)\n\n");
-        md.append(figure(Reproduce.PICTURES, "test pictures under PGD at growing eps"));
+        md.append(figure(Reproduce.PICTURES, "test pictures under PGD at growing eps", f.figureFormat()));
         List<PictureStats> stats = pictureStats(f);
         md.append(String.format(Locale.ROOT, "%d test pictures of different classes (the first of each class that the naive classifier "
                 + "gets right, where there are enough), attacked by PGD-10 (step ε/4) on it; "
@@ -243,7 +244,7 @@ public final class ReproductionReport {
     private static void attacksSection(StringBuilder md, Reproduce.Findings f) {
         Reproduce.Sweep s = f.sweep();
         md.append("## 3. Influence of ε on accuracy: FGSM against PGD\n\n");
-        md.append(figure(Reproduce.ACCURACY, "accuracy against eps under FGSM and PGD"));
+        md.append(figure(Reproduce.ACCURACY, "accuracy against eps under FGSM and PGD", f.figureFormat()));
         AttackResult pgd3 = AttackFigures.find(s.pgd(), 0.03f), fgsm3 = AttackFigures.find(s.fgsm(), 0.03f);
         md.append(String.format(Locale.ROOT, "Robust accuracy (images still classified correctly after the attack, over all %d attacked "
                         + "images) of the naive classifier (clean: %s). FGSM (Eq. 1) takes one gradient; PGD (Eq. 2) takes %d, so it "
@@ -284,8 +285,8 @@ public final class ReproductionReport {
     private static void conditionSection(StringBuilder md, Reproduce.Findings f) {
         Reproduce.Condition c = f.condition();
         md.append("## 4. The necessary condition α·steps ≥ ε\n\n");
-        md.append(figure(Reproduce.CONDITION_ACCURACY, "PGD accuracy against alpha*steps/eps"));
-        md.append(figure(Reproduce.CONDITION_PICTURES, "pictures below, at and above the condition"));
+        md.append(figure(Reproduce.CONDITION_ACCURACY, "PGD accuracy against alpha*steps/eps", f.figureFormat()));
+        md.append(figure(Reproduce.CONDITION_PICTURES, "pictures below, at and above the condition", f.figureFormat()));
         md.append(String.format(Locale.ROOT, "PGD starts at the clean image and moves each pixel by at most α per step, so after %d steps "
                 + "no pixel has moved more than α·steps: below the condition the attack cannot use its whole budget ε = %s, and the "
                 + "pictures are not disturbed enough (the seed's figure). The largest change measured in the pictures, per setting:%n%n",
@@ -341,7 +342,7 @@ public final class ReproductionReport {
     private static void defenseSection(StringBuilder md, Reproduce.Findings f) {
         Reproduce.Defense d = f.defense();
         md.append("## 5. Adversarial training\n\n");
-        md.append(figure(Reproduce.DEFENSE, "accuracy under PGD with and without adversarial training"));
+        md.append(figure(Reproduce.DEFENSE, "accuracy under PGD with and without adversarial training", f.figureFormat()));
         md.append(String.format(Locale.ROOT, "Each adversarially trained model minimises the seed's Eq. 3, α·L(θ, x, y) + (1 − α)·L(θ, x + "
                 + "ε·sign(∇x L), y) with α = %s, the FGSM examples crafted with the current weights for every batch (`train --adv fgsm "
                 + "--adv-eps ε --adv-mix %s`), with the same recipe and seed as the naive model. All models are then attacked by "
@@ -400,8 +401,10 @@ public final class ReproductionReport {
 
     // ---- helpers -------------------------------------------------------------------------------------
 
-    private static String figure(String name, String alt) {
-        return "![" + alt + "](" + name + ".png)\n\nData: [" + name + ".csv](" + name + ".csv)\n\n";
+    private static String figure(String name, String alt, AccuracyPlot.Format format) {
+        String vector = format == AccuracyPlot.Format.PNG || Reproduce.PICTURE_FIGURES.contains(name) ? ""
+                : ", " + format.name() + ": [" + name + "." + format.extension() + "](" + name + "." + format.extension() + ")";
+        return "![" + alt + "](" + name + ".png)\n\nData: [" + name + ".csv](" + name + ".csv)" + vector + "\n\n";
     }
 
     static String pct(double fraction) {

@@ -1,0 +1,61 @@
+package advtrain.cli;
+
+import advtrain.io.BuildInfo;
+import advtrain.train.TrainingRun;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** The command line's messages and help: what a newcomer reads first. */
+class MessagesTest {
+
+    @Test
+    void aMistypedCommandOrOptionGetsDidYouMean() {
+        Cli.Run command = Cli.run("trian");
+        assertEquals(2, command.status(), command.toString());
+        assertTrue(command.err().contains("unknown command 'trian'; did you mean train?"), command.err());
+        Cli.Run option = Cli.run("train", "--out", "unused", "--epoch", "2");
+        assertEquals(2, option.status(), option.toString());
+        assertTrue(option.err().contains("unknown option '--epoch'; did you mean --epochs?"), option.err());
+    }
+
+    @Test
+    void demoHelpDescribesDemoAlone() {
+        Cli.Run help = Cli.run("demo", "--help");
+        assertEquals(0, help.status());
+        assertFalse(help.out().contains("with --quick"), "demo has no --quick option, so no default depends on it:\n" + help.out());
+        assertTrue(help.out().contains("epochs of every model (default: 3)"), help.out());
+        assertTrue(help.out().replaceAll("\\s+", " ").contains("use only the first N training images (default: 5,000)"), help.out());
+        Cli.Run reproduce = Cli.run("reproduce", "--help");
+        assertTrue(reproduce.out().contains("(default: 20, or 3 with --quick)"), reproduce.out());
+    }
+
+    @Test
+    void commandsThatReadOnlyTestImagesDoNotOfferLimitTrain() {
+        for (String command : new String[] {"eval", "attack", "sweep"}) {
+            Cli.Run help = Cli.run(command, "--help");
+            assertEquals(0, help.status());
+            assertFalse(help.out().contains("--limit-train"), command + " lists --limit-train:\n" + help.out());
+            assertTrue(help.out().contains("--limit-test"), command);
+        }
+        assertTrue(Cli.run("train", "--help").out().contains("--limit-train"));
+    }
+
+    @Test
+    void versionNamesTheVersionAndTheCommit() {
+        Cli.Run version = Cli.run("--version");
+        assertEquals(0, version.status());
+        assertTrue(version.out().matches("(?s)advtrain \\d+\\.\\d+\\.\\d+\\S* \\(commit ([0-9a-f]{7,}(-dirty)?|unknown)\\), Java .*"),
+                version.out());
+        assertFalse(BuildInfo.current().version().equals("unknown"), "the build wrote advtrain/build.properties");
+        assertEquals(BuildInfo.current().commit(), TrainingRun.versions().get("commit"), "run.json records the commit");
+        assertEquals(BuildInfo.current().version(), TrainingRun.versions().get("advtrain"));
+    }
+
+    @Test
+    void badFigureOptionsAreUsageErrors() {
+        Cli.Run format = Cli.run("sweep", "--model", "m.safetensors", "--out", "unused", "--format", "gif");
+        assertEquals(2, format.status(), format.toString());
+        assertTrue(format.err().contains("--format 'gif' is not a figure format: use png, svg or pdf"), format.err());
+    }
+}
