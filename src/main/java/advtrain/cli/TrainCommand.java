@@ -12,6 +12,7 @@ import advtrain.train.Objective;
 import advtrain.train.RobustAccuracy;
 import advtrain.train.TrainConfig;
 import advtrain.train.TrainingRun;
+import advtrain.train.WarmUp;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -102,8 +103,10 @@ final class TrainCommand implements Callable<Integer> {
                 System.err.println("warning: " + out + " was trained on the " + recordedBackend + " backend so far; continuing on "
                         + backend.name() + ", so the result will not be bit-identical to an uninterrupted run");
             }
+            WarmUp warmUp = WarmUp.start(backend, config.batch());  // the JIT compiles the step while the data loads
             Dataset train = Cifar10.train(dataDir, config.limitTrain());
             Dataset test = Cifar10.test(dataDir, config.limitTest());
+            if (warmUp != null) System.err.println(warmUp.finish().describe());
             Map<String, Object> extra = new LinkedHashMap<>();
             extra.put("out", out.toAbsolutePath().normalize().toString());
             extra.put("data", dataDir.toAbsolutePath().normalize().toString());

@@ -37,6 +37,8 @@ final class Progress {
     private final Plan plan;
     private final PrintStream log;
     private final long start = System.nanoTime();
+    /** When the plan's work began (after the estimate's measurements, which count as no units). */
+    private long workStart = start;
     private double unitsPlanned, unitsDone, unitsPerSecond;
     /** What one image's attack step (batches of {@value Reproduce#ATTACK_BATCH}) costs in units: measured by {@link #estimate}. */
     private double attackStep = 0.5;
@@ -72,6 +74,7 @@ final class Progress {
         }
         units += sweepUnits() + conditionUnits();
         unitsPlanned = units;
+        workStart = System.nanoTime();
         return units / unitsPerSecond;
     }
 
@@ -166,9 +169,10 @@ final class Progress {
         stage++;
         double elapsed = elapsed();
         String left = "";
-        if (unitsDone > 0 && elapsed > 1) {
-            double rate = unitsDone / elapsed;  // what this run has done so far, models reused included
-            left = ", about " + duration(Math.max(0, unitsPlanned - unitsDone) / Math.max(rate, unitsPerSecond / 4)) + " left";
+        double working = (System.nanoTime() - workStart) / 1e9;
+        if (unitsDone > 0 && working > 1) {
+            double rate = unitsDone / working;  // what this run has done since the estimate, models reused excluded
+            left = ", about " + duration(Math.max(0, unitsPlanned - unitsDone) / rate) + " left";
         }
         log.printf(Locale.ROOT, "[%d/%d] %s (elapsed %s%s)%n", Math.min(stage, stages), stages, what, duration(elapsed), left);
     }

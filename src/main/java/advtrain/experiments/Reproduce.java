@@ -10,6 +10,8 @@ import advtrain.nn.Net;
 import advtrain.report.AccuracyPlot;
 import advtrain.train.AdversarialTraining;
 import advtrain.train.Evaluation;
+import advtrain.train.TrainConfig;
+import advtrain.train.WarmUp;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -99,8 +101,10 @@ public final class Reproduce {
 
     public Result run() throws IOException {
         Files.createDirectories(out.resolve(MODELS));
+        WarmUp warmUp = WarmUp.start(backend, TrainConfig.BATCH);  // the JIT compiles the step while the data loads
         Dataset train = Cifar10.train(dataDir, plan.trainImages());
         Dataset test = Cifar10.test(dataDir, plan.testImages());
+        if (warmUp != null) log.println(warmUp.finish().describe());
         Dataset attacked = test.limit(plan.attackImages());
 
         double estimated = progress.estimate(train, attacked, models);

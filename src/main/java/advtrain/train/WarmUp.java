@@ -1,0 +1,122 @@
+package advtrain.train;
+
+import advtrain.backend.Backend;
+import advtrain.data.BatchLoader;
+import advtrain.data.Dataset;
+import advtrain.nn.Net;
+import advtrain.optim.Sgd;
+
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
+import java.util.SplittableRandom;
+
+/**
+ * Brings the JIT compiler up to speed on the training step while the data loads, so that the first
+ * epoch trains at the speed of the next ones.
+ *
+ * <p>Why: the Java backend's kernels use the Vector API, which runs several hundred times slower
+ * than compiled until C2 has compiled each kernel (measured: 6 images/s with C2 disabled against
+ * 1,000-1,800 on the same loaded machine), and C2 compiles a kernel only after it has run for a
+ * while. A first epoch used to spend its first seconds waiting for that. The warm-up trains a
+ * throwaway network on random images at the run's batch size, on its own thread, from the moment
+ * the backend exists: while the data files are read and decompressed (seconds of work for one core
+ * when the other is idle) the compiler works on the kernels. Once the JIT is done with the step (no
+ * compilation for {@value #QUIET_STEPS} steps in a row: the JVM's total compilation time,
+ * {@link CompilationMXBean}, unchanged) or {@value #MAX_SECONDS} s have passed, it stops;
+ * {@link #finish} waits for that once the data is loaded. The time the warm-up runs on after the
+ * data is ready is reported, as the user waits for it; the epochs' images/s count training alone,
+ * as before.
+ */
+public final class WarmUp {
+    /** Steps in a row without compilation that mean the step is compiled. */
+    static final int QUIET_STEPS = 10;
+    /** The warm-up stops after this long, compiled or not. */
+    static final double MAX_SECONDS = 20;
+
+    private static final int IMAGES = 4;  // distinct random images, repeated to fill a batch
+
+    private final Backend backend;
+    private final int batch;
+    private final Thread thread;
+    private final long start = System.nanoTime();
+    private volatile long readyNanos;
+    private volatile int steps;
+    private volatile boolean compiled;
+    private volatile Throwable failure;
+
+    /** What the warm-up did: steps, whether the JIT settled, and seconds after the data was ready. */
+    public record Result(int steps, boolean compiled, double seconds, double secondsAfterData) {
+        public String describe() {
+            return String.format(java.util.Locale.ROOT, "JIT warm-up: %d training steps on random images in %.1f s, %.1f s of it after the "
+                    + "data was loaded%s", steps, seconds, secondsAfterData, compiled ? "" : " (stopped before the compiler was done)");
+        }
+    }
+
+    private WarmUp(Backend backend, int batch) {
+        this.backend = backend;
+        this.batch = batch;
+        this.thread = new Thread(this::run, "advtrain-warm-up");
+        thread.setDaemon(true);
+    }
+
+    /** Starts warming up on a thread of its own; only the Java backend needs it (null otherwise). */
+    public static WarmUp start(Backend backend, int batch) {
+        if (!backend.name().equals("java")) return null;
+        WarmUp w = new WarmUp(backend, batch);
+        w.thread.start();
+        return w;
+    }
+
+    /** The data is loaded: waits until the warm-up is done (compiled, or out of time) and says what it did. */
+    public Result finish() {
+        readyNanos = System.nanoTime();
+        try {
+            thread.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (failure != null) throw new IllegalStateException("the JIT warm-up failed: " + failure, failure);
+        long end = System.nanoTime();
+        return new Result(steps, compiled, (end - start) / 1e9, (end - readyNanos) / 1e9);
+    }
+
+    private void run() {
+        try {
+            CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+            boolean timed = jit != null && jit.isCompilationTimeMonitoringSupported();
+            Net net = new Net(backend, 0);
+            Sgd sgd = new Sgd(backend, net.parameters(), 1e-4f, 0.9f);
+            BatchLoader loader = new BatchLoader(randomImages(), batch, false, false, 0);
+            long lastCompileMillis = timed ? jit.getTotalCompilationTime() : 0;
+            int quiet = 0;
+            try (Trainer trainer = new Trainer(backend, net, sgd, Objective.standard())) {
+                while ((System.nanoTime() - start) / 1e9 < MAX_SECONDS) {
+                    trainer.trainEpoch(loader, 0, null);  // one batch: the loader holds exactly one
+                    steps++;
+                    long compileMillis = timed ? jit.getTotalCompilationTime() : 0;
+                    quiet = compileMillis == lastCompileMillis ? quiet + 1 : 0;
+                    lastCompileMillis = compileMillis;
+                    if (quiet >= QUIET_STEPS || !timed && steps >= 200) {
+                        compiled = true;
+                        break;
+                    }
+                }
+            }
+        } catch (Throwable t) {
+            failure = t;
+        }
+    }
+
+    /** One batch of random pixels with labels 0..9: the cost of a step does not depend on the values. */
+    private Dataset randomImages() {
+        SplittableRandom random = new SplittableRandom(0);
+        byte[] pixels = new byte[batch * Dataset.IMAGE_BYTES], labels = new byte[batch];
+        byte[] distinct = new byte[IMAGES * Dataset.IMAGE_BYTES];
+        for (int i = 0; i < distinct.length; i++) distinct[i] = (byte) random.nextInt(256);
+        for (int i = 0; i < batch; i++) {
+            System.arraycopy(distinct, (i % IMAGES) * Dataset.IMAGE_BYTES, pixels, i * Dataset.IMAGE_BYTES, Dataset.IMAGE_BYTES);
+            labels[i] = (byte) (i % 10);
+        }
+        return new Dataset(pixels, labels, batch);
+    }
+}
