@@ -1,6 +1,8 @@
 package advtrain.cli;
 
 import advtrain.backend.select.Backends;
+import advtrain.train.TrainConfig;
+import advtrain.train.WarmUp;
 import picocli.CommandLine.Option;
 
 /** Options every command takes. */
@@ -40,7 +42,7 @@ public final class CommonOptions {
         }
         Backends.Choice choice;
         try {
-            choice = Backends.select(backend, index);
+            choice = Backends.select(backend, index, WarmUp.stepTimer(TrainConfig.BATCH));
         } catch (IllegalArgumentException e) {  // --device N that is not there
             throw new Main.UsageError(e.getMessage());
         }

@@ -2,7 +2,10 @@ package advtrain.cli;
 
 import advtrain.backend.opencl.LoaderCheck;
 import advtrain.backend.select.Backends;
+import advtrain.backend.select.StepTimer;
 import advtrain.io.Json;
+import advtrain.train.TrainConfig;
+import advtrain.train.WarmUp;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
@@ -27,8 +30,9 @@ final class DevicesCommand implements Runnable {
         }
         List<Map<String, Object>> backends = Backends.describe();
         List<Map<String, Object>> devices = Backends.describeDevices();
-        String auto = Backends.autoName(device);
-        String autoReason = Backends.autoReason(device);
+        StepTimer timer = WarmUp.stepTimer(TrainConfig.BATCH);
+        String auto = Backends.autoName(device, timer);
+        String autoReason = Backends.autoReason(device, timer);
 
         List<LoaderCheck.Finding> loader = LoaderCheck.check();
         System.out.println("OpenCL loader (what the opencl backend needs before any device shows up):");

@@ -1,13 +1,13 @@
 package advtrain.train;
 
 import advtrain.backend.Backend;
+import advtrain.backend.select.SpeedProbe;
+import advtrain.backend.select.StepTimer;
 import advtrain.data.BatchLoader;
 import advtrain.data.Dataset;
 import advtrain.nn.Net;
 import advtrain.optim.Sgd;
 
-import java.lang.management.CompilationMXBean;
-import java.lang.management.ManagementFactory;
 import java.util.SplittableRandom;
 
 /**
@@ -20,18 +20,18 @@ import java.util.SplittableRandom;
  * while. A first epoch used to spend its first seconds waiting for that. The warm-up trains a
  * throwaway network on random images at the run's batch size, on its own thread, from the moment
  * the backend exists: while the data files are read and decompressed (seconds of work for one core
- * when the other is idle) the compiler works on the kernels. Once the JIT is done with the step (no
- * compilation for {@value #QUIET_STEPS} steps in a row: the JVM's total compilation time,
- * {@link CompilationMXBean}, unchanged) or {@value #MAX_SECONDS} s have passed, it stops;
+ * when the other is idle) the compiler works on the kernels. Once the JIT is done with the step (the
+ * JVM's total compilation time unchanged for a few steps in a row: {@link SpeedProbe#untilCompiled})
+ * or {@value #MAX_SECONDS} s have passed, it stops;
  * {@link #finish} waits for that once the data is loaded. The time the warm-up runs on after the
  * data is ready is reported, as the user waits for it; the epochs' images/s count training alone,
  * as before.
  */
 public final class WarmUp {
-    /** Steps in a row without compilation that mean the step is compiled. */
-    static final int QUIET_STEPS = 10;
+    /** Steps timed for {@link #stepTimer}. */
+    static final int TIMED_STEPS = 20;
     /** The warm-up stops after this long, compiled or not. */
-    static final double MAX_SECONDS = 20;
+    static final double MAX_SECONDS = SpeedProbe.MAX_WARM_UP_SECONDS;
 
     private static final int IMAGES = 4;  // distinct random images, repeated to fill a batch
 
@@ -81,34 +81,51 @@ public final class WarmUp {
     }
 
     private void run() {
-        try {
-            CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
-            boolean timed = jit != null && jit.isCompilationTimeMonitoringSupported();
-            Net net = new Net(backend, 0);
-            Sgd sgd = new Sgd(backend, net.parameters(), 1e-4f, 0.9f);
-            BatchLoader loader = new BatchLoader(randomImages(), batch, false, false, 0);
-            long lastCompileMillis = timed ? jit.getTotalCompilationTime() : 0;
-            int quiet = 0;
-            try (Trainer trainer = new Trainer(backend, net, sgd, Objective.standard())) {
-                while ((System.nanoTime() - start) / 1e9 < MAX_SECONDS) {
-                    trainer.trainEpoch(loader, 0, null);  // one batch: the loader holds exactly one
-                    steps++;
-                    long compileMillis = timed ? jit.getTotalCompilationTime() : 0;
-                    quiet = compileMillis == lastCompileMillis ? quiet + 1 : 0;
-                    lastCompileMillis = compileMillis;
-                    if (quiet >= QUIET_STEPS || !timed && steps >= 200) {
-                        compiled = true;
-                        break;
-                    }
-                }
-            }
+        try (Session session = new Session(backend, batch)) {
+            compiled = SpeedProbe.untilCompiled(() -> {
+                session.step();
+                steps++;
+            }, MAX_SECONDS);
         } catch (Throwable t) {
             failure = t;
         }
     }
 
+    /**
+     * {@code --backend auto}'s timer: a training step of the seed's network at this batch size on
+     * random images, the median of {@value #TIMED_STEPS} steps once the JIT is done with the step.
+     */
+    public static StepTimer stepTimer(int batch) {
+        return new StepTimer() {
+            @Override public String name() { return "a training step (batch " + batch + ")"; }
+
+            @Override public Timing time(Backend backend) {
+                try (Session session = new Session(backend, batch)) {
+                    boolean warm = SpeedProbe.untilCompiled(session::step, MAX_SECONDS);
+                    return new Timing(SpeedProbe.medianMillis(session::step, TIMED_STEPS), warm);
+                }
+            }
+        };
+    }
+
+    /** A throwaway network, its optimizer and one batch of random images: one training step per call. */
+    private static final class Session implements AutoCloseable {
+        private final Trainer trainer;
+        private final BatchLoader loader;
+
+        Session(Backend backend, int batch) {
+            Net net = new Net(backend, 0);
+            trainer = new Trainer(backend, net, new Sgd(backend, net.parameters(), 1e-4f, 0.9f), Objective.standard());
+            loader = new BatchLoader(randomImages(batch), batch, false, false, 0);
+        }
+
+        void step() { trainer.trainEpoch(loader, 0, null); }  // one batch: the loader holds exactly one
+
+        @Override public void close() { trainer.close(); }
+    }
+
     /** One batch of random pixels with labels 0..9: the cost of a step does not depend on the values. */
-    private Dataset randomImages() {
+    private static Dataset randomImages(int batch) {
         SplittableRandom random = new SplittableRandom(0);
         byte[] pixels = new byte[batch * Dataset.IMAGE_BYTES], labels = new byte[batch];
         byte[] distinct = new byte[IMAGES * Dataset.IMAGE_BYTES];

@@ -31,7 +31,7 @@ public final class Backends {
     public static final List<String> NAMES = List.of("auto", "java", "opencl", "reference");
 
     /** auto's decision per --device value, made once per process. */
-    private static final Map<Integer, Decision> autoDecisions = new LinkedHashMap<>();
+    private static final Map<String, Decision> autoDecisions = new LinkedHashMap<>();
 
     /** What auto picked: an OpenCL device, or null for Java, and why. */
     private record Decision(OpenCl.Device device, String reason) {}
@@ -41,6 +41,11 @@ public final class Backends {
      * @param device the OpenCL device index in {@code advtrain devices}' list (null: the first GPU, else the first device)
      */
     public static Choice select(String name, Integer device) {
+        return select(name, device, SpeedProbe.KERNELS);
+    }
+
+    /** As {@link #select(String, Integer)}, with auto comparing CPU backends by {@code timer}'s steps. */
+    public static Choice select(String name, Integer device, StepTimer timer) {
         switch (name) {
             case "java":
                 if (!vectorApiEnabled()) throw new UnavailableException("the java backend " + NEEDS_VECTOR_API);
@@ -52,7 +57,7 @@ public final class Backends {
                 return new Choice(new OpenClBackend(d), "opencl on " + d.describe() + " (asked for with --backend opencl)");
             }
             case "auto": {
-                Decision decision = decideAuto(device);
+                Decision decision = decideAuto(device, timer);
                 if (!vectorApiEnabled()) System.err.println("warning: " + decision.reason());  // a library user may not know the flag
                 Backend backend = decision.device() == null ? new CpuBackend() : new OpenClBackend(decision.device());
                 return new Choice(backend, decision.reason());
@@ -87,21 +92,24 @@ public final class Backends {
     }
 
     /** What auto chooses, and why, without making the backend. */
-    public static String autoReason(Integer device) { return decideAuto(device).reason(); }
+    public static String autoReason(Integer device, StepTimer timer) { return decideAuto(device, timer).reason(); }
 
     /** The backend auto chooses: "java" or "opencl". */
-    public static String autoName(Integer device) { return decideAuto(device).device() == null ? "java" : "opencl"; }
+    public static String autoName(Integer device, StepTimer timer) {
+        return decideAuto(device, timer).device() == null ? "java" : "opencl";
+    }
 
-    private static synchronized Decision decideAuto(Integer index) {
-        Decision decision = autoDecisions.get(index);
+    private static synchronized Decision decideAuto(Integer index, StepTimer timer) {
+        String key = index + "|" + timer.name();
+        Decision decision = autoDecisions.get(key);
         if (decision == null) {
-            decision = vectorApiEnabled() ? measureAuto(index) : withoutVectorApi(index);
-            autoDecisions.put(index, decision);
+            decision = vectorApiEnabled() ? measureAuto(index, timer) : withoutVectorApi(index);
+            autoDecisions.put(key, decision);
         }
         return decision;
     }
 
-    private static Decision measureAuto(Integer index) {
+    private static Decision measureAuto(Integer index, StepTimer timer) {
         List<OpenCl.Device> devices;
         try {
             devices = OpenCl.devices();
@@ -118,14 +126,17 @@ public final class Backends {
         OpenCl.Device cpu = devices.get(0);
         SpeedProbe.Result speed;
         try {
-            speed = SpeedProbe.compare(cpu, CpuBackend::new, () -> new OpenClBackend(cpu));
+            speed = SpeedProbe.compare(cpu, CpuBackend::new, () -> new OpenClBackend(cpu), timer);
         } catch (RuntimeException e) {
             return new Decision(null, "auto chose java: the OpenCL device " + cpu.name() + " failed a trial run ("
                     + firstLine(e.getMessage()) + ")");
         }
-        String figures = String.format("a conv/linear forward+backward probe took %.1f ms on OpenCL %s vs %.1f ms in Java (%s)",
-                speed.openclMillis(), cpu.name(), speed.javaMillis(),
-                speed.cached() ? "measured earlier, cached in " + speed.cacheFile() : "measured now, cached in " + speed.cacheFile());
+        String figures = String.format(java.util.Locale.ROOT, "%s took %.1f ms on OpenCL %s vs %.1f ms in Java (%s)",
+                timer.name(), speed.openclMillis(), cpu.name(), speed.javaMillis(),
+                speed.cached() ? "measured earlier, cached in " + speed.cacheFile()
+                        : speed.warm() ? "measured now, cached in " + speed.cacheFile()
+                        : "measured now, but the JIT was still compiling Java's kernels after "
+                                + (int) SpeedProbe.MAX_WARM_UP_SECONDS + " s, so Java's figure is an upper bound and nothing is cached");
         return speed.openclFaster()
                 ? new Decision(cpu, "auto chose opencl: no GPU, and " + figures)
                 : new Decision(null, "auto chose java: no OpenCL GPU, and " + figures);

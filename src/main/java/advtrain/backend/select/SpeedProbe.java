@@ -7,6 +7,8 @@ import advtrain.tensor.Shape;
 import advtrain.tensor.Tensor;
 
 import java.io.IOException;
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -21,54 +23,80 @@ import java.util.SplittableRandom;
 import java.util.function.Supplier;
 
 /**
- * Times a short piece of the seed network's training step (both convolutions and the first linear
- * layer, forward and backward, batch 16) on two backends, so that {@code --backend auto} uses an
- * OpenCL CPU device only where it really is faster than the Java backend on this machine.
+ * Compares the Java backend and an OpenCL CPU device with a {@link StepTimer}, so that
+ * {@code --backend auto} uses the OpenCL device only where it trains faster on this machine.
  *
- * <p>The result is cached in {@code ~/.cache/advtrain/backend-speed.properties} (or under
- * $XDG_CACHE_HOME), keyed by the device, its driver, the kernel sources, the Java version and the
- * thread count: measuring costs about a second, and a cached answer keeps the choice the same from
- * run to run (a timing taken while the machine is busy could otherwise flip it).
+ * <p>A timing counts only when taken warm: the Java backend's kernels run several hundred times
+ * slower until the JIT has compiled them, and a probe of a dozen repetitions used to time them before
+ * that and pick a CPU OpenCL device that trained half as fast. The result is cached in
+ * {@code ~/.cache/advtrain/backend-speed.properties} (or under $XDG_CACHE_HOME), keyed by the
+ * device, its driver, the kernel sources, the Java backend's code, the thread count and what was
+ * timed, and only when both timings were warm: a cached answer keeps the choice the same from run
+ * to run, a cold one is measured again next time.
  */
 public final class SpeedProbe {
     private SpeedProbe() {}
 
-    /** Milliseconds per probe step on each backend, and whether the figures came from the cache. */
-    public record Result(double javaMillis, double openclMillis, boolean cached, Path cacheFile) {
-        public boolean openclFaster() { return openclMillis < javaMillis; }
+    /**
+     * Milliseconds per step on each backend, whether the Java figure was taken warm (the OpenCL one
+     * then was too: its host code is small), and whether they came from the cache.
+     */
+    public record Result(double javaMillis, double openclMillis, boolean warm, boolean cached, Path cacheFile) {
+        /** OpenCL only where it beat the Java backend measured warm: a cold Java figure says nothing. */
+        public boolean openclFaster() { return warm && openclMillis < javaMillis; }
     }
 
-    /** The cached result for this device, or a new measurement (then cached). */
-    public static Result compare(OpenCl.Device device, Supplier<Backend> java, Supplier<Backend> opencl) {
+    /**
+     * The fallback timer: a piece of the seed network's training step (both convolutions and the
+     * first linear layer, forward and backward, batch 16), repeated until the JIT has stopped
+     * compiling (or {@value #MAX_WARM_UP_SECONDS} s), then timed.
+     */
+    public static final StepTimer KERNELS = new StepTimer() {
+        @Override public String name() { return "a conv/linear forward+backward probe"; }
+
+        @Override public Timing time(Backend backend) { return millisPerStep(backend); }
+    };
+
+    public static final double MAX_WARM_UP_SECONDS = 20;
+    /** Repetitions in a row without JIT compilation that mean the code is compiled. */
+    static final int QUIET_REPS = 10;
+
+    /** The cached result for this device and timer, or a new measurement (cached when warm). */
+    public static Result compare(OpenCl.Device device, Supplier<Backend> java, Supplier<Backend> opencl, StepTimer timer) {
         Path file = cacheFile();
         String javaDescription;
         try (Backend j = java.get()) {
             // the Java version and thread count, and the Java backend's own code: a faster build measures again
             javaDescription = j.deviceName() + "|" + packageHash(j.getClass());
         }
-        String key = cacheKey(device, javaDescription);
+        String key = cacheKey(device, javaDescription + "|" + timer.name());
         Properties cache = load(file);
         String hit = cache.getProperty(key);
         if (hit != null) {
             String[] parts = hit.split(",");
             try {
-                return new Result(Double.parseDouble(parts[0]), Double.parseDouble(parts[1]), true, file);
+                return new Result(Double.parseDouble(parts[0]), Double.parseDouble(parts[1]), true, true, file);
             } catch (RuntimeException e) {
                 // a damaged entry: measure again
             }
         }
-        double javaMillis, openclMillis;
-        try (Backend j = java.get(); Backend o = opencl.get()) {
-            javaMillis = millisPerStep(j);
-            openclMillis = millisPerStep(o);
+        StepTimer.Timing javaTime, openclTime;
+        try (Backend j = java.get()) {
+            javaTime = timer.time(j);
         }
-        cache.setProperty(key, javaMillis + "," + openclMillis);
-        store(cache, file);
-        return new Result(javaMillis, openclMillis, false, file);
+        try (Backend o = opencl.get()) {
+            openclTime = timer.time(o);
+        }
+        boolean warm = javaTime.warm() && openclTime.warm();
+        if (warm) {
+            cache.setProperty(key, javaTime.millis() + "," + openclTime.millis());
+            store(cache, file);
+        }
+        return new Result(javaTime.millis(), openclTime.millis(), warm, false, file);
     }
 
-    /** The best of several timed steps, after warm-up steps (the JIT compiles the Java kernels, OpenCL builds its queue). */
-    public static double millisPerStep(Backend backend) {
+    /** {@link #KERNELS}: the median of 8 timed repetitions once the JIT is quiet. */
+    static StepTimer.Timing millisPerStep(Backend backend) {
         int batch = 16;
         SplittableRandom random = new SplittableRandom(1);
         Tensor x1 = random(backend, random, batch, 3, 32, 32), w1 = random(backend, random, 6, 3, 5, 5), b1 = random(backend, random, 6);
@@ -81,9 +109,7 @@ public final class SpeedProbe {
                 backend.allocate(w2.shape()), backend.allocate(b2.shape()), backend.allocate(x3.shape()),
                 backend.allocate(w3.shape()), backend.allocate(b3.shape())};
         float[] biasGrad = new float[6];
-        double best = Double.MAX_VALUE;
-        for (int rep = 0; rep < 12; rep++) {
-            long start = System.nanoTime();
+        Runnable step = () -> {
             backend.conv2d(x1, w1, b1, y1, 1, 0);
             backend.conv2d(x2, w2, b2, y2, 1, 0);
             backend.linear(x3, w3, b3, y3);
@@ -91,12 +117,46 @@ public final class SpeedProbe {
             backend.conv2dBackward(x2, w2, y2, grads[0], grads[3], grads[4], 1, 0);
             backend.conv2dBackward(x1, w1, y1, null, grads[1], grads[2], 1, 0);
             backend.read(grads[2], biasGrad, 0);  // waits for the queue, as a training step reading its loss does
-            double millis = (System.nanoTime() - start) / 1e6;
-            if (rep >= 4) best = Math.min(best, millis);
-        }
+        };
+        boolean warm = untilCompiled(step, MAX_WARM_UP_SECONDS);
+        double millis = medianMillis(step, 8);
         for (Tensor t : new Tensor[] {x1, w1, b1, y1, x2, w2, b2, y2, x3, w3, b3, y3}) backend.release(t);
         for (Tensor t : grads) backend.release(t);
-        return best;
+        return new StepTimer.Timing(millis, warm);
+    }
+
+    /**
+     * Runs step until the JIT has compiled nothing for {@value #QUIET_REPS} runs in a row (the JVM's
+     * total compilation time unchanged) or maxSeconds have passed; true in the first case.
+     */
+    public static boolean untilCompiled(Runnable step, double maxSeconds) {
+        CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+        if (jit == null || !jit.isCompilationTimeMonitoringSupported()) {
+            for (int i = 0; i < 200; i++) step.run();
+            return false;
+        }
+        long start = System.nanoTime(), last = jit.getTotalCompilationTime();
+        int quiet = 0;
+        while ((System.nanoTime() - start) / 1e9 < maxSeconds) {
+            step.run();
+            long now = jit.getTotalCompilationTime();
+            quiet = now == last ? quiet + 1 : 0;
+            last = now;
+            if (quiet >= QUIET_REPS) return true;
+        }
+        return false;
+    }
+
+    /** The median of n timed runs of step, in milliseconds. */
+    public static double medianMillis(Runnable step, int n) {
+        double[] millis = new double[n];
+        for (int i = 0; i < n; i++) {
+            long t = System.nanoTime();
+            step.run();
+            millis[i] = (System.nanoTime() - t) / 1e6;
+        }
+        java.util.Arrays.sort(millis);
+        return millis[n / 2];
     }
 
     private static Tensor random(Backend backend, SplittableRandom random, int... dims) {
@@ -105,7 +165,10 @@ public final class SpeedProbe {
         return Tensors.fromArray(backend, values, dims);
     }
 
+    /** The cache: in $XDG_CACHE_HOME/advtrain or ~/.cache/advtrain, or in -Dadvtrain.cacheDir=DIR (tests). */
     static Path cacheFile() {
+        String dir = System.getProperty("advtrain.cacheDir");
+        if (dir != null && !dir.isBlank()) return Path.of(dir).resolve("backend-speed.properties");
         String xdg = System.getenv("XDG_CACHE_HOME");
         Path base = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
         return base.resolve("advtrain").resolve("backend-speed.properties");
@@ -185,7 +248,7 @@ public final class SpeedProbe {
             Files.createDirectories(file.getParent());
             Path tmp = Files.createTempFile(file.getParent(), "backend-speed", ".tmp");
             try (OutputStream out = Files.newOutputStream(tmp)) {
-                p.store(out, "advtrain: milliseconds of a probe step, java,opencl, per OpenCL device (delete to measure again)");
+                p.store(out, "advtrain: milliseconds of a step (warm), java,opencl, per OpenCL device and timer (delete to measure again)");
             }
             Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException | UnsupportedOperationException e) {

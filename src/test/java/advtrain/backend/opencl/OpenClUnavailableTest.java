@@ -211,6 +211,11 @@ class OpenClUnavailableTest {
             return;
         }
         assertTrue(line.contains("probe took") && line.contains("measured now"), line);
+        if (line.contains("still compiling")) {  // a busy machine: a cold figure is never cached
+            assertTrue(line.contains("auto chose java"), "a cold Java figure cannot make OpenCL look faster: " + line);
+            assertFalse(Files.exists(cacheHome.resolve("advtrain/backend-speed.properties")), line);
+            return;
+        }
         assertTrue(Files.exists(cacheHome.resolve("advtrain/backend-speed.properties")));
         String[] second = runJava(env, List.of(), SelectMain.class.getName(), "auto");
         assertTrue(second[1].contains("measured earlier, cached"), second[1]);
