@@ -10,7 +10,7 @@
 # kernel variant chosen; runs the OpenCL test suite; trains the seed's network one epoch on every
 # training image it has at batch 32 and at batch 256 (--backend opencl); runs the PyTorch-parity
 # tests and FGSM and PGD on the test images; and ends with ONE JSON line holding every figure.
-# Exit status 0 when every phase passed. The phases' time limits add up to 455 s;
+# Exit status 0 when every phase passed. The phases' time limits add up to 460 s;
 # GPU_TIME_SCALE=N multiplies them (a rehearsal on a CPU OpenCL device needs about 10).
 # For rehearsing the set-up on another machine: GPU_LIBRARY_DIRS (folders searched instead of the
 # system's, no ldconfig), GPU_VENDORS_DIR (instead of /etc/OpenCL/vendors), GPU_PHASES (the phases
@@ -141,10 +141,10 @@ phase() {  # phase NAME SECONDS COMMAND...
 phase device 45 "${jvm[@]}" -cp "$cp_tests" advtrain.bench.gpu.DeviceInfo
 device_json="$(last_json "$out/device.log")"
 say "device: $device_json"
-phase devices 30 "${advtrain[@]}" devices --json
+phase devices 45 "${advtrain[@]}" devices --json
 opencl_suite=(advtrain.backend.opencl advtrain.autograd.GradCheckOpsTest advtrain.nn.GradCheckNetTest
               advtrain.train.AdversarialObjectiveTest advtrain.attack.AttackTest)
-phase tests 150 "${jvm[@]}" -cp "$cp_tests" advtrain.bench.gpu.RunTests "${opencl_suite[@]}"
+phase tests 140 "${jvm[@]}" -cp "$cp_tests" advtrain.bench.gpu.RunTests "${opencl_suite[@]}"
 for batch in 32 256; do
   phase "train_b$batch" 60 "${advtrain[@]}" train --backend opencl --data "$data" --out "$work/run-b$batch" --epochs 1 \
     --batch "$batch" --limit-train "$train_n" --limit-test "$test_n" --seed 1 --json
