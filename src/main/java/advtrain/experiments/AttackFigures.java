@@ -20,18 +20,18 @@ import java.util.Map;
  * The attack figures, each a PNG and its CSV: accuracy against ε under FGSM and PGD (figure 3), the
  * necessary condition α·steps ≥ ε (figure 4, with its pictures), and every model under PGD, with
  * and without adversarial training (figure 5). Each attack runs over the plan's attacked test images
- * through {@link #attack}, which says the result and counts its work in {@link Progress}.
+ * through {@link #attack}, which says the result and counts its work in {@link ReproduceProgress}.
  */
 final class AttackFigures {
     private final Backend backend;
     private final Plan plan;
     private final Path out;
     private final PrintStream log;
-    private final Progress progress;
+    private final ReproduceProgress progress;
     private final PictureFigures pictureFigures;
     private final AccuracyPlot.Style style;
 
-    AttackFigures(Backend backend, Plan plan, Path out, PrintStream log, Progress progress, PictureFigures pictureFigures,
+    AttackFigures(Backend backend, Plan plan, Path out, PrintStream log, ReproduceProgress progress, PictureFigures pictureFigures,
                   AccuracyPlot.Style style) {
         this.backend = backend;
         this.style = style;

@@ -27,9 +27,9 @@ final class AutoAttackFigure {
     private final Path out;
     private final AccuracyPlot.Style style;
     private final PrintStream log;
-    private final Progress progress;
+    private final ReproduceProgress progress;
 
-    AutoAttackFigure(Backend backend, Plan plan, Path out, PrintStream log, Progress progress, AccuracyPlot.Style style) {
+    AutoAttackFigure(Backend backend, Plan plan, Path out, PrintStream log, ReproduceProgress progress, AccuracyPlot.Style style) {
         this.style = style;
         this.backend = backend;
         this.plan = plan;

@@ -33,7 +33,7 @@ import java.util.Map;
  *   <li>beyond the seed: every model under AutoAttack at the seed's ε against PGD-10, per class.</li>
  * </ol>
  * Models are trained, or found in OUT/models and reused, by {@link Models}; the picture figures are
- * drawn by {@link PictureFigures}, the attack figures by {@link AttackFigures}; {@link Progress}
+ * drawn by {@link PictureFigures}, the attack figures by {@link AttackFigures}; {@link ReproduceProgress}
  * estimates the duration beforehand and tells the time left. This class runs the stages in order
  * and holds what they find (the records below), from which {@link ReproductionReport} writes report.md. Every
  * number of the report is measured in this run, except the training curves, which are the models'
@@ -57,7 +57,7 @@ public final class Reproduce {
     private final PictureFigures pictureFigures;
     private final AttackFigures attackFigures;
     private final AutoAttackFigure autoAttackFigure;
-    private final Progress progress;
+    private final ReproduceProgress progress;
     private final AccuracyPlot.Style style;
 
     /** A model of the report: where it is, how it was trained, and what it scores on clean test images. */
@@ -101,7 +101,7 @@ public final class Reproduce {
         this.style = style;
         this.models = new Models(backend, plan, dataDir, out, log, quiet, style);
         this.pictureFigures = new PictureFigures(backend, plan, out, log);
-        this.progress = new Progress(backend, plan, log, 6 + plan.advEps().length);
+        this.progress = new ReproduceProgress(backend, plan, log, 6 + plan.advEps().length);
         this.attackFigures = new AttackFigures(backend, plan, out, log, progress, pictureFigures, style);
         this.autoAttackFigure = new AutoAttackFigure(backend, plan, out, log, progress, style);
     }
@@ -117,7 +117,7 @@ public final class Reproduce {
         double estimated = progress.estimate(train, attacked, models);
         log.printf(Locale.ROOT, "reproduce (%s) on %s: expected duration about %s (%s units of one image's forward+backward pass, "
                         + "%.0f per second, an attack step %.2f units, measured just now; models already in %s are reused)%n",
-                plan, backend.name(), Progress.duration(estimated), String.format(Locale.ROOT, "%,.0f", progress.unitsPlanned()),
+                plan, backend.name(), ReproduceProgress.duration(estimated), String.format(Locale.ROOT, "%,.0f", progress.unitsPlanned()),
                 progress.unitsPerSecond(), progress.attackStep(), out.resolve(MODELS));
 
         progress.begin("1. the naive classifier: training", progress.trainUnits(AdversarialTraining.none(0f)));
@@ -163,7 +163,7 @@ public final class Reproduce {
         csvs.add(out.resolve(AUTOATTACK + ".csv"));
         Path report = out.resolve(REPORT);
         ReproductionReport.write(report, findings, out);
-        log.printf(Locale.ROOT, "done in %s (estimated %s); report: %s%n", Progress.duration(seconds), Progress.duration(estimated), report);
+        log.printf(Locale.ROOT, "done in %s (estimated %s); report: %s%n", ReproduceProgress.duration(seconds), ReproduceProgress.duration(estimated), report);
         return new Result(report, figures, csvs, findings);
     }
 

@@ -51,7 +51,7 @@ public final class ReproductionReport {
         md.append("# Reproduction of \"Training Robust Neural Networks\" (Preaut, Quemada, Durat, 2022)\n\n");
         md.append(String.format(Locale.ROOT, "Made by `advtrain reproduce%s` on %s in %s (estimated beforehand: %s), backend `%s` (%s).%n%n",
                 plan.name().startsWith("quick") ? " --quick" : "", Instant.now().truncatedTo(ChronoUnit.SECONDS),
-                Progress.duration(f.seconds()), Progress.duration(f.estimatedSeconds()), f.backend(), f.device()));
+                ReproduceProgress.duration(f.seconds()), ReproduceProgress.duration(f.estimatedSeconds()), f.backend(), f.device()));
         md.append(String.format(Locale.ROOT, "Plan `%s`: every model is the seed's network (62,006 parameters) trained with SGD, batch 32, "
                         + "momentum 0.9, lr %s, for %d epochs on the first %,d CIFAR-10 training images; clean accuracy on the first %,d "
                         + "test images, attacks on the first %,d. All attacks are L∞, untargeted, in [0, 1] pixel units; PGD is the "

@@ -4,7 +4,7 @@
  * order and holds what they find), {@link advtrain.experiments.Models} (trains the models through
  * {@link advtrain.train.TrainingRun}, reusing those already in the output folder),
  * {@link advtrain.experiments.PictureFigures} and {@link advtrain.experiments.AttackFigures} (run the
- * attacks, draw every figure with its CSV), {@link advtrain.experiments.Progress} (the estimate of
+ * attacks, draw every figure with its CSV), {@link advtrain.experiments.ReproduceProgress} (the estimate of
  * the duration and the time left) and {@link advtrain.experiments.ReproductionReport} (report.md, with a table
  * that sets each measurement against the seed's claim and says where they differ). A new experiment
  * is a stage: a class beside {@code AttackFigures} that draws its figure, a record of its findings in

@@ -23,7 +23,7 @@ import java.util.Locale;
  * the cost of an attack step, then adds up the plan. Each stage announces itself with {@link #begin}
  * and reports the work it did with {@link #done}, so the time left is told from what this run has done.
  */
-final class Progress {
+final class ReproduceProgress {
     /** Cost model of the estimate, in image forward+backward passes: a forward pass alone costs about this. */
     static final double FORWARD = 0.35;
     /**
@@ -45,7 +45,7 @@ final class Progress {
     private int stage;
     private final int stages;
 
-    Progress(Backend backend, Plan plan, PrintStream log, int stages) {
+    ReproduceProgress(Backend backend, Plan plan, PrintStream log, int stages) {
         this.backend = backend;
         this.plan = plan;
         this.log = log;
