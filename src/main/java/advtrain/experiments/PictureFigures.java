@@ -50,23 +50,12 @@ final class PictureFigures {
         }
         List<Reproduce.Picture> pictures = pictureFigure(model.net(), test, picked, attacks, titles, Reproduce.PICTURES,
                 "Influence of eps on the pictures, " + AdversarialGrid.title(base) + ": predicted class and probability; δ = x_adv - x, magnified");
-        for (float eps : plan.gridEps()) {
-            double psnr = 0, levels = 0;
-            int fooled = 0, right = 0, n = 0;
-            for (Reproduce.Picture p : pictures) {
-                if (p.attack().eps() != eps) continue;
-                psnr += p.psnr();
-                levels = Math.max(levels, 255 * p.linf());
-                if (p.cleanPredicted() == p.label()) {
-                    right++;
-                    if (p.predicted() != p.label()) fooled++;
-                }
-                n++;
-            }
+        Reproduce.Pictures result = new Reproduce.Pictures(pictures, plan.gridEps());
+        for (ReproductionReport.PictureStats s : ReproductionReport.pictureStats(result)) {
             log.printf(Locale.ROOT, "   eps=%s: PSNR %.1f dB, largest change %.1f of 255 levels, %d of the %d pictures classified correctly are fooled%n",
-                    Plan.fmt(eps), psnr / n, levels, fooled, right);
+                    Plan.fmt(s.eps()), s.psnr(), s.levels(), s.fooled(), s.right());
         }
-        return new Reproduce.Pictures(pictures, plan.gridEps());
+        return result;
     }
 
     /**

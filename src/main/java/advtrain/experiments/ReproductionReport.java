@@ -139,14 +139,19 @@ public final class ReproductionReport {
      * Per ε of the pictures figure: mean PSNR, largest change in 8-bit levels, and of the pictures the
      * model classified correctly before the attack ({@code right}), how many it gets wrong after ({@code fooled}).
      */
-    private record PictureStats(float eps, double psnr, double levels, int fooled, int right, int n) {}
+    /** Per ε of the picture grid: mean PSNR, largest change in 0-255 levels, and how many rightly classified pictures were fooled. */
+    record PictureStats(float eps, double psnr, double levels, int fooled, int right, int n) {}
 
     private static List<PictureStats> pictureStats(Reproduce.Findings f) {
+        return pictureStats(f.pictures());
+    }
+
+    static List<PictureStats> pictureStats(Reproduce.Pictures pictures) {
         List<PictureStats> stats = new ArrayList<>();
-        for (float eps : f.pictures().eps()) {
+        for (float eps : pictures.eps()) {
             double psnr = 0, levels = 0;
             int fooled = 0, right = 0, n = 0;
-            for (Reproduce.Picture p : f.pictures().pictures()) {
+            for (Reproduce.Picture p : pictures.pictures()) {
                 if (p.attack().eps() != eps) continue;
                 psnr += p.psnr();
                 levels = Math.max(levels, 255 * p.linf());
