@@ -15,12 +15,23 @@ import advtrain.tensor.Tensor;
 public interface Attack extends AutoCloseable {
 
     /**
-     * Adversarial versions of {@code images}, in [0, 1]. The model is in evaluation mode with frozen
-     * parameters meanwhile and comes back as it was. The returned tensor belongs to the attack and
+     * Adversarial versions of {@code images}, in [0, 1]. The model is in evaluation mode (see
+     * {@link #setEvaluationMode}) with frozen parameters meanwhile and comes back as it was. The returned tensor belongs to the attack and
      * is overwritten by its next call with a batch of the same shape; {@code images} and
      * {@code labels} are not modified.
      */
     Tensor perturb(Module model, Tensor images, Tensor labels);
+
+    /**
+     * Whether {@link #perturb} puts the model in evaluation mode (the default: batch norm uses its
+     * running statistics, as for any evaluation) or leaves it in the mode it is in. Adversarial
+     * training turns it off, as Wong et al.'s and Madry et al.'s training code craft the examples with
+     * the model in training mode (batch statistics, and the running statistics move). Attacks that
+     * cannot say refuse to be switched.
+     */
+    default void setEvaluationMode(boolean on) {
+        if (!on) throw new UnsupportedOperationException(config().describe() + " always attacks in evaluation mode");
+    }
 
     /** What this attack does, for people. */
     AttackConfig config();

@@ -29,6 +29,18 @@ public final class FrozenEval implements AutoCloseable {
     private boolean wasTraining;
     private List<Variable> parameters;
     private boolean[] requiredGrad = new boolean[0];
+    private boolean evaluationMode = true;
+
+    /**
+     * Whether entering puts the model in evaluation mode (the default), or only freezes its
+     * parameters and leaves its mode as it is: adversarial training crafts its examples in
+     * training mode (see {@link Attack#setEvaluationMode}).
+     */
+    public FrozenEval setEvaluationMode(boolean on) {
+        if (model != null) throw new IllegalStateException("FrozenEval: entered; change the mode between uses");
+        evaluationMode = on;
+        return this;
+    }
 
     /** Puts the model in evaluation mode with frozen parameters until {@link #close}. */
     public static FrozenEval of(Module model) {
@@ -43,7 +55,7 @@ public final class FrozenEval implements AutoCloseable {
         this.parameters = model.parameters();
         if (requiredGrad.length < parameters.size()) requiredGrad = new boolean[parameters.size()];
         for (int i = 0; i < parameters.size(); i++) requiredGrad[i] = parameters.get(i).requiresGrad();
-        model.eval();
+        if (evaluationMode) model.eval();
         for (int i = 0; i < parameters.size(); i++) parameters.get(i).setRequiresGrad(false);
         return this;
     }

@@ -81,6 +81,8 @@ final class GradientAttack implements Attack {
 
     @Override public AttackConfig config() { return config; }
 
+    @Override public void setEvaluationMode(boolean on) { frozen.setEvaluationMode(on); }
+
     @Override public Tensor perturb(Module model, Tensor images, Tensor labels) {
         Shape shape = images.shape();
         if (shape.rank() < 2 || labels.size() != shape.dim(0)) {

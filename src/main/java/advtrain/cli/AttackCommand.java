@@ -8,7 +8,8 @@ import advtrain.backend.select.Backends;
 import advtrain.data.Dataset;
 import advtrain.io.InputFiles;
 import advtrain.io.Json;
-import advtrain.nn.ModelFiles;
+import advtrain.nn.Architectures;
+import advtrain.nn.Module;
 import advtrain.nn.Net;
 import advtrain.report.AdversarialGrid;
 import advtrain.report.ImageGrid;
@@ -45,7 +46,7 @@ import java.util.concurrent.Callable;
 final class AttackCommand implements Callable<Integer> {
     static final String DEFAULT_GRID_EPS = "0.005,0.01,0.02,0.03,0.05,0.1";
 
-    @Option(names = "--model", required = true, paramLabel = "FILE", description = "model weights (model.safetensors, PyTorch state_dict names)")
+    @Option(names = "--model", required = true, paramLabel = "FILE", description = "a model file (model.safetensors, PyTorch state_dict names); its metadata names the network (--arch of train), none: the seed's")
     Path model;
 
     @Option(names = "--attack", paramLabel = "NAME", defaultValue = "pgd",
@@ -89,8 +90,8 @@ final class AttackCommand implements Callable<Integer> {
         Dataset test = dataOptions.testSet();
         Backends.Choice choice = common.selectBackend();
         try (Backend backend = choice.backend()) {
-            Net net = loadModel(backend, model, common.seed);
-            Net source = sourceModel == null ? net : loadModel(backend, sourceModel, common.seed);
+            Module net = loadModel(backend, model);
+            Module source = sourceModel == null ? net : loadModel(backend, sourceModel);
             AttackResult result;
             try (RobustnessEvaluator evaluator = new RobustnessEvaluator(backend, net, test, attackOptions.batch, Net.CLASSES, false)) {
                 if (common.json) evaluator.setLog(System.err::println);
@@ -120,7 +121,7 @@ final class AttackCommand implements Callable<Integer> {
         return 0;
     }
 
-    private void writeGrid(Backend backend, Net net, AttackConfig config, float[] epsList, Dataset test) throws IOException {
+    private void writeGrid(Backend backend, Module net, AttackConfig config, float[] epsList, Dataset test) throws IOException {
         int[] picked = AdversarialGrid.pickDistinctClasses(test, gridRows);
         float[] images = new float[picked.length * Dataset.IMAGE_BYTES];
         int[] labels = new int[picked.length];
@@ -144,11 +145,15 @@ final class AttackCommand implements Callable<Integer> {
         InputFiles.requireRegularFile(file, "--model", "train one with `./advtrain train --out RUN`, then use RUN/model.safetensors");
     }
 
-    /** The seed's Net with the weights of this file; a broken or foreign file fails with exit status 1. */
-    static Net loadModel(Backend backend, Path file, long seed) throws IOException {
-        Net net = new Net(backend, seed);
+    /**
+     * The network this file names (its metadata's "arch"; the seed's Net when it names none) with
+     * the file's weights, in evaluation mode (batch norm uses its running statistics); a broken or
+     * foreign file fails with exit status 1.
+     */
+    static Module loadModel(Backend backend, Path file) throws IOException {
+        Module net;
         try {
-            ModelFiles.load(net, backend, file);
+            net = Architectures.load(backend, file);
         } catch (RuntimeException e) {  // anything odd in a hostile file is a bad file, never a usage error
             throw new IOException("cannot load model " + file + ": " + e.getMessage(), e);
         }

@@ -4,8 +4,7 @@ import advtrain.backend.Backend;
 import advtrain.data.Cifar10;
 import advtrain.data.Dataset;
 import advtrain.io.Json;
-import advtrain.nn.ModelFiles;
-import advtrain.nn.Net;
+import advtrain.nn.Module;
 import advtrain.stats.Stats;
 import advtrain.train.Evaluation;
 import advtrain.train.CleanEvaluator;
@@ -22,7 +21,8 @@ import java.util.concurrent.Callable;
         description = "Clean test accuracy of a model file: overall, per class, and the confusion matrix.")
 final class EvalCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, paramLabel = "FILE",
-            description = "the seed's network as safetensors with PyTorch state_dict names (RUN/model.safetensors, or saved from PyTorch)")
+            description = "a model file: safetensors with PyTorch state_dict names (RUN/model.safetensors, or saved from PyTorch); "
+                    + "its metadata's \"arch\" names the network (--arch of train), none: the seed's")
     Path model;
 
     @Mixin TestDataOptions dataOptions;
@@ -36,8 +36,7 @@ final class EvalCommand implements Callable<Integer> {
         if (batch < 1) throw new Main.UsageError("--batch must be >= 1, got " + batch);
         AttackCommand.requireModelFile(model);
         try (Backend backend = common.selectBackend().backend()) {
-            Net net = new Net(backend, 0);
-            ModelFiles.load(net, backend, model);  // a bad model file is reported before the data is looked for
+            Module net = AttackCommand.loadModel(backend, model);  // a bad model file is reported before the data is looked for
             Path dataDir = dataOptions.folder();
             Dataset test = dataOptions.testSet();
             long start = System.nanoTime();

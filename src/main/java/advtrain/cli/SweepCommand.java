@@ -10,6 +10,7 @@ import advtrain.data.Dataset;
 import advtrain.io.AtomicFiles;
 import advtrain.io.FolderLock;
 import advtrain.io.Json;
+import advtrain.nn.Module;
 import advtrain.nn.Net;
 import advtrain.report.AccuracyPlot;
 import advtrain.stats.Stats;
@@ -32,7 +33,7 @@ import java.util.concurrent.Callable;
 final class SweepCommand implements Callable<Integer> {
     static final String NAME = "accuracy_vs_eps", CSV = NAME + ".csv", PNG = NAME + ".png";
 
-    @Option(names = "--model", required = true, paramLabel = "FILE", description = "model weights (model.safetensors, PyTorch state_dict names)")
+    @Option(names = "--model", required = true, paramLabel = "FILE", description = "a model file (model.safetensors, PyTorch state_dict names); its metadata names the network (--arch of train), none: the seed's")
     Path model;
 
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "folder for the CSV and the PNG (created if needed)")
@@ -75,7 +76,7 @@ final class SweepCommand implements Callable<Integer> {
         double cleanAccuracy;
         try (FolderLock lock = FolderLock.acquire(out, "--out", "sweep");
              Backend backend = choice.backend()) {
-            Net net = AttackCommand.loadModel(backend, model, common.seed);
+            Module net = AttackCommand.loadModel(backend, model);
             try (RobustnessEvaluator evaluator = new RobustnessEvaluator(backend, net, test, attackOptions.batch, Net.CLASSES, false)) {
                 cleanAccuracy = (double) evaluator.clean().correct() / test.size();
                 for (AttackConfig config : configs) {

@@ -6,6 +6,7 @@ import advtrain.data.Cifar10;
 import advtrain.data.Dataset;
 import advtrain.io.InputFiles;
 import advtrain.io.Json;
+import advtrain.nn.Architectures;
 import advtrain.train.AdversarialObjective;
 import advtrain.train.AdversarialTraining;
 import advtrain.train.Objective;
@@ -25,12 +26,18 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Train the seed's network on CIFAR-10 (SGD with momentum, NLL loss), evaluating on the test images after each epoch.",
+        description = {"Train a network (--arch; the seed's by default) on CIFAR-10 (SGD with momentum, NLL loss), evaluating on the test images after each epoch.",
                 "Writes RUN/model.safetensors (PyTorch state_dict names), RUN/optimizer.safetensors (training state for --resume), "
                         + "RUN/metrics.csv and RUN/run.json after every epoch. The defaults are the seed's recipe."})
 final class TrainCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, paramLabel = "RUN", description = "the run folder (created if needed)")
     Path out;
+
+    @Option(names = "--arch", paramLabel = "NAME", defaultValue = Architectures.LENET,
+            description = {"the network: lenet (the seed's, 62,006 parameters), resnet20 (He et al. 2016, 0.27 M), "
+                    + "preact-resnet18 (Wong et al. 2020, 11 M); recorded in run.json and the model file (default: ${DEFAULT-VALUE}; "
+                    + "with --resume: the run's)"})
+    String arch;
 
     @Option(names = "--epochs", defaultValue = "" + TrainConfig.EPOCHS, paramLabel = "N",
             description = "total epochs (default: ${DEFAULT-VALUE}, the seed's full recipe; with --resume: the run's, or this many in all)")
@@ -94,7 +101,11 @@ final class TrainCommand implements Callable<Integer> {
         AdversarialTraining training = adversarialTraining();  // with --resume: may take eval settings from run.json
         boolean robustColumn = evalAdvLimit > 0 && (training.adversarial() || robustEpsGiven());
         TrainingRun.checkOutput(out, resume);
-        if (config.init() != null) InputFiles.requireRegularFile(Path.of(config.init()), "--init", "");
+        Architectures.require(arch, "--arch");
+        if (config.init() != null) {
+            InputFiles.requireRegularFile(Path.of(config.init()), "--init", "");
+            if (!resume) TrainingRun.checkInit(Path.of(config.init()), arch);
+        }
         Path dataDir = dataOptions.folder();
         Backends.Choice choice = common.selectBackend();
         try (Backend backend = choice.backend()) {
@@ -102,7 +113,7 @@ final class TrainCommand implements Callable<Integer> {
                 System.err.println("warning: " + out + " was trained on the " + recordedBackend + " backend so far; continuing on "
                         + backend.name() + ", so the result will not be bit-identical to an uninterrupted run");
             }
-            WarmUp warmUp = WarmUp.start(backend, config.batch());  // the JIT compiles the step while the data loads
+            WarmUp warmUp = WarmUp.start(backend, config.batch(), arch);  // the JIT compiles the step while the data loads
             Dataset train = Cifar10.train(dataDir, config.limitTrain());
             Dataset test = Cifar10.test(dataDir, config.limitTest());
             if (warmUp != null) System.err.println(warmUp.finish().describe());
@@ -116,11 +127,11 @@ final class TrainCommand implements Callable<Integer> {
                 extra.put("eval_adv_attack", RobustAccuracy.attack(training.eps()).describe());
             }
             System.out.printf("training %s on %,d images (test: %,d) for %d epochs, batch %d, lr %s, momentum %s, seed %d, %s%s; %s%n",
-                    "Net", train.size(), test.size(), config.epochs(), config.batch(), config.lr(), config.momentum(), config.seed(),
+                    arch, train.size(), test.size(), config.epochs(), config.batch(), config.lr(), config.momentum(), config.seed(),
                     config.shuffle() ? "shuffled" : "file order", config.augment() ? ", augmented" : "", training.describe());
             TrainingRun.Result result;
             try (Objective objective = AdversarialObjective.of(backend, training, config.seed())) {
-                TrainingRun run = new TrainingRun(out, config, objective, backend, extra).output(System.out, false);
+                TrainingRun run = new TrainingRun(out, config, objective, backend, extra).arch(arch).output(System.out, false);
                 if (robustColumn) run.addColumn(RobustAccuracy.column(backend, test, training.eps(), evalAdvLimit));
                 result = run.run(train, test, resume);
             }
@@ -137,6 +148,7 @@ final class TrainCommand implements Callable<Integer> {
                 json.put("seconds", result.seconds());
                 json.put("images_per_second", result.imagesPerSecond());
                 json.put("backend", backend.name());
+                json.put("arch", arch);
                 json.put("adv", training.settings());
                 if (robust != null) {
                     json.put("robust_test_accuracy", robust);
@@ -182,6 +194,7 @@ final class TrainCommand implements Callable<Integer> {
      */
     private void restoreBackendAndData(Map<String, Object> runJson) {
         Map<?, ?> options = (Map<?, ?>) runJson.get("options");
+        if (!given("--arch")) arch = options.get("arch") instanceof String name ? name : Architectures.LENET;
         Object recorded = runJson.get("backend") instanceof Map<?, ?> b ? b.get("name") : null;
         if (recorded instanceof String name && Backends.NAMES.contains(name)) {
             recordedBackend = name;

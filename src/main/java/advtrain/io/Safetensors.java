@@ -22,7 +22,8 @@ import java.util.TreeMap;
  * The safetensors format: an 8-byte little-endian header length, a JSON header mapping each name
  * to {dtype, shape, data_offsets: [begin, end]} (offsets into the data that follows), then the
  * raw little-endian data. Files come from anywhere, so the reader checks every number in the header
- * before it touches the data. Only float32 ("F32") tensors are read and written.
+ * before it touches the data. Float32 ("F32") tensors are read and written, and int64 ("I64") ones,
+ * which PyTorch's state_dicts hold for batch norm's num_batches_tracked; any other dtype is refused.
  */
 public final class Safetensors {
     /** A header over this size is refused (the reference implementation's limit). */
@@ -94,20 +95,30 @@ public final class Safetensors {
             for (Span s : spans) {
                 ByteBuffer bytes = ByteBuffer.allocate((int) (s.end - s.begin)).order(ByteOrder.LITTLE_ENDIAN);
                 readFully(channel, bytes, dataStart + s.begin);
-                float[] values = new float[s.shape.size()];
-                bytes.flip().asFloatBuffer().get(values);
-                tensors.put(s.name, new HostTensor(s.shape, values));
+                bytes.flip();
+                if (s.isLong) {
+                    long[] values = new long[s.shape.size()];
+                    bytes.asLongBuffer().get(values);
+                    tensors.put(s.name, HostTensor.ofLongs(s.shape, values));
+                } else {
+                    float[] values = new float[s.shape.size()];
+                    bytes.asFloatBuffer().get(values);
+                    tensors.put(s.name, new HostTensor(s.shape, values));
+                }
             }
             return new Contents(tensors, metadata);
         }
     }
 
-    private record Span(String name, Shape shape, long begin, long end) {}
+    private record Span(String name, Shape shape, long begin, long end, boolean isLong) {}
 
     private static Span span(Path file, String name, Object entry, long dataSize) throws IOException {
         if (!(entry instanceof Map<?, ?> info)) throw bad(file, "entry " + name + " is not an object");
         Object dtype = info.get("dtype");
-        if (!"F32".equals(dtype)) throw bad(file, "tensor " + name + " has dtype " + dtype + "; advtrain reads F32 only");
+        if (!"F32".equals(dtype) && !"I64".equals(dtype)) {
+            throw bad(file, "tensor " + name + " has dtype " + dtype + "; advtrain reads F32 and I64 only");
+        }
+        int elementBytes = "I64".equals(dtype) ? 8 : 4;
         if (!(info.get("shape") instanceof List<?> dimList)) throw bad(file, "tensor " + name + " has no shape list");
         if (dimList.size() > 8) throw bad(file, "tensor " + name + " has " + dimList.size() + " dimensions");
         int[] dims = new int[dimList.size()];
@@ -131,10 +142,11 @@ public final class Safetensors {
         if (begin < 0 || end < begin || end > dataSize) {
             throw bad(file, "tensor " + name + " has data_offsets [" + begin + ", " + end + "] outside the " + dataSize + " data bytes");
         }
-        if (end - begin != elements * 4) {
-            throw bad(file, "tensor " + name + " has " + (end - begin) + " bytes but shape " + java.util.Arrays.toString(dims) + " needs " + elements * 4);
+        if (end - begin != elements * elementBytes) {
+            throw bad(file, "tensor " + name + " has " + (end - begin) + " bytes but shape " + java.util.Arrays.toString(dims)
+                    + " needs " + elements * elementBytes + " (" + dtype + ")");
         }
-        return new Span(name, Shape.of(dims), begin, end);
+        return new Span(name, Shape.of(dims), begin, end, elementBytes == 8);
     }
 
     /** A number as written, not in exponent notation: 2^62 reads 4611686018427387904. */
@@ -150,9 +162,10 @@ public final class Safetensors {
         long offset = 0;
         for (Map.Entry<String, HostTensor> e : tensors.entrySet()) {
             Map<String, Object> info = new LinkedHashMap<>();
-            info.put("dtype", "F32");
-            info.put("shape", e.getValue().shape().dims());
-            long bytes = 4L * e.getValue().values().length;
+            HostTensor t = e.getValue();
+            info.put("dtype", t.dtype());
+            info.put("shape", t.shape().dims());
+            long bytes = t.isLong() ? 8L * t.longValues().length : 4L * t.values().length;
             info.put("data_offsets", new long[] {offset, offset + bytes});
             header.put(e.getKey(), info);
             offset += bytes;
@@ -162,7 +175,10 @@ public final class Safetensors {
         ByteBuffer out = ByteBuffer.allocate((int) (8 + padded + offset)).order(ByteOrder.LITTLE_ENDIAN);
         out.putLong(padded).put(json);
         for (int i = json.length; i < padded; i++) out.put((byte) ' ');
-        for (HostTensor t : tensors.values()) for (float v : t.values()) out.putFloat(v);
+        for (HostTensor t : tensors.values()) {
+            if (t.isLong()) for (long v : t.longValues()) out.putLong(v);
+            else for (float v : t.values()) out.putFloat(v);
+        }
         AtomicFiles.write(file, out.array());
     }
 

@@ -2,13 +2,18 @@ package advtrain.nn;
 
 import advtrain.autograd.Variable;
 import advtrain.backend.Backend;
+import advtrain.tensor.Shape;
 
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** A piece of a network: forward maps a variable to a variable; parameters are named as in PyTorch. */
+/**
+ * A piece of a network: forward maps a variable to a variable; parameters and buffers are named as
+ * in PyTorch, and the state_dict lists them in PyTorch's order (a module's parameters, then its
+ * buffers, then its children's entries, recursively).
+ */
 public abstract class Module {
     private boolean training = true;
     private List<Variable> parameters;  // found once (see layoutChanged): a training step allocates nothing
@@ -19,6 +24,9 @@ public abstract class Module {
     /** This module's own parameters by local name ("weight", "bias"); none by default. */
     protected Map<String, Variable> ownParameters() { return Collections.emptyMap(); }
 
+    /** This module's own buffers by local name ("running_mean"), in state_dict order; none by default. */
+    protected Map<String, Buffer> ownBuffers() { return Collections.emptyMap(); }
+
     /** Child modules by name, in the order of the state_dict. */
     protected Map<String, Module> children() { return Collections.emptyMap(); }
 
@@ -27,6 +35,31 @@ public abstract class Module {
         Map<String, Variable> all = new LinkedHashMap<>(ownParameters());
         children().forEach((name, child) ->
                 child.namedParameters().forEach((sub, p) -> all.put(name + "." + sub, p)));
+        return all;
+    }
+
+    /** Every buffer under its state_dict name ("bn1.running_mean"), in state_dict order. */
+    public final Map<String, Buffer> namedBuffers() {
+        Map<String, Buffer> all = new LinkedHashMap<>(ownBuffers());
+        children().forEach((name, child) ->
+                child.namedBuffers().forEach((sub, b) -> all.put(name + "." + sub, b)));
+        return all;
+    }
+
+    /** What the state_dict of a module holds under one name: a parameter or a buffer. */
+    public record StateEntry(Variable parameter, Buffer buffer) {
+        public Shape shape() { return parameter != null ? parameter.shape() : buffer.shape(); }
+
+        public String dtype() { return parameter != null ? "F32" : buffer.dtype(); }
+    }
+
+    /** The state_dict's entries in PyTorch's order: own parameters, own buffers, then each child's entries. */
+    public final Map<String, StateEntry> stateEntries() {
+        Map<String, StateEntry> all = new LinkedHashMap<>();
+        ownParameters().forEach((name, p) -> all.put(name, new StateEntry(p, null)));
+        ownBuffers().forEach((name, b) -> all.put(name, new StateEntry(null, b)));
+        children().forEach((name, child) ->
+                child.stateEntries().forEach((sub, e) -> all.put(name + "." + sub, e)));
         return all;
     }
 

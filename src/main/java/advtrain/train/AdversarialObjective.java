@@ -76,6 +76,10 @@ public final class AdversarialObjective implements Objective {
         closeAttack();
         long epochSeed = seed * 0x9E3779B97F4A7C15L + (epoch + 1L) * 0xC2B2AE3D27D4EB4FL;
         attack = Attack.create(backend, training.attack(epochSeed));
+        // The examples are crafted with the model in training mode, as in Wong et al.'s (fgsm-rs) and
+        // Madry et al.'s (pgd) training code: batch norm normalises with the batch's statistics and
+        // its running statistics move with each crafting pass too. The seed's Net has no such layer.
+        attack.setEvaluationMode(false);
         attackEpoch = epoch;
     }
 
@@ -116,8 +120,8 @@ public final class AdversarialObjective implements Objective {
      * </pre>
      * [L_clean] enters the step's tape as a constant, so the Trainer's backward reaches θ through
      * the adversarial term alone and adds (1 − mix)·∇θ L(θ, x_adv, y): together, exactly Eq. 3's
-     * gradient, with x_adv a constant. The clean pass runs in the model's current (training) mode;
-     * the seed's network has no layer that behaves differently in evaluation mode. Its tape is reset
+     * gradient, with x_adv a constant. The clean pass runs in the model's current (training) mode,
+     * as the attacks of the other methods do (see {@link #startEpoch}). Its tape is reset
      * at the next step, so the returned clean log-probabilities stay valid until then.
      */
     private Step fgsmSharingTheCleanPass(Module model, Tape tape, Variable images, Variable labels) {

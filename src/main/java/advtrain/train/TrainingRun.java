@@ -11,7 +11,7 @@ import advtrain.io.Json;
 import advtrain.nn.ModelFiles;
 import advtrain.io.Progress;
 import advtrain.nn.Module;
-import advtrain.nn.Net;
+import advtrain.nn.Architectures;
 import advtrain.optim.Sgd;
 
 import java.io.IOException;
@@ -29,7 +29,8 @@ import java.util.Objects;
 import java.util.function.ToDoubleFunction;
 
 /**
- * A training run in a folder RUN: trains the seed's Net epoch after epoch, evaluates it on the
+ * A training run in a folder RUN: trains a network ({@link #arch}: the seed's Net unless told
+ * otherwise) epoch after epoch, evaluates it on the
  * test images after each, and keeps the folder resumable at every moment.
  *
  * <p>After each epoch, in this order: RUN/optimizer.safetensors (the complete training state, see
@@ -79,6 +80,7 @@ public final class TrainingRun {
     private final List<Column> columns = new ArrayList<>();
     private PrintStream log = System.out;
     private boolean quiet;
+    private String arch = Architectures.LENET;
 
     /**
      * @param extraOptions options that do not change the weights (data folder, requested backend),
@@ -96,6 +98,24 @@ public final class TrainingRun {
         if (COLUMNS.contains(column.name())) throw new IllegalArgumentException("metrics column " + column.name() + " exists");
         columns.add(column);
         return this;
+    }
+
+    /** The network to train, a name of {@link Architectures} (default: "lenet", the seed's Net). */
+    public TrainingRun arch(String name) {
+        this.arch = Architectures.require(name, "--arch");
+        return this;
+    }
+
+    /**
+     * Checks that an --init file holds the network to be trained (its metadata's "arch"; none: the
+     * seed's Net), before anything costly: another network's weights are refused in one line.
+     */
+    public static void checkInit(Path init, String arch) throws IOException {
+        String inFile = Architectures.nameInFile(init);
+        if (!inFile.equals(arch)) {
+            throw new InvalidOptionException("--init " + init + " holds a " + inFile + " network, and this run trains "
+                    + arch + "; give --arch " + inFile + " or a " + arch + " model file");
+        }
     }
 
     /** Where per-epoch lines go (null: nowhere), and whether to hide the progress bars. */
@@ -173,7 +193,7 @@ public final class TrainingRun {
         Map<String, Object> previous = resume ? readRunJson(dir) : null;
         if (previous != null) checkSameRecipe(previous);
 
-        Net model = new Net(backend, config.seed());
+        Module model = Architectures.build(arch, backend, config.seed());
         Sgd sgd = new Sgd(backend, model.parameters(), config.lr(), config.momentum());
         Path statePath = dir.resolve(STATE_FILE);
         int done = 0;
@@ -181,6 +201,7 @@ public final class TrainingRun {
         if (resume && Files.exists(statePath)) {
             done = Checkpoint.load(statePath, model, sgd, backend, stateMetadata);
         } else if (config.init() != null) {
+            checkInit(Path.of(config.init()), arch);
             ModelFiles.load(model, backend, Path.of(config.init()));
         }
         List<String> columnNames = new ArrayList<>(COLUMNS);
@@ -252,7 +273,7 @@ public final class TrainingRun {
 
     private String stoppedAs;  // guarded by the run.json map
 
-    private Result trainEpochs(Dataset train, Dataset test, Net model, Sgd sgd, MetricsFile metrics, Map<String, Object> runJson,
+    private Result trainEpochs(Dataset train, Dataset test, Module model, Sgd sgd, MetricsFile metrics, Map<String, Object> runJson,
                                int done, long start) throws IOException {
         Path statePath = dir.resolve(STATE_FILE);
 
@@ -335,6 +356,11 @@ public final class TrainingRun {
 
     private void checkSameRecipe(Map<String, Object> previous) {
         Map<?, ?> before = (Map<?, ?>) previous.get("options");
+        Object archBefore = before.get("arch") == null ? Architectures.LENET : before.get("arch");  // runs from before --arch: the Net
+        if (!arch.equals(archBefore)) {
+            throw new InvalidOptionException("cannot resume " + dir + " with a different network: --arch is " + archBefore
+                    + " in its " + RUN_FILE + " and " + arch + " now; leave --arch out when resuming, or train into another --out");
+        }
         Map<?, ?> now = (Map<?, ?>) Json.parse(Json.write(config.recipe()));  // the same number types as a parsed file
         for (Map.Entry<?, ?> e : now.entrySet()) {
             Object old = before.get(e.getKey());
@@ -352,7 +378,9 @@ public final class TrainingRun {
     }
 
     private Map<String, Object> newRunJson(Map<String, Object> previous, Module model, int done) {
-        Map<String, Object> options = new LinkedHashMap<>(config.toJson());
+        Map<String, Object> options = new LinkedHashMap<>();
+        options.put("arch", arch);
+        options.putAll(config.toJson());
         options.putAll(extraOptions);
         Map<String, Object> run = new LinkedHashMap<>();
         run.put("command", "train");
@@ -365,6 +393,7 @@ public final class TrainingRun {
         run.put("versions", versions());
         Map<String, Object> modelInfo = new LinkedHashMap<>();
         modelInfo.put("name", model.getClass().getSimpleName());
+        modelInfo.put("arch", arch);
         modelInfo.put("parameters", model.parameterCount());
         run.put("model", modelInfo);
         run.put("started", previous != null && previous.get("started") != null ? previous.get("started") : now());

@@ -5,7 +5,8 @@ import advtrain.backend.select.SpeedProbe;
 import advtrain.backend.select.StepTimer;
 import advtrain.data.BatchLoader;
 import advtrain.data.Dataset;
-import advtrain.nn.Net;
+import advtrain.nn.Architectures;
+import advtrain.nn.Module;
 import advtrain.optim.Sgd;
 
 import java.util.SplittableRandom;
@@ -37,6 +38,7 @@ public final class WarmUp {
 
     private final Backend backend;
     private final int batch;
+    private final String arch;
     private final Thread thread;
     private final long start = System.nanoTime();
     private volatile long readyNanos;
@@ -52,17 +54,21 @@ public final class WarmUp {
         }
     }
 
-    private WarmUp(Backend backend, int batch) {
+    private WarmUp(Backend backend, int batch, String arch) {
         this.backend = backend;
         this.batch = batch;
+        this.arch = arch;
         this.thread = new Thread(this::run, "advtrain-warm-up");
         thread.setDaemon(true);
     }
 
-    /** Starts warming up on a thread of its own; only the Java backend needs it (null otherwise). */
-    public static WarmUp start(Backend backend, int batch) {
+    /** Starts warming up the seed's network on a thread of its own; only the Java backend needs it (null otherwise). */
+    public static WarmUp start(Backend backend, int batch) { return start(backend, batch, Architectures.LENET); }
+
+    /** As above, on a throwaway network of the given architecture (the one about to be trained: its kernels get compiled). */
+    public static WarmUp start(Backend backend, int batch, String arch) {
         if (!backend.name().equals("java")) return null;
-        WarmUp w = new WarmUp(backend, batch);
+        WarmUp w = new WarmUp(backend, batch, arch);
         w.thread.start();
         return w;
     }
@@ -81,7 +87,7 @@ public final class WarmUp {
     }
 
     private void run() {
-        try (Session session = new Session(backend, batch)) {
+        try (Session session = new Session(backend, batch, arch)) {
             compiled = SpeedProbe.untilCompiled(() -> {
                 session.step();
                 steps++;
@@ -100,7 +106,7 @@ public final class WarmUp {
             @Override public String name() { return "a training step (batch " + batch + ")"; }
 
             @Override public Timing time(Backend backend) {
-                try (Session session = new Session(backend, batch)) {
+                try (Session session = new Session(backend, batch, Architectures.LENET)) {
                     boolean warm = SpeedProbe.untilCompiled(session::step, MAX_SECONDS);
                     return new Timing(SpeedProbe.medianMillis(session::step, TIMED_STEPS), warm);
                 }
@@ -113,8 +119,8 @@ public final class WarmUp {
         private final Trainer trainer;
         private final BatchLoader loader;
 
-        Session(Backend backend, int batch) {
-            Net net = new Net(backend, 0);
+        Session(Backend backend, int batch, String arch) {
+            Module net = Architectures.build(arch, backend, 0);
             trainer = new Trainer(backend, net, new Sgd(backend, net.parameters(), 1e-4f, 0.9f), Objective.standard());
             loader = new BatchLoader(randomImages(batch), batch, false, false, 0);
         }

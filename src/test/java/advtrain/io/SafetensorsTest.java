@@ -179,6 +179,29 @@ class SafetensorsTest {
         assertRejected(raw("{\"t\":{\"dtype\":\"Q7\",\"shape\":[1],\"data_offsets\":[0,4]}}", 4), "tensor t", "dtype Q7", "F32");
         assertRejected(raw("{\"t\":{\"dtype\":\"F64\",\"shape\":[1],\"data_offsets\":[0,8]}}", 8), "dtype F64");
         assertRejected(raw("{\"t\":{\"shape\":[1],\"data_offsets\":[0,4]}}", 4), "dtype null");
+        assertRejected(raw("{\"t\":{\"dtype\":\"I32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 4), "dtype I32", "F32 and I64");
+        assertRejected(raw("{\"t\":{\"dtype\":\"I64\",\"shape\":[1],\"data_offsets\":[0,4]}}", 4),
+                "tensor t has 4 bytes but shape [1] needs 8 (I64)");
+    }
+
+    @Test
+    void writesAndReadsInt64TensorsExactly() throws IOException {
+        Map<String, HostTensor> tensors = new LinkedHashMap<>();
+        tensors.put("bn.running_mean", new HostTensor(Shape.of(2), new float[] {0.5f, -1}));
+        tensors.put("bn.num_batches_tracked", HostTensor.ofLongs(Shape.of(), new long[] {(1L << 53) + 1}));
+        tensors.put("counts", HostTensor.ofLongs(Shape.of(3), new long[] {-1, 0, Long.MAX_VALUE}));
+        Path file = dir.resolve("bn.safetensors");
+        Safetensors.write(file, tensors, Map.of());
+        Safetensors.Contents back = Safetensors.read(file);
+        assertEquals(List.copyOf(tensors.keySet()), List.copyOf(back.tensors().keySet()));
+        HostTensor tracked = back.tensors().get("bn.num_batches_tracked");
+        assertEquals("I64", tracked.dtype());
+        assertEquals(Shape.of(), tracked.shape());
+        assertEquals((1L << 53) + 1, tracked.longValues()[0], "int64 kept exactly, past float and double precision");
+        assertArrayEquals(new long[] {-1, 0, Long.MAX_VALUE}, back.tensors().get("counts").longValues());
+        assertEquals("F32", back.tensors().get("bn.running_mean").dtype());
+        assertEquals(8 + ByteBuffer.wrap(Files.readAllBytes(file), 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong() + 8 + 8 + 24,
+                Files.size(file));
     }
 
     @Test
