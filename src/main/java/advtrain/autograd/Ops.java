@@ -198,11 +198,15 @@ public final class Ops {
         }
     }
 
-    /** Add: y = a + b (same shapes); the gradient flows unchanged to both. */
+    /**
+     * Add: y = a + b (same shapes; a residual connection); the gradient flows unchanged to both.
+     * With a and b the same variable, both axpy calls add into its one gradient: dy/dx = 2.
+     */
     public static final class Add implements Op {
         static final Add OP = new Add();
 
         public Variable apply(Variable a, Variable b) {
+            if (!a.shape().equals(b.shape())) throw new IllegalArgumentException("add: shapes " + a.shape() + " and " + b.shape() + " differ");
             Tape tape = a.tape != null ? a.tape : b.tape;
             Variable y = tape.result(a.shape(), a, b, null);
             tape.backend().binary(Backend.BinaryOp.ADD, a.data(), b.data(), y.data());
@@ -273,6 +277,87 @@ public final class Ops {
         }
     }
 
+    /**
+     * GlobalAvgPool: [N, C, H, W] to [N, C], the mean of each plane: the sum of each plane
+     * (reduce's groups are the planes), times 1/(H*W). Backward: each plane's gradient element is
+     * the output gradient / (H*W), which axpy adds with the [N, C] gradient repeated over each plane.
+     * Saves nothing (the plane size is in the input's shape).
+     */
+    public static final class GlobalAvgPool implements Op {
+        static final GlobalAvgPool OP = new GlobalAvgPool();
+
+        public Variable apply(Variable x) {
+            Tape tape = x.tape;
+            Backend be = tape.backend();
+            if (x.shape().rank() != 4) throw new IllegalArgumentException("globalAvgPool: needs [N, C, H, W], got " + x.shape());
+            Variable y = tape.result(Shape.of(x.shape().dim(0), x.shape().dim(1)), x, null, null);
+            be.reduce(ReduceOp.SUM, x.data(), y.data());
+            be.affine(y.data(), 1f / planeSize(x), 0f, y.data());
+            tape.record(y, this);
+            return y;
+        }
+
+        @Override public void backward(Variable y, Backend be, Tape tape) {
+            Variable x = y.input(0);
+            be.axpy(1f / planeSize(x), y.grad, tape.gradOf(x));
+        }
+
+        private static int planeSize(Variable x) { return x.shape().dim(2) * x.shape().dim(3); }
+    }
+
+    /**
+     * ShortcutA, the parameter-free "option A" shortcut of He et al.'s CIFAR ResNets: x [N, C, H, W]
+     * to [N, C + 2 pad, ceil(H/2), ceil(W/2)], x[:, :, ::2, ::2] with pad zero channels before and
+     * after (PyTorch: {@code F.pad(x[:, :, ::2, ::2], (0, 0, 0, 0, pad, pad))}).
+     *
+     * <p>Computed as a 1x1 convolution with stride 2 and no bias whose fixed weight [C + 2 pad, C, 1, 1]
+     * is the identity shifted by pad channels (output channel c + pad takes input channel c times 1),
+     * so no kernel beyond {@link Backend#conv2d} is needed. It is exact for finite inputs: each output
+     * is one input times 1 plus products with 0. The op owns that weight, made once by the
+     * constructor on the given backend (a layer makes its op once; {@link #close} releases it);
+     * backward asks {@link Backend#conv2dBackward} for the input's gradient alone: the stride-2
+     * samples' gradients land on their pixels, the other pixels and the padded channels get none.
+     */
+    public static final class ShortcutA implements Op, AutoCloseable {
+        private final Backend backend;
+        /** The shifted identity, [inChannels + 2 pad, inChannels, 1, 1]. */
+        private final Tensor weight;
+        final int inChannels, pad;
+
+        /** The shortcut from inChannels to inChannels + 2 pad channels (He et al.: pad = planes / 4). */
+        public ShortcutA(Backend backend, int inChannels, int pad) {
+            if (inChannels < 1 || pad < 0) throw new IllegalArgumentException("shortcutA: needs inChannels >= 1 and pad >= 0, got " + inChannels + ", " + pad);
+            this.backend = backend;
+            this.inChannels = inChannels;
+            this.pad = pad;
+            int outChannels = inChannels + 2 * pad;
+            float[] identity = new float[outChannels * inChannels];
+            for (int c = 0; c < inChannels; c++) identity[(c + pad) * inChannels + c] = 1f;
+            weight = backend.allocate(Shape.of(outChannels, inChannels, 1, 1));
+            backend.write(weight, identity, 0);
+        }
+
+        public Variable apply(Variable x) {
+            Tape tape = x.tape;
+            if (tape.backend() != backend) throw new IllegalArgumentException("shortcutA: made for backend " + backend.name() + ", used on " + tape.backend().name());
+            if (x.shape().rank() != 4 || x.shape().dim(1) != inChannels) {
+                throw new IllegalArgumentException("shortcutA: input " + x.shape() + " should be [N, " + inChannels + ", H, W]");
+            }
+            Variable y = tape.result(ConvGeometry.outputShape("shortcutA", x.shape(), weight.shape(), 2, 0), x, null, null);
+            backend.conv2d(x.data(), weight, null, y.data(), 2, 0);
+            tape.record(y, this);
+            return y;
+        }
+
+        @Override public void backward(Variable y, Backend be, Tape tape) {
+            Variable x = y.input(0);
+            be.conv2dBackward(x.data(), weight, y.grad, tape.gradOf(x), null, null, 2, 0);
+        }
+
+        /** Releases the fixed weight; the op must not be applied afterwards. */
+        @Override public void close() { backend.release(weight); }
+    }
+
     // ---- the same ops for one-off use ------------------------------------------------------------
 
     /** A new {@link Conv2d} op, applied once: layers keep theirs. */
@@ -294,6 +379,8 @@ public final class Ops {
     public static Variable scale(Variable x, float factor) { return affine(x, factor, 0f); }
 
     public static Variable add(Variable a, Variable b) { return Add.OP.apply(a, b); }
+
+    public static Variable globalAvgPool(Variable x) { return GlobalAvgPool.OP.apply(x); }
 
     public static Variable logSoftmax(Variable x) { return LogSoftmax.OP.apply(x); }
 

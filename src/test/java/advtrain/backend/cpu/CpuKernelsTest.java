@@ -142,8 +142,39 @@ class CpuKernelsTest {
                 new Conv(2, 17, 7, 40, 19, 3, 2, 1, 1));   // many channels, wide rows
     }
 
+    /**
+     * The convolutions of the CIFAR ResNets (all 3x3 with padding 1, or 1x1; stride 2 where a stage
+     * halves the image), at small batches: ResNet-20's, also at batch 16 (where the batch fills
+     * AVX-512's lanes), and PreAct-ResNet-18's, whose 3x3 convolutions have 64 to 512 channels.
+     * Forward and backward only (the fused pooling is no part of a ResNet).
+     */
+    static Stream<Conv> resNetConvs() {
+        return Stream.of(
+                new Conv(2, 3, 32, 32, 16, 3, 3, 1, 1),     // ResNet-20: conv1
+                new Conv(2, 16, 32, 32, 16, 3, 3, 1, 1),    // layer1
+                new Conv(2, 16, 32, 32, 32, 3, 3, 2, 1),    // layer2.0.conv1: 32x32 -> 16x16
+                new Conv(2, 32, 16, 16, 32, 3, 3, 1, 1),    // layer2
+                new Conv(2, 32, 16, 16, 64, 3, 3, 2, 1),    // layer3.0.conv1: 16x16 -> 8x8
+                new Conv(2, 64, 8, 8, 64, 3, 3, 1, 1),      // layer3
+                new Conv(16, 16, 32, 32, 16, 3, 3, 1, 1),   // batch 16
+                new Conv(16, 16, 32, 32, 32, 3, 3, 2, 1),
+                new Conv(16, 64, 8, 8, 64, 3, 3, 1, 1),
+                new Conv(16, 16, 32, 32, 32, 1, 1, 2, 0),   // option A's subsampling as a 1x1 stride-2 convolution
+                new Conv(1, 3, 32, 32, 64, 3, 3, 1, 1),     // PreAct-ResNet-18: conv1
+                new Conv(1, 64, 32, 32, 64, 3, 3, 1, 1),    // layer1
+                new Conv(1, 64, 32, 32, 128, 3, 3, 2, 1),   // layer2.0.conv1
+                new Conv(1, 64, 32, 32, 128, 1, 1, 2, 0),   // layer2.0.shortcut
+                new Conv(1, 128, 16, 16, 128, 3, 3, 1, 1),
+                new Conv(1, 128, 16, 16, 256, 3, 3, 2, 1),
+                new Conv(1, 128, 16, 16, 256, 1, 1, 2, 0),
+                new Conv(1, 256, 8, 8, 256, 3, 3, 1, 1),
+                new Conv(1, 256, 8, 8, 512, 3, 3, 2, 1),
+                new Conv(1, 256, 8, 8, 512, 1, 1, 2, 0),
+                new Conv(1, 512, 4, 4, 512, 3, 3, 1, 1));
+    }
+
     @ParameterizedTest(name = "{0}")
-    @MethodSource("convs")
+    @MethodSource({"convs", "resNetConvs"})
     void conv2dForwardMatchesReference(Conv cv) {
         Tensor x = random(-1, 1, cv.n, cv.c, cv.h, cv.w), w = random(-0.5f, 0.5f, cv.k, cv.c, cv.r, cv.s);
         Tensor b = random(-1, 1, cv.k);
@@ -195,7 +226,7 @@ class CpuKernelsTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @MethodSource("convs")
+    @MethodSource({"convs", "resNetConvs"})
     void conv2dBackwardAccumulatesLikeReference(Conv cv) {
         Tensor x = random(-1, 1, cv.n, cv.c, cv.h, cv.w), w = random(-0.5f, 0.5f, cv.k, cv.c, cv.r, cv.s);
         Shape outShape = cv.out();

@@ -428,6 +428,65 @@ class OpenClMatchesJavaTest {
         }
     }
 
+    /**
+     * The convolutions of the CIFAR ResNets, without bias as there (3x3 with padding 1, stride 2
+     * where a stage halves the image, 1x1 stride-2 shortcuts; PreAct-ResNet-18's up to 512
+     * channels), forward and all three gradients at once, at batch 2 and 1.
+     */
+    static Stream<Arguments> resNetConvShapes() {
+        List<Arguments> cases = new ArrayList<>();
+        int[][] shapes = {
+                {2, 3, 32, 32, 16, 3, 3, 1, 1}, {2, 16, 32, 32, 16, 3, 3, 1, 1}, {2, 16, 32, 32, 32, 3, 3, 2, 1},   // ResNet-20
+                {2, 32, 16, 16, 32, 3, 3, 1, 1}, {2, 32, 16, 16, 64, 3, 3, 2, 1}, {2, 64, 8, 8, 64, 3, 3, 1, 1},
+                {2, 16, 32, 32, 32, 1, 1, 2, 0},                                                                 // option A's subsampling
+                {1, 64, 32, 32, 128, 3, 3, 2, 1}, {1, 64, 32, 32, 128, 1, 1, 2, 0}, {1, 128, 16, 16, 128, 3, 3, 1, 1}, // PreAct-ResNet-18
+                {1, 256, 8, 8, 512, 3, 3, 2, 1}, {1, 512, 4, 4, 512, 3, 3, 1, 1},
+        };
+        for (String variant : VARIANTS) {
+            for (int[] s : shapes) cases.add(Arguments.of(variant, s));
+        }
+        return cases.stream();
+    }
+
+    @ParameterizedTest(name = "{0} {1}") @MethodSource("resNetConvShapes")
+    void resNetConvolutions(String variant, int[] s) {
+        Backend cl = opencl(variant);
+        SplittableRandom random = new SplittableRandom(11);
+        Pair input = random(cl, random, s[0], s[1], s[2], s[3]), weight = random(cl, random, s[4], s[1], s[5], s[6]);
+        int outH = (s[2] + 2 * s[8] - s[5]) / s[7] + 1, outW = (s[3] + 2 * s[8] - s[6]) / s[7] + 1;
+        Pair out = random(cl, random, s[0], s[4], outH, outW), outGrad = random(cl, random, s[0], s[4], outH, outW);
+        Pair inGrad = random(cl, random, s[0], s[1], s[2], s[3]), wGrad = random(cl, random, s[4], s[1], s[5], s[6]);
+        both(cl, be -> {
+            boolean j = be == java;
+            be.conv2d(j ? input.java : input.cl, j ? weight.java : weight.cl, null, j ? out.java : out.cl, s[7], s[8]);
+            be.conv2dBackward(j ? input.java : input.cl, j ? weight.java : weight.cl, j ? outGrad.java : outGrad.cl,
+                    j ? inGrad.java : inGrad.cl, j ? wGrad.java : wGrad.cl, null, s[7], s[8]);
+        });
+        // Sums of up to 4,608 products that partly cancel: an element may be far smaller than the
+        // tensor's typical one, and the two summation orders' difference scales with the latter.
+        assertCloseToScale("conv2d", out.java, cl, out.cl, 1e-5);
+        assertCloseToScale("conv2dBackward inputGrad", inGrad.java, cl, inGrad.cl, 1e-5);
+        assertCloseToScale("conv2dBackward weightGrad", wGrad.java, cl, wGrad.cl, 5e-5);
+    }
+
+    /**
+     * |expected - actual| <= tolerance * (|expected| + rms(expected)) everywhere (CpuKernelsTest's
+     * measure): relative to the element, and to the tensor's typical size where sums cancel.
+     * Dropping one of 4,608 products of values in [-1, 1) misses by about 1/4, far beyond it.
+     */
+    private static void assertCloseToScale(String what, Tensor expected, Backend cl, Tensor actual, double tolerance) {
+        float[] e = Tensors.toArray(java, expected), a = Tensors.toArray(cl, actual);
+        double squares = 0;
+        for (float v : e) squares += (double) v * v;
+        double rms = Math.sqrt(squares / e.length);
+        for (int i = 0; i < e.length; i++) {
+            double allowed = tolerance * (Math.abs(e[i]) + rms);
+            if (!(Math.abs((double) e[i] - a[i]) <= allowed)) {
+                fail(what + ": element " + i + " expected " + e[i] + " got " + a[i] + " (allowed " + allowed + ")");
+            }
+        }
+    }
+
     @ParameterizedTest @ValueSource(strings = {"opencl-tiled", "opencl-rows", "opencl-plain"})
     void gradientsAreTheSameBitsEveryRun(String variant) {
         Backend cl = opencl(variant);
