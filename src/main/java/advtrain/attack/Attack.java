@@ -50,6 +50,13 @@ public interface Attack extends AutoCloseable {
      */
     GradientStats lastGradientStats();
 
+    /**
+     * Whether the attack runs on batches as {@link #perturb} takes them (FGSM, PGD). The evaluation
+     * attacks (APGD, Square, AutoAttack) do better with the whole set at once: the evaluator gives it
+     * to them ({@link RobustnessEvaluator#run(Attack, Module)}).
+     */
+    default boolean batchByBatch() { return true; }
+
     /** Tensors the backend had to allocate for this attack so far; flat once every batch shape was seen. */
     int allocations();
 

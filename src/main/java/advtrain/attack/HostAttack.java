@@ -46,6 +46,8 @@ abstract class HostAttack implements Attack {
         this.tape = new Tape(backend);
     }
 
+    @Override public final boolean batchByBatch() { return false; }
+
     /**
      * Writes into {@code adversarial} (same layout as the images) an adversarial version of each image
      * with {@code attacked[i]} true, within ε of it and in [0, 1]; the other images are copied as they

@@ -118,44 +118,109 @@ public final class RobustnessEvaluator implements AutoCloseable {
     /**
      * Crafts the adversarial images on {@code source} and counts them on this evaluator's model: the
      * transfer attack when the two differ (a white-box attack on a substitute, evaluated on a model it
-     * never saw). The evaluation attacks (APGD, Square, AutoAttack) get the whole set at once and
-     * attack only the images the evaluated model classifies correctly (the others are not robust
-     * whatever happens), as AutoAttack does.
+     * never saw). FGSM and PGD run batch by batch (a {@link Pass}); the evaluation attacks (APGD,
+     * Square, AutoAttack) get the whole set at once and attack only the images the evaluated model
+     * classifies correctly (the others are not robust whatever happens), as AutoAttack does.
      */
     public AttackResult run(Attack attack, Module source) {
-        if (attack instanceof HostAttack host) return runWholeSet(host, source);
-        Predictions before = clean();
-        AttackConfig config = attack.config();
-        int n = data.size();
-        int[] labels = new int[n], predicted = new int[n], targets = config.targeted() ? new int[n] : null;
-        float[] losses = new float[n];
-        float[] hostTargets = config.targeted() ? new float[hostLabels.length] : null;
-        Attack.GradientStats gradients = Attack.GradientStats.NONE;
-        long attackNanos = 0;
-        int robustSoFar = 0;
-        String task = config.kind().label() + " eps=" + AttackConfig.fmt(config.eps());
-        try (Progress progress = Progress.start(task, n, quiet)) {
-            for (int b = 0, offset = 0; b < loader.batches(); b++) {
-                Tensor[] xy = load(b);
-                int count = xy[0].shape().dim(0);
-                backend.synchronize();
-                long start = System.nanoTime();
-                Tensor adversarial = attack.perturb(source, xy[0], xy[1]);
-                backend.synchronize();
-                attackNanos += System.nanoTime() - start;
-                gradients = gradients.plus(attack.lastGradientStats());
-                if (targets != null) {
-                    backend.read(attack.lastTargets(), hostTargets, 0);
-                    for (int i = 0; i < count; i++) targets[offset + i] = (int) hostTargets[i];
-                }
-                predict(adversarial, xy[1], labels, predicted, losses, offset);
-                for (int i = 0; i < count; i++) if (predicted[offset + i] == labels[offset + i]) robustSoFar++;
-                offset += count;
-                progress.step(count, String.format(java.util.Locale.ROOT, "robust %.1f%%", 100.0 * robustSoFar / offset));
+        if (!attack.batchByBatch()) return runWholeSet((HostAttack) attack, source);
+        try (Pass pass = pass(attack)) {
+            while (pass.hasNext()) {
+                Batch batch = pass.next();
+                pass.count(attack.perturb(source, batch.images(), batch.labels()));
             }
+            return pass.result();
         }
-        return AttackResult.count(config, before, new Predictions(labels, predicted, losses), targets, classes,
-                gradients, attackNanos / 1e9);
+    }
+
+    /** A batch of the test set on the device: images [N, 3, 32, 32] in [0, 1] and labels [N]. */
+    public record Batch(Tensor images, Tensor labels) {}
+
+    /**
+     * A pass of an attack that runs batch by batch, for a caller that calls the attack itself:
+     * <pre>{@code
+     * try (Pass pass = evaluator.pass(attack)) {
+     *     while (pass.hasNext()) {
+     *         Batch batch = pass.next();
+     *         pass.count(attack.perturb(model, batch.images(), batch.labels()));
+     *     }
+     *     AttackResult result = pass.result();
+     * }
+     * }</pre>
+     */
+    public Pass pass(Attack attack) {
+        if (!attack.batchByBatch()) throw new IllegalArgumentException(attack.config().describe() + " attacks the whole set at once: use run");
+        return new Pass(attack);
+    }
+
+    /**
+     * One attack's pass over the set: {@link #next} copies the next batch to the device and starts
+     * the clock, {@link #count} stops it, predicts the adversarial batch and counts, {@link #result}
+     * sums up after the last batch.
+     */
+    public final class Pass implements AutoCloseable {
+        private final Attack attack;
+        private final AttackConfig config;
+        private final Predictions before;
+        private final int[] labels, predicted, targets;
+        private final float[] losses, hostTargets;
+        private final Progress progress;
+        private Attack.GradientStats gradients = Attack.GradientStats.NONE;
+        private Batch current;
+        private long attackNanos, start;
+        private int batch, offset, robustSoFar;
+
+        private Pass(Attack attack) {
+            this.attack = attack;
+            this.config = attack.config();
+            this.before = clean();
+            int n = data.size();
+            labels = new int[n];
+            predicted = new int[n];
+            losses = new float[n];
+            targets = config.targeted() ? new int[n] : null;
+            hostTargets = config.targeted() ? new float[hostLabels.length] : null;
+            progress = Progress.start(config.kind().label() + " eps=" + AttackConfig.fmt(config.eps()), n, quiet);
+        }
+
+        public boolean hasNext() { return batch < loader.batches(); }
+
+        /** The next batch, on the device; the attack's clock starts. */
+        public Batch next() {
+            if (current != null) throw new IllegalStateException("count the last batch before taking the next");
+            Tensor[] xy = load(batch++);
+            current = new Batch(xy[0], xy[1]);
+            backend.synchronize();
+            start = System.nanoTime();
+            return current;
+        }
+
+        /** The attack's result for the batch {@link #next} gave: the clock stops, and its predictions are counted. */
+        public void count(Tensor adversarial) {
+            if (current == null) throw new IllegalStateException("no batch taken: call next first");
+            backend.synchronize();
+            attackNanos += System.nanoTime() - start;
+            int n = current.images().shape().dim(0);
+            gradients = gradients.plus(attack.lastGradientStats());
+            if (targets != null) {
+                backend.read(attack.lastTargets(), hostTargets, 0);
+                for (int i = 0; i < n; i++) targets[offset + i] = (int) hostTargets[i];
+            }
+            predict(adversarial, current.labels(), labels, predicted, losses, offset);
+            for (int i = 0; i < n; i++) if (predicted[offset + i] == labels[offset + i]) robustSoFar++;
+            offset += n;
+            current = null;
+            progress.step(n, String.format(java.util.Locale.ROOT, "robust %.1f%%", 100.0 * robustSoFar / offset));
+        }
+
+        /** Robust accuracy, success rate, per class, timing and sanity checks, once every batch was counted. */
+        public AttackResult result() {
+            if (hasNext() || current != null) throw new IllegalStateException("the pass is not finished");
+            return AttackResult.count(config, before, new Predictions(labels, predicted, losses), targets, classes,
+                    gradients, attackNanos / 1e9);
+        }
+
+        @Override public void close() { progress.close(); }
     }
 
     private AttackResult runWholeSet(HostAttack attack, Module source) {

@@ -1,5 +1,6 @@
 package advtrain.cli;
 
+import advtrain.attack.Attack;
 import advtrain.attack.AttackConfig;
 import advtrain.attack.AttackResult;
 import advtrain.attack.RobustnessEvaluator;
@@ -93,9 +94,10 @@ final class AttackCommand implements Callable<Integer> {
             Module net = loadModel(backend, model);
             Module source = sourceModel == null ? net : loadModel(backend, sourceModel);
             AttackResult result;
-            try (RobustnessEvaluator evaluator = new RobustnessEvaluator(backend, net, test, attackOptions.batch, Net.CLASSES, false)) {
+            try (RobustnessEvaluator evaluator = new RobustnessEvaluator(backend, net, test, attackOptions.batch, Net.CLASSES, false);
+                 Attack attack = Attack.create(backend, config, attackOptions.batch)) {
                 if (common.json) evaluator.setLog(System.err::println);
-                result = evaluator.run(config, source);
+                result = attack.batchByBatch() ? attackEachBatch(evaluator, attack, source) : evaluator.run(attack, source);
                 if (kind == AttackConfig.Kind.PGD && config.eps() > 0 && sourceModel == null) {
                     // The sanity check needs FGSM at the same ε (same norm and target): a tenth of PGD-10's cost.
                     AttackResult fgsm = evaluator.run(config.asFgsm());
@@ -119,6 +121,21 @@ final class AttackCommand implements Callable<Integer> {
             if (common.json) System.out.println(Json.write(json));
         }
         return 0;
+    }
+
+    /**
+     * FGSM and PGD, batch by batch: the evaluator puts each batch of test images on the device,
+     * the attack perturbs it on the source model, and the evaluator counts what the evaluated model
+     * makes of the result.
+     */
+    private static AttackResult attackEachBatch(RobustnessEvaluator evaluator, Attack attack, Module source) {
+        try (RobustnessEvaluator.Pass pass = evaluator.pass(attack)) {
+            while (pass.hasNext()) {
+                RobustnessEvaluator.Batch batch = pass.next();
+                pass.count(attack.perturb(source, batch.images(), batch.labels()));
+            }
+            return pass.result();
+        }
     }
 
     private void writeGrid(Backend backend, Module net, AttackConfig config, float[] epsList, Dataset test) throws IOException {

@@ -1,6 +1,11 @@
 package advtrain.docs;
 
+import advtrain.backend.reference.ReferenceBackend;
+import advtrain.cli.Main;
+import advtrain.nn.ModelFiles;
+import advtrain.nn.Net;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -11,6 +16,8 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.locks.LockSupport;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -22,7 +29,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 /**
  * docs/TOUR.md stays true: every file it names exists, every stop's method is still declared in
  * its file, and the FGSM section takes a reader from the command line to the convolution's input
- * gradient in at most {@value #MAX_FGSM_FILES} Java files.
+ * gradient in at most {@value #MAX_FGSM_FILES} Java files, the ones on the real call path.
  *
  * <p>A stop is written {@code `path/File.java` · `method`}, or {@code `Type.method`} for a method of a
  * nested type (checked after that type's declaration), or {@code `path/file.cl` · `kernel`} for an
@@ -97,6 +104,12 @@ class TourTest {
         return Files.readString(TOUR);
     }
 
+    private static String fgsmSection() throws IOException {
+        Map<String, String> sections = sections(tour());
+        return sections.entrySet().stream().filter(e -> e.getKey().contains("FGSM")).map(Map.Entry::getValue)
+                .findFirst().orElseGet(() -> fail("docs/TOUR.md has no section whose heading names FGSM: " + sections.keySet()));
+    }
+
     @Test
     void everyStopNamesAFileThatExistsAndAMethodItDeclares() throws IOException {
         List<Stop> stops = stops(tour());
@@ -132,13 +145,64 @@ class TourTest {
 
     @Test
     void theFgsmPathCrossesAtMostSixJavaFiles() throws IOException {
-        Map<String, String> sections = sections(tour());
-        String fgsm = sections.entrySet().stream().filter(e -> e.getKey().contains("FGSM")).map(Map.Entry::getValue)
-                .findFirst().orElseGet(() -> fail("docs/TOUR.md has no section whose heading names FGSM: " + sections.keySet()));
+        String fgsm = fgsmSection();
         Set<String> files = javaFiles(fgsm);
         assertFalse(stops(fgsm).isEmpty(), "the FGSM section has stops");
         assertTrue(files.size() <= MAX_FGSM_FILES, "the FGSM path names " + files.size() + " Java files: " + files);
         assertTrue(fgsm.contains("./advtrain attack"), "it starts from the command line");
+    }
+
+    /**
+     * The tour's FGSM files are the real path: the test runs {@code attack --attack fgsm --backend
+     * reference} in this JVM, samples the stack of the thread running it until it catches the
+     * reference backend's {@code conv2dBackward}, and takes the files of src/main on that stack (the
+     * JDK and picocli are not in src/main). They must be the Java files the FGSM section names.
+     */
+    @Test
+    void theFgsmSectionNamesTheFilesOnTheRealCallPath(@TempDir Path tmp) throws Exception {
+        Path model = tmp.resolve("model.safetensors");
+        try (ReferenceBackend backend = new ReferenceBackend()) {
+            ModelFiles.save(new Net(backend, 1), backend, model, Map.of());
+        }
+        String[] command = {"attack", "--attack", "fgsm", "--backend", "reference", "--model", model.toString(),
+                "--data", "src/test/resources/cifar-10-sample", "--limit-test", "16", "--batch", "16"};
+        int[] status = {-1};
+        Thread attack = new Thread(() -> status[0] = Main.run(command), "fgsm");
+        Set<List<String>> paths = new LinkedHashSet<>();
+        attack.start();
+        while (attack.isAlive()) {
+            List<String> path = pathToKernel(attack.getStackTrace());
+            if (path != null) paths.add(path);
+            LockSupport.parkNanos(200_000);
+        }
+        attack.join();
+        assertEquals(0, status[0], "the attack ran");
+        assertFalse(paths.isEmpty(), "the sampler caught conv2dBackward on the stack");
+        Set<String> onPath = new LinkedHashSet<>();
+        paths.forEach(onPath::addAll);
+        assertTrue(onPath.size() <= MAX_FGSM_FILES, "the FGSM path crosses " + onPath.size() + " Java files: " + paths);
+        Set<String> named = new LinkedHashSet<>();
+        for (Stop stop : stops(fgsmSection())) if (stop.file().endsWith(".java")) named.add(stop.file());
+        assertEquals(new TreeSet<>(onPath), new TreeSet<>(named), "the files on the stack at the kernel (" + paths
+                + ") against the FGSM section's stops");
+    }
+
+    /** The src/main files of the frames from the bottom of the stack up to ReferenceBackend.conv2dBackward, else null. */
+    static List<String> pathToKernel(StackTraceElement[] stack) {
+        int kernel = -1;
+        for (int i = 0; i < stack.length && kernel < 0; i++) {
+            if (stack[i].getClassName().equals(ReferenceBackend.class.getName()) && stack[i].getMethodName().equals("conv2dBackward")) kernel = i;
+        }
+        if (kernel < 0) return null;
+        List<String> files = new ArrayList<>();
+        for (int i = stack.length - 1; i >= kernel; i--) {
+            String className = stack[i].getClassName();
+            if (!className.startsWith("advtrain.") || stack[i].getFileName() == null) continue;
+            String folder = className.substring(0, className.lastIndexOf('.')).replace('.', '/');
+            String file = "src/main/java/" + folder + "/" + stack[i].getFileName();
+            if (Files.isRegularFile(Path.of(file)) && !files.contains(file)) files.add(file);
+        }
+        return files;
     }
 
     @Test

@@ -45,14 +45,6 @@ class GradCheckNetTest {
     private static final int BATCH = 2, PER_TENSOR = 24;
     private static final long SEED = 3;
 
-    /** The network up to its logits: every layer of the Net but the last (LogSoftmax). */
-    private static Variable logits(Net net, Variable x) {
-        List<Module> layers = new ArrayList<>(net.children().values());
-        assertEquals(Layers.LogSoftmax.class, layers.get(layers.size() - 1).getClass());
-        for (Module layer : layers.subList(0, layers.size() - 1)) x = layer.forward(x);
-        return x;
-    }
-
     /** 24 elements of each tensor, or all of a smaller one (conv1.bias has 6). */
     private static int expectedChecks(Net net) {
         int n = PER_TENSOR;
@@ -75,7 +67,7 @@ class GradCheckNetTest {
         GradCheck.Options options = GradCheck.Options.defaults().withStep(3e-4)
                 .withTolerance(2e-2, 1e-6).withScaleTolerance(5e-2).withMaxPerArgument(PER_TENSOR);
         GradCheck.Result result = GradCheck.check(be, "Net (to logits)", inputAndParameters(net, new SplittableRandom(SEED)),
-                (tape, v) -> logits(net, v.get(0)), options);
+                (tape, v) -> net.logits(v.get(0)), options);
         result.assertPassed();
         assertEquals(expectedChecks(net), result.checked());
     }
