@@ -22,7 +22,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The layering of src/main, read from its {@code import advtrain.} lines: no two packages depend on
  * each other, even through others (no cycle), the {@code Backend} interface's package imports none
- * of the implementations below it, and {@code io} knows nothing of models or autograd.
+ * of the implementations below it, the command line reaches them only through {@code backend.select},
+ * and {@code io} knows nothing of models or autograd.
  */
 class PackageDependenciesTest {
     private static final Path SOURCES = Path.of("src/main/java");
@@ -40,6 +41,15 @@ class PackageDependenciesTest {
         }
         assertTrue(below.isEmpty(), "advtrain.backend imports its sub-packages " + below
                 + ": the interface must not know its implementations or how one is chosen");
+    }
+
+    /** The command line chooses a backend through backend.select only; it imports no implementation. */
+    @Test void cliChoosesBackendsThroughSelectOnly() {
+        Set<String> implementations = new TreeSet<>();
+        for (String target : graph().getOrDefault("advtrain.cli", Set.of())) {
+            if (target.startsWith("advtrain.backend.") && !target.equals("advtrain.backend.select")) implementations.add(target);
+        }
+        assertTrue(implementations.isEmpty(), "advtrain.cli imports " + implementations + ": go through advtrain.backend.select");
     }
 
     @Test void ioKnowsNoModels() {

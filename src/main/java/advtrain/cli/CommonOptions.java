@@ -10,7 +10,8 @@ public final class CommonOptions {
     @Option(names = "--backend", defaultValue = "auto", paramLabel = "NAME",
             description = "auto, java, opencl or reference (default: ${DEFAULT-VALUE}). auto picks an OpenCL GPU, else the faster of "
                     + "OpenCL-CPU and Java. reference is the plain, single-threaded definition every other backend is tested "
-                    + "against: slow (many times slower than java), for reading and checking, never chosen by auto.")
+                    + "against: slow (many times slower than java), for reading and checking; auto takes it only in a JVM without "
+                    + "the Vector API (--add-modules jdk.incubator.vector) and without OpenCL, and warns.")
     public String backend;
 
     @Option(names = "--device", paramLabel = "N",
@@ -27,7 +28,7 @@ public final class CommonOptions {
     @Option(names = "--debug", description = "show stack traces on errors")
     public boolean debug;
 
-    /** Creates the backend chosen by --backend/--device and says which one on stderr. */
+    /** Creates the backend chosen by --backend/--device and says which one on stderr, once. */
     public Backends.Choice selectBackend() {
         if (!Backends.NAMES.contains(backend)) {
             throw new Main.UsageError("unknown backend '" + backend + "': use one of " + String.join(", ", Backends.NAMES));
@@ -46,7 +47,7 @@ public final class CommonOptions {
         } catch (IllegalArgumentException e) {  // --device N that is not there
             throw new Main.UsageError(e.getMessage());
         }
-        System.err.println("backend: " + choice.reason());
+        if (!choice.warned()) System.err.println("backend: " + choice.reason());  // a warning said it already
         return choice;
     }
 }

@@ -1,6 +1,5 @@
 package advtrain.cli;
 
-import advtrain.backend.opencl.LoaderCheck;
 import advtrain.backend.select.Backends;
 import advtrain.backend.select.StepTimer;
 import advtrain.io.Json;
@@ -34,9 +33,11 @@ final class DevicesCommand implements Runnable {
         String auto = Backends.autoName(device, timer);
         String autoReason = Backends.autoReason(device, timer);
 
-        List<LoaderCheck.Finding> loader = LoaderCheck.check();
+        List<Map<String, Object>> loader = Backends.describeOpenClLoader();
         System.out.println("OpenCL loader (what the opencl backend needs before any device shows up):");
-        for (LoaderCheck.Finding f : loader) System.out.println("  " + f);
+        for (Map<String, Object> f : loader) {
+            System.out.println("  " + f.get("what") + ": " + (Boolean.TRUE.equals(f.get("ok")) ? "" : "MISSING: ") + f.get("detail"));
+        }
         System.out.println("OpenCL devices (--device N):");
         if (devices.isEmpty()) System.out.println("  none");
         Object platform = null;
@@ -62,13 +63,7 @@ final class DevicesCommand implements Runnable {
             out.put("auto", auto);
             out.put("auto_reason", autoReason);
             out.put("devices", devices);
-            out.put("opencl_loader", loader.stream().map(f -> {
-                Map<String, Object> m = new LinkedHashMap<>();
-                m.put("what", f.what());
-                m.put("ok", f.ok());
-                m.put("detail", f.detail());
-                return m;
-            }).toList());
+            out.put("opencl_loader", loader);
             System.out.println(Json.write(out));
         }
     }

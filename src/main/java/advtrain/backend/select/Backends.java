@@ -3,6 +3,7 @@ package advtrain.backend.select;
 import advtrain.backend.Backend;
 import advtrain.backend.UnavailableException;
 import advtrain.backend.cpu.CpuBackend;
+import advtrain.backend.opencl.LoaderCheck;
 import advtrain.backend.opencl.OpenCl;
 import advtrain.backend.opencl.OpenClBackend;
 import advtrain.backend.reference.ReferenceBackend;
@@ -19,22 +20,32 @@ import java.util.Map;
  * only where a short timed piece of a training step ran faster there than in the Java backend
  * (measured once per device, driver and kernel version, and cached: see {@link SpeedProbe}); else
  * Java. Every way of having no OpenCL (no library, no driver, no device) makes auto choose Java and
- * makes opencl fail with one line saying what is missing and how to fix it. auto never picks
- * reference: it is the plain definition, there to read and to check the others against.
+ * makes opencl fail with one line saying what is missing and how to fix it. auto picks reference
+ * only in a JVM without the Vector API and without OpenCL, with a warning: it is the plain
+ * definition, there to read and to check the others against, and slow.
  */
 public final class Backends {
     private Backends() {}
 
-    /** The chosen backend and one line saying why it was chosen. */
-    public record Choice(Backend backend, String reason) {}
+    /**
+     * The chosen backend and one line saying why it was chosen; {@code warned}: that line was printed
+     * on stderr already, as a warning (auto in a JVM without the Vector API).
+     */
+    public record Choice(Backend backend, String reason, boolean warned) {
+        Choice(Backend backend, String reason) { this(backend, reason, false); }
+    }
 
     public static final List<String> NAMES = List.of("auto", "java", "opencl", "reference");
 
     /** auto's decision per --device value, made once per process. */
     private static final Map<String, Decision> autoDecisions = new LinkedHashMap<>();
 
-    /** What auto picked: an OpenCL device, or null for Java, and why. */
-    private record Decision(OpenCl.Device device, String reason) {}
+    /** What auto picked: "java", "opencl" (on device) or "reference", and why. */
+    private record Decision(String backend, OpenCl.Device device, String reason) {
+        static Decision java(String reason) { return new Decision("java", null, reason); }
+
+        static Decision opencl(OpenCl.Device device, String reason) { return new Decision("opencl", device, reason); }
+    }
 
     /**
      * @param name   auto, java, opencl or reference
@@ -58,9 +69,14 @@ public final class Backends {
             }
             case "auto": {
                 Decision decision = decideAuto(device, timer);
-                if (!vectorApiEnabled()) System.err.println("warning: " + decision.reason());  // a library user may not know the flag
-                Backend backend = decision.device() == null ? new CpuBackend() : new OpenClBackend(decision.device());
-                return new Choice(backend, decision.reason());
+                boolean warn = !vectorApiEnabled();  // a library user may not know the flag
+                if (warn) System.err.println("warning: " + decision.reason());
+                Backend backend = switch (decision.backend()) {
+                    case "opencl" -> new OpenClBackend(decision.device());
+                    case "reference" -> new ReferenceBackend();
+                    default -> new CpuBackend();
+                };
+                return new Choice(backend, decision.reason(), warn);
             }
             default:
                 throw new IllegalArgumentException("unknown backend '" + name + "': use one of " + String.join(", ", NAMES));
@@ -80,23 +96,26 @@ public final class Backends {
         return ModuleLayer.boot().findModule(VECTOR_MODULE).isPresent();
     }
 
-    /** auto without the Vector API: an OpenCL device if there is one, else no backend can run and the message names the flag. */
+    /**
+     * auto without the Vector API: an OpenCL device if there is one, else the reference backend,
+     * which runs anywhere but slowly; the reason names the flag that would enable the java backend.
+     */
     private static Decision withoutVectorApi(Integer index) {
         try {
             OpenCl.Device device = OpenCl.device(index);
-            return new Decision(device, "auto chose opencl on " + device.describe() + ": the java backend " + NEEDS_VECTOR_API);
+            return Decision.opencl(device, "auto chose opencl on " + device.describe() + ": the java backend " + NEEDS_VECTOR_API);
         } catch (UnavailableException e) {
-            throw new UnavailableException("no backend can run here: the java backend " + NEEDS_VECTOR_API
-                    + ", and OpenCL is unavailable (" + problem(e) + ")");
+            return new Decision("reference", null, "auto chose reference (plain loops on one thread, slow): the java backend "
+                    + NEEDS_VECTOR_API + ", and OpenCL is unavailable (" + problem(e) + ")");
         }
     }
 
     /** What auto chooses, and why, without making the backend. */
     public static String autoReason(Integer device, StepTimer timer) { return decideAuto(device, timer).reason(); }
 
-    /** The backend auto chooses: "java" or "opencl". */
+    /** The backend auto chooses: "java", "opencl", or "reference" in a JVM without the Vector API and without OpenCL. */
     public static String autoName(Integer device, StepTimer timer) {
-        return decideAuto(device, timer).device() == null ? "java" : "opencl";
+        return decideAuto(device, timer).backend();
     }
 
     private static synchronized Decision decideAuto(Integer index, StepTimer timer) {
@@ -114,21 +133,21 @@ public final class Backends {
         try {
             devices = OpenCl.devices();
         } catch (UnavailableException e) {
-            return new Decision(null, "auto chose java: " + problem(e));
+            return Decision.java("auto chose java: " + problem(e));
         }
         if (index != null) {
             OpenCl.Device d = OpenCl.device(index);
-            return new Decision(d, "auto chose opencl: --device " + index + " is " + d.describe());
+            return Decision.opencl(d, "auto chose opencl: --device " + index + " is " + d.describe());
         }
         for (OpenCl.Device d : devices) {
-            if (d.gpu()) return new Decision(d, "auto chose opencl: GPU " + d.describe());
+            if (d.gpu()) return Decision.opencl(d, "auto chose opencl: GPU " + d.describe());
         }
         OpenCl.Device cpu = devices.get(0);
         SpeedProbe.Result speed;
         try {
             speed = SpeedProbe.compare(cpu, CpuBackend::new, () -> new OpenClBackend(cpu), timer);
         } catch (RuntimeException e) {
-            return new Decision(null, "auto chose java: the OpenCL device " + cpu.name() + " failed a trial run ("
+            return Decision.java("auto chose java: the OpenCL device " + cpu.name() + " failed a trial run ("
                     + firstLine(e.getMessage()) + ")");
         }
         String figures = String.format(java.util.Locale.ROOT, "%s took %.1f ms on OpenCL %s vs %.1f ms in Java (%s)",
@@ -138,8 +157,8 @@ public final class Backends {
                         : "measured now, but the JIT was still compiling Java's kernels after "
                                 + (int) SpeedProbe.MAX_WARM_UP_SECONDS + " s, so Java's figure is an upper bound and nothing is cached");
         return speed.openclFaster()
-                ? new Decision(cpu, "auto chose opencl: no GPU, and " + figures)
-                : new Decision(null, "auto chose java: no OpenCL GPU, and " + figures);
+                ? Decision.opencl(cpu, "auto chose opencl: no GPU, and " + figures)
+                : Decision.java("auto chose java: no OpenCL GPU, and " + figures);
     }
 
     /** The problem half of an UnavailableException's "problem; fix" message. */
@@ -183,8 +202,24 @@ public final class Backends {
         reference.put("name", "reference");
         reference.put("available", true);
         reference.put("device", new ReferenceBackend().deviceName());
-        reference.put("reason", "always available; the plain definition the others are tested against, slow, never chosen by auto");
+        reference.put("reason", "always available; the plain definition the others are tested against, slow; auto takes it only where nothing else runs");
         list.add(reference);
+        return list;
+    }
+
+    /**
+     * What the OpenCL loader needs before any device shows up (the library, the ICD files, the
+     * vendors' drivers), one entry per finding: what, ok, detail.
+     */
+    public static List<Map<String, Object>> describeOpenClLoader() {
+        List<Map<String, Object>> list = new ArrayList<>();
+        for (LoaderCheck.Finding f : LoaderCheck.check()) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("what", f.what());
+            m.put("ok", f.ok());
+            m.put("detail", f.detail());
+            list.add(m);
+        }
         return list;
     }
 
