@@ -42,7 +42,10 @@ public final class Stats {
         double z2 = Z95 * Z95;
         double centre = (k + z2 / 2) / (n + z2);
         double half = Z95 / (n + z2) * Math.sqrt((double) k * (n - k) / n + z2 / 4);
-        return new Interval(Math.max(0, centre - half), Math.min(1, centre + half));
+        // At k = 0 the lower end is exactly 0 and at k = n the upper exactly 1; computed, they come
+        // out a rounding error away (3.5e-18), which would print as a tiny positive bound.
+        double low = k == 0 ? 0 : Math.max(0, centre - half), high = k == n ? 1 : Math.min(1, centre + half);
+        return new Interval(low, high);
     }
 
     /**

@@ -22,6 +22,11 @@ class StatsTest {
         Stats.Interval pgd = Stats.wilson(44, 1000);
         assertEquals(0.032938, pgd.low(), 1e-6);
         assertEquals(0.058552, pgd.high(), 1e-6);
+        // none right (or all) gives an end of exactly 0 (or 1), not a rounding error beside it
+        for (int n : new int[] {1, 7, 90, 103, 1000, 10_000}) {
+            assertEquals(0.0, Stats.wilson(0, n).low(), 0.0, "0 of " + n);
+            assertEquals(1.0, Stats.wilson(n, n).high(), 0.0, n + " of " + n);
+        }
         assertTrue(Double.isNaN(Stats.wilson(0, 0).low()));
         assertThrows(IllegalArgumentException.class, () -> Stats.wilson(11, 10));
     }
