@@ -91,7 +91,7 @@ public class ElementwiseBench {
     @Benchmark @OperationsPerInvocation(PARAMETERS)
     public void sgdStep() {
         OptimizerKernels fused = (OptimizerKernels) be;   // the java and opencl backends have it
-        for (Tensor[] p : sgd) fused.sgdStep(p[0], p[1], p[2], 1e-6f, 0.9f);
+        for (Tensor[] p : sgd) fused.sgdStep(p[0], p[1], p[2], 1e-6f, 0.9f, 0f);
         be.synchronize();
     }
 

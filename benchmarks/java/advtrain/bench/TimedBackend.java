@@ -171,14 +171,15 @@ final class TimedBackend implements Backend, FusedKernels, OptimizerKernels {
     @Override public void logSoftmaxBackward(Tensor output, Tensor outputGrad, Tensor inputGrad) { begin(); inner.logSoftmaxBackward(output, outputGrad, inputGrad); end(Op.LOG_SOFTMAX_BACKWARD); }
     @Override public void nllLoss(Tensor logProbs, Tensor labels, Tensor losses) { begin(); inner.nllLoss(logProbs, labels, losses); end(Op.NLL_LOSS); }
     @Override public void nllLossBackward(Tensor labels, Tensor lossesGrad, Tensor logProbsGrad) { begin(); inner.nllLossBackward(labels, lossesGrad, logProbsGrad); end(Op.NLL_LOSS_BACKWARD); }
-    @Override public void sgdStep(Tensor param, Tensor grad, Tensor velocity, float lr, float momentum) {
+    @Override public void sgdStep(Tensor param, Tensor grad, Tensor velocity, float lr, float momentum, float weightDecay) {
         if (!(inner instanceof OptimizerKernels fused)) {
+            if (weightDecay != 0f) axpy(weightDecay, param, grad);   // the gradient is not read after the step here
             affine(velocity, momentum, 0f, velocity);
             axpy(1f, grad, velocity);
             axpy(-lr, velocity, param);
             return;
         }
-        begin(); fused.sgdStep(param, grad, velocity, lr, momentum); end(Op.SGD_STEP);
+        begin(); fused.sgdStep(param, grad, velocity, lr, momentum, weightDecay); end(Op.SGD_STEP);
     }
     @Override public void synchronize() { inner.synchronize(); }
     @Override public void close() { inner.close(); }

@@ -7,6 +7,7 @@ import advtrain.data.Dataset;
 import advtrain.io.InputFiles;
 import advtrain.io.Json;
 import advtrain.nn.Architectures;
+import advtrain.optim.LrSchedule;
 import advtrain.train.AdversarialObjective;
 import advtrain.train.AdversarialTraining;
 import advtrain.train.Objective;
@@ -46,12 +47,22 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--batch", defaultValue = "" + TrainConfig.BATCH, paramLabel = "N", description = "batch size (default: ${DEFAULT-VALUE})")
     int batch;
 
-    @Option(names = "--lr", defaultValue = "0.001", paramLabel = "LR", description = "SGD learning rate (default: ${DEFAULT-VALUE})")
+    @Option(names = "--lr", defaultValue = "0.001", paramLabel = "LR",
+            description = "SGD learning rate; with --lr-schedule onecycle or cosine, the schedule's peak (default: ${DEFAULT-VALUE})")
     float lr;
 
     @Option(names = "--momentum", defaultValue = "0.9", paramLabel = "M",
             description = "SGD momentum, PyTorch's semantics: v = M*v + g; w -= LR*v (default: ${DEFAULT-VALUE})")
     float momentum;
+
+    @Option(names = "--weight-decay", defaultValue = "0", paramLabel = "W",
+            description = "SGD weight decay W on every parameter, PyTorch's weight_decay: g = grad + W*w (default: ${DEFAULT-VALUE})")
+    float weightDecay;
+
+    @Option(names = "--lr-schedule", defaultValue = "constant", paramLabel = "S",
+            description = {"learning rate of each step, set every iteration at t = epoch + (batch+1)/batches (the epochs done after the step): "
+                    + "constant (LR); onecycle (" + LrSchedule.ONECYCLE_FORMULA + "); cosine (" + LrSchedule.COSINE_FORMULA + ") (default: ${DEFAULT-VALUE})"})
+    String lrSchedule;
 
     @Option(names = "--resume", description = "continue the run in RUN after its last completed epoch, with its recipe (options left out come from RUN/run.json)")
     boolean resume;
@@ -126,8 +137,10 @@ final class TrainCommand implements Callable<Integer> {
                 extra.put("eval_adv_eps", training.eps());
                 extra.put("eval_adv_attack", RobustAccuracy.attack(training.eps()).describe());
             }
-            System.out.printf("training %s on %,d images (test: %,d) for %d epochs, batch %d, lr %s, momentum %s, seed %d, %s%s; %s%n",
-                    arch, train.size(), test.size(), config.epochs(), config.batch(), config.lr(), config.momentum(), config.seed(),
+            System.out.printf("training %s on %,d images (test: %,d) for %d epochs, batch %d, lr %s%s, momentum %s%s, seed %d, %s%s; %s%n",
+                    arch, train.size(), test.size(), config.epochs(), config.batch(), config.lr(),
+                    config.lrSchedule() == LrSchedule.Kind.CONSTANT ? "" : " (peak of a " + config.lrSchedule().label() + " schedule)",
+                    config.momentum(), config.weightDecay() == 0 ? "" : ", weight decay " + config.weightDecay(), config.seed(),
                     config.shuffle() ? "shuffled" : "file order", config.augment() ? ", augmented" : "", training.describe());
             TrainingRun.Result result;
             try (Objective objective = AdversarialObjective.of(backend, training, config.seed())) {
@@ -168,7 +181,14 @@ final class TrainCommand implements Callable<Integer> {
         int limitTrain = dataOptions.limitTrain != null ? dataOptions.limitTrain : Cifar10.TRAIN_SIZE;
         int limitTest = dataOptions.limitTest != null ? dataOptions.limitTest : Cifar10.TEST_SIZE;
         String initPath = init == null ? null : init.toAbsolutePath().normalize().toString();
-        TrainConfig given = new TrainConfig(epochs, batch, lr, momentum, common.seed, !noShuffle, augment, limitTrain, limitTest, initPath);
+        LrSchedule.Kind schedule;
+        try {
+            schedule = LrSchedule.Kind.parse(lrSchedule);
+        } catch (IllegalArgumentException e) {
+            throw new Main.UsageError("--lr-schedule: " + e.getMessage());
+        }
+        TrainConfig given = new TrainConfig(epochs, batch, lr, momentum, common.seed, !noShuffle, augment, limitTrain, limitTest, initPath,
+                weightDecay, schedule);
         if (!resume) return given;
         TrainingRun.checkOutput(out, true);
         Map<String, Object> runJson = TrainingRun.readRunJson(out);
@@ -184,7 +204,9 @@ final class TrainCommand implements Callable<Integer> {
                 given("--augment") ? given.augment() : stored.augment(),
                 given("--limit-train") ? given.limitTrain() : stored.limitTrain(),
                 given("--limit-test") ? given.limitTest() : stored.limitTest(),
-                given("--init") ? given.init() : stored.init());
+                given("--init") ? given.init() : stored.init(),
+                given("--weight-decay") ? given.weightDecay() : stored.weightDecay(),
+                given("--lr-schedule") ? given.lrSchedule() : stored.lrSchedule());
     }
 
     /**

@@ -2,6 +2,7 @@ package advtrain.train;
 
 import advtrain.data.Cifar10;
 import advtrain.io.InvalidOptionException;
+import advtrain.optim.LrSchedule;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -13,12 +14,27 @@ import java.util.Map;
  * @param epochs     total epochs of the run (a resumed run trains the ones still missing)
  * @param limitTrain use the first N training images
  * @param limitTest  evaluate on the first N test images after each epoch
- * @param init       a safetensors file to start from instead of a random initialisation, or null
+ * @param init        a safetensors file to start from instead of a random initialisation, or null
+ * @param weightDecay torch.optim.SGD's weight_decay (0: none, the seed's recipe)
+ * @param lrSchedule  how the learning rate moves over the run; with a schedule, lr is its peak
  */
 public record TrainConfig(int epochs, int batch, float lr, float momentum, long seed, boolean shuffle,
-                          boolean augment, int limitTrain, int limitTest, String init) {
+                          boolean augment, int limitTrain, int limitTest, String init,
+                          float weightDecay, LrSchedule.Kind lrSchedule) {
     public static final int EPOCHS = 20, BATCH = 32;
     public static final float LR = 0.001f, MOMENTUM = 0.9f;
+
+    /**
+     * Recipe entries that run.json files written before they existed lack; absent means this
+     * value (the behaviour of those versions).
+     */
+    static final Map<String, Object> ADDED_LATER = Map.of("weight_decay", 0f, "lr_schedule", LrSchedule.Kind.CONSTANT.label());
+
+    /** Without weight decay, at a constant learning rate. */
+    public TrainConfig(int epochs, int batch, float lr, float momentum, long seed, boolean shuffle,
+                       boolean augment, int limitTrain, int limitTest, String init) {
+        this(epochs, batch, lr, momentum, seed, shuffle, augment, limitTrain, limitTest, init, 0f, LrSchedule.Kind.CONSTANT);
+    }
 
     /** Checks every value; a bad one is an IllegalArgumentException naming the option (exit status 2). */
     public TrainConfig {
@@ -28,6 +44,10 @@ public record TrainConfig(int epochs, int batch, float lr, float momentum, long 
         if (!(momentum >= 0 && momentum < 1)) throw new InvalidOptionException("--momentum must be in [0, 1), got " + momentum);
         if (limitTrain < 1) throw new InvalidOptionException("--limit-train must be >= 1, got " + limitTrain);
         if (limitTest < 1) throw new InvalidOptionException("--limit-test must be >= 1, got " + limitTest);
+        if (!(weightDecay >= 0) || !Float.isFinite(weightDecay)) {
+            throw new InvalidOptionException("--weight-decay must be a number >= 0, got " + weightDecay);
+        }
+        if (lrSchedule == null) lrSchedule = LrSchedule.Kind.CONSTANT;
         limitTrain = Math.min(limitTrain, Cifar10.TRAIN_SIZE);  // "more than there is" means all of it
         limitTest = Math.min(limitTest, Cifar10.TEST_SIZE);
     }
@@ -37,7 +57,12 @@ public record TrainConfig(int epochs, int batch, float lr, float momentum, long 
     }
 
     public TrainConfig withEpochs(int n) {
-        return new TrainConfig(n, batch, lr, momentum, seed, shuffle, augment, limitTrain, limitTest, init);
+        return new TrainConfig(n, batch, lr, momentum, seed, shuffle, augment, limitTrain, limitTest, init, weightDecay, lrSchedule);
+    }
+
+    /** The learning rate of every step: lr throughout, or lr as the peak of a schedule over the run's epochs. */
+    public LrSchedule schedule() {
+        return new LrSchedule(lrSchedule, lr, epochs);
     }
 
     /**
@@ -54,6 +79,8 @@ public record TrainConfig(int epochs, int batch, float lr, float momentum, long 
         m.put("augment", augment);
         m.put("limit_train", limitTrain);
         m.put("init", init);
+        m.put("weight_decay", weightDecay);
+        m.put("lr_schedule", lrSchedule.label());
         return m;
     }
 
@@ -72,7 +99,9 @@ public record TrainConfig(int epochs, int batch, float lr, float momentum, long 
             return new TrainConfig(integer(m, "epochs"), integer(m, "batch"), (float) number(m, "lr").doubleValue(),
                     (float) number(m, "momentum").doubleValue(), number(m, "seed").longValue(), bool(m, "shuffle"),
                     bool(m, "augment"), integer(m, "limit_train"), integer(m, "limit_test"),
-                    m.get("init") == null ? null : String.valueOf(m.get("init")));
+                    m.get("init") == null ? null : String.valueOf(m.get("init")),
+                    m.containsKey("weight_decay") ? (float) number(m, "weight_decay").doubleValue() : 0f,
+                    m.containsKey("lr_schedule") ? LrSchedule.Kind.parse(String.valueOf(m.get("lr_schedule"))) : LrSchedule.Kind.CONSTANT);
         } catch (ClassCastException | NullPointerException e) {
             throw new IllegalArgumentException("run.json options are incomplete or malformed (" + e.getMessage() + ")");
         }

@@ -8,6 +8,7 @@ import advtrain.data.BatchLoader;
 import advtrain.data.Dataset;
 import advtrain.io.Progress;
 import advtrain.nn.Module;
+import advtrain.optim.LrSchedule;
 import advtrain.optim.Sgd;
 import advtrain.tensor.Shape;
 import advtrain.tensor.Tensor;
@@ -31,6 +32,7 @@ public final class Trainer implements AutoCloseable {
     private final Module model;
     private final Sgd sgd;
     private final Objective objective;
+    private LrSchedule schedule;                      // null: the optimiser's rate stays as it is
     private final Tape tape;
     private final Tensor lossSum, mistakes;           // the epoch's running totals, on the backend
     private final Map<Integer, Tensor[]> batchTensors = new HashMap<>();  // batch size -> {images, labels}
@@ -55,6 +57,15 @@ public final class Trainer implements AutoCloseable {
         this.tape = new Tape(backend);
         this.lossSum = backend.allocate(Shape.of(1));
         this.mistakes = backend.allocate(Shape.of(1));
+    }
+
+    /**
+     * Sets the optimiser's learning rate before every step from {@code schedule} (by the epoch and
+     * the batch's place in it); null leaves the rate alone. Returns this trainer.
+     */
+    public Trainer schedule(LrSchedule schedule) {
+        this.schedule = schedule;
+        return this;
     }
 
     /**
@@ -87,6 +98,7 @@ public final class Trainer implements AutoCloseable {
             model.zeroGrad(backend);
             Objective.Step step = objective.loss(model, tape, tape.constant(x), tape.constant(y));
             tape.backward(step.loss());
+            if (schedule != null) sgd.setLr(schedule.lr(epoch, b, batches));
             sgd.step();
 
             backend.axpy(count, step.loss().data(), lossSum);  // the loss is a batch mean: weigh it by the batch size

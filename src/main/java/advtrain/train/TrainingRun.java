@@ -12,6 +12,7 @@ import advtrain.nn.ModelFiles;
 import advtrain.io.Progress;
 import advtrain.nn.Module;
 import advtrain.nn.Architectures;
+import advtrain.optim.LrSchedule;
 import advtrain.optim.Sgd;
 
 import java.io.IOException;
@@ -194,7 +195,7 @@ public final class TrainingRun {
         if (previous != null) checkSameRecipe(previous);
 
         Module model = Architectures.build(arch, backend, config.seed());
-        Sgd sgd = new Sgd(backend, model.parameters(), config.lr(), config.momentum());
+        Sgd sgd = new Sgd(backend, model.parameters(), config.lr(), config.momentum(), config.weightDecay());
         Path statePath = dir.resolve(STATE_FILE);
         int done = 0;
         Map<String, String> stateMetadata = new LinkedHashMap<>();
@@ -281,7 +282,7 @@ public final class TrainingRun {
         double trainSeconds = 0;
         long imagesTrained = 0;
         BatchLoader loader = new BatchLoader(train, config.batch(), config.shuffle(), config.augment(), config.seed());
-        try (Trainer trainer = new Trainer(backend, model, sgd, objective);
+        try (Trainer trainer = new Trainer(backend, model, sgd, objective).schedule(config.schedule());
              CleanEvaluator evaluator = new CleanEvaluator(backend, CleanEvaluator.DEFAULT_BATCH)) {
             for (int epoch = done; epoch < config.epochs(); epoch++) {
                 Trainer.EpochStats stats;
@@ -362,12 +363,20 @@ public final class TrainingRun {
                     + " in its " + RUN_FILE + " and " + arch + " now; leave --arch out when resuming, or train into another --out");
         }
         Map<?, ?> now = (Map<?, ?>) Json.parse(Json.write(config.recipe()));  // the same number types as a parsed file
+        Map<?, ?> absent = (Map<?, ?>) Json.parse(Json.write(TrainConfig.ADDED_LATER));
         for (Map.Entry<?, ?> e : now.entrySet()) {
-            Object old = before.get(e.getKey());
+            Object old = before.containsKey(e.getKey()) ? before.get(e.getKey()) : absent.get(e.getKey());
             if (!Objects.equals(old, e.getValue())) {
                 throw new InvalidOptionException("cannot resume " + dir + " with a different recipe: " + e.getKey() + " is "
                         + old + " in its " + RUN_FILE + " and " + e.getValue() + " now; leave such options out when resuming, or train into another --out");
             }
+        }
+        // A schedule spans the run's epochs: other epochs would change the rate of every step.
+        if (config.lrSchedule() != LrSchedule.Kind.CONSTANT && before.get("epochs") instanceof Number epochs
+                && epochs.intValue() != config.epochs()) {
+            throw new InvalidOptionException("cannot resume " + dir + " with --epochs " + config.epochs() + ": its " + config.lrSchedule().label()
+                    + " learning-rate schedule spans the run's " + epochs.intValue() + " epochs; leave out --epochs when resuming, "
+                    + "or train into another --out");
         }
         Object oldObjective = previous.get("objective");
         Object newObjective = Json.parse(Json.write(objective.settings()));

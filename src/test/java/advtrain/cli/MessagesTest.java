@@ -20,6 +20,18 @@ class MessagesTest {
     }
 
     @Test
+    void trainHelpGivesTheSchedulesFormulasAndAMistypedOneGetsDidYouMean() {
+        String help = Cli.run("train", "--help").out().replaceAll("\\s+", " ");
+        assertTrue(help.contains("--weight-decay=W") && help.contains("PyTorch's weight_decay: g = grad + W*w (default: 0)"), help);
+        assertTrue(help.contains("onecycle (np.interp(t, [0, epochs*2//5, epochs], [0, LR, 0])"), help);
+        assertTrue(help.contains("cosine (LR * 0.5 * (1 + cos(pi * t / epochs))"), help);
+        assertTrue(help.contains("t = epoch + (batch+1)/batches"), help);
+        Cli.Run typo = Cli.run("train", "--out", "unused", "--lr-schedule", "cosin");
+        assertEquals(2, typo.status(), typo.toString());
+        assertTrue(typo.err().contains("did you mean cosine?"), typo.err());
+    }
+
+    @Test
     void demoHelpDescribesDemoAlone() {
         Cli.Run help = Cli.run("demo", "--help");
         assertEquals(0, help.status());

@@ -135,6 +135,10 @@ class TrainCommandTest {
                 {"--lr", "NaN", "--lr must be a number > 0"},
                 {"--batch", "0", "--batch must be >= 1"},
                 {"--momentum", "1", "--momentum must be in [0, 1)"},
+                {"--weight-decay", "-1e-4", "--weight-decay must be a number >= 0, got -1.0E-4"},
+                {"--weight-decay", "NaN", "--weight-decay must be a number >= 0"},
+                {"--lr-schedule", "onecylce", "--lr-schedule: unknown learning-rate schedule 'onecylce': use constant, onecycle or cosine; did you mean onecycle?"},
+                {"--lr-schedule", "step", "use constant, onecycle or cosine"},
                 {"--limit-train", "0", "--limit-train must be >= 1"},
                 {"--backend", "cuda", "unknown backend 'cuda'"},
                 {"--epochs", "two", "Invalid value"},
@@ -201,6 +205,21 @@ class TrainCommandTest {
         assertEquals(2, otherLr.status(), otherLr.toString());
         assertTrue(otherLr.err().contains("different recipe") && otherLr.err().contains("lr"), otherLr.toString());
         assertEquals(model, Files.readString(run.resolve("run.json")), "a refused resume changes nothing");
+
+        // A schedule and a decay are part of the recipe: resuming takes them from run.json, and refuses others.
+        Path scheduled = tmp.resolve("scheduled");
+        Cli.Run first = train(scheduled, "--epochs", "2", "--limit-train", "64", "--lr", "0.05", "--lr-schedule", "cosine", "--weight-decay", "1e-3");
+        assertEquals(0, first.status(), first.toString());
+        assertTrue(first.out().contains("lr 0.05 (peak of a cosine schedule), momentum 0.9, weight decay 0.001"), first.out());
+        Cli.Run keeps = Cli.run("train", "--data", RealData.sample().toString(), "--out", scheduled.toString(), "--resume", "--backend", "java");
+        assertEquals(0, keeps.status(), keeps.toString());
+        assertTrue(keeps.out().contains("nothing to train"), keeps.out());
+        Cli.Run otherSchedule = train(scheduled, "--epochs", "2", "--limit-train", "64", "--resume", "--lr", "0.05", "--lr-schedule", "onecycle");
+        assertEquals(2, otherSchedule.status(), otherSchedule.toString());
+        assertTrue(otherSchedule.err().contains("different recipe: lr_schedule is cosine in its run.json and onecycle now"), otherSchedule.toString());
+        Cli.Run longer = Cli.run("train", "--data", RealData.sample().toString(), "--out", scheduled.toString(), "--resume", "--epochs", "3");
+        assertEquals(2, longer.status(), longer.toString());
+        assertTrue(longer.err().contains("cosine learning-rate schedule spans the run's 2 epochs"), longer.toString());
 
         Cli.Run nothing = train(tmp.resolve("fresh"), "--resume");
         assertEquals(2, nothing.status(), nothing.toString());

@@ -9,6 +9,8 @@ import advtrain.data.RealData;
 import advtrain.io.Json;
 import advtrain.io.Safetensors;
 import advtrain.nn.Net;
+import advtrain.io.InvalidOptionException;
+import advtrain.optim.LrSchedule;
 import advtrain.optim.Sgd;
 import advtrain.tensor.HostTensor;
 import org.junit.jupiter.api.BeforeAll;
@@ -21,6 +23,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -78,6 +81,64 @@ class TrainingRunTest {
         assertEquals(Map.of("adv", "none"), runJson.get("objective"));
     }
 
+    /** A run of {@code config}; with {@code failAtEpoch}, the run fails in that epoch (1-based), after the one before was saved. */
+    private static TrainingRun.Result run(Path dir, TrainConfig config, boolean resume, int failAtEpoch) throws IOException {
+        AtomicInteger evaluations = new AtomicInteger();
+        return new TrainingRun(dir, config, Objective.standard(), new CpuBackend(), Map.of())
+                .output(null, true)
+                .addColumn(new TrainingRun.Column("probe", "probe", model -> {
+                    if (evaluations.incrementAndGet() == failAtEpoch) throw new IllegalStateException("stopped in epoch " + failAtEpoch);
+                    return 0;
+                }))
+                .run(train, test, resume);
+    }
+
+    private static void assertSameBits(Path a, Path b) throws IOException {
+        for (String file : List.of(TrainingRun.MODEL_FILE, TrainingRun.STATE_FILE)) {
+            Map<String, HostTensor> x = Safetensors.read(a.resolve(file)).tensors(), y = Safetensors.read(b.resolve(file)).tensors();
+            assertEquals(x.keySet(), y.keySet());
+            for (String name : x.keySet()) assertArrayEquals(x.get(name).values(), y.get(name).values(), file + ": " + name + " bit-identical");
+        }
+    }
+
+    @Test
+    void aResumedRunContinuesItsScheduleAndDecayExactly(@TempDir Path tmp) throws IOException {
+        TrainConfig config = new TrainConfig(3, 32, 0.05f, 0.9f, 9, true, false, 96, 50, null, 5e-4f, LrSchedule.Kind.ONECYCLE);
+        Path straight = tmp.resolve("straight"), resumed = tmp.resolve("resumed");
+        run(straight, config, false, 0);
+        IllegalStateException stop = assertThrows(IllegalStateException.class, () -> run(resumed, config, false, 2));
+        assertEquals("stopped in epoch 2", stop.getMessage());
+        assertEquals("1", Safetensors.read(resumed.resolve(TrainingRun.STATE_FILE)).metadata().get("epochs_completed"));
+
+        InvalidOptionException e = assertThrows(InvalidOptionException.class, () -> run(resumed, config.withEpochs(4), true, 0));
+        assertTrue(e.getMessage().contains("onecycle learning-rate schedule spans the run's 3 epochs"), e.getMessage());
+
+        assertEquals(3, run(resumed, config, true, 0).epochs());
+        assertSameBits(straight, resumed);
+        assertEquals("0.0", Safetensors.read(resumed.resolve(TrainingRun.STATE_FILE)).metadata().get("lr"), "one-cycle ends at rate 0");
+        @SuppressWarnings("unchecked")
+        Map<String, Object> options = (Map<String, Object>) ((Map<String, Object>) Json.parse(Files.readString(resumed.resolve("run.json")))).get("options");
+        assertEquals("onecycle", options.get("lr_schedule"));
+        assertEquals(5e-4, options.get("weight_decay"), "as written: the float 5e-4 in its shortest form");
+
+        // Without the schedule and the decay the weights differ: the test can fail.
+        Path plain = tmp.resolve("plain");
+        run(plain, new TrainConfig(3, 32, 0.05f, 0.9f, 9, true, false, 96, 50, null), false, 0);
+        assertThrows(AssertionError.class, () -> assertSameBits(straight, plain));
+    }
+
+    @Test
+    void aRunJsonFromBeforeDecayAndSchedulesResumesAsConstantWithoutDecay(@TempDir Path tmp) throws IOException {
+        Path dir = tmp.resolve("run");
+        run(dir, 1, false);
+        Path runJson = dir.resolve("run.json");
+        String text = Files.readString(runJson);
+        String old = text.replaceAll(",\\s*\"weight_decay\": [^,]*", "").replaceAll(",\\s*\"lr_schedule\": \"[a-z]*\"", "");
+        assertFalse(old.contains("weight_decay") || old.contains("lr_schedule"), old);
+        Files.writeString(runJson, old);
+        assertEquals(2, run(dir, 2, true).epochs());
+    }
+
     @Test
     void theTrainingStateIsCheckedBeforeUse(@TempDir Path tmp) throws IOException {
         Backend backend = new CpuBackend();
@@ -107,10 +168,13 @@ class TrainingRunTest {
 
     @Test
     void theConfigRoundTripsThroughRunJsonExactly() {
-        TrainConfig c = new TrainConfig(7, 48, 0.0123f, 0.85f, -3, false, true, 1234, 99, "/x/y.safetensors");
-        @SuppressWarnings("unchecked")
-        Map<String, Object> parsed = (Map<String, Object>) Json.parse(Json.write(c.toJson()));
-        assertEquals(c, TrainConfig.fromJson(parsed));
+        for (TrainConfig c : List.of(new TrainConfig(7, 48, 0.0123f, 0.85f, -3, false, true, 1234, 99, "/x/y.safetensors"),
+                new TrainConfig(7, 48, 0.0123f, 0.85f, -3, false, true, 1234, 99, null, 5e-4f, LrSchedule.Kind.COSINE))) {
+            @SuppressWarnings("unchecked")
+            Map<String, Object> parsed = (Map<String, Object>) Json.parse(Json.write(c.toJson()));
+            assertEquals(c, TrainConfig.fromJson(parsed));
+        }
+        assertThrows(InvalidOptionException.class, () -> new TrainConfig(1, 1, 1, 0, 0, true, false, 1, 1, null, -1e-4f, LrSchedule.Kind.CONSTANT));
         assertEquals(Cifar10.TRAIN_SIZE, new TrainConfig(1, 1, 1, 0, 0, true, false, 99_999, 1, null).limitTrain(), "limits clip to the data");
         assertThrows(IllegalArgumentException.class, () -> TrainConfig.fromJson(Map.of("epochs", 1)));
     }

@@ -227,8 +227,8 @@ public final class CpuBackend extends ReferenceBackend implements FusedKernels, 
 
     // ---- optimiser ------------------------------------------------------------------------------
 
-    @Override public void sgdStep(Tensor param, Tensor grad, Tensor velocity, float lr, float momentum) {
+    @Override public void sgdStep(Tensor param, Tensor grad, Tensor velocity, float lr, float momentum, float weightDecay) {
         Checks.sameSize("sgdStep", param, grad, velocity);
-        Elementwise.forThisThread().run(Elementwise.Op.SGD, param.size(), data(param), data(grad), data(velocity), lr, momentum);
+        Elementwise.forThisThread().sgd(param.size(), data(param), data(grad), data(velocity), lr, momentum, weightDecay);
     }
 }

@@ -17,12 +17,12 @@ final class Elementwise {
     /** Elements per work item: a multiple of every vector length. */
     static final int CHUNK = 4096;
 
-    enum Op { FILL, ADD, AXPY, AFFINE, RELU, RELU_BACKWARD, RELU_BACKWARD_FRESH, SGD, SIGN, CLAMP }
+    enum Op { FILL, ADD, AXPY, AFFINE, RELU, RELU_BACKWARD, RELU_BACKWARD_FRESH, SGD, SGD_DECAY, SIGN, CLAMP }
 
     private Op op;
     private int n;
     private float[] a, b, c;
-    private float alpha, beta;
+    private float alpha, beta, decay;
 
     private Elementwise() {}
 
@@ -34,8 +34,18 @@ final class Elementwise {
      */
     void run(Op op, int n, float[] a, float[] b, float[] c, float alpha, float beta) {
         this.op = op; this.n = n; this.a = a; this.b = b; this.c = c; this.alpha = alpha; this.beta = beta;
-        Parallel.range((n + CHUNK - 1) / CHUNK, op == Op.SGD ? 2 * CHUNK : CHUNK / 2, chunks);
+        boolean sgd = op == Op.SGD || op == Op.SGD_DECAY;
+        Parallel.range((n + CHUNK - 1) / CHUNK, sgd ? 2 * CHUNK : CHUNK / 2, chunks);
         this.a = this.b = this.c = null;
+    }
+
+    /**
+     * SGD_DECAY: SGD with weight decay, g = b + decay * a (in a register; b is only read), then as SGD
+     * with g for b. decay == 0 runs SGD itself, so a zero decay gives exactly the bits of plain SGD.
+     */
+    void sgd(int n, float[] param, float[] grad, float[] velocity, float lr, float momentum, float decay) {
+        this.decay = decay;
+        run(decay == 0f ? Op.SGD : Op.SGD_DECAY, n, param, grad, velocity, lr, momentum);
     }
 
     /** Item i = elements [i * CHUNK, (i + 1) * CHUNK) of every operand (the last item shorter). */
@@ -55,6 +65,13 @@ final class Elementwise {
                 case SGD -> {
                     for (int i = start; i < end; i++) {
                         c[i] = beta * c[i] + b[i];
+                        a[i] -= alpha * c[i];
+                    }
+                }
+                case SGD_DECAY -> {
+                    for (int i = start; i < end; i++) {
+                        float g = b[i] + decay * a[i];
+                        c[i] = beta * c[i] + g;
                         a[i] -= alpha * c[i];
                     }
                 }

@@ -381,9 +381,10 @@ public final class OpenClBackend implements Backend, OptimizerKernels {
 
     // ---- optimiser ------------------------------------------------------------------------------
 
-    @Override public void sgdStep(Tensor param, Tensor grad, Tensor velocity, float lr, float momentum) {
+    @Override public void sgdStep(Tensor param, Tensor grad, Tensor velocity, float lr, float momentum, float weightDecay) {
         Checks.sameSize("sgdStep", param, grad, velocity);
-        cl.call("sgd_step").buffer(param).buffer(grad).buffer(velocity).f(lr).f(momentum).i(param.size()).run(param.size());
+        cl.call("sgd_step").buffer(param).buffer(grad).buffer(velocity).f(lr).f(momentum).f(weightDecay).i(param.size())
+                .run(param.size());
     }
 
     @Override public void synchronize() { cl.finish(); }
