@@ -20,7 +20,8 @@ final class TimedBackend implements Backend, FusedKernels, OptimizerKernels {
     enum Op {
         ALLOCATE, FILL, COPY, WRITE, READ, ADD, MUL, AXPY, AFFINE, SIGN, CLAMP, RSQRT, MINIMUM, MAXIMUM, SUM, SUM_SQUARES,
         ARGMAX, UNIFORM, CONV2D, CONV2D_MAX_POOL, CONV2D_BACKWARD, MAX_POOL2D, MAX_POOL2D_BACKWARD,
-        LINEAR, LINEAR_BACKWARD, RELU, RELU_BACKWARD, LOG_SOFTMAX, LOG_SOFTMAX_BACKWARD, NLL_LOSS, NLL_LOSS_BACKWARD, SGD_STEP
+        LINEAR, LINEAR_BACKWARD, RELU, RELU_BACKWARD, LOG_SOFTMAX, LOG_SOFTMAX_BACKWARD, NLL_LOSS, NLL_LOSS_BACKWARD, SGD_STEP,
+        BATCH_NORM, BATCH_NORM_BACKWARD
     }
 
     final Backend inner;
@@ -171,6 +172,13 @@ final class TimedBackend implements Backend, FusedKernels, OptimizerKernels {
     @Override public void logSoftmaxBackward(Tensor output, Tensor outputGrad, Tensor inputGrad) { begin(); inner.logSoftmaxBackward(output, outputGrad, inputGrad); end(Op.LOG_SOFTMAX_BACKWARD); }
     @Override public void nllLoss(Tensor logProbs, Tensor labels, Tensor losses) { begin(); inner.nllLoss(logProbs, labels, losses); end(Op.NLL_LOSS); }
     @Override public void nllLossBackward(Tensor labels, Tensor lossesGrad, Tensor logProbsGrad) { begin(); inner.nllLossBackward(labels, lossesGrad, logProbsGrad); end(Op.NLL_LOSS_BACKWARD); }
+    @Override public void batchNorm(Tensor x, Tensor gamma, Tensor beta, Tensor mean, Tensor var, float eps, boolean batchStats, Tensor out) {
+        begin(); inner.batchNorm(x, gamma, beta, mean, var, eps, batchStats, out); end(Op.BATCH_NORM);
+    }
+    @Override public void batchNormBackward(Tensor x, Tensor gamma, Tensor mean, Tensor var, float eps, boolean batchStats,
+                                            Tensor outGrad, Tensor inputGrad, Tensor gammaGrad, Tensor betaGrad) {
+        begin(); inner.batchNormBackward(x, gamma, mean, var, eps, batchStats, outGrad, inputGrad, gammaGrad, betaGrad); end(Op.BATCH_NORM_BACKWARD);
+    }
     @Override public void sgdStep(Tensor param, Tensor grad, Tensor velocity, float lr, float momentum, float weightDecay) {
         if (!(inner instanceof OptimizerKernels fused)) {
             if (weightDecay != 0f) axpy(weightDecay, param, grad);   // the gradient is not read after the step here

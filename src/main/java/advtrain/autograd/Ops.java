@@ -6,6 +6,7 @@ import advtrain.backend.Backend.UnaryOp;
 import advtrain.backend.ConvGeometry;
 import advtrain.backend.FusedKernels;
 import advtrain.backend.PoolGeometry;
+import advtrain.backend.Tensors;
 import advtrain.tensor.Shape;
 import advtrain.tensor.Tensor;
 
@@ -358,6 +359,100 @@ public final class Ops {
         @Override public void close() { backend.release(weight); }
     }
 
+    /**
+     * BatchNorm2d over the channels of x [N, C, H, W], PyTorch's formulas: y = gamma * (x - mean) /
+     * sqrt(var + eps) + beta, gamma and beta [C] or null. Training: mean and var are the batch's (biased
+     * variance over N, H, W); the running statistics move: running_mean = (1 - momentum) * running_mean
+     * + momentum * mean, running_var likewise with the unbiased var * M / (M - 1), M = N * H * W.
+     * Evaluation: the running statistics, unchanged; the gradient still flows to x (attacks need it).
+     */
+    public static final class BatchNorm2d implements Op {
+        public final float eps, momentum;
+        private final Op evaluation = (y, be, tape) -> backward(y, be, tape, false);  // recorded by evaluation-mode calls
+        public BatchNorm2d() { this(1e-5f, 0.1f); }  // PyTorch's defaults
+
+        public BatchNorm2d(float eps, float momentum) {
+            this.eps = eps;
+            this.momentum = momentum;
+        }
+
+        /**
+         * Saves on y the mean and var this call normalised with, in tensors of the tape's pool: a layer
+         * applied twice on one tape (clean and adversarial images) backpropagates each through its own.
+         */
+        public Variable apply(Variable x, Variable gamma, Variable beta, Tensor runningMean, Tensor runningVar, boolean training) {
+            Tape tape = x.tape;
+            Backend be = tape.backend();
+            Shape s = x.shape();
+            long count = s.rank() != 4 ? 0 : (long) s.dim(0) * s.dim(2) * s.dim(3);
+            if (count < (training ? 2 : 1)) throw new IllegalArgumentException("batchNorm2d: needs [N, C, H, W]"
+                    + (training ? " with more than one value per channel in training" : "") + ", got " + s);
+            Variable y = tape.result(s, x, gamma, beta);
+            Tensor mean = runningMean, var = runningVar;
+            if (training || y.requiresGrad) {  // this call's statistics: the batch's, or a copy of the running ones,
+                mean = tape.scratch(runningMean.shape());  // which a training-mode call before backward would move
+                var = tape.scratch(runningVar.shape());
+            }
+            if (training) {
+                be.batchNorm(x.data(), dataOrNull(gamma), dataOrNull(beta), mean, var, eps, true, y.data());
+                be.affine(runningMean, 1f - momentum, 0f, runningMean);
+                be.axpy(momentum, mean, runningMean);
+                be.affine(runningVar, 1f - momentum, 0f, runningVar);
+                be.axpy((float) (momentum * count / (count - 1.0)), var, runningVar);
+            } else {
+                if (mean != runningMean) be.copy(runningMean, mean);
+                if (var != runningVar) be.copy(runningVar, var);
+                be.batchNorm(x.data(), dataOrNull(gamma), dataOrNull(beta), mean, var, eps, false, y.data());
+            }
+            y.save(mean, var);
+            tape.record(y, training ? this : evaluation);
+            return y;
+        }
+
+        /** Saved on y: the mean (0) and var (1) its forward normalised with. */
+        @Override public void backward(Variable y, Backend be, Tape tape) { backward(y, be, tape, true); }
+
+        private void backward(Variable y, Backend be, Tape tape, boolean batchStats) {
+            Variable x = y.input(0), gamma = y.input(1), beta = y.input(2);
+            be.batchNormBackward(x.data(), dataOrNull(gamma), y.saved(0), y.saved(1), eps, batchStats, y.grad,
+                    tape.gradOf(x), tape.gradOf(gamma), tape.gradOf(beta));
+        }
+    }
+
+    /**
+     * Per-channel normalisation, y = (x - mean[c]) / std[c] on x [N, C, H, W], a model's first layer
+     * on [0, 1] pixels: {@link Backend#batchNorm} with frozen statistics (var = std^2, eps = 0), which
+     * computes (x - mean) * (1 / std), within a rounding or two of PyTorch's {@code (x - mean[:, None,
+     * None]) / std[:, None, None]}. The op owns its two constant tensors [C]; only x gets a gradient.
+     */
+    public static final class ChannelNormalize implements Op {
+        private final Tensor mean, var;
+
+        public ChannelNormalize(Backend backend, float[] mean, float[] std) {
+            if (mean.length != std.length) throw new IllegalArgumentException("channelNormalize: " + mean.length + " means, " + std.length + " stds");
+            float[] squares = new float[std.length];  // std^2 rounded to float: 1 / sqrt of it is 1 / std within a rounding
+            for (int c = 0; c < std.length; c++) squares[c] = std[c] * std[c];
+            this.mean = Tensors.fromArray(backend, mean, mean.length);
+            this.var = Tensors.fromArray(backend, squares, squares.length);
+        }
+
+        /** The CIFAR-10 training set's per-channel mean (0.4914, 0.4822, 0.4465) and std (0.2470, 0.2435, 0.2616). */
+        public static ChannelNormalize cifar10(Backend backend) {
+            return new ChannelNormalize(backend, new float[] {0.4914f, 0.4822f, 0.4465f}, new float[] {0.2470f, 0.2435f, 0.2616f});
+        }
+
+        public Variable apply(Variable x) {
+            Variable y = x.tape.result(x.shape(), x, null, null);
+            x.tape.backend().batchNorm(x.data(), null, null, mean, var, 0f, false, y.data());
+            x.tape.record(y, this);
+            return y;
+        }
+
+        @Override public void backward(Variable y, Backend be, Tape tape) {
+            be.batchNormBackward(y.input(0).data(), null, mean, var, 0f, false, y.grad, tape.gradOf(y.input(0)), null, null);
+        }
+    }
+
     // ---- the same ops for one-off use ------------------------------------------------------------
 
     /** A new {@link Conv2d} op, applied once: layers keep theirs. */
@@ -370,6 +465,11 @@ public final class Ops {
     public static Variable linear(Variable x, Variable w, Variable b) { return Linear.OP.apply(x, w, b); }
 
     public static Variable relu(Variable x) { return Relu.OP.apply(x); }
+
+    /** A new {@link BatchNorm2d} op (PyTorch's eps and momentum), applied once: layers keep theirs. */
+    public static Variable batchNorm2d(Variable x, Variable gamma, Variable beta, Tensor runningMean, Tensor runningVar, boolean training) {
+        return new BatchNorm2d().apply(x, gamma, beta, runningMean, runningVar, training);
+    }
 
     public static Variable flatten(Variable x) { return Flatten.OP.apply(x); }
 

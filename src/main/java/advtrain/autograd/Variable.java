@@ -21,9 +21,11 @@ public final class Variable {
     Tensor grad;
     boolean requiresGrad;
 
-    // How an op made this variable: the op, and its inputs in the op's order (null where it took fewer).
+    // How an op made this variable: the op, its inputs in the op's order (null where it took fewer),
+    // and up to two tensors the op's forward computed for its backward (a batch norm's statistics).
     Op op;
     private final Variable[] inputs = new Variable[3];
+    private final Tensor[] saved = new Tensor[2];
 
     Variable(Tensor data, Tape tape, boolean requiresGrad) {
         this.data = data;
@@ -38,7 +40,17 @@ public final class Variable {
         requiresGrad = needsGrad;
         op = null;
         inputs[0] = inputs[1] = inputs[2] = null;
+        saved[0] = saved[1] = null;
         return this;
+    }
+
+    /** Tensor i (0, 1) that the op which made this variable saved for its backward. */
+    Tensor saved(int i) { return saved[i]; }
+
+    /** Keeps tensors (from the tape's pool, so they live until its reset) for the op's backward. */
+    void save(Tensor first, Tensor second) {
+        saved[0] = first;
+        saved[1] = second;
     }
 
     /** Input i (0, 1, 2) of the op that made this variable. */

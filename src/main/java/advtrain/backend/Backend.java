@@ -5,7 +5,7 @@ import advtrain.tensor.Tensor;
 
 /**
  * The kernels the engine needs, once per backend: {@code reference} (plain loops, the definition),
- * {@code cpu} (tuned Java) and {@code opencl} (OpenCL C). Kept narrow on purpose (28 methods, at
+ * {@code cpu} (tuned Java) and {@code opencl} (OpenCL C). Kept narrow on purpose (30 methods, at
  * most 30): a new backend implements these and runs the same test suite. Faster ways to do the same
  * work are optional capabilities a backend may add ({@link FusedKernels}, {@link OptimizerKernels});
  * the engine uses them when present and the plain kernels otherwise.
@@ -153,6 +153,28 @@ public interface Backend extends AutoCloseable {
 
     /** logProbsGrad[n, labels[n]] -= lossesGrad[n] */
     void nllLossBackward(Tensor labels, Tensor lossesGrad, Tensor logProbsGrad);
+
+    /**
+     * Batch normalisation of x [N, C, H, W] into out (same shape, overwritten), channel by channel,
+     * PyTorch's formula: {@code out = gamma[c] * (x - mean[c]) / sqrt(var[c] + eps) + beta[c]};
+     * gamma and beta [C] may be null (1 and 0). With {@code batchStats} the kernel first OVERWRITES
+     * mean [C] and var [C] with the batch's statistics over N, H and W (the mean and the biased
+     * variance, accumulated in double), then normalises with them (training); without, it uses them
+     * as given (running statistics: evaluation, or a fixed per-channel normalisation).
+     */
+    void batchNorm(Tensor x, Tensor gamma, Tensor beta, Tensor mean, Tensor var, float eps, boolean batchStats, Tensor out);
+
+    /**
+     * The gradients of {@link #batchNorm}, ADDED into whichever of inputGrad [N, C, H, W], gammaGrad
+     * and betaGrad [C] are non-null, given the mean and var [C] the forward pass normalised with.
+     * With xhat = (x - mean) * invStd, invStd = 1 / sqrt(var + eps) and M = N * H * W:
+     * gammaGrad += sum of outGrad * xhat, betaGrad += sum of outGrad (over N, H, W); with
+     * {@code batchStats} (mean and var were the batch's own, so they depend on x)
+     * inputGrad += gamma * invStd / M * (M * outGrad - sum(outGrad) - xhat * sum(outGrad * xhat)),
+     * without it inputGrad += outGrad * gamma * invStd.
+     */
+    void batchNormBackward(Tensor x, Tensor gamma, Tensor mean, Tensor var, float eps, boolean batchStats,
+                           Tensor outGrad, Tensor inputGrad, Tensor gammaGrad, Tensor betaGrad);
 
     /** Waits until every queued kernel has finished (for timing). */
     default void synchronize() {}

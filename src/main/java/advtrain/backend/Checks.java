@@ -48,6 +48,22 @@ public final class Checks {
         }
     }
 
+    /**
+     * Batch normalisation: x and out [N, C, H, W] of one shape; mean and var [C]; gamma and beta
+     * [C] or null.
+     */
+    public static void batchNorm(String op, Tensor x, Tensor gamma, Tensor beta, Tensor mean, Tensor var, Tensor out) {
+        int channels = x.shape().rank() == 4 ? x.shape().dim(1) : -1;
+        boolean fits = channels >= 0 && x.shape().equals(out.shape()) && mean.size() == channels && var.size() == channels
+                && (gamma == null || gamma.size() == channels) && (beta == null || beta.size() == channels);
+        if (!fits) {
+            throw new IllegalArgumentException(op + ": shapes do not fit: x " + x.shape() + " (needs [N, C, H, W]), out "
+                    + out.shape() + ", mean " + mean.shape() + ", var " + var.shape()
+                    + (gamma == null ? "" : ", gamma " + gamma.shape()) + (beta == null ? "" : ", beta " + beta.shape())
+                    + " (per-channel tensors need C elements)");
+        }
+    }
+
     public static void labels(String op, Tensor logProbs, Tensor labels) {
         if (labels.size() != logProbs.shape().dim(0)) {
             throw new IllegalArgumentException(op + ": " + labels.size() + " labels for "

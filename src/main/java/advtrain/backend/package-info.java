@@ -3,7 +3,7 @@
  *
  * <ol>
  *   <li>{@link advtrain.backend.Backend}: the contract, one method per kernel (forward and
- *       backward), 28 in all, with the conventions every implementation keeps; beside it the shape
+ *       backward), 30 in all, with the conventions every implementation keeps; beside it the shape
  *       checks ({@code Checks}, {@code ConvGeometry}, {@code PoolGeometry}), the counter-based
  *       random numbers ({@code Rng}) and {@code Tensors} (host arrays in and out).</li>
  *   <li>Optional capabilities a backend may add for speed: {@link advtrain.backend.FusedKernels}

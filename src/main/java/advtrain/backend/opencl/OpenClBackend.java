@@ -82,7 +82,8 @@ public final class OpenClBackend implements Backend, OptimizerKernels {
         this.tiledGemm = kernels != Kernels.PLAIN && fits("gemm_tiled", (int) (GEMM_LOCAL[0] * GEMM_LOCAL[1]));
         this.reduceGroup = (int) Math.min(256, Long.highestOneBit(Math.min(
                 cl.maxWorkGroupSize("sum_all"), Math.min(cl.maxWorkGroupSize("group_sums"),
-                        cl.maxWorkGroupSize("conv2d_backward_bias")))));
+                        Math.min(cl.maxWorkGroupSize("conv2d_backward_bias"), Math.min(cl.maxWorkGroupSize("batch_norm_statistics"),
+                                cl.maxWorkGroupSize("batch_norm_backward")))))));
         this.dummy = cl.allocate(Sizeof.cl_float);
         this.transfers = new ClTransfers(cl);
         this.convolutions = new ClConvolutions(cl, kernels, dummy, reduceGroup);
@@ -345,6 +346,35 @@ public final class OpenClBackend implements Backend, OptimizerKernels {
             if (biasGrad.size() != outF) throw new IllegalArgumentException("linearBackward: biasGrad " + biasGrad.shape() + " for " + outF + " outputs");
             cl.call("linear_backward_bias").buffer(outputGrad).buffer(biasGrad).i(batch).i(outF).run(outF);
         }
+    }
+
+    // ---- batch normalisation: sums one work group per channel, the rest one work item per element (batchnorm.cl) ------------------------------
+
+    @Override public void batchNorm(Tensor x, Tensor gamma, Tensor beta, Tensor mean, Tensor var, float eps,
+                                    boolean batchStats, Tensor out) {
+        Checks.batchNorm("batchNorm", x, gamma, beta, mean, var, out);
+        Shape s = x.shape();
+        if (batchStats) {
+            cl.call("batch_norm_statistics").buffer(x).buffer(mean).buffer(var).i(s.dim(0)).i(s.dim(1)).i(s.dim(2) * s.dim(3))
+                    .localFloats(reduceGroup).runGroups((long) s.dim(1) * reduceGroup, reduceGroup);
+        }
+        cl.call("batch_norm_forward").buffer(x).buffer(orDummy(gamma)).i(gamma == null ? 0 : 1).buffer(orDummy(beta))
+                .i(beta == null ? 0 : 1).buffer(mean).buffer(var).f(eps).buffer(out).i(s.dim(1)).i(s.dim(2) * s.dim(3))
+                .i(x.size()).run(x.size());
+    }
+
+    @Override public void batchNormBackward(Tensor x, Tensor gamma, Tensor mean, Tensor var, float eps, boolean batchStats,
+                                            Tensor outGrad, Tensor inputGrad, Tensor gammaGrad, Tensor betaGrad) {
+        Checks.batchNorm("batchNormBackward", x, gamma, null, mean, var, outGrad);
+        Checks.batchNorm("batchNormBackward", x, gammaGrad, betaGrad, mean, var, outGrad);
+        if (inputGrad != null) Checks.sameShape("batchNormBackward inputGrad", x, inputGrad);
+        if (inputGrad == null && gammaGrad == null && betaGrad == null) return;
+        Shape s = x.shape();
+        cl.call("batch_norm_backward").buffer(x).buffer(orDummy(gamma)).i(gamma == null ? 0 : 1).buffer(mean).buffer(var)
+                .f(eps).i(batchStats ? 1 : 0).buffer(outGrad).buffer(orDummy(inputGrad)).i(inputGrad == null ? 0 : 1)
+                .buffer(orDummy(gammaGrad)).i(gammaGrad == null ? 0 : 1).buffer(orDummy(betaGrad)).i(betaGrad == null ? 0 : 1)
+                .i(s.dim(0)).i(s.dim(1)).i(s.dim(2) * s.dim(3)).localFloats(reduceGroup)
+                .runGroups((long) s.dim(1) * reduceGroup, reduceGroup);
     }
 
     // ---- activations and loss -------------------------------------------------------------------

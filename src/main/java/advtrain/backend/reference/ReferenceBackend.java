@@ -314,6 +314,83 @@ public class ReferenceBackend implements Backend {
         }
     }
 
+    // ---- batch normalisation ----------------------------------------------------------------------
+
+    /**
+     * Channel c, over its M = N * H * W elements (plane (n, c) of each image): with batchStats, first
+     * mean[c] = sum x / M and var[c] = sum (x - mean)^2 / M (two passes, in double); then
+     * out = gamma[c] * (x - mean[c]) * invStd + beta[c], invStd = 1 / sqrt(var[c] + eps).
+     */
+    @Override public void batchNorm(Tensor x, Tensor gamma, Tensor beta, Tensor mean, Tensor var, float eps,
+                                    boolean batchStats, Tensor out) {
+        Checks.batchNorm("batchNorm", x, gamma, beta, mean, var, out);
+        int batch = x.shape().dim(0), channels = x.shape().dim(1), plane = x.shape().dim(2) * x.shape().dim(3);
+        float[] xs = data(x), o = data(out), mu = data(mean), sigma2 = data(var);
+        float[] g = gamma == null ? null : data(gamma), b = beta == null ? null : data(beta);
+        for (int c = 0; c < channels; c++) {
+            if (batchStats) {
+                double sum = 0, squares = 0;
+                for (int n = 0; n < batch; n++) {
+                    for (int i = (n * channels + c) * plane, end = i + plane; i < end; i++) sum += xs[i];
+                }
+                double batchMean = sum / ((double) batch * plane);
+                for (int n = 0; n < batch; n++) {
+                    for (int i = (n * channels + c) * plane, end = i + plane; i < end; i++) {
+                        squares += (xs[i] - batchMean) * (xs[i] - batchMean);
+                    }
+                }
+                mu[c] = (float) batchMean;
+                sigma2[c] = (float) (squares / ((double) batch * plane));
+            }
+            float invStd = (float) (1.0 / Math.sqrt((double) sigma2[c] + eps));
+            float scale = g == null ? 1f : g[c], shift = b == null ? 0f : b[c];
+            for (int n = 0; n < batch; n++) {
+                for (int i = (n * channels + c) * plane, end = i + plane; i < end; i++) {
+                    o[i] = scale * ((xs[i] - mu[c]) * invStd) + shift;
+                }
+            }
+        }
+    }
+
+    /**
+     * Channel c: first the sums over its elements of dy and of dy * xhat (in double), xhat =
+     * (x - mean[c]) * invStd; they are betaGrad[c] and gammaGrad[c]; then each element's input
+     * gradient, gamma * invStd * dy, less (with batchStats) the parts that flow through the
+     * batch's mean and variance, gamma * invStd * (sum dy + xhat * sum dy * xhat) / M.
+     */
+    @Override public void batchNormBackward(Tensor x, Tensor gamma, Tensor mean, Tensor var, float eps, boolean batchStats,
+                                            Tensor outGrad, Tensor inputGrad, Tensor gammaGrad, Tensor betaGrad) {
+        Checks.batchNorm("batchNormBackward", x, gamma, null, mean, var, outGrad);
+        if (inputGrad != null) Checks.sameShape("batchNormBackward inputGrad", x, inputGrad);
+        Checks.batchNorm("batchNormBackward", x, gammaGrad, betaGrad, mean, var, outGrad);
+        int batch = x.shape().dim(0), channels = x.shape().dim(1), plane = x.shape().dim(2) * x.shape().dim(3);
+        float[] xs = data(x), dy = data(outGrad), mu = data(mean), sigma2 = data(var), g = gamma == null ? null : data(gamma);
+        float[] dx = inputGrad == null ? null : data(inputGrad);
+        float[] dGamma = gammaGrad == null ? null : data(gammaGrad), dBeta = betaGrad == null ? null : data(betaGrad);
+        double count = (double) batch * plane;
+        for (int c = 0; c < channels; c++) {
+            float invStd = (float) (1.0 / Math.sqrt((double) sigma2[c] + eps));
+            double gradSum = 0, gradDotXhat = 0;
+            for (int n = 0; n < batch; n++) {
+                for (int i = (n * channels + c) * plane, end = i + plane; i < end; i++) {
+                    gradSum += dy[i];
+                    gradDotXhat += dy[i] * ((xs[i] - mu[c]) * invStd);
+                }
+            }
+            if (dBeta != null) dBeta[c] += (float) gradSum;
+            if (dGamma != null) dGamma[c] += (float) gradDotXhat;
+            if (dx == null) continue;
+            float scale = (g == null ? 1f : g[c]) * invStd;
+            float meanGrad = batchStats ? (float) (gradSum / count) : 0f, meanGradDotXhat = batchStats ? (float) (gradDotXhat / count) : 0f;
+            for (int n = 0; n < batch; n++) {
+                for (int i = (n * channels + c) * plane, end = i + plane; i < end; i++) {
+                    float xhat = (xs[i] - mu[c]) * invStd;
+                    dx[i] += scale * (dy[i] - meanGrad - xhat * meanGradDotXhat);
+                }
+            }
+        }
+    }
+
     // ---- activations and loss -------------------------------------------------------------------
 
     @Override public void reluBackward(Tensor output, Tensor outputGrad, Tensor inputGrad) {
