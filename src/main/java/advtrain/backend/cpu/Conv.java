@@ -46,11 +46,12 @@ final class Conv {
         s.set(inShape, wShape, stride, padding, ConvPlan.direct(stride, algorithm));
         ConvPlan.WeightGradient weightPath = PLAN.weightGradient(s.batch, s.inChannels, s.inHeight, s.inWidth, s.outChannels,
                 s.kernelHeight, s.kernelWidth, stride, padding, algorithm);
-        ConvPlan.InputGradient inputPath = PLAN.inputGradient(s.batch, s.inChannels, s.inHeight, s.kernelHeight, stride, padding,
-                algorithm);
+        ConvPlan.InputGradient inputPath = PLAN.inputGradient(s.batch, s.inChannels, s.inHeight, s.kernelHeight, s.kernelWidth,
+                stride, padding, algorithm);
         // In groups, the wide-row input gradient runs inside the weight gradient's groups, on the images it has in cache.
         boolean inGroups = weightPath == ConvPlan.WeightGradient.WIDE_ROWS_IN_GROUPS;
-        boolean inputGradInGroups = dIn != null && inGroups && inputPath != ConvPlan.InputGradient.LANES;
+        boolean inputGradInGroups = dIn != null && inGroups && (inputPath == ConvPlan.InputGradient.WIDE_ROWS
+                || inputPath == ConvPlan.InputGradient.WIDE_ROWS_BY_FILTER_ROW);
         if (inputGradInGroups) inputGradient.begin(inputPath, weight, dOut, dIn);
         if (dW != null || dB != null || inputGradInGroups) {
             weightGradient.run(weightPath, in, dOut, dW, dB, inputGradInGroups ? inputGradient : null);

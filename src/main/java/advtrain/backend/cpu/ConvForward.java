@@ -31,6 +31,8 @@ final class ConvForward {
     private int poolKernel, poolStride, pooledHeight, pooledWidth;
     /** Fused pooling: where the convolution's output is kept for the backward pass, or null (scratch only). */
     private float[] convOutput;
+    /** Whether the result is added to output (runAdding) rather than written. */
+    private boolean accumulate;
 
     ConvForward(ConvShape shape) { this.shape = shape; }
 
@@ -38,6 +40,17 @@ final class ConvForward {
     void run(ConvPlan.Forward path, float[] input, float[] weights, float[] bias, float[] output) {
         poolKernel = 0;
         start(path, input, weights, bias, output);
+    }
+
+    /**
+     * output += conv(input, weights), on the path `path` (WIDE_ROWS or CHANNELS; shape already set):
+     * how {@link ConvInputGradient} runs an input gradient as a forward convolution.
+     */
+    void runAdding(ConvPlan.Forward path, float[] input, float[] weights, float[] output) {
+        poolKernel = 0;
+        accumulate = true;
+        start(path, input, weights, null, output);
+        accumulate = false;
     }
 
     /**
@@ -125,8 +138,8 @@ final class ConvForward {
                 Gemm.shiftedRows(s.outChannels, rowLen, s.taps, weights, 0, weightColumn, s.taps, buf, 0, s.tapOffset,
                         buf, bSize, rowLen, false);
                 for (int k = 0, image = imageBase(n, imageAt); k < s.outChannels; k++) {
-                    Vec.copyRows(buf, bSize + k * rowLen, rowStride, dst, image + k * s.pixels, cols,
-                            rows, cols, bias == null ? 0f : bias[k]);
+                    if (accumulate) Vec.addRows(buf, bSize + k * rowLen, rowStride, dst, image + k * s.pixels, cols, rows, cols);
+                    else Vec.copyRows(buf, bSize + k * rowLen, rowStride, dst, image + k * s.pixels, cols, rows, cols, bias == null ? 0f : bias[k]);
                 }
                 poolImage(n, buf, imageAt);
             }
@@ -176,9 +189,11 @@ final class ConvForward {
                             }
                         }
                         if (!planar) continue;
-                        for (int t = 0, p = first; t < PIXELS && p < pixels; t++, p++) {
+                        // From p0: the pixels before it, in an overlapping last tile, are written already (and added, by runAdding).
+                        for (int t = p0 - first, p = p0; t < PIXELS && p < pixels; t++, p++) {
                             int o = image + k0 * pixels + p, ti = tileAt + t * VL;
-                            for (int l = 0; l < VL; l++) dst[o + l * pixels] = buf[ti + l] + (bias == null ? 0f : bias[k0 + l]);
+                            if (accumulate) for (int l = 0; l < VL; l++) dst[o + l * pixels] += buf[ti + l];
+                            else for (int l = 0; l < VL; l++) dst[o + l * pixels] = buf[ti + l] + (bias == null ? 0f : bias[k0 + l]);
                         }
                     }
                 }

@@ -56,7 +56,12 @@ final class ConvPlan {
         /** Stride 1: the same, one product per filter row over only the rows it reaches. */
         WIDE_ROWS_BY_FILTER_ROW,
         /** Stride 1, batch filling the vector lanes: images in lanes, only the products that reach the input. */
-        LANES
+        LANES,
+        /**
+         * Stride 1, square filters, input channels filling whole vectors: the forward CHANNELS
+         * path run on the output gradient with the filters transposed and flipped.
+         */
+        CHANNELS_FLIPPED
     }
 
     /** Input channels per register tile of the LANES input gradient: with fewer, the tile repeats a channel (wasted work). */
@@ -114,13 +119,21 @@ final class ConvPlan {
      * by rows (461-566 against 353 µs): the per-row products' partial sums pass through memory,
      * which the 12 % it skips does not repay.
      */
-    InputGradient inputGradient(int batch, int inChannels, int height, int kernelHeight, int stride, int padding,
-                                       Algorithm forced) {
+    InputGradient inputGradient(int batch, int inChannels, int height, int kernelHeight, int kernelWidth, int stride,
+                                int padding, Algorithm forced) {
         if (!direct(stride, forced)) return InputGradient.COL2IM;
+        if ((forced == Algorithm.CHANNELS || forced == Algorithm.AUTO) && flippedApplies(inChannels, kernelHeight, kernelWidth, padding)) {
+            return InputGradient.CHANNELS_FLIPPED;
+        }
         if (forced == Algorithm.LANES || forced == Algorithm.AUTO && batch >= vectorLength && inChannels >= LANES_CHANNEL_TILE) {
             return InputGradient.LANES;
         }
         return byFilterRow(kernelHeight, height + 2 * padding) ? InputGradient.WIDE_ROWS_BY_FILTER_ROW : InputGradient.WIDE_ROWS;
+    }
+
+    /** Whether CHANNELS_FLIPPED applies: input channels in whole vectors, square filters, padding under their size. */
+    boolean flippedApplies(int inChannels, int kernelHeight, int kernelWidth, int padding) {
+        return inChannels % vectorLength == 0 && kernelHeight == kernelWidth && padding < kernelHeight;
     }
 
     /** Whether one product per filter row skips at least a quarter of the padded rows (see inputGradient). */

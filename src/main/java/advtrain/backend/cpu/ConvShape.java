@@ -41,8 +41,14 @@ final class ConvShape {
 
     /** Reads the sizes and lays out tapOffset for the padded input (direct) or the im2col matrix. */
     void set(Shape input, Shape weights, int stride, int padding, boolean direct) {
-        batch = input.dim(0); inChannels = input.dim(1); inHeight = input.dim(2); inWidth = input.dim(3);
-        outChannels = weights.dim(0); kernelHeight = weights.dim(2); kernelWidth = weights.dim(3);
+        set(input.dim(0), input.dim(1), input.dim(2), input.dim(3), weights.dim(0), weights.dim(2), weights.dim(3), stride, padding, direct);
+    }
+
+    /** The same from the sizes: input [batch, inChannels, inHeight, inWidth], weights [outChannels, inChannels, kernelHeight, kernelWidth]. */
+    void set(int batch, int inChannels, int inHeight, int inWidth, int outChannels, int kernelHeight, int kernelWidth,
+             int stride, int padding, boolean direct) {
+        this.batch = batch; this.inChannels = inChannels; this.inHeight = inHeight; this.inWidth = inWidth;
+        this.outChannels = outChannels; this.kernelHeight = kernelHeight; this.kernelWidth = kernelWidth;
         this.stride = stride; pad = padding;
         outHeight = (inHeight + 2 * pad - kernelHeight) / stride + 1;
         outWidth = (inWidth + 2 * pad - kernelWidth) / stride + 1;

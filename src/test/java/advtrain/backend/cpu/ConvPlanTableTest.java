@@ -35,7 +35,7 @@ class ConvPlanTableTest {
                 ConvPlan.Forward forward = plan.forward(1, l.outChannels(), AUTO);
                 ConvPlan.WeightGradient weight = plan.weightGradient(batch, l.inChannels(), l.height(), l.width(), l.outChannels(),
                         l.kernel(), l.kernel(), 1, 0, AUTO);
-                ConvPlan.InputGradient input = plan.inputGradient(batch, l.inChannels(), l.height(), l.kernel(), 1, 0, AUTO);
+                ConvPlan.InputGradient input = plan.inputGradient(batch, l.inChannels(), l.height(), l.kernel(), l.kernel(), 1, 0, AUTO);
                 boolean inGroups = weight == ConvPlan.WeightGradient.WIDE_ROWS_IN_GROUPS && input != ConvPlan.InputGradient.LANES;
                 rows.add(String.join(" | ", l.name(), String.valueOf(batch), forward.name(), weight.name(),
                         input.name() + (inGroups ? ", in the groups" : "")));
@@ -76,16 +76,16 @@ class ConvPlanTableTest {
         // conv2 at batch 4: AUTO takes CHANNELS, CHANNELS, by filter row, so every forced path below is a change.
         assertEquals(ConvPlan.Forward.IM2COL, plan.forward(1, 16, ConvPlan.Algorithm.IM2COL));
         assertEquals(ConvPlan.WeightGradient.IM2COL, plan.weightGradient(4, 6, 14, 14, 16, 5, 5, 1, 0, ConvPlan.Algorithm.IM2COL));
-        assertEquals(ConvPlan.InputGradient.COL2IM, plan.inputGradient(4, 6, 14, 5, 1, 0, ConvPlan.Algorithm.IM2COL));
+        assertEquals(ConvPlan.InputGradient.COL2IM, plan.inputGradient(4, 6, 14, 5, 5, 1, 0, ConvPlan.Algorithm.IM2COL));
         assertEquals(ConvPlan.Forward.WIDE_ROWS, plan.forward(1, 16, ConvPlan.Algorithm.DIRECT));
         assertEquals(ConvPlan.WeightGradient.WIDE_ROWS, plan.weightGradient(4, 6, 14, 14, 16, 5, 5, 1, 0, ConvPlan.Algorithm.DIRECT));
         assertEquals(ConvPlan.WeightGradient.WIDE_ROWS_IN_GROUPS,
                 plan.weightGradient(4, 6, 14, 14, 16, 5, 5, 1, 0, ConvPlan.Algorithm.GROUPS));
-        assertEquals(ConvPlan.InputGradient.LANES, plan.inputGradient(4, 6, 14, 5, 1, 0, ConvPlan.Algorithm.LANES));
+        assertEquals(ConvPlan.InputGradient.LANES, plan.inputGradient(4, 6, 14, 5, 5, 1, 0, ConvPlan.Algorithm.LANES));
         assertEquals(ConvPlan.Forward.CHANNELS, plan.forward(1, 16, ConvPlan.Algorithm.CHANNELS));
         // Paths that do not apply fall back: CHANNELS needs whole vectors of output channels, all but im2col stride 1.
         assertEquals(ConvPlan.Forward.WIDE_ROWS, plan.forward(1, 6, ConvPlan.Algorithm.CHANNELS));
         assertEquals(ConvPlan.Forward.IM2COL, plan.forward(2, 16, ConvPlan.Algorithm.CHANNELS));
-        assertEquals(ConvPlan.InputGradient.COL2IM, plan.inputGradient(32, 6, 14, 5, 2, 0, ConvPlan.Algorithm.LANES));
+        assertEquals(ConvPlan.InputGradient.COL2IM, plan.inputGradient(32, 6, 14, 5, 5, 2, 0, ConvPlan.Algorithm.LANES));
     }
 }

@@ -139,7 +139,11 @@ class CpuKernelsTest {
                 new Conv(3, 2, 4, 4, 16, 3, 3, 1, 0),      // fewer output pixels than one register tile
                 new Conv(2, 2, 5, 5, 3, 1, 1, 1, 1),       // padding wider than the kernel
                 new Conv(2, 1, 5, 5, 2, 5, 5, 1, 0),       // a single output pixel
-                new Conv(2, 17, 7, 40, 19, 3, 2, 1, 1));   // many channels, wide rows
+                new Conv(2, 17, 7, 40, 19, 3, 2, 1, 1),    // many channels, wide rows
+                // input channels in whole vectors: the input gradient as a forward convolution with flipped filters
+                new Conv(3, 16, 9, 7, 5, 3, 3, 1, 0),      // padded by 2 there
+                new Conv(2, 32, 6, 6, 4, 5, 5, 1, 2),
+                new Conv(2, 16, 5, 5, 3, 1, 1, 1, 0));     // 1x1: flipped, the same filters, no padding
     }
 
     /**
