@@ -14,7 +14,7 @@ import advtrain.tensor.Tensor;
  * step or an attack spends its time in replaced by faster ones (every other kernel is inherited as
  * it is, and the tests compare each replacement with the original), plus the optional fused
  * kernels. Convolutions and linear layers run on register-blocked Vector API micro-kernels
- * ({@link Gemm}) in parallel over images or output tiles ({@link Conv}, {@link Linear}); pooling is parallel over planes ({@link Pool}); element-wise kernels are loops
+ * ({@link Gemm}) in parallel over images or output tiles ({@link Conv}, {@link Linear}); pooling is parallel over planes ({@link Pool}), batch normalisation over channels ({@link BatchNorm}); element-wise kernels are loops
  * the JIT vectorises, or {@link Vec}'s. Scratch buffers belong to the calling thread and are reused,
  * so a steady-state training step allocates nothing here. Large element-wise kernels are split
  * over the threads too ({@link Elementwise}).
@@ -223,6 +223,27 @@ public final class CpuBackend extends ReferenceBackend implements FusedKernels, 
         Checks.sameSize("reluBackwardFresh", output, outputGrad, inputGrad);
         Elementwise.forThisThread().run(Elementwise.Op.RELU_BACKWARD_FRESH, output.size(), data(output), data(outputGrad),
                 data(inputGrad), 0f, 0f);
+    }
+
+    // ---- batch normalisation: parallel over channels, one pass for the statistics (BatchNorm) ------
+
+    @Override public void batchNorm(Tensor x, Tensor gamma, Tensor beta, Tensor mean, Tensor var, float eps,
+                                    boolean batchStats, Tensor out) {
+        Checks.batchNorm("batchNorm", x, gamma, beta, mean, var, out);
+        Shape s = x.shape();
+        BatchNorm.forThisThread().forward(data(x), gamma == null ? null : data(gamma), beta == null ? null : data(beta),
+                data(mean), data(var), eps, batchStats, data(out), s.dim(0), s.dim(1), s.dim(2) * s.dim(3));
+    }
+
+    @Override public void batchNormBackward(Tensor x, Tensor gamma, Tensor mean, Tensor var, float eps, boolean batchStats,
+                                            Tensor outGrad, Tensor inputGrad, Tensor gammaGrad, Tensor betaGrad) {
+        Checks.batchNorm("batchNormBackward", x, gamma, null, mean, var, outGrad);
+        Checks.batchNorm("batchNormBackward", x, gammaGrad, betaGrad, mean, var, outGrad);
+        if (inputGrad != null) Checks.sameShape("batchNormBackward inputGrad", x, inputGrad);
+        Shape s = x.shape();
+        BatchNorm.forThisThread().backward(data(x), gamma == null ? null : data(gamma), data(mean), data(var), eps, batchStats,
+                data(outGrad), inputGrad == null ? null : data(inputGrad), gammaGrad == null ? null : data(gammaGrad),
+                betaGrad == null ? null : data(betaGrad), s.dim(0), s.dim(1), s.dim(2) * s.dim(3));
     }
 
     // ---- optimiser ------------------------------------------------------------------------------
