@@ -30,8 +30,8 @@ final class DevicesCommand implements Runnable {
         List<Map<String, Object>> backends = Backends.describe();
         List<Map<String, Object>> devices = Backends.describeDevices();
         StepTimer timer = WarmUp.stepTimer(TrainConfig.BATCH);
-        String auto = Backends.autoName(device, timer);
-        String autoReason = Backends.autoReason(device, timer);
+        String auto = Backends.autoName(device, timer, true);  // an undecided comparison is measured again, longer
+        String autoReason = Backends.autoReason(device, timer, true);
 
         List<Map<String, Object>> loader = Backends.describeOpenClLoader();
         System.out.println("OpenCL loader (what the opencl backend needs before any device shows up):");

@@ -99,15 +99,16 @@ public final class WarmUp {
 
     /**
      * {@code --backend auto}'s timer: a training step of the seed's network at this batch size on
-     * random images, the median of {@value #TIMED_STEPS} steps once the JIT is done with the step.
+     * random images, the median of {@value #TIMED_STEPS} steps once the JIT is done with the step (or
+     * the warm-up's time is up).
      */
     public static StepTimer stepTimer(int batch) {
         return new StepTimer() {
             @Override public String name() { return "a training step (batch " + batch + ")"; }
 
-            @Override public Timing time(Backend backend) {
+            @Override public Timing time(Backend backend, double maxWarmUpSeconds) {
                 try (Session session = new Session(backend, batch, Architectures.LENET)) {
-                    boolean warm = SpeedProbe.untilCompiled(session::step, MAX_SECONDS);
+                    boolean warm = SpeedProbe.untilCompiled(session::step, maxWarmUpSeconds);
                     return new Timing(SpeedProbe.medianMillis(session::step, TIMED_STEPS), warm);
                 }
             }

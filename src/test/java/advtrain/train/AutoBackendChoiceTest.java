@@ -15,6 +15,8 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.SplittableRandom;
 
@@ -24,13 +26,14 @@ import static org.junit.jupiter.api.Assertions.*;
  * {@code --backend auto} on a machine whose OpenCL device is a CPU: it must pick the backend that
  * trains faster here. Each backend trains an epoch of 100 batches of 32 (random images: a step's
  * cost does not depend on the pixels) once its code is compiled, as a run's later epochs do, and
- * auto's choice is checked against the faster one.
+ * auto's choice, as a run makes it with nothing cached (a brief comparison), is checked against the
+ * faster one; the outcome is cached with how it was decided.
  */
 class AutoBackendChoiceTest {
     private static final int BATCH = 32, BATCHES = 100;
 
     @Test
-    void autoPicksTheBackendThatTrainsAnEpochFaster(@TempDir Path cache) {
+    void autoPicksTheBackendThatTrainsAnEpochFaster(@TempDir Path cache) throws IOException {
         TestBackends.get("opencl");  // skips, with the reason, where there is no OpenCL
         Assumptions.assumeFalse(OpenCl.devices().stream().anyMatch(OpenCl.Device::gpu), "a GPU is there: auto takes it unmeasured");
         OpenCl.Device cpu = OpenCl.devices().get(0);
@@ -43,14 +46,18 @@ class AutoBackendChoiceTest {
         }
         System.setProperty("advtrain.cacheDir", cache.toString());
         try {
-            String picked = Backends.autoName(null, WarmUp.stepTimer(BATCH));
-            String reason = Backends.autoReason(null, WarmUp.stepTimer(BATCH));
+            // what a run does with nothing cached: the brief comparison (a couple of seconds per backend)
+            String picked = Backends.autoName(null, WarmUp.stepTimer(BATCH), false);
+            String reason = Backends.autoReason(null, WarmUp.stepTimer(BATCH), false);
             String faster = javaSeconds < openclSeconds ? "java" : "opencl";
             String figures = String.format("an epoch of %d batches: java %.2f s, opencl %.2f s; auto: %s", BATCHES, javaSeconds, openclSeconds, reason);
             System.err.println(figures);
             double ratio = Math.max(javaSeconds, openclSeconds) / Math.min(javaSeconds, openclSeconds);
+            assertTrue(reason.contains("cached in"), reason);
             if (ratio < 1.2) return;  // within 20 %: too close to call on a shared machine; either choice is right
             assertEquals(faster, picked, figures);
+            assertTrue(Files.readString(cache.resolve("backend-speed.properties")).matches("(?s).*,(WARM|JAVA_FASTER_COLD|UNDECIDED)\\R.*"),
+                    "the outcome is cached with how it was decided");
         } finally {
             System.clearProperty("advtrain.cacheDir");
         }

@@ -16,10 +16,11 @@ import java.util.Map;
 /**
  * Chooses the backend once per process, from --backend auto|java|opencl|reference and --device N.
  *
- * <p>auto: an OpenCL GPU if there is one (or the device --device names); else an OpenCL CPU device
- * only where a short timed piece of a training step ran faster there than in the Java backend
- * (measured once per device, driver and kernel version, and cached: see {@link SpeedProbe}); else
- * Java. Every way of having no OpenCL (no library, no driver, no device) makes auto choose Java and
+ * <p>auto: an OpenCL GPU if there is one (or the device --device names); with no OpenCL device, Java
+ * at once, nothing timed; with only a CPU device (such as PoCL), that device only where a timed
+ * training step ran faster there than in the Java backend once Java's JIT was done (measured once per
+ * device, driver and kernel version, briefly in a run and for longer by {@code advtrain devices},
+ * and cached with how it was decided: see {@link SpeedProbe}); else Java. Every way of having no OpenCL (no library, no driver, no device) makes auto choose Java and
  * makes opencl fail with one line saying what is missing and how to fix it. auto picks reference
  * only in a JVM without the Vector API and without OpenCL, with a warning: it is the plain
  * definition, there to read and to check the others against, and slow.
@@ -68,7 +69,7 @@ public final class Backends {
                 return new Choice(new OpenClBackend(d), "opencl on " + d.describe() + " (asked for with --backend opencl)");
             }
             case "auto": {
-                Decision decision = decideAuto(device, timer);
+                Decision decision = decideAuto(device, timer, false);
                 boolean warn = !vectorApiEnabled();  // a library user may not know the flag
                 if (warn) System.err.println("warning: " + decision.reason());
                 Backend backend = switch (decision.backend()) {
@@ -110,25 +111,33 @@ public final class Backends {
         }
     }
 
-    /** What auto chooses, and why, without making the backend. */
-    public static String autoReason(Integer device, StepTimer timer) { return decideAuto(device, timer).reason(); }
-
-    /** The backend auto chooses: "java", "opencl", or "reference" in a JVM without the Vector API and without OpenCL. */
-    public static String autoName(Integer device, StepTimer timer) {
-        return decideAuto(device, timer).backend();
+    /**
+     * What auto chooses, and why, without making the backend; {@code thorough} (advtrain devices): an
+     * undecided speed comparison is measured again with the longest warm-up, and cached.
+     */
+    public static String autoReason(Integer device, StepTimer timer, boolean thorough) {
+        return decideAuto(device, timer, thorough).reason();
     }
 
-    private static synchronized Decision decideAuto(Integer index, StepTimer timer) {
-        String key = index + "|" + timer.name();
+    /**
+     * The backend auto chooses: "java", "opencl", or "reference" in a JVM without the Vector API and
+     * without OpenCL; {@code thorough} as for {@link #autoReason}.
+     */
+    public static String autoName(Integer device, StepTimer timer, boolean thorough) {
+        return decideAuto(device, timer, thorough).backend();
+    }
+
+    private static synchronized Decision decideAuto(Integer index, StepTimer timer, boolean thorough) {
+        String key = index + "|" + timer.name() + "|" + thorough;
         Decision decision = autoDecisions.get(key);
         if (decision == null) {
-            decision = vectorApiEnabled() ? measureAuto(index, timer) : withoutVectorApi(index);
+            decision = vectorApiEnabled() ? measureAuto(index, timer, thorough) : withoutVectorApi(index);
             autoDecisions.put(key, decision);
         }
         return decision;
     }
 
-    private static Decision measureAuto(Integer index, StepTimer timer) {
+    private static Decision measureAuto(Integer index, StepTimer timer, boolean thorough) {
         List<OpenCl.Device> devices;
         try {
             devices = OpenCl.devices();
@@ -145,17 +154,15 @@ public final class Backends {
         OpenCl.Device cpu = devices.get(0);
         SpeedProbe.Result speed;
         try {
-            speed = SpeedProbe.compare(cpu, CpuBackend::new, () -> new OpenClBackend(cpu), timer);
+            speed = SpeedProbe.compare(cpu, CpuBackend::new, () -> new OpenClBackend(cpu), timer, thorough);
         } catch (RuntimeException e) {
             return Decision.java("auto chose java: the OpenCL device " + cpu.name() + " failed a trial run ("
                     + firstLine(e.getMessage()) + ")");
         }
-        String figures = String.format(java.util.Locale.ROOT, "%s took %.1f ms on OpenCL %s vs %.1f ms in Java (%s)",
-                timer.name(), speed.openclMillis(), cpu.name(), speed.javaMillis(),
-                speed.cached() ? "measured earlier, cached in " + speed.cacheFile()
-                        : speed.warm() ? "measured now, cached in " + speed.cacheFile()
-                        : "measured now, but the JIT was still compiling Java's kernels after "
-                                + (int) SpeedProbe.MAX_WARM_UP_SECONDS + " s, so Java's figure is an upper bound and nothing is cached");
+        String figures = String.format(java.util.Locale.ROOT, "%s took %.1f ms on OpenCL %s vs %.1f ms in Java; %s (%s, cached in %s%s)",
+                timer.name(), speed.openclMillis(), cpu.name(), speed.javaMillis(), speed.how().description(),
+                speed.cached() ? "measured earlier" : "measured now", speed.cacheFile(),
+                speed.how() == SpeedProbe.How.UNDECIDED ? "; `advtrain devices` measures again, longer" : "");
         return speed.openclFaster()
                 ? Decision.opencl(cpu, "auto chose opencl: no GPU, and " + figures)
                 : Decision.java("auto chose java: no OpenCL GPU, and " + figures);

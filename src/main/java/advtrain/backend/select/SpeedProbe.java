@@ -26,24 +26,49 @@ import java.util.function.Supplier;
  * Compares the Java backend and an OpenCL CPU device with a {@link StepTimer}, so that
  * {@code --backend auto} uses the OpenCL device only where it trains faster on this machine.
  *
- * <p>A timing counts only when taken warm: the Java backend's kernels run several hundred times
- * slower until the JIT has compiled them, and a probe of a dozen repetitions used to time them before
- * that and pick a CPU OpenCL device that trained half as fast. The result is cached in
- * {@code ~/.cache/advtrain/backend-speed.properties} (or under $XDG_CACHE_HOME), keyed by the
- * device, its driver, the kernel sources, the Java backend's code, the thread count and what was
- * timed, and only when both timings were warm: a cached answer keeps the choice the same from run
- * to run, a cold one is measured again next time.
+ * <p>The Java backend's kernels run several hundred times slower until the JIT has compiled them,
+ * and a probe of a dozen repetitions used to time them before that and pick a CPU OpenCL device that
+ * trained half as fast. So each backend first runs the step until the JIT is quiet, for at most
+ * {@value #QUICK_WARM_UP_SECONDS} s in a run (the run waits for it) and {@value #MAX_WARM_UP_SECONDS} s
+ * in {@code advtrain devices}, and the outcome says how it was decided ({@link How}): warm; Java
+ * faster even before its JIT was done (a cold Java figure is an upper bound); or undecided, and
+ * Java by default. The outcome is cached in {@code ~/.cache/advtrain/backend-speed.properties} (or
+ * under $XDG_CACHE_HOME), keyed by the device, its driver, the kernel sources, the Java backend's
+ * code, the thread count and what was timed, so the choice costs one probe per machine: a run uses
+ * any cached outcome, {@code devices} measures an undecided one again, for longer.
  */
 public final class SpeedProbe {
     private SpeedProbe() {}
 
     /**
-     * Milliseconds per step on each backend, whether the Java figure was taken warm (the OpenCL one
-     * then was too: its host code is small), and whether they came from the cache.
+     * How a comparison was decided. The OpenCL figure is taken as it comes: its host code is small,
+     * the kernels are compiled by the driver before the first step.
      */
-    public record Result(double javaMillis, double openclMillis, boolean warm, boolean cached, Path cacheFile) {
+    public enum How {
+        /** Java was timed once its JIT was done: the faster of the two wins. */
+        WARM("measured warm"),
+        /** Java, timed before its JIT was done (an upper bound), was faster already: Java wins. */
+        JAVA_FASTER_COLD("Java was faster even before its JIT was done"),
+        /** Java, timed before its JIT was done, was slower: no answer, and Java by default (it trains faster than PoCL on the CPUs measured). */
+        UNDECIDED("undecided: Java's JIT was still compiling, so java by default");
+
+        private final String description;
+
+        How(String description) { this.description = description; }
+
+        public String description() { return description; }
+
+        /** From a Java timing and an OpenCL one. */
+        static How of(StepTimer.Timing java, StepTimer.Timing opencl) {
+            if (java.warm()) return WARM;
+            return java.millis() <= opencl.millis() ? JAVA_FASTER_COLD : UNDECIDED;
+        }
+    }
+
+    /** Milliseconds per step on each backend, how the comparison was decided, and whether it came from the cache. */
+    public record Result(double javaMillis, double openclMillis, How how, boolean cached, Path cacheFile) {
         /** OpenCL only where it beat the Java backend measured warm: a cold Java figure says nothing. */
-        public boolean openclFaster() { return warm && openclMillis < javaMillis; }
+        public boolean openclFaster() { return how == How.WARM && openclMillis < javaMillis; }
     }
 
     /**
@@ -54,15 +79,22 @@ public final class SpeedProbe {
     public static final StepTimer KERNELS = new StepTimer() {
         @Override public String name() { return "a conv/linear forward+backward probe"; }
 
-        @Override public Timing time(Backend backend) { return millisPerStep(backend); }
+        @Override public Timing time(Backend backend, double maxWarmUpSeconds) { return millisPerStep(backend, maxWarmUpSeconds); }
     };
 
+    /** The longest warm-up: {@code advtrain devices}' comparison, and the training warm-up (train.WarmUp). */
     public static final double MAX_WARM_UP_SECONDS = 20;
+    /** The warm-up of each backend when a run's --backend auto has nothing cached to go by. */
+    public static final double QUICK_WARM_UP_SECONDS = 2;
     /** Repetitions in a row without JIT compilation that mean the code is compiled. */
     static final int QUIET_REPS = 10;
 
-    /** The cached result for this device and timer, or a new measurement (cached when warm). */
-    public static Result compare(OpenCl.Device device, Supplier<Backend> java, Supplier<Backend> opencl, StepTimer timer) {
+    /**
+     * The cached outcome for this device and timer, or a new measurement, which is cached. With
+     * {@code thorough} (advtrain devices), an undecided outcome is measured again, with the longest warm-up.
+     */
+    public static Result compare(OpenCl.Device device, Supplier<Backend> java, Supplier<Backend> opencl, StepTimer timer,
+                                 boolean thorough) {
         Path file = cacheFile();
         String javaDescription;
         try (Backend j = java.get()) {
@@ -75,28 +107,29 @@ public final class SpeedProbe {
         if (hit != null) {
             String[] parts = hit.split(",");
             try {
-                return new Result(Double.parseDouble(parts[0]), Double.parseDouble(parts[1]), true, true, file);
+                How how = parts.length > 2 ? How.valueOf(parts[2]) : How.WARM;  // entries without one were cached only when warm
+                Result cached = new Result(Double.parseDouble(parts[0]), Double.parseDouble(parts[1]), how, true, file);
+                if (!thorough || how != How.UNDECIDED) return cached;
             } catch (RuntimeException e) {
                 // a damaged entry: measure again
             }
         }
+        double warmUp = thorough ? MAX_WARM_UP_SECONDS : QUICK_WARM_UP_SECONDS;
         StepTimer.Timing javaTime, openclTime;
         try (Backend j = java.get()) {
-            javaTime = timer.time(j);
+            javaTime = timer.time(j, warmUp);
         }
         try (Backend o = opencl.get()) {
-            openclTime = timer.time(o);
+            openclTime = timer.time(o, warmUp);
         }
-        boolean warm = javaTime.warm() && openclTime.warm();
-        if (warm) {
-            cache.setProperty(key, javaTime.millis() + "," + openclTime.millis());
-            store(cache, file);
-        }
-        return new Result(javaTime.millis(), openclTime.millis(), warm, false, file);
+        How how = How.of(javaTime, openclTime);
+        cache.setProperty(key, javaTime.millis() + "," + openclTime.millis() + "," + how.name());
+        store(cache, file);
+        return new Result(javaTime.millis(), openclTime.millis(), how, false, file);
     }
 
-    /** {@link #KERNELS}: the median of 8 timed repetitions once the JIT is quiet. */
-    static StepTimer.Timing millisPerStep(Backend backend) {
+    /** {@link #KERNELS}: the median of 8 timed repetitions once the JIT is quiet (or maxWarmUpSeconds have passed). */
+    static StepTimer.Timing millisPerStep(Backend backend, double maxWarmUpSeconds) {
         int batch = 16;
         SplittableRandom random = new SplittableRandom(1);
         Tensor x1 = random(backend, random, batch, 3, 32, 32), w1 = random(backend, random, 6, 3, 5, 5), b1 = random(backend, random, 6);
@@ -118,7 +151,7 @@ public final class SpeedProbe {
             backend.conv2dBackward(x1, w1, y1, null, grads[1], grads[2], 1, 0);
             backend.read(grads[2], biasGrad, 0);  // waits for the queue, as a training step reading its loss does
         };
-        boolean warm = untilCompiled(step, MAX_WARM_UP_SECONDS);
+        boolean warm = untilCompiled(step, maxWarmUpSeconds);
         double millis = medianMillis(step, 8);
         for (Tensor t : new Tensor[] {x1, w1, b1, y1, x2, w2, b2, y2, x3, w3, b3, y3}) backend.release(t);
         for (Tensor t : grads) backend.release(t);
@@ -248,7 +281,7 @@ public final class SpeedProbe {
             Files.createDirectories(file.getParent());
             Path tmp = Files.createTempFile(file.getParent(), "backend-speed", ".tmp");
             try (OutputStream out = Files.newOutputStream(tmp)) {
-                p.store(out, "advtrain: milliseconds of a step (warm), java,opencl, per OpenCL device and timer (delete to measure again)");
+                p.store(out, "advtrain: milliseconds of a step, java,opencl,how it was decided, per OpenCL device and timer (delete to measure again)");
             }
             Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException | UnsupportedOperationException e) {

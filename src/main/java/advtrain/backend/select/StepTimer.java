@@ -11,8 +11,11 @@ public interface StepTimer {
     /** What is timed, for the cache key and the reason auto gives. */
     String name();
 
-    /** Milliseconds per step on this backend; {@code warm} says the JIT had finished compiling it. */
-    Timing time(Backend backend);
+    /**
+     * Milliseconds per step on this backend, after warming up until the JIT has finished compiling
+     * the step or {@code maxWarmUpSeconds} have passed; {@code warm} says which came first.
+     */
+    Timing time(Backend backend, double maxWarmUpSeconds);
 
     /** A step's time, and whether it was taken warm: a cold timing is never cached. */
     record Timing(double millis, boolean warm) {}

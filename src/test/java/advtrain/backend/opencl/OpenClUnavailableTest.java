@@ -211,12 +211,11 @@ class OpenClUnavailableTest {
             return;
         }
         assertTrue(line.contains("probe took") && line.contains("measured now"), line);
-        if (line.contains("still compiling")) {  // a busy machine: a cold figure is never cached
+        if (!line.contains("measured warm")) {  // a busy machine: Java timed before its JIT was done
             assertTrue(line.contains("auto chose java"), "a cold Java figure cannot make OpenCL look faster: " + line);
-            assertFalse(Files.exists(cacheHome.resolve("advtrain/backend-speed.properties")), line);
-            return;
         }
-        assertTrue(Files.exists(cacheHome.resolve("advtrain/backend-speed.properties")));
+        // cached with how it was decided, whichever way: the next run does not measure again
+        assertTrue(Files.exists(cacheHome.resolve("advtrain/backend-speed.properties")), line);
         String[] second = runJava(env, List.of(), SelectMain.class.getName(), "auto");
         assertTrue(second[1].contains("measured earlier, cached"), second[1]);
         // the cached figures are the same, so the choice is the same
