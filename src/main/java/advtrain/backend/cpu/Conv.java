@@ -28,20 +28,21 @@ final class Conv {
     void forward(Shape inShape, Shape wShape, int stride, int padding, float[] in, float[] weight, float[] bias, float[] out,
                  ConvPlan.Algorithm algorithm) {
         shape.set(inShape, wShape, stride, padding, ConvPlan.direct(stride, algorithm));
-        forward.run(PLAN.forward(stride, shape.outChannels, algorithm), in, weight, bias, out);
+        forward.run(PLAN.forward(stride, shape.outChannels, shape.inWidth, shape.kernelWidth, padding, algorithm), in, weight, bias, out);
     }
 
     /** The convolution, then max pooling (kernel, poolStride) into `pooled`; convOut keeps the convolution's output, or is null. */
     void forwardPooled(Shape inShape, Shape wShape, int stride, int padding, float[] in, float[] weight, float[] bias,
                        float[] convOut, float[] pooled, int poolKernel, int poolStride, ConvPlan.Algorithm algorithm) {
         shape.set(inShape, wShape, stride, padding, ConvPlan.direct(stride, algorithm));
-        forward.runPooled(PLAN.forward(stride, shape.outChannels, algorithm), in, weight, bias, convOut, pooled,
+        forward.runPooled(PLAN.forward(stride, shape.outChannels, shape.inWidth, shape.kernelWidth, padding, algorithm), in, weight, bias, convOut, pooled,
                 poolKernel, poolStride);
     }
 
     /** Adds the gradients asked for (dIn, dW, dB; null: not wanted) of the loss whose output gradient is dOut. */
     void backward(Shape inShape, Shape wShape, int stride, int padding, float[] in, float[] weight, float[] dOut,
                   float[] dIn, float[] dW, float[] dB, ConvPlan.Algorithm algorithm) {
+        inputGradient.algorithm = algorithm;
         ConvShape s = shape;
         s.set(inShape, wShape, stride, padding, ConvPlan.direct(stride, algorithm));
         ConvPlan.WeightGradient weightPath = PLAN.weightGradient(s.batch, s.inChannels, s.inHeight, s.inWidth, s.outChannels,

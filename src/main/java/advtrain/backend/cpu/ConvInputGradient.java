@@ -8,7 +8,7 @@ import java.util.Arrays;
  * The convolution's input gradient, inputGrad += conv2d's gradient with respect to its input
  * (added, as every backward kernel does). Four paths, chosen by {@link ConvPlan#inputGradient}:
  * WIDE_ROWS and WIDE_ROWS_BY_FILTER_ROW ({@link #wideImage}, image by image, or inside
- * {@link ConvWeightGradient}'s groups), LANES ({@link #lanes}), CHANNELS_FLIPPED ({@link #flipped},
+ * {@link ConvWeightGradient}'s groups), LANES ({@link #lanes}), FLIPPED ({@link #flipped},
  * a forward convolution of the output gradient) and COL2IM ({@link #col2im}).
  * One instance per calling thread (inside {@link Conv}); workspaces grow on first use.
  */
@@ -33,7 +33,9 @@ final class ConvInputGradient {
      */
     private int lead, gradPlane, gradImage, resultPlane, rowsLength;
     private boolean byFilterRow;
-    /** CHANNELS_FLIPPED: the input gradient as a forward convolution, its sizes, and the filters it takes. */
+    /** The algorithm the backend asked for (FLIPPED passes it on to its forward convolution). */
+    ConvPlan.Algorithm algorithm = ConvPlan.Algorithm.AUTO;
+    /** FLIPPED: the input gradient as a forward convolution, its sizes, and the filters it takes. */
     private final ConvShape flippedShape = new ConvShape();
     private final ConvForward flippedForward = new ConvForward(flippedShape);
     private float[] flippedWeights = new float[0];
@@ -47,7 +49,7 @@ final class ConvInputGradient {
         long flopsPerImage = 2L * s.outChannels * s.taps * s.pixels;
         switch (path) {
             case LANES -> lanes();
-            case CHANNELS_FLIPPED -> flipped();
+            case FLIPPED -> flipped();
             case COL2IM -> Parallel.range(s.batch, flopsPerImage, col2im);
             case WIDE_ROWS, WIDE_ROWS_BY_FILTER_ROW -> Parallel.range(s.batch, flopsPerImage, wideImages);
         }
@@ -143,19 +145,20 @@ final class ConvInputGradient {
         }
     }
 
-    // ---- CHANNELS_FLIPPED: as a forward convolution ----------------------------------------------
+    // ---- FLIPPED: as a forward convolution -------------------------------------------------------
 
     /**
-     * CHANNELS_FLIPPED, stride 1, square filters, padding below the filter size. The input gradient
+     * FLIPPED, stride 1, square filters, padding below the filter size. The input gradient
      * is itself a convolution: input pixel (y, x) of channel c receives weight[k, c, r, s] *
      * outputGrad[k, y + pad - r, x + pad - s] over k, r, s, which with r' = R-1-r and s' = S-1-s is
      * flipped[c, k, r', s'] * outputGrad[k, y - (R-1-pad) + r', x - (S-1-pad) + s']: the output
      * gradient [N, K, outH, outW] convolved with the filters transposed and flipped,
      * flipped[c, k, r', s'] = weight[k, c, R-1-r', S-1-s'], padded by R-1-pad, which gives
-     * [N, C, H, W] exactly. So it runs on ConvForward's CHANNELS path (a vector of VL input channels
-     * per pixel, 12 pixels per register tile; the input channels must fill whole vectors), adding
-     * into inputGrad: only real products and real pixels, at the forward pass's speed, where LANES
-     * walks a different set of taps for every pixel near the border.
+     * [N, C, H, W] exactly. So it runs as a forward pass, adding into inputGrad, on the path the plan
+     * picks for that convolution (wide rows, or CHANNELS where they waste a quarter of their
+     * columns): only real products, at the forward pass's speed, where LANES walks a different set
+     * of taps for every pixel near the border. (Used where the input channels fill whole vectors:
+     * measured on ResNet-20's layers only.)
      */
     private void flipped() {
         ConvShape s = shape;
@@ -168,8 +171,9 @@ final class ConvInputGradient {
                 }
             }
         }
-        flippedShape.set(s.batch, outC, s.outHeight, s.outWidth, inC, kH, kW, 1, kH - 1 - s.pad, true);
-        flippedForward.runAdding(ConvPlan.Forward.CHANNELS, outputGrad, flippedWeights, inputGrad);
+        int flippedPad = kH - 1 - s.pad;
+        flippedShape.set(s.batch, outC, s.outHeight, s.outWidth, inC, kH, kW, 1, flippedPad, true);
+        flippedForward.runAdding(ConvPlan.HERE.forward(1, inC, s.outWidth, kW, flippedPad, algorithm), outputGrad, flippedWeights, inputGrad);
     }
 
     // ---- LANES: images in vector lanes -----------------------------------------------------------

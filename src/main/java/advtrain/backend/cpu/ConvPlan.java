@@ -29,9 +29,9 @@ final class ConvPlan {
     enum Forward {
         /** Any stride: each image's im2col matrix, times the weights. */
         IM2COL,
-        /** Stride 1: the padded image's rows read at shifted offsets (no im2col copy), a "wide" result. */
+        /** The padded image's rows (phase planes' rows, with a stride) read at shifted offsets (no im2col copy), a "wide" result. */
         WIDE_ROWS,
-        /** Stride 1, output channels filling whole vectors: a vector of output channels per pixel. */
+        /** Output channels filling whole vectors: a vector of output channels per pixel. */
         CHANNELS
     }
 
@@ -39,11 +39,11 @@ final class ConvPlan {
     enum WeightGradient {
         /** Any stride: each image's im2col matrix, times the output gradient, summed over the batch. */
         IM2COL,
-        /** Stride 1: the forward's shifted rows, times the wide output gradient, each tile over the whole batch. */
+        /** The forward's shifted rows, times the wide output gradient, each tile over the whole batch. */
         WIDE_ROWS,
-        /** Stride 1: the same products in 8 groups of images, each group's operands used while in cache. */
+        /** The same products in 8 groups of images, each group's operands used while in cache. */
         WIDE_ROWS_IN_GROUPS,
-        /** Stride 1, output channels filling whole vectors: a vector of output channels' gradients times 15 taps. */
+        /** Output channels filling whole vectors: a vector of output channels' gradients times 15 taps. */
         CHANNELS
     }
 
@@ -58,10 +58,11 @@ final class ConvPlan {
         /** Stride 1, batch filling the vector lanes: images in lanes, only the products that reach the input. */
         LANES,
         /**
-         * Stride 1, square filters, input channels filling whole vectors: the forward CHANNELS
-         * path run on the output gradient with the filters transposed and flipped.
+         * Stride 1, square filters, input channels filling whole vectors: a forward convolution of
+         * the output gradient with the filters transposed and flipped, on the forward path
+         * {@link #forward} picks for it.
          */
-        CHANNELS_FLIPPED
+        FLIPPED
     }
 
     /** Input channels per register tile of the LANES input gradient: with fewer, the tile repeats a channel (wasted work). */
@@ -70,22 +71,32 @@ final class ConvPlan {
     static final int CHANNELS_TAP_TILE = 15;
 
     /**
-     * Shifted rows (no im2col matrix) wherever they apply, stride 1. For 5x5 filters they beat
-     * im2col about 3x both on conv1 (outputs 28 wide in rows of 32: 12 % of the wide layout wasted)
-     * and on conv2 (10 wide in rows of 14: 29 % wasted): building the im2col matrix costs more than
-     * the wasted columns.
+     * Shifted rows (no im2col matrix) for the forward pass and the weight gradient, at any stride
+     * (a stride reads the padded image split into phase planes, see ConvShape). For 5x5 filters
+     * they beat im2col about 3x both on conv1 (outputs 28 wide in rows of 32: 12 % of the wide
+     * layout wasted) and on conv2 (10 wide in rows of 14: 29 % wasted): building the im2col matrix
+     * costs more than the wasted columns. ResNet-20's stride-2 layers, batch 64 on one thread:
+     * see {@link #forward}.
      */
     static boolean direct(int stride, Algorithm forced) {
-        return stride == 1 && forced != Algorithm.IM2COL;
+        return forced != Algorithm.IM2COL;
     }
 
     /**
-     * CHANNELS where the output channels fill whole vectors (conv2's 16 with AVX-512): it computes
-     * only real outputs, where the wide layout also computes conv2's 4 dropped columns of every 14.
+     * CHANNELS where the output channels fill whole vectors and the wide rows would waste at least
+     * a quarter of their columns (the seed's conv2 with AVX-512: 4 of every 14), since it computes
+     * only real outputs; WIDE_ROWS otherwise, whose 6 x 4 register tile reuses each load more. For
+     * ResNet-20's 3x3 padding-1 layers (2 of 34, 18 or 10 columns wasted; stride 2: 1 of 17 or 9),
+     * batch 128 on one thread (CPU time, benchmarks/java/advtrain/bench/ResNetConvs.java, load 17):
+     * conv1 3-16 7.0 ms by channels, 2.3 by wide rows; 16-16 32x32 11.4, 6.3; 32-32 16x16 8.0, 6.6;
+     * 64-64 8x8 8.1, 7.5; 16-32 stride 2 7.3, 6.4; 32-64 stride 2 5.9, 5.9.
      */
-    Forward forward(int stride, int outChannels, Algorithm forced) {
+    Forward forward(int stride, int outChannels, int width, int kernelWidth, int padding, Algorithm forced) {
         if (!direct(stride, forced)) return Forward.IM2COL;
-        boolean channels = outChannels % vectorLength == 0 && (forced == Algorithm.CHANNELS || forced == Algorithm.AUTO);
+        int rowWidth = (width + 2 * padding + stride - 1) / stride, outWidth = (width + 2 * padding - kernelWidth) / stride + 1;
+        boolean wasteful = 4 * (rowWidth - outWidth) >= rowWidth;
+        boolean channels = outChannels % vectorLength == 0
+                && (forced == Algorithm.CHANNELS || forced == Algorithm.AUTO && wasteful);
         return channels ? Forward.CHANNELS : Forward.WIDE_ROWS;
     }
 
@@ -102,10 +113,10 @@ final class ConvPlan {
                                          int kernelHeight, int kernelWidth, int stride, int padding, Algorithm forced) {
         if (!direct(stride, forced)) return WeightGradient.IM2COL;
         if (forced == Algorithm.GROUPS || forced == Algorithm.AUTO
-                && batchBytes(batch, inChannels, height, width, outChannels, kernelHeight, kernelWidth, padding) > 1 << 20) {
+                && batchBytes(batch, inChannels, height, width, outChannels, kernelHeight, kernelWidth, stride, padding) > 1 << 20) {
             return WeightGradient.WIDE_ROWS_IN_GROUPS;
         }
-        boolean channels = forward(stride, outChannels, forced) == Forward.CHANNELS
+        boolean channels = forward(stride, outChannels, width, kernelWidth, padding, forced) == Forward.CHANNELS
                 && inChannels * kernelHeight * kernelWidth >= CHANNELS_TAP_TILE;
         return channels ? WeightGradient.CHANNELS : WeightGradient.WIDE_ROWS;
     }
@@ -121,9 +132,10 @@ final class ConvPlan {
      */
     InputGradient inputGradient(int batch, int inChannels, int height, int kernelHeight, int kernelWidth, int stride,
                                 int padding, Algorithm forced) {
-        if (!direct(stride, forced)) return InputGradient.COL2IM;
-        if ((forced == Algorithm.CHANNELS || forced == Algorithm.AUTO) && flippedApplies(inChannels, kernelHeight, kernelWidth, padding)) {
-            return InputGradient.CHANNELS_FLIPPED;
+        if (stride != 1 || !direct(stride, forced)) return InputGradient.COL2IM;
+        if ((forced == Algorithm.CHANNELS || forced == Algorithm.DIRECT || forced == Algorithm.AUTO)
+                && flippedApplies(inChannels, kernelHeight, kernelWidth, padding)) {
+            return InputGradient.FLIPPED;
         }
         if (forced == Algorithm.LANES || forced == Algorithm.AUTO && batch >= vectorLength && inChannels >= LANES_CHANNEL_TILE) {
             return InputGradient.LANES;
@@ -131,7 +143,7 @@ final class ConvPlan {
         return byFilterRow(kernelHeight, height + 2 * padding) ? InputGradient.WIDE_ROWS_BY_FILTER_ROW : InputGradient.WIDE_ROWS;
     }
 
-    /** Whether CHANNELS_FLIPPED applies: input channels in whole vectors, square filters, padding under their size. */
+    /** Whether FLIPPED applies: input channels in whole vectors, square filters, padding under their size. */
     boolean flippedApplies(int inChannels, int kernelHeight, int kernelWidth, int padding) {
         return inChannels % vectorLength == 0 && kernelHeight == kernelWidth && padding < kernelHeight;
     }
@@ -141,11 +153,12 @@ final class ConvPlan {
 
     /** Bytes of the whole batch's padded inputs and wide output gradients: the direct weight gradient's operands. */
     long batchBytes(int batch, int inChannels, int height, int width, int outChannels, int kernelHeight, int kernelWidth,
-                           int padding) {
-        int paddedHeight = height + 2 * padding, paddedWidth = width + 2 * padding;
-        int outHeight = paddedHeight - kernelHeight + 1, outWidth = paddedWidth - kernelWidth + 1;
-        long paddedImage = (long) inChannels * paddedHeight * paddedWidth + vectorLength;
-        long wideGradient = (long) outChannels * Gemm.roundUp((outHeight - 1) * paddedWidth + outWidth, vectorLength);
+                    int stride, int padding) {
+        // as ConvShape lays them out: phase planes of the padded image, wide rows as long as a phase plane's
+        int planeHeight = (height + 2 * padding + stride - 1) / stride, planeWidth = (width + 2 * padding + stride - 1) / stride;
+        int outHeight = (height + 2 * padding - kernelHeight) / stride + 1, outWidth = (width + 2 * padding - kernelWidth) / stride + 1;
+        long paddedImage = (long) inChannels * stride * stride * planeHeight * planeWidth + vectorLength;
+        long wideGradient = (long) outChannels * Gemm.roundUp((outHeight - 1) * planeWidth + outWidth, vectorLength);
         return (long) batch * (paddedImage + wideGradient) * Float.BYTES;
     }
 }

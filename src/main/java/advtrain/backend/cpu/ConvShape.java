@@ -14,7 +14,13 @@ import java.util.Arrays;
  *       paddedWidth, then VL floats of slack. Output pixel (oy, ox) reads tap (c, r, s) at
  *       c * paddedPlane + (oy + r) * paddedWidth + (ox + s): tap q's row of the im2col matrix is
  *       the padded image itself, read from offset {@code tapOffset[q]}, in the "wide" layout whose
- *       rows are paddedWidth long (j = oy * paddedWidth + ox; the columns past outWidth are wasted).</li>
+ *       rows are paddedWidth long (j = oy * paddedWidth + ox; the columns past outWidth are wasted).
+ *       <br>With a stride st > 1, each zero-padded channel is split into st * st phase planes:
+ *       phase (a, b) holds the padded pixels (i * st + a, j * st + b) at (i, j), so its planes
+ *       are paddedHeight x paddedWidth = ceil(h / st) x ceil(w / st) of the padded h x w. Output
+ *       pixel (oy, ox) reads padded pixel (oy * st + r, ox * st + s), which is pixel
+ *       (oy + r / st, ox + s / st) of phase (r % st, s % st): again tap q's row is one plane read
+ *       from tapOffset[q] in the wide layout, and the stride-1 kernels run unchanged.</li>
  *   <li><b>im2col</b> (any stride): row q = (c, r, s) of the matrix, column p = oy * outWidth + ox,
  *       holds input[c, oy * stride - pad + r, ox * stride - pad + s]; rows are pixelsPadded long,
  *       and tap q's row starts at {@code tapOffset[q]}.</li>
@@ -28,7 +34,10 @@ final class ConvShape {
     int taps;
     /** Output pixels per plane, outHeight * outWidth. */
     int pixels;
-    /** Padded layout: planes of paddedHeight x paddedWidth; one image's floats, slack included (paddedImage). */
+    /**
+     * Padded layout: planes of paddedHeight x paddedWidth (phase planes with a stride), stride² of
+     * them per channel; one image's floats, slack included (paddedImage).
+     */
     int paddedHeight, paddedWidth, paddedPlane, paddedImage;
     /** Wide output rows: (outHeight - 1) * paddedWidth + outWidth, rounded up to whole vectors. */
     int wideLength;
@@ -56,8 +65,9 @@ final class ConvShape {
         pixels = outHeight * outWidth;
         padded = direct;
         if (direct) {
-            paddedHeight = inHeight + 2 * pad; paddedWidth = inWidth + 2 * pad; paddedPlane = paddedHeight * paddedWidth;
-            paddedImage = inChannels * paddedPlane + VL;
+            paddedHeight = (inHeight + 2 * pad + stride - 1) / stride; paddedWidth = (inWidth + 2 * pad + stride - 1) / stride;
+            paddedPlane = paddedHeight * paddedWidth;
+            paddedImage = inChannels * stride * stride * paddedPlane + VL;
             wideLength = Gemm.roundUp((outHeight - 1) * paddedWidth + outWidth, VL);
         }
         pixelsPadded = Gemm.roundUp(pixels, VL);
@@ -65,14 +75,43 @@ final class ConvShape {
         if (tapOffset.length < taps) tapOffset = new int[taps];
         for (int c = 0, q = 0; c < inChannels; c++) {
             for (int r = 0; r < kernelHeight; r++) {
-                for (int s = 0; s < kernelWidth; s++, q++) tapOffset[q] = direct ? c * paddedPlane + r * paddedWidth + s : q * pixelsPadded;
+                for (int s = 0; s < kernelWidth; s++, q++) {
+                    int phase = (r % stride) * stride + s % stride;
+                    tapOffset[q] = direct ? (c * stride * stride + phase) * paddedPlane + r / stride * paddedWidth + s / stride : q * pixelsPadded;
+                }
             }
         }
     }
 
-    /** Image n of `input`, zero-padded into dst from dstBase (the padded layout). */
+    /** Image n of `input`, zero-padded into dst from dstBase (the padded layout, in phase planes with a stride). */
     void padImage(float[] input, int n, float[] dst, int dstBase) {
-        padPlanes(input, n * inChannels * inHeight * inWidth, inChannels, inHeight, inWidth, pad, pad, dst, dstBase);
+        if (stride == 1) padPlanes(input, n * inChannels * inHeight * inWidth, inChannels, inHeight, inWidth, pad, pad, dst, dstBase);
+        else padPhases(input, n * inChannels * inHeight * inWidth, dst, dstBase);
+    }
+
+    /**
+     * Stride > 1: each channel's padded plane as stride² phase planes. Phase (a, b) row i, column j
+     * is padded pixel (i * stride + a, j * stride + b), input pixel (that - pad), or 0 outside the image.
+     */
+    private void padPhases(float[] src, int srcBase, float[] dst, int dstBase) {
+        int ph = paddedHeight, pw = paddedWidth, plane = paddedPlane;
+        for (int c = 0, to = dstBase; c < inChannels; c++) {
+            int from = srcBase + c * inHeight * inWidth;
+            for (int a = 0; a < stride; a++) {
+                for (int b = 0; b < stride; b++, to += plane) {
+                    for (int i = 0; i < ph; i++) {
+                        int y = i * stride + a - pad, row = to + i * pw;
+                        if (y < 0 || y >= inHeight) { Arrays.fill(dst, row, row + pw, 0f); continue; }
+                        for (int j = 0; j < pw; j++) {
+                            int x = j * stride + b - pad;
+                            dst[row + j] = x >= 0 && x < inWidth ? src[from + y * inWidth + x] : 0f;
+                        }
+                    }
+                }
+            }
+        }
+        int end = dstBase + inChannels * stride * stride * plane;
+        Arrays.fill(dst, end, end + VL, 0f);
     }
 
     /** Zero-pads `planes` planes of h x w from src into planes of (h + 2 padY) x (w + 2 padX), then VL zeros. */

@@ -12,8 +12,9 @@
  * {@link advtrain.backend.cpu.ConvInputGradient}; {@link advtrain.backend.cpu.ConvShape} holds the
  * sizes and the two input layouts (padded rows, im2col). The paths, in short:
  * <ul>
- *   <li>WIDE_ROWS: stride 1; the padded image's rows read at shifted offsets are the im2col matrix,
- *       without building it; the result has the padded width, a few columns of it wasted.</li>
+ *   <li>WIDE_ROWS: the padded image's rows read at shifted offsets are the im2col matrix,
+ *       without building it; the result has the padded width, a few columns of it wasted. With a
+ *       stride, the padded image is split into phase planes (ConvShape), whose rows serve the same way.</li>
  *   <li>CHANNELS: a vector of output channels per pixel, only real pixels; needs the output
  *       channels to fill whole vectors.</li>
  *   <li>WIDE_ROWS_IN_GROUPS: the wide-row backward in 8 groups of images, each group's operands
@@ -22,10 +23,12 @@
  *       only the rows it reaches.</li>
  *   <li>LANES: the input gradient with VL images in a vector's lanes, only the products that
  *       reach the input.</li>
- *   <li>IM2COL / COL2IM: any stride (none of the seed's layers).</li>
+ *   <li>FLIPPED: the input gradient as a forward convolution of the output gradient with the
+ *       filters transposed and flipped, on WIDE_ROWS or CHANNELS as the forward rule picks.</li>
+ *   <li>IM2COL / COL2IM: any stride; COL2IM is the only input gradient for strides above 1.</li>
  * </ul>
  *
- * <h2>Which layer of the seed's network takes which path</h2>
+ * <h2>Which layer takes which path</h2>
  * With 16-float vectors (AVX-512) and any number of threads: no rule looks at the thread count
  * (the rules were measured on 2 threads). 8-float vectors (AVX2) give the same convolution rows;
  * there fc2's 120 inputs are whole vectors. The convolution rows are what ConvPlan computes, for
@@ -65,6 +68,55 @@
  *     <td>120 and 84 inputs are not whole vectors: rows copied zero-padded to 128 and 96, so the
  *     micro-kernels never meet a partial vector</td></tr>
  * </table>
+ *
+ * <table>
+ * <caption>Paths of ResNet-20's convolutions (3x3, padding 1, no bias; the option-A shortcut as a 1x1
+ * stride-2 convolution) at the training and inference batches</caption>
+ * <tr><th>layer</th><th>batch</th><th>forward</th><th>weight gradient</th><th>input gradient</th><th>why</th></tr>
+ * <tr><td>resnet20 conv1</td><td>128</td><td>WIDE_ROWS</td><td>WIDE_ROWS_IN_GROUPS</td><td>WIDE_ROWS, in the groups</td>
+ *     <td>wide rows waste 2 of 34 columns: 1.6 ms against 7.0 by channels (batch 128, one thread);
+ *     3 input channels fill no vector (no FLIPPED) and no LANES tile</td></tr>
+ * <tr><td>resnet20 conv1</td><td>256</td><td>WIDE_ROWS</td><td>WIDE_ROWS_IN_GROUPS</td><td>WIDE_ROWS, in the groups</td>
+ *     <td>as at batch 128</td></tr>
+ * <tr><td>resnet20 layer1</td><td>128</td><td>WIDE_ROWS</td><td>WIDE_ROWS_IN_GROUPS</td><td>FLIPPED</td>
+ *     <td>16-16 on 32x32: forward 6.3-6.5 ms by wide rows against 11.4 by channels; input gradient
+ *     17.5 ms by LANES, 12.4 flipped by channels, 7.8 flipped by wide rows; weight gradient in
+ *     groups 9.6 against 11.1 by channels and 18.0 by wide rows over the whole batch</td></tr>
+ * <tr><td>resnet20 layer1</td><td>256</td><td>WIDE_ROWS</td><td>WIDE_ROWS_IN_GROUPS</td><td>FLIPPED</td>
+ *     <td>as at batch 128</td></tr>
+ * <tr><td>resnet20 layer2.0.conv1</td><td>128</td><td>WIDE_ROWS</td><td>WIDE_ROWS_IN_GROUPS</td><td>COL2IM</td>
+ *     <td>stride 2: phase planes of 17 columns, 1 wasted; weight gradient 8.6 ms in groups against
+ *     17.5 by wide rows over the whole batch; by im2col, the only stride-2 path before, 7.2-9.4 ms
+ *     at batch 64 against 3.7-4.0 in groups</td></tr>
+ * <tr><td>resnet20 layer2.0.conv1</td><td>256</td><td>WIDE_ROWS</td><td>WIDE_ROWS_IN_GROUPS</td><td>COL2IM</td>
+ *     <td>as at batch 128</td></tr>
+ * <tr><td>resnet20 layer2</td><td>128</td><td>WIDE_ROWS</td><td>WIDE_ROWS_IN_GROUPS</td><td>FLIPPED</td>
+ *     <td>32-32 on 16x16, 2 of 18 columns wasted: forward 6.6 ms against 8.0 by channels</td></tr>
+ * <tr><td>resnet20 layer2</td><td>256</td><td>WIDE_ROWS</td><td>WIDE_ROWS_IN_GROUPS</td><td>FLIPPED</td>
+ *     <td>as at batch 128</td></tr>
+ * <tr><td>resnet20 layer3.0.conv1</td><td>128</td><td>WIDE_ROWS</td><td>WIDE_ROWS_IN_GROUPS</td><td>COL2IM</td>
+ *     <td>stride 2, phase planes of 9 columns: forward 5.9 ms either way; weight gradient 7.9 in
+ *     groups against 10.5 by wide rows; by im2col 5.2-6.9 ms at batch 64 against 3.5-3.9 in groups</td></tr>
+ * <tr><td>resnet20 layer3.0.conv1</td><td>256</td><td>WIDE_ROWS</td><td>WIDE_ROWS_IN_GROUPS</td><td>COL2IM</td>
+ *     <td>as at batch 128</td></tr>
+ * <tr><td>resnet20 layer3</td><td>128</td><td>WIDE_ROWS</td><td>WIDE_ROWS_IN_GROUPS</td><td>FLIPPED</td>
+ *     <td>64-64 on 8x8, 2 of 10 columns wasted (under a quarter): forward 7.5 ms against 8.1 by channels</td></tr>
+ * <tr><td>resnet20 layer3</td><td>256</td><td>WIDE_ROWS</td><td>WIDE_ROWS_IN_GROUPS</td><td>FLIPPED</td>
+ *     <td>as at batch 128</td></tr>
+ * <tr><td>resnet20 shortcut 16-32</td><td>128</td><td>WIDE_ROWS</td><td>WIDE_ROWS_IN_GROUPS</td><td>COL2IM</td>
+ *     <td>option A's subsampling: a 1x1 stride-2 convolution whose weight needs no gradient</td></tr>
+ * <tr><td>resnet20 shortcut 16-32</td><td>256</td><td>WIDE_ROWS</td><td>WIDE_ROWS_IN_GROUPS</td><td>COL2IM</td>
+ *     <td>as at batch 128</td></tr>
+ * <tr><td>resnet20 shortcut 32-64</td><td>128</td><td>WIDE_ROWS</td><td>WIDE_ROWS_IN_GROUPS</td><td>COL2IM</td>
+ *     <td>as the other shortcut</td></tr>
+ * <tr><td>resnet20 shortcut 32-64</td><td>256</td><td>WIDE_ROWS</td><td>WIDE_ROWS_IN_GROUPS</td><td>COL2IM</td>
+ *     <td>as at batch 128</td></tr>
+ * </table>
+ *
+ * <p>The ResNet-20 figures are CPU times of one thread at batch 128 on a machine with a load
+ * average of 14-18 on its 2 cores: {@code java -Dadvtrain.threads=1 ... advtrain.bench.ResNetConvs
+ * --cpu-time --batch 128 [--backend java-channels|java-direct|java-im2col]}
+ * (benchmarks/java/advtrain/bench/ResNetConvs.java).
  *
  * <p>Measured figures and how to take them: docs/PERFORMANCE.md.
  */

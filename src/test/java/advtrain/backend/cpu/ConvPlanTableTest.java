@@ -14,29 +14,41 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
  * The table in package-info.java says which path each of the seed's convolutions takes at batch
- * 4, 32 and 256; this computes the same rows from {@link ConvPlan} and fails where they differ, so
- * the table cannot go stale. And each forced algorithm (the switch CpuKernelsTest uses to run every
+ * 4, 32 and 256, and each of ResNet-20's at batch 128 (training) and 256 (inference); this computes
+ * the same rows from {@link ConvPlan} and fails where they differ, so the table cannot go stale. And each forced algorithm (the switch CpuKernelsTest uses to run every
  * kernel) selects the paths it names.
  */
 class ConvPlanTableTest {
     private static final Path PACKAGE_INFO = Path.of("src/main/java/advtrain/backend/cpu/package-info.java");
     private static final ConvPlan.Algorithm AUTO = ConvPlan.Algorithm.AUTO;
 
-    /** The seed's convolutions: name, input channels, height, width, output channels, kernel size (stride 1, no padding). */
-    private record Layer(String name, int inChannels, int height, int width, int outChannels, int kernel) {}
+    /** A convolution: name, input channels, height, width, output channels, kernel size, stride, padding, the batches tabled. */
+    private record Layer(String name, int inChannels, int height, int width, int outChannels, int kernel, int stride, int padding,
+                         int... batches) {}
 
-    private static final List<Layer> SEED = List.of(new Layer("conv1", 3, 32, 32, 6, 5), new Layer("conv2", 6, 14, 14, 16, 5));
+    private static final List<Layer> LAYERS = List.of(
+            new Layer("conv1", 3, 32, 32, 6, 5, 1, 0, 4, 32, 256), new Layer("conv2", 6, 14, 14, 16, 5, 1, 0, 4, 32, 256),
+            new Layer("resnet20 conv1", 3, 32, 32, 16, 3, 1, 1, 128, 256),
+            new Layer("resnet20 layer1", 16, 32, 32, 16, 3, 1, 1, 128, 256),
+            new Layer("resnet20 layer2.0.conv1", 16, 32, 32, 32, 3, 2, 1, 128, 256),
+            new Layer("resnet20 layer2", 32, 16, 16, 32, 3, 1, 1, 128, 256),
+            new Layer("resnet20 layer3.0.conv1", 32, 16, 16, 64, 3, 2, 1, 128, 256),
+            new Layer("resnet20 layer3", 64, 8, 8, 64, 3, 1, 1, 128, 256),
+            new Layer("resnet20 shortcut 16-32", 16, 32, 32, 32, 1, 2, 0, 128, 256),
+            new Layer("resnet20 shortcut 32-64", 32, 16, 16, 64, 1, 2, 0, 128, 256));
 
     /** The rows as package-info writes them: layer, batch, forward, weight gradient, input gradient. */
     static List<String> computedRows(ConvPlan plan) {
         List<String> rows = new ArrayList<>();
-        for (Layer l : SEED) {
-            for (int batch : new int[] {4, 32, 256}) {
-                ConvPlan.Forward forward = plan.forward(1, l.outChannels(), AUTO);
+        for (Layer l : LAYERS) {
+            for (int batch : l.batches()) {
+                ConvPlan.Forward forward = plan.forward(l.stride(), l.outChannels(), l.width(), l.kernel(), l.padding(), AUTO);
                 ConvPlan.WeightGradient weight = plan.weightGradient(batch, l.inChannels(), l.height(), l.width(), l.outChannels(),
-                        l.kernel(), l.kernel(), 1, 0, AUTO);
-                ConvPlan.InputGradient input = plan.inputGradient(batch, l.inChannels(), l.height(), l.kernel(), l.kernel(), 1, 0, AUTO);
-                boolean inGroups = weight == ConvPlan.WeightGradient.WIDE_ROWS_IN_GROUPS && input != ConvPlan.InputGradient.LANES;
+                        l.kernel(), l.kernel(), l.stride(), l.padding(), AUTO);
+                ConvPlan.InputGradient input = plan.inputGradient(batch, l.inChannels(), l.height(), l.kernel(), l.kernel(), l.stride(),
+                        l.padding(), AUTO);
+                boolean inGroups = weight == ConvPlan.WeightGradient.WIDE_ROWS_IN_GROUPS
+                        && (input == ConvPlan.InputGradient.WIDE_ROWS || input == ConvPlan.InputGradient.WIDE_ROWS_BY_FILTER_ROW);
                 rows.add(String.join(" | ", l.name(), String.valueOf(batch), forward.name(), weight.name(),
                         input.name() + (inGroups ? ", in the groups" : "")));
             }
@@ -47,7 +59,7 @@ class ConvPlanTableTest {
     /** The convolution rows of package-info's table: each row's first five cells, tags removed. */
     static List<String> documentedRows() throws IOException {
         String text = Files.readString(PACKAGE_INFO).replaceAll("\\s*\\n\\s*\\*\\s*", " ");
-        Matcher row = Pattern.compile("<tr><td>(conv\\d)</td>(.*?)</tr>").matcher(text);
+        Matcher row = Pattern.compile("<tr><td>(conv\\d|resnet20 [^<]*)</td>(.*?)</tr>").matcher(text);
         List<String> rows = new ArrayList<>();
         while (row.find()) {
             List<String> cells = new ArrayList<>(List.of(row.group(1)));
@@ -74,18 +86,25 @@ class ConvPlanTableTest {
     void eachForcedAlgorithmSelectsThePathsItNames() {
         ConvPlan plan = new ConvPlan(16);
         // conv2 at batch 4: AUTO takes CHANNELS, CHANNELS, by filter row, so every forced path below is a change.
-        assertEquals(ConvPlan.Forward.IM2COL, plan.forward(1, 16, ConvPlan.Algorithm.IM2COL));
+        assertEquals(ConvPlan.Forward.IM2COL, plan.forward(1, 16, 14, 5, 0, ConvPlan.Algorithm.IM2COL));
         assertEquals(ConvPlan.WeightGradient.IM2COL, plan.weightGradient(4, 6, 14, 14, 16, 5, 5, 1, 0, ConvPlan.Algorithm.IM2COL));
         assertEquals(ConvPlan.InputGradient.COL2IM, plan.inputGradient(4, 6, 14, 5, 5, 1, 0, ConvPlan.Algorithm.IM2COL));
-        assertEquals(ConvPlan.Forward.WIDE_ROWS, plan.forward(1, 16, ConvPlan.Algorithm.DIRECT));
+        assertEquals(ConvPlan.Forward.WIDE_ROWS, plan.forward(1, 16, 14, 5, 0, ConvPlan.Algorithm.DIRECT));
         assertEquals(ConvPlan.WeightGradient.WIDE_ROWS, plan.weightGradient(4, 6, 14, 14, 16, 5, 5, 1, 0, ConvPlan.Algorithm.DIRECT));
         assertEquals(ConvPlan.WeightGradient.WIDE_ROWS_IN_GROUPS,
                 plan.weightGradient(4, 6, 14, 14, 16, 5, 5, 1, 0, ConvPlan.Algorithm.GROUPS));
         assertEquals(ConvPlan.InputGradient.LANES, plan.inputGradient(4, 6, 14, 5, 5, 1, 0, ConvPlan.Algorithm.LANES));
-        assertEquals(ConvPlan.Forward.CHANNELS, plan.forward(1, 16, ConvPlan.Algorithm.CHANNELS));
-        // Paths that do not apply fall back: CHANNELS needs whole vectors of output channels, all but im2col stride 1.
-        assertEquals(ConvPlan.Forward.WIDE_ROWS, plan.forward(1, 6, ConvPlan.Algorithm.CHANNELS));
-        assertEquals(ConvPlan.Forward.IM2COL, plan.forward(2, 16, ConvPlan.Algorithm.CHANNELS));
+        assertEquals(ConvPlan.Forward.CHANNELS, plan.forward(1, 16, 14, 5, 0, ConvPlan.Algorithm.CHANNELS));
+        // Paths that do not apply fall back: CHANNELS needs whole vectors of output channels, the input gradient's
+        // paths but COL2IM stride 1, FLIPPED square filters and input channels in whole vectors.
+        assertEquals(ConvPlan.Forward.WIDE_ROWS, plan.forward(1, 6, 14, 5, 0, ConvPlan.Algorithm.CHANNELS));
+        assertEquals(ConvPlan.Forward.CHANNELS, plan.forward(2, 16, 14, 5, 0, ConvPlan.Algorithm.CHANNELS));
         assertEquals(ConvPlan.InputGradient.COL2IM, plan.inputGradient(32, 6, 14, 5, 5, 2, 0, ConvPlan.Algorithm.LANES));
+        assertEquals(ConvPlan.InputGradient.FLIPPED, plan.inputGradient(4, 16, 14, 3, 3, 1, 1, ConvPlan.Algorithm.CHANNELS));
+        assertEquals(ConvPlan.InputGradient.LANES, plan.inputGradient(32, 16, 14, 3, 2, 1, 1, ConvPlan.Algorithm.AUTO));
+        assertEquals(ConvPlan.InputGradient.COL2IM, plan.inputGradient(32, 16, 14, 3, 3, 2, 1, ConvPlan.Algorithm.AUTO));
+        // AUTO: wide rows where they waste under a quarter of their columns, by channels where more.
+        assertEquals(ConvPlan.Forward.WIDE_ROWS, plan.forward(1, 16, 32, 3, 1, AUTO));
+        assertEquals(ConvPlan.Forward.CHANNELS, plan.forward(1, 16, 6, 3, 1, AUTO));
     }
 }
