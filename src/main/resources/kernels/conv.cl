@@ -260,6 +260,18 @@ __kernel void conv2d_backward_input_tiled(__global const float* weight, __global
                     float8 g;
                     if (stride == 1) {
                         g = plane_strip(gradPlane, outH, outW, oyTimesStride, ix0 + padding - s, 1);
+                    } else if (stride == 2) {
+                        // Lane j's output column times 2 is t = base + j: only the lanes where t is even are
+                        // reached, every other lane from j0 = base & 1, by 4 consecutive output columns from
+                        // ox0 = (base + j0) / 2 (exact). Scalar loads, no vector division (slow on CPU devices).
+                        int base = ix0 + padding - s, j0 = base & 1, ox0 = (base + j0) / 2;
+                        __global const float* row = gradPlane + (oyTimesStride / 2) * outW;
+                        float v0 = ox0 >= 0 && ox0 < outW ? row[ox0] : 0.0f;
+                        float v1 = ox0 + 1 >= 0 && ox0 + 1 < outW ? row[ox0 + 1] : 0.0f;
+                        float v2 = ox0 + 2 >= 0 && ox0 + 2 < outW ? row[ox0 + 2] : 0.0f;
+                        float v3 = ox0 + 3 >= 0 && ox0 + 3 < outW ? row[ox0 + 3] : 0.0f;
+                        g = j0 == 0 ? (float8)(v0, 0.0f, v1, 0.0f, v2, 0.0f, v3, 0.0f)
+                                    : (float8)(0.0f, v0, 0.0f, v1, 0.0f, v2, 0.0f, v3);
                     } else {  // lane j: output column (ix0 + j + padding - s) / stride, when that divides exactly
                         int8 oxTimesStride = (int8)(ix0 + padding - s) + (int8)(0, 1, 2, 3, 4, 5, 6, 7);
                         int8 ox = oxTimesStride / stride;
