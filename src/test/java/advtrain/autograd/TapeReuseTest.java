@@ -41,6 +41,36 @@ class TapeReuseTest {
         }
     }
 
+    /**
+     * A step as the adversarial objective takes it with batch norm: the input normalised, one
+     * BatchNorm2d layer applied to two batches in training mode, one backward. Each call's saved
+     * statistics come from the tape's pool, so after the first step no step allocates a tensor.
+     */
+    @Test
+    void batchNormStepsTwiceOnOneTapeAllocateNoTensors() {
+        Ops.ChannelNormalize normalize = Ops.ChannelNormalize.cifar10(be);
+        Ops.BatchNorm2d layer = new Ops.BatchNorm2d();
+        Shape images = Shape.of(4, 3, 5, 5);
+        Tensor clean = be.allocate(images), perturbed = be.allocate(images);
+        be.uniform(clean, 0f, 1f, 1);
+        be.uniform(perturbed, 0f, 1f, 2);
+        Tensor runningMean = be.allocate(Shape.of(3)), runningVar = be.allocate(Shape.of(3));
+        be.fill(runningVar, 1f);
+        Variable gamma = Variable.parameter(Tensors.fromArray(be, new float[] {1f, 0.5f, 2f}, 3), be.allocate(Shape.of(3)));
+        Variable beta = Variable.parameter(be.allocate(Shape.of(3)), be.allocate(Shape.of(3)));
+        try (Tape tape = new Tape(be)) {
+            int afterFirst = 0;
+            for (int step = 0; step < 4; step++) {
+                Variable a = layer.apply(normalize.apply(tape.input(clean, true)), gamma, beta, runningMean, runningVar, true);
+                Variable b = layer.apply(normalize.apply(tape.input(perturbed, true)), gamma, beta, runningMean, runningVar, true);
+                tape.backward(Ops.mean(Ops.relu(Ops.add(a, b))));
+                tape.reset();
+                if (step == 0) afterFirst = tape.allocations();
+            }
+            assertEquals(afterFirst, tape.allocations(), "steady-state steps allocate no tensors");
+        }
+    }
+
     @Test
     void noGradScopesNest() {
         Variable w = Variable.parameter(Tensors.fromArray(be, new float[] {1f}, 1), be.allocate(Shape.of(1)));

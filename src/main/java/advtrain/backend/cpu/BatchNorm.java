@@ -11,8 +11,8 @@ import jdk.incubator.vector.FloatVector;
  *       channel's first element, then mean = k + sum d / M and var = sum d^2 / M - (sum d / M)^2.
  *       Shifting by a value of the channel keeps the subtraction from cancelling digits (the
  *       textbook one-pass formula, k = 0, loses them when the mean is large next to the spread).</li>
- *   <li>Sums run in {@link Gemm#VL} float lanes within a plane (a few hundred elements per lane at
- *       most), and the planes' totals are added in double.</li>
+ *   <li>Sums run in {@link Gemm#VL} float lanes over a few thousand elements (whole planes), whose
+ *       totals are then added in double.</li>
  *   <li>The input gradient is folded into one multiply-add per term, dx += p * dy - q * (x - mean) + r,
  *       with p, q and r computed once per channel; in evaluation mode (q = r = 0) x is not read.</li>
  * </ul>
@@ -22,6 +22,12 @@ import jdk.incubator.vector.FloatVector;
 final class BatchNorm {
     private static final ThreadLocal<BatchNorm> PER_THREAD = ThreadLocal.withInitial(BatchNorm::new);
     private static final int VL = Gemm.VL;
+    /**
+     * Float lanes carry a channel's sums over this many elements (whole planes) before their total
+     * goes into a double: a few hundred additions per lane at most, and a plane of 64 (the last
+     * ResNet-20 stage) does not pay for a lane-by-lane reduction of its own.
+     */
+    private static final int FLUSH = 4096;
 
     static BatchNorm forThisThread() { return PER_THREAD.get(); }
 
@@ -81,32 +87,39 @@ final class BatchNorm {
     /** mean[c] and var[c] (biased) from one pass over the channel, shifted by its first element. */
     private void statistics(int c) {
         float k = x[c * plane];
-        FloatVector kV = FloatVector.broadcast(Gemm.S, k);
+        FloatVector kV = FloatVector.broadcast(Gemm.S, k), s1 = FloatVector.zero(Gemm.S), s2 = s1;
         double sum = 0, squares = 0;
+        int pending = 0;
         for (int n = 0; n < batch; n++) {
             int off = (n * channels + c) * plane, i = 0;
-            FloatVector s1 = FloatVector.zero(Gemm.S), s2 = FloatVector.zero(Gemm.S);
             for (int whole = plane - plane % VL; i < whole; i += VL) {
                 FloatVector d = FloatVector.fromArray(Gemm.S, x, off + i).sub(kV);
                 s1 = s1.add(d);
                 s2 = d.fma(d, s2);
             }
-            float p1 = 0, p2 = 0;  // lane by lane: reduceLanes is not compiled to vector code on every JDK 17 build
-            for (int lane = 0; lane < VL; lane++) {
-                p1 += s1.lane(lane);
-                p2 += s2.lane(lane);
-            }
             for (; i < plane; i++) {
-                float d = x[off + i] - k;
-                p1 += d;
-                p2 += d * d;
+                double d = x[off + i] - k;
+                sum += d;
+                squares += d * d;
             }
-            sum += p1;
-            squares += p2;
+            pending += plane;
+            if (pending >= FLUSH || n == batch - 1) {
+                sum += lanes(s1);
+                squares += lanes(s2);
+                s1 = s2 = FloatVector.zero(Gemm.S);
+                pending = 0;
+            }
         }
         double count = (double) batch * plane, shiftedMean = sum / count;
         mean[c] = (float) (k + shiftedMean);
         var[c] = (float) Math.max(0.0, squares / count - shiftedMean * shiftedMean);
+    }
+
+    /** The sum of a vector's lanes, one by one: reduceLanes is not compiled to vector code on every JDK 17 build. */
+    private static double lanes(FloatVector v) {
+        float total = 0;
+        for (int lane = 0; lane < VL; lane++) total += v.lane(lane);
+        return total;
     }
 
     /**
@@ -122,25 +135,26 @@ final class BatchNorm {
                 FloatVector muV = FloatVector.broadcast(Gemm.S, mu);
                 boolean sums = batchStats || dGamma != null || dBeta != null;
                 double gradSum = 0, gradDotCentered = 0;
+                FloatVector s1 = FloatVector.zero(Gemm.S), s2 = s1;
+                int pending = 0;
                 for (int n = 0; n < batch && sums; n++) {
                     int off = (n * channels + c) * plane, i = 0;
-                    FloatVector s1 = FloatVector.zero(Gemm.S), s2 = FloatVector.zero(Gemm.S);
                     for (int whole = plane - plane % VL; i < whole; i += VL) {
                         FloatVector g = FloatVector.fromArray(Gemm.S, dy, off + i);
                         s1 = s1.add(g);
                         s2 = g.fma(FloatVector.fromArray(Gemm.S, x, off + i).sub(muV), s2);
                     }
-                    float p1 = 0, p2 = 0;
-                    for (int lane = 0; lane < VL; lane++) {
-                        p1 += s1.lane(lane);
-                        p2 += s2.lane(lane);
-                    }
                     for (; i < plane; i++) {
-                        p1 += dy[off + i];
-                        p2 += dy[off + i] * (x[off + i] - mu);
+                        gradSum += dy[off + i];
+                        gradDotCentered += dy[off + i] * (x[off + i] - mu);
                     }
-                    gradSum += p1;
-                    gradDotCentered += p2;
+                    pending += plane;
+                    if (pending >= FLUSH || n == batch - 1) {
+                        gradSum += lanes(s1);
+                        gradDotCentered += lanes(s2);
+                        s1 = s2 = FloatVector.zero(Gemm.S);
+                        pending = 0;
+                    }
                 }
                 double gradDotXhat = gradDotCentered * invStd;
                 if (dBeta != null) dBeta[c] += (float) gradSum;
