@@ -24,8 +24,8 @@ import java.util.concurrent.Callable;
         description = {"Run the seed's experiments and write every figure (PNG and CSV) and OUT/report.md: 1. the naive classifier, "
                 + "2. pictures under PGD at growing eps, 3. accuracy against eps for FGSM and PGD, 4. the necessary condition "
                 + "alpha*steps >= eps, 5. adversarial training (Eq. 3, alpha = 0.5) against PGD.",
-                "The full run is the seed's recipe (20 epochs on 50,000 images per model; about 15 minutes on 2 cores with the Java backend, and it says its estimate up front); --quick runs it all on subsets in "
-                        + "minutes. Models are kept in OUT/models and reused when their settings match, so a rerun does not retrain."})
+                "The full run is the seed's recipe (20 epochs on 50,000 images per model, every attack on all 10,000 test images; it "
+                        + "says its estimated duration up front); --quick runs it all on subsets (AutoAttack on 100 images) in minutes. Models are kept in OUT/models and reused when their settings match, so a rerun does not retrain."})
 final class ReproduceCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "the report folder (created if needed)")
     Path out;

@@ -43,16 +43,17 @@ final class AutoAttackFigure {
         return AttackConfig.of(AttackConfig.Kind.AUTOATTACK, eps).withSeed(seed);
     }
 
-    Reproduce.Robustness run(Reproduce.Defense defense, Dataset attacked) throws IOException {
+    Reproduce.Robustness run(Reproduce.Defense defense, Dataset allAttacked) throws IOException {
         float eps = plan.conditionEps();
+        Dataset attacked = allAttacked.limit(plan.autoAttackImages());  // PGD-10 on the same images, for the paired test
         List<Reproduce.Model> models = defense.models();
         List<AttackResult> pgd = new ArrayList<>(), auto = new ArrayList<>();
         for (Reproduce.Model model : models) {
-            AttackResult known = AttackFigures.find(defense.pgd().get(model.label()), eps);
+            AttackResult known = attacked.size() == allAttacked.size() ? AttackFigures.find(defense.pgd().get(model.label()), eps) : null;
             try (advtrain.attack.RobustnessEvaluator evaluator = Reproduce.attackEvaluator(backend, model.net(), attacked)) {
                 AttackResult p = known != null ? known : evaluator.run(AttackConfig.pgd(eps));
                 AttackResult a = evaluator.run(autoAttack(eps, plan.seed()));
-                progress.done(progress.autoAttackUnits(attacked.size()));
+                progress.done(progress.autoAttackUnits(attacked.size()) + (known == null ? progress.attackUnits(AttackConfig.pgd(eps), attacked.size()) : 0));
                 Stats.Paired test = p.compareRobust(a);
                 log.printf(Locale.ROOT, "   %s: PGD-10 %s, AutoAttack %s at eps=%s (%d images, %.1f s): PGD-10 overstates by %.1f points, "
                                 + "McNemar %s%n", model.label(), ReproductionReport.pct(p.robustAccuracy()), ReproductionReport.pct(a.robustAccuracy()), Plan.fmt(eps),

@@ -33,7 +33,7 @@ final class EvaluationReport {
         md.append(String.format(Locale.ROOT, "Each model under AutoAttack (APGD-CE, APGD-T with 9 target classes, Square with 5000 queries; "
                 + "FAB-T not included) at ε = %s, on the same %d test images as PGD-10: an image counts as robust only if every attack "
                 + "fails. Intervals are Wilson score 95 %%; p is the exact McNemar test of the paired outcomes (docs/EVALUATION.md).%n%n",
-                Plan.fmt(r.eps()), f.plan().attackImages()));
+                Plan.fmt(r.eps()), f.plan().autoAttackImages()));
         md.append("| model | PGD-10 | AutoAttack | PGD-10 overstates by | McNemar |\n|---|---|---|---|---|\n");
         for (int m = 0; m < r.models().size(); m++) {
             AttackResult p = r.pgd().get(m), a = r.autoAttack().get(m);

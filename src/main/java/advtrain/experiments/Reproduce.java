@@ -114,11 +114,13 @@ public final class Reproduce {
         if (warmUp != null) log.println(warmUp.finish().describe());
         Dataset attacked = test.limit(plan.attackImages());
 
-        double estimated = progress.estimate(train, attacked, models);
-        log.printf(Locale.ROOT, "reproduce (%s) on %s: expected duration about %s (%s units of one image's forward+backward pass, "
-                        + "%.0f per second, an attack step %.2f units, measured just now; models already in %s are reused)%n",
-                plan, backend.name(), ReproduceProgress.duration(estimated), String.format(Locale.ROOT, "%,.0f", progress.unitsPlanned()),
-                progress.unitsPerSecond(), progress.attackStep(), out.resolve(MODELS));
+        // The whole run, as "done in" counts it: the loading, the warm-up and the measurements so far, then the plan's work.
+        double work = progress.estimate(train, attacked, models), spent = progress.elapsed(), estimated = spent + work;
+        log.printf(Locale.ROOT, "reproduce (%s) on %s: expected duration about %s in all (%s of it spent already loading the data, warming "
+                        + "up and measuring; %s units of one image's forward+backward pass to go, %.0f per second, an attack step %.2f units, "
+                        + "measured just now; models already in %s are reused)%n",
+                plan, backend.name(), ReproduceProgress.duration(estimated), ReproduceProgress.duration(spent),
+                String.format(Locale.ROOT, "%,.0f", progress.unitsPlanned()), progress.unitsPerSecond(), progress.attackStep(), out.resolve(MODELS));
 
         progress.begin("1. the naive classifier: training", progress.trainUnits(AdversarialTraining.none(0f)));
         Model plain = train("no adversarial training", Models.PLAIN, AdversarialTraining.none(0f), train, test);
@@ -163,7 +165,8 @@ public final class Reproduce {
         csvs.add(out.resolve(AUTOATTACK + ".csv"));
         Path report = out.resolve(REPORT);
         ReproductionReport.write(report, findings, out);
-        log.printf(Locale.ROOT, "done in %s (estimated %s); report: %s%n", ReproduceProgress.duration(seconds), ReproduceProgress.duration(estimated), report);
+        log.printf(Locale.ROOT, "done in %s (estimated beforehand %s: the run took %.0f %% of the estimate); report: %s%n",
+                ReproduceProgress.duration(seconds), ReproduceProgress.duration(estimated), 100 * seconds / estimated, report);
         return new Result(report, figures, csvs, findings);
     }
 

@@ -15,6 +15,8 @@ import advtrain.train.TrainConfig;
 import advtrain.train.Trainer;
 
 import java.io.PrintStream;
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
 import java.util.Locale;
 
 /**
@@ -72,7 +74,7 @@ final class ReproduceProgress {
             if (!models.isComplete(Models.adversarialSlug(eps), t)) units += trainUnits(t);
             units += defenseUnitsPerModel();
         }
-        units += sweepUnits() + conditionUnits() + (1 + plan.advEps().length) * autoAttackUnits(plan.attackImages());
+        units += sweepUnits() + conditionUnits() + (1 + plan.advEps().length) * autoAttackStageUnits();
         unitsPlanned = units;
         workStart = System.nanoTime();
         return units / unitsPerSecond;
@@ -80,8 +82,10 @@ final class ReproduceProgress {
 
     /**
      * Images per second of plain SGD steps with batch 32, once warm: the Java backend runs slowly until
-     * the JIT has compiled its kernels, which can take seconds, so rounds of 8 batches are timed until
-     * one is no faster than the one before (or {@value #PROBE_SECONDS} s have passed), and the best counts.
+     * the JIT has compiled its kernels, which can take seconds (on a busy machine, longer than the
+     * warm-up), so rounds of 8 batches are timed until one is no faster than the one before and the JIT
+     * compiled nothing meanwhile (or {@value #PROBE_SECONDS} s have passed), and the best counts. A
+     * round timed while the compiler was still at work measured half the speed the run then trained at.
      */
     private double measureSpeed(Dataset train) {
         Dataset sample = train.limit(TrainConfig.BATCH * 8);
@@ -90,11 +94,17 @@ final class ReproduceProgress {
         BatchLoader loader = new BatchLoader(sample, TrainConfig.BATCH, false, false, 0);
         long probeStart = System.nanoTime();
         double best = 0, previous = 0;
+        CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+        boolean watchJit = jit != null && jit.isCompilationTimeMonitoringSupported();
+        long compiling = watchJit ? jit.getTotalCompilationTime() : 0;
         try (Trainer trainer = new Trainer(backend, net, sgd, Objective.standard())) {
             for (int round = 0; round < 100; round++) {
                 double speed = trainer.trainEpoch(loader, round, null).imagesPerSecond();
                 best = Math.max(best, speed);
-                boolean settled = round >= 2 && speed < 1.1 * previous;
+                long now = watchJit ? jit.getTotalCompilationTime() : compiling;
+                boolean jitQuiet = now == compiling;
+                compiling = now;
+                boolean settled = round >= 2 && speed < 1.1 * previous && jitQuiet;
                 if (settled || (System.nanoTime() - probeStart) / 1e9 > PROBE_SECONDS) break;
                 previous = speed;
             }
@@ -138,6 +148,12 @@ final class ReproduceProgress {
      */
     double autoAttackUnits(int images) {
         return images * (attackStep * 100 * (1 + 0.1 * 9) + 0.1 * AttackConfig.DEFAULT_QUERIES * FORWARD);
+    }
+
+    /** AutoAttack on one model, and PGD-10 on the same images when they are fewer than the attacked ones (else it is known). */
+    double autoAttackStageUnits() {
+        int n = plan.autoAttackImages();
+        return autoAttackUnits(n) + (n < plan.attackImages() ? attackUnits(AttackConfig.pgd(plan.conditionEps()), n) : 0);
     }
 
     double trainUnits(AdversarialTraining training) {
