@@ -20,7 +20,7 @@ import java.util.Map;
 public final class Architectures {
     /** The metadata key naming the network. */
     public static final String METADATA_KEY = "arch";
-    public static final String LENET = "lenet";
+    public static final String LENET = "lenet", RESNET20 = "resnet20", PREACT_RESNET18 = "preact-resnet18";
 
     /** Builds a network on a backend, its weights initialised from the seed. */
     @FunctionalInterface
@@ -34,6 +34,9 @@ public final class Architectures {
 
     static {
         BUILT_IN.put(LENET, new Entry(Net.class, Net::new, "the seed's network (62,006 parameters)"));
+        BUILT_IN.put(RESNET20, new Entry(ResNet20.class, ResNet20::new, "He et al.'s CIFAR ResNet-20 (269,722 parameters)"));
+        BUILT_IN.put(PREACT_RESNET18, new Entry(PreActResNet18.class, PreActResNet18::new,
+                "Wong et al.'s PreAct ResNet-18 (11,172,170 parameters)"));
     }
 
     private Architectures() {}

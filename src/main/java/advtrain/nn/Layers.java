@@ -9,7 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.SplittableRandom;
 
-/** The layers of the seed's network, each a thin Module over one op in {@link Ops}. */
+/** The layers of the built-in networks, each a thin Module over one op in {@link Ops}. */
 public final class Layers {
     private Layers() {}
 
@@ -26,10 +26,25 @@ public final class Layers {
         return Variable.parameter(data, backend.allocate(shape));
     }
 
+    /** kaiming_normal_ (fan_in, ReLU gain): N(0, 2 / fanIn), as the CIFAR ResNet-20 initialises its weights. */
+    static Variable kaimingNormalParameter(Backend backend, Shape shape, int fanIn, SplittableRandom random) {
+        double std = Math.sqrt(2.0 / fanIn);
+        float[] values = new float[shape.size()];
+        for (int i = 0; i < values.length; i++) values[i] = (float) (random.nextGaussian() * std);
+        return parameter(backend, shape, values);
+    }
+
+    static Variable parameter(Backend backend, Shape shape, float[] values) {
+        var data = backend.allocate(shape);
+        backend.write(data, values, 0);
+        return Variable.parameter(data, backend.allocate(shape));
+    }
+
+    /** "weight" and "bias", leaving out a null bias (a convolution without one has no such entry). */
     private static Map<String, Variable> weightAndBias(Variable weight, Variable bias) {
         Map<String, Variable> m = new LinkedHashMap<>();
         m.put("weight", weight);
-        m.put("bias", bias);
+        if (bias != null) m.put("bias", bias);
         return m;
     }
 
@@ -38,14 +53,36 @@ public final class Layers {
         public final int stride, padding;
         final Ops.Conv2d op;
 
+        /** With a bias, both initialised as PyTorch's default (see {@link #uniformParameter}). */
         public Conv2d(Backend backend, int inChannels, int outChannels, int kernelSize, int stride, int padding,
                       SplittableRandom random) {
-            int fanIn = inChannels * kernelSize * kernelSize;
-            this.weight = uniformParameter(backend, Shape.of(outChannels, inChannels, kernelSize, kernelSize), fanIn, random);
-            this.bias = uniformParameter(backend, Shape.of(outChannels), fanIn, random);
+            this(uniformParameter(backend, Shape.of(outChannels, inChannels, kernelSize, kernelSize), inChannels * kernelSize * kernelSize, random),
+                    uniformParameter(backend, Shape.of(outChannels), inChannels * kernelSize * kernelSize, random), stride, padding);
+        }
+
+        /** A convolution with these parameters; bias null for none (bias=False, before a batch norm). */
+        public Conv2d(Variable weight, Variable bias, int stride, int padding) {
+            this.weight = weight;
+            this.bias = bias;
             this.stride = stride;
             this.padding = padding;
             this.op = new Ops.Conv2d(stride, padding);
+        }
+
+        /** Without a bias, the weight from PyTorch's default initialisation (PreAct ResNet-18's convolutions). */
+        public static Conv2d withoutBias(Backend backend, int inChannels, int outChannels, int kernelSize, int stride, int padding,
+                                         SplittableRandom random) {
+            int fanIn = inChannels * kernelSize * kernelSize;
+            return new Conv2d(uniformParameter(backend, Shape.of(outChannels, inChannels, kernelSize, kernelSize), fanIn, random),
+                    null, stride, padding);
+        }
+
+        /** Without a bias, the weight from kaiming_normal_ (ResNet-20's convolutions). */
+        public static Conv2d kaimingWithoutBias(Backend backend, int inChannels, int outChannels, int kernelSize, int stride,
+                                                int padding, SplittableRandom random) {
+            int fanIn = inChannels * kernelSize * kernelSize;
+            return new Conv2d(kaimingNormalParameter(backend, Shape.of(outChannels, inChannels, kernelSize, kernelSize), fanIn, random),
+                    null, stride, padding);
         }
 
         @Override public Variable forward(Variable x) { return op.apply(x, weight, bias); }
@@ -57,8 +94,19 @@ public final class Layers {
         public final Variable weight, bias;
 
         public Linear(Backend backend, int inFeatures, int outFeatures, SplittableRandom random) {
-            this.weight = uniformParameter(backend, Shape.of(outFeatures, inFeatures), inFeatures, random);
-            this.bias = uniformParameter(backend, Shape.of(outFeatures), inFeatures, random);
+            this(uniformParameter(backend, Shape.of(outFeatures, inFeatures), inFeatures, random),
+                    uniformParameter(backend, Shape.of(outFeatures), inFeatures, random));
+        }
+
+        public Linear(Variable weight, Variable bias) {
+            this.weight = weight;
+            this.bias = bias;
+        }
+
+        /** ResNet-20's: kaiming_normal_ on the weight, PyTorch's default initialisation of the bias. */
+        public static Linear kaiming(Backend backend, int inFeatures, int outFeatures, SplittableRandom random) {
+            Variable weight = kaimingNormalParameter(backend, Shape.of(outFeatures, inFeatures), inFeatures, random);
+            return new Linear(weight, uniformParameter(backend, Shape.of(outFeatures), inFeatures, random));
         }
 
         @Override public Variable forward(Variable x) { return Ops.linear(x, weight, bias); }
@@ -127,5 +175,63 @@ public final class Layers {
         }
 
         @Override public Variable forward(Variable x) { return op.apply(x); }
+    }
+
+    /**
+     * BatchNorm2d over [N, C, H, W], PyTorch's layer: parameters weight (gamma, initially 1) and bias
+     * (beta, 0); buffers running_mean (0), running_var (1) and num_batches_tracked (an int64 counter,
+     * kept on the host). In training mode the batch's statistics normalise and the running ones move
+     * ({@link Ops.BatchNorm2d}), and the counter goes up by one per forward pass, as PyTorch counts;
+     * in evaluation mode the running statistics normalise and nothing changes.
+     */
+    public static final class BatchNorm2d extends Module {
+        public final Variable weight, bias;
+        public final Buffer runningMean, runningVar, numBatchesTracked = Buffer.counter();
+        private final Ops.BatchNorm2d op;
+
+        /** PyTorch's defaults: eps 1e-5, momentum 0.1. */
+        public BatchNorm2d(Backend backend, int channels) {
+            this.op = new Ops.BatchNorm2d(1e-5f, 0.1f);
+            float[] ones = new float[channels];
+            java.util.Arrays.fill(ones, 1f);
+            this.weight = parameter(backend, Shape.of(channels), ones);
+            this.bias = parameter(backend, Shape.of(channels), new float[channels]);
+            this.runningMean = Buffer.of(backend.allocate(Shape.of(channels)));
+            this.runningVar = Buffer.of(backend.allocate(Shape.of(channels)));
+            backend.fill(runningVar.tensor(), 1f);
+        }
+
+        @Override public Variable forward(Variable x) {
+            boolean training = isTraining();
+            if (training) numBatchesTracked.increment();
+            return op.apply(x, weight, bias, runningMean.tensor(), runningVar.tensor(), training);
+        }
+
+        @Override protected Map<String, Variable> ownParameters() { return weightAndBias(weight, bias); }
+
+        @Override protected Map<String, Buffer> ownBuffers() {
+            Map<String, Buffer> m = new LinkedHashMap<>();
+            m.put("running_mean", runningMean);
+            m.put("running_var", runningVar);
+            m.put("num_batches_tracked", numBatchesTracked);
+            return m;
+        }
+    }
+
+    /**
+     * (x - mean[c]) / std[c] with the CIFAR-10 training set's per-channel mean and std, the first
+     * layer of the ResNets, so that attacks work in [0, 1] pixel space. No state_dict entries.
+     */
+    public static final class ChannelNormalize extends Module {
+        private final Ops.ChannelNormalize op;
+
+        public ChannelNormalize(Backend backend) { this.op = Ops.ChannelNormalize.cifar10(backend); }
+
+        @Override public Variable forward(Variable x) { return op.apply(x); }
+    }
+
+    /** [N, C, H, W] to [N, C], the mean of each plane (F.avg_pool2d over the whole map, then flatten). */
+    public static final class GlobalAvgPool extends Module {
+        @Override public Variable forward(Variable x) { return Ops.globalAvgPool(x); }
     }
 }
