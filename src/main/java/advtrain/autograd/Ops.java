@@ -279,9 +279,8 @@ public final class Ops {
     }
 
     /**
-     * GlobalAvgPool: [N, C, H, W] to [N, C], the mean of each plane: the sum of each plane
-     * (reduce's groups are the planes), times 1/(H*W). Backward: each plane's gradient element is
-     * the output gradient / (H*W), which axpy adds with the [N, C] gradient repeated over each plane.
+     * GlobalAvgPool: [N, C, H, W] to [N, C], each plane's sum (reduce's groups are the planes) times
+     * 1/(H*W). Backward: axpy adds gradient / (H*W), the [N, C] gradient repeated over each plane.
      * Saves nothing (the plane size is in the input's shape).
      */
     public static final class GlobalAvgPool implements Op {
@@ -309,15 +308,11 @@ public final class Ops {
     /**
      * ShortcutA, the parameter-free "option A" shortcut of He et al.'s CIFAR ResNets: x [N, C, H, W]
      * to [N, C + 2 pad, ceil(H/2), ceil(W/2)], x[:, :, ::2, ::2] with pad zero channels before and
-     * after (PyTorch: {@code F.pad(x[:, :, ::2, ::2], (0, 0, 0, 0, pad, pad))}).
-     *
-     * <p>Computed as a 1x1 convolution with stride 2 and no bias whose fixed weight [C + 2 pad, C, 1, 1]
-     * is the identity shifted by pad channels (output channel c + pad takes input channel c times 1),
-     * so no kernel beyond {@link Backend#conv2d} is needed. It is exact for finite inputs: each output
-     * is one input times 1 plus products with 0. The op owns that weight, made once by the
-     * constructor on the given backend (a layer makes its op once; {@link #close} releases it);
-     * backward asks {@link Backend#conv2dBackward} for the input's gradient alone: the stride-2
-     * samples' gradients land on their pixels, the other pixels and the padded channels get none.
+     * after (PyTorch: {@code F.pad(x[:, :, ::2, ::2], (0, 0, 0, 0, pad, pad))}). Computed as a 1x1
+     * stride-2 convolution without bias by a fixed weight [C + 2 pad, C, 1, 1], the identity shifted
+     * by pad channels: exact for finite inputs (one input times 1, plus products with 0). The op owns
+     * that weight, made once by the constructor ({@link #close} releases it); backward asks
+     * conv2dBackward for the input's gradient alone.
      */
     public static final class ShortcutA implements Op, AutoCloseable {
         private final Backend backend;
@@ -328,9 +323,7 @@ public final class Ops {
         /** The shortcut from inChannels to inChannels + 2 pad channels (He et al.: pad = planes / 4). */
         public ShortcutA(Backend backend, int inChannels, int pad) {
             if (inChannels < 1 || pad < 0) throw new IllegalArgumentException("shortcutA: needs inChannels >= 1 and pad >= 0, got " + inChannels + ", " + pad);
-            this.backend = backend;
-            this.inChannels = inChannels;
-            this.pad = pad;
+            this.backend = backend; this.inChannels = inChannels; this.pad = pad;
             int outChannels = inChannels + 2 * pad;
             float[] identity = new float[outChannels * inChannels];
             for (int c = 0; c < inChannels; c++) identity[(c + pad) * inChannels + c] = 1f;
