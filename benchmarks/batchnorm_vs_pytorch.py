@@ -6,10 +6,13 @@ given upstream gradient), in G elements of x per second, as JMH scores BatchNorm
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_NUM_THREADS=2 /usr/bin/python3 benchmarks/batchnorm_vs_pytorch.py
 
-Each figure is the median of 7 timings of a loop of at least 0.2 s, after a warm-up.
+Each figure comes from the best (and the median) of 21 timings of one call, after a warm-up:
+ResNetBatchNorms.java prints the same table for advtrain. With --cpu-time (and OMP_NUM_THREADS=1)
+the times are the process's CPU time: on a machine shared with other work, the kernels' own speed
+on one core.
 """
 import os
-import statistics
+import sys
 import time
 
 import torch
@@ -18,29 +21,26 @@ import torch.nn.functional as F
 SHAPES = [(128, 16, 32, 32), (128, 32, 16, 16), (128, 64, 8, 8)]
 
 
-def rate(fn, elements):
-    fn()
-    reps = 1
-    while True:
-        start = time.perf_counter()
-        for _ in range(reps):
-            fn()
-        if time.perf_counter() - start >= 0.2:
-            break
-        reps *= 2
-    timings = []
-    for _ in range(7):
-        start = time.perf_counter()
-        for _ in range(reps):
-            fn()
-        timings.append((time.perf_counter() - start) / reps)
-    return elements / statistics.median(timings) / 1e9
+def timings(fn, clock, reps=21, warm_seconds=2.0):
+    end = time.perf_counter() + warm_seconds
+    while time.perf_counter() < end:
+        fn()
+    ms = []
+    for _ in range(reps):
+        start = clock()
+        fn()
+        ms.append((clock() - start) * 1e3)
+    return sorted(ms)
 
 
 def main():
+    cpu_time = "--cpu-time" in sys.argv[1:]
+    clock = time.process_time if cpu_time else time.perf_counter
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "2")))
-    print("torch %s, %d threads, load average before %s" % (torch.__version__, torch.get_num_threads(),
-                                                            " ".join("%.2f" % v for v in os.getloadavg())))
+    print("torch %s, %d threads%s, load average %s" % (torch.__version__, torch.get_num_threads(),
+                                                     ", CPU time of the process" if cpu_time else "",
+                                                     " ".join("%.2f" % v for v in os.getloadavg())))
+    print("%-18s %-9s %8s %10s %14s" % ("shape", "part", "best ms", "median ms", "G elements/s"))
     gen = torch.Generator().manual_seed(0)
     for shape in SHAPES:
         channels = shape[1]
@@ -59,9 +59,10 @@ def main():
         def backward():
             torch.autograd.grad(out, (x, weight, bias), dy, retain_graph=True)
 
-        n = x.numel()
-        print("[%d, %d, %d, %d]: forward %.2f G elements/s, backward %.2f G elements/s"
-              % (shape + (rate(forward, n), rate(backward, n))))
+        for part, fn in (("forward", forward), ("backward", backward)):
+            ms = timings(fn, clock)
+            print("%-18s %-9s %8.3f %10.3f %14.2f" % (str(list(shape)), part, ms[0], ms[len(ms) // 2],
+                                                     x.numel() / (ms[0] * 1e6)))
     print("load average after %s" % " ".join("%.2f" % v for v in os.getloadavg()))
 
 

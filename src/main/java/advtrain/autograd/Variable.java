@@ -11,9 +11,11 @@ import advtrain.tensor.Tensor;
  *
  * <p>A variable made by an op also remembers how it was made, which is what its backward step
  * needs: the {@link Op} (an object holding the op's settings under their own names: a
- * convolution's stride and padding) and the op's inputs, in the order it took them. PyTorch keeps
- * the same on a "ctx"; here the op object is made once by its layer and the input slots are reused
- * with the variable, so a steady-state step allocates nothing.
+ * convolution's stride and padding), the op's inputs, in the order it took them, and what else its
+ * forward pass computed for the backward one (a batch norm's statistics: {@link #save}). PyTorch
+ * keeps the same on a "ctx"; here the op object is made once by its layer, and the input and saved
+ * slots are reused with the variable (saved tensors come from the tape's pool), so a steady-state
+ * step allocates nothing.
  */
 public final class Variable {
     private Tensor data;

@@ -35,6 +35,9 @@ final class BatchNorm {
     private float eps;
     private boolean batchStats;
     private int batch, channels, plane;
+    /** Per worker thread: the two sums of the channel it is on, and two vectors' worth of partial sums. */
+    private final double[][] sums = new double[Parallel.threads()][2];
+    private final float[][] lanes = new float[Parallel.threads()][2 * VL];
 
     private BatchNorm() {}
 
@@ -65,62 +68,34 @@ final class BatchNorm {
 
     private float invStd(int c) { return (float) (1.0 / Math.sqrt((double) var[c] + eps)); }
 
+    // The vector loops are small static methods over arrays and offsets, as in Vec: inside the large
+    // task bodies C2 did not inline the Vector API calls and boxed every vector (6 MB per call).
+
     /** Item c = channel c: its statistics (with batchStats), then out = (x - mean) * (gamma * invStd) + beta. */
     private final Parallel.Task forwardChannels = new Parallel.Task() {
         @Override protected void run(int from, int to, int worker) {
             for (int c = from; c < to; c++) {
-                if (batchStats) statistics(c);
+                if (batchStats) statistics(c, sums[worker], lanes[worker]);
                 float mu = mean[c], scale = (gamma == null ? 1f : gamma[c]) * invStd(c), shift = beta == null ? 0f : beta[c];
-                FloatVector muV = FloatVector.broadcast(Gemm.S, mu), scaleV = FloatVector.broadcast(Gemm.S, scale),
-                        shiftV = FloatVector.broadcast(Gemm.S, shift);
-                for (int n = 0; n < batch; n++) {
-                    int off = (n * channels + c) * plane, i = 0;
-                    for (int whole = plane - plane % VL; i < whole; i += VL) {
-                        FloatVector.fromArray(Gemm.S, x, off + i).sub(muV).fma(scaleV, shiftV).intoArray(out, off + i);
-                    }
-                    for (; i < plane; i++) out[off + i] = Math.fma(x[off + i] - mu, scale, shift);
-                }
+                for (int n = 0; n < batch; n++) normalise(x, out, (n * channels + c) * plane, plane, mu, scale, shift);
             }
         }
     };
 
     /** mean[c] and var[c] (biased) from one pass over the channel, shifted by its first element. */
-    private void statistics(int c) {
+    private void statistics(int c, double[] total, float[] partial) {
         float k = x[c * plane];
-        FloatVector kV = FloatVector.broadcast(Gemm.S, k), s1 = FloatVector.zero(Gemm.S), s2 = s1;
-        double sum = 0, squares = 0;
-        int pending = 0;
-        for (int n = 0; n < batch; n++) {
-            int off = (n * channels + c) * plane, i = 0;
-            for (int whole = plane - plane % VL; i < whole; i += VL) {
-                FloatVector d = FloatVector.fromArray(Gemm.S, x, off + i).sub(kV);
-                s1 = s1.add(d);
-                s2 = d.fma(d, s2);
-            }
-            for (; i < plane; i++) {
-                double d = x[off + i] - k;
-                sum += d;
-                squares += d * d;
-            }
-            pending += plane;
-            if (pending >= FLUSH || n == batch - 1) {
-                sum += lanes(s1);
-                squares += lanes(s2);
-                s1 = s2 = FloatVector.zero(Gemm.S);
-                pending = 0;
-            }
+        total[0] = total[1] = 0;
+        for (int block = 0, planes = planesPerFlush(); block < batch; block += planes) {
+            shiftedSums(x, (block * channels + c) * plane, channels * plane, Math.min(planes, batch - block), plane, k, total, partial);
         }
-        double count = (double) batch * plane, shiftedMean = sum / count;
+        double count = (double) batch * plane, shiftedMean = total[0] / count;
         mean[c] = (float) (k + shiftedMean);
-        var[c] = (float) Math.max(0.0, squares / count - shiftedMean * shiftedMean);
+        var[c] = (float) Math.max(0.0, total[1] / count - shiftedMean * shiftedMean);
     }
 
-    /** The sum of a vector's lanes, one by one: reduceLanes is not compiled to vector code on every JDK 17 build. */
-    private static double lanes(FloatVector v) {
-        float total = 0;
-        for (int lane = 0; lane < VL; lane++) total += v.lane(lane);
-        return total;
-    }
+    /** How many planes the float lanes add up before their totals go into a double (FLUSH elements). */
+    private int planesPerFlush() { return Math.max(1, FLUSH / Math.max(1, plane)); }
 
     /**
      * Item c = channel c: the sums of dy and dy * (x - mean) (one pass), the parameter gradients,
@@ -130,60 +105,122 @@ final class BatchNorm {
      */
     private final Parallel.Task backwardChannels = new Parallel.Task() {
         @Override protected void run(int from, int to, int worker) {
+            double[] total = sums[worker];
             for (int c = from; c < to; c++) {
                 float mu = mean[c], invStd = invStd(c);
-                FloatVector muV = FloatVector.broadcast(Gemm.S, mu);
-                boolean sums = batchStats || dGamma != null || dBeta != null;
-                double gradSum = 0, gradDotCentered = 0;
-                FloatVector s1 = FloatVector.zero(Gemm.S), s2 = s1;
-                int pending = 0;
-                for (int n = 0; n < batch && sums; n++) {
-                    int off = (n * channels + c) * plane, i = 0;
-                    for (int whole = plane - plane % VL; i < whole; i += VL) {
-                        FloatVector g = FloatVector.fromArray(Gemm.S, dy, off + i);
-                        s1 = s1.add(g);
-                        s2 = g.fma(FloatVector.fromArray(Gemm.S, x, off + i).sub(muV), s2);
-                    }
-                    for (; i < plane; i++) {
-                        gradSum += dy[off + i];
-                        gradDotCentered += dy[off + i] * (x[off + i] - mu);
-                    }
-                    pending += plane;
-                    if (pending >= FLUSH || n == batch - 1) {
-                        gradSum += lanes(s1);
-                        gradDotCentered += lanes(s2);
-                        s1 = s2 = FloatVector.zero(Gemm.S);
-                        pending = 0;
+                total[0] = total[1] = 0;
+                if (batchStats || dGamma != null || dBeta != null) {
+                    for (int block = 0, planes = planesPerFlush(); block < batch; block += planes) {
+                        gradientSums(dy, x, (block * channels + c) * plane, channels * plane, Math.min(planes, batch - block), plane,
+                                mu, total, lanes[worker]);
                     }
                 }
-                double gradDotXhat = gradDotCentered * invStd;
+                double gradSum = total[0], gradDotXhat = total[1] * invStd, count = (double) batch * plane;
                 if (dBeta != null) dBeta[c] += (float) gradSum;
                 if (dGamma != null) dGamma[c] += (float) gradDotXhat;
-                if (dx != null) inputGradient(c, mu, invStd, gradSum, gradDotXhat);
+                if (dx == null) continue;
+                float p = (gamma == null ? 1f : gamma[c]) * invStd;
+                float q = batchStats ? (float) (p * invStd * gradDotXhat / count) : 0f, r = batchStats ? (float) (-p * gradSum / count) : 0f;
+                for (int n = 0; n < batch; n++) inputGradient(dy, x, dx, (n * channels + c) * plane, plane, mu, p, q, r);
             }
         }
     };
 
-    private void inputGradient(int c, float mu, float invStd, double gradSum, double gradDotXhat) {
-        double count = (double) batch * plane;
-        float p = (gamma == null ? 1f : gamma[c]) * invStd;
-        float q = batchStats ? (float) (p * invStd * gradDotXhat / count) : 0f, r = batchStats ? (float) (-p * gradSum / count) : 0f;
+    /** out[i] = (x[i] - mu) * scale + shift over [off, off + len). */
+    private static void normalise(float[] x, float[] out, int off, int len, float mu, float scale, float shift) {
+        FloatVector muV = FloatVector.broadcast(Gemm.S, mu), scaleV = FloatVector.broadcast(Gemm.S, scale),
+                shiftV = FloatVector.broadcast(Gemm.S, shift);
+        int i = 0;
+        for (int whole = len - len % VL; i < whole; i += VL) {
+            FloatVector.fromArray(Gemm.S, x, off + i).sub(muV).fma(scaleV, shiftV).intoArray(out, off + i);
+        }
+        for (; i < len; i++) out[off + i] = Math.fma(x[off + i] - mu, scale, shift);
+    }
+
+    /**
+     * total[0] += sum of d, total[1] += sum of d^2, d = x - k, over planes of len floats, stride apart.
+     * The lanes' partial sums live in lanes[0 .. 2 VL) between planes: a vector carried through the
+     * two nested loops was boxed on every step.
+     */
+    private static void shiftedSums(float[] x, int off, int stride, int planes, int len, float k, double[] total, float[] lanes) {
+        java.util.Arrays.fill(lanes, 0f);
+        double tail1 = 0, tail2 = 0;
+        for (int plane = 0; plane < planes; plane++, off += stride) {
+            shiftedPlaneSums(x, off, len, k, lanes);
+            for (int i = len - len % VL; i < len; i++) {
+                double d = x[off + i] - k;
+                tail1 += d;
+                tail2 += d * d;
+            }
+        }
+        total[0] += tail1 + laneSum(lanes, 0);
+        total[1] += tail2 + laneSum(lanes, VL);
+    }
+
+    /** lanes[0 .. VL) += d, lanes[VL .. 2 VL) += d^2, lane by lane over the whole vectors of one plane. */
+    private static void shiftedPlaneSums(float[] x, int off, int len, float k, float[] lanes) {
+        FloatVector kV = FloatVector.broadcast(Gemm.S, k);
+        FloatVector s1 = FloatVector.fromArray(Gemm.S, lanes, 0), s2 = FloatVector.fromArray(Gemm.S, lanes, VL);
+        for (int i = 0, whole = len - len % VL; i < whole; i += VL) {
+            FloatVector d = FloatVector.fromArray(Gemm.S, x, off + i).sub(kV);
+            s1 = s1.add(d);
+            s2 = d.fma(d, s2);
+        }
+        s1.intoArray(lanes, 0);
+        s2.intoArray(lanes, VL);
+    }
+
+    /** total[0] += sum of dy, total[1] += sum of dy * (x - mu), over planes of len floats, stride apart. */
+    private static void gradientSums(float[] dy, float[] x, int off, int stride, int planes, int len, float mu, double[] total,
+                                     float[] lanes) {
+        java.util.Arrays.fill(lanes, 0f);
+        double tail1 = 0, tail2 = 0;
+        for (int plane = 0; plane < planes; plane++, off += stride) {
+            gradientPlaneSums(dy, x, off, len, mu, lanes);
+            for (int i = len - len % VL; i < len; i++) {
+                tail1 += dy[off + i];
+                tail2 += dy[off + i] * (x[off + i] - mu);
+            }
+        }
+        total[0] += tail1 + laneSum(lanes, 0);
+        total[1] += tail2 + laneSum(lanes, VL);
+    }
+
+    /** lanes[0 .. VL) += dy, lanes[VL .. 2 VL) += dy * (x - mu), over the whole vectors of one plane. */
+    private static void gradientPlaneSums(float[] dy, float[] x, int off, int len, float mu, float[] lanes) {
+        FloatVector muV = FloatVector.broadcast(Gemm.S, mu);
+        FloatVector s1 = FloatVector.fromArray(Gemm.S, lanes, 0), s2 = FloatVector.fromArray(Gemm.S, lanes, VL);
+        for (int i = 0, whole = len - len % VL; i < whole; i += VL) {
+            FloatVector g = FloatVector.fromArray(Gemm.S, dy, off + i);
+            s1 = s1.add(g);
+            s2 = g.fma(FloatVector.fromArray(Gemm.S, x, off + i).sub(muV), s2);
+        }
+        s1.intoArray(lanes, 0);
+        s2.intoArray(lanes, VL);
+    }
+
+    private static double laneSum(float[] lanes, int from) {
+        float total = 0;
+        for (int lane = from; lane < from + VL; lane++) total += lanes[lane];
+        return total;
+    }
+
+    /** dx[i] += p * dy[i] - q * (x[i] - mu) + r over [off, off + len); with q = r = 0, x is not read. */
+    private static void inputGradient(float[] dy, float[] x, float[] dx, int off, int len, float mu, float p, float q, float r) {
         FloatVector pV = FloatVector.broadcast(Gemm.S, p), minusQ = FloatVector.broadcast(Gemm.S, -q),
                 rV = FloatVector.broadcast(Gemm.S, r), muV = FloatVector.broadcast(Gemm.S, mu);
-        for (int n = 0; n < batch; n++) {
-            int off = (n * channels + c) * plane, i = 0, whole = plane - plane % VL;
-            if (batchStats) {
-                for (; i < whole; i += VL) {
-                    FloatVector centered = FloatVector.fromArray(Gemm.S, x, off + i).sub(muV);
-                    FloatVector step = FloatVector.fromArray(Gemm.S, dy, off + i).fma(pV, centered.fma(minusQ, rV));
-                    FloatVector.fromArray(Gemm.S, dx, off + i).add(step).intoArray(dx, off + i);
-                }
-            } else {
-                for (; i < whole; i += VL) {
-                    FloatVector.fromArray(Gemm.S, dy, off + i).fma(pV, FloatVector.fromArray(Gemm.S, dx, off + i)).intoArray(dx, off + i);
-                }
+        int i = 0, whole = len - len % VL;
+        if (q != 0f || r != 0f) {
+            for (; i < whole; i += VL) {
+                FloatVector centered = FloatVector.fromArray(Gemm.S, x, off + i).sub(muV);
+                FloatVector step = FloatVector.fromArray(Gemm.S, dy, off + i).fma(pV, centered.fma(minusQ, rV));
+                FloatVector.fromArray(Gemm.S, dx, off + i).add(step).intoArray(dx, off + i);
             }
-            for (; i < plane; i++) dx[off + i] += Math.fma(dy[off + i], p, Math.fma(x[off + i] - mu, -q, r));
+        } else {
+            for (; i < whole; i += VL) {
+                FloatVector.fromArray(Gemm.S, dy, off + i).fma(pV, FloatVector.fromArray(Gemm.S, dx, off + i)).intoArray(dx, off + i);
+            }
         }
+        for (; i < len; i++) dx[off + i] += Math.fma(dy[off + i], p, Math.fma(x[off + i] - mu, -q, r));
     }
 }
