@@ -21,6 +21,9 @@ The networks are those of tools/resnet_cifar.py; the images are the committed CI
                         and on the first EVAL_IMAGES test images the predicted classes clean
                         (clean_pred) and after PGD (pgd_pred: EVAL_STEPS steps of eps/4 from the
                         image, L-inf EVAL_EPS, NLL loss, as advtrain's attack --attack pgd does).
+  preact_forward.safetensors
+                        PreActResNet18 with resnet_cifar.hash_init's weights, in float64, on the first
+                        2 test images: eval_log_probs and train_log_probs [2, 10].
   resnet20_epoch.safetensors
                         THE PARITY GOLDEN: one epoch of SGD (lr PARITY_LR, momentum 0.9, batch
                         PARITY_BATCH) in training mode on the first PARITY_IMAGES training images
@@ -40,8 +43,8 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from resnet_cifar import (ARCHITECTURES, ROOT, ResNet20, hash_init, load_advtrain_file,  # noqa: E402
-                          read_cifar, read_safetensors, write_safetensors)
+from resnet_cifar import (ARCHITECTURES, ROOT, PreActResNet18, ResNet20, hash_init,  # noqa: E402
+                          load_advtrain_file, read_cifar, read_safetensors, write_safetensors)
 
 OUT = os.path.join(ROOT, "src", "test", "resources", "goldens", "resnet")
 TRAIN_EPOCHS, TRAIN_BATCH, TRAIN_LR = 8, 32, 0.05
@@ -128,6 +131,16 @@ def eval_goldens(state):
     return out, meta
 
 
+def preact_forward():
+    model = hash_init(PreActResNet18()).double()
+    images, _ = read_cifar("test_batch", 2)
+    out = {}
+    with torch.no_grad():
+        out["eval_log_probs"] = model.eval()(images.double())
+        out["train_log_probs"] = model.train()(images.double())
+    return out, {"images": 2, "init": "resnet_cifar.hash_init", "source": "tools/make_resnet_goldens.py"}
+
+
 def parity_golden():
     model = hash_init(ResNet20()).double()
     images, labels = read_cifar("data_batch_1", PARITY_IMAGES)
@@ -165,6 +178,8 @@ def main():
     state, _ = read_safetensors(trained)  # exactly the float32 weights the tests load
     tensors, meta = eval_goldens(state)
     print("  wrote resnet20_eval (%d bytes)" % write_safetensors(os.path.join(OUT, "resnet20_eval.safetensors"), tensors, meta))
+    tensors, meta = preact_forward()
+    print("  wrote preact_forward (%d bytes)" % write_safetensors(os.path.join(OUT, "preact_forward.safetensors"), tensors, meta))
     tensors, meta = parity_golden()
     print("  wrote resnet20_epoch (%d bytes)" % write_safetensors(os.path.join(OUT, "resnet20_epoch.safetensors"), tensors, meta))
 

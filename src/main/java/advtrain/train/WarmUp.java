@@ -34,7 +34,8 @@ public final class WarmUp {
     /** The warm-up stops after this long, compiled or not. */
     static final double MAX_SECONDS = SpeedProbe.MAX_WARM_UP_SECONDS;
 
-    private static final int IMAGES = 4;  // distinct random images, repeated to fill a batch
+    private static final int IMAGES = 4;
+    private static final int RESNET_BATCH = 16;  // distinct random images, repeated to fill a batch
 
     private final Backend backend;
     private final int batch;
@@ -68,7 +69,11 @@ public final class WarmUp {
     /** As above, on a throwaway network of the given architecture (the one about to be trained: its kernels get compiled). */
     public static WarmUp start(Backend backend, int batch, String arch) {
         if (!backend.name().equals("java")) return null;
-        WarmUp w = new WarmUp(backend, batch, arch);
+        // A ResNet's step at a large batch takes tens of seconds before the JIT has compiled it (one
+        // ResNet-20 step at batch 128 took 33 s on a loaded machine): warm up on small batches, so
+        // the compiler sees many calls of the same kernels within the time allowed.
+        int warmBatch = arch.equals(Architectures.LENET) ? batch : Math.min(batch, RESNET_BATCH);
+        WarmUp w = new WarmUp(backend, warmBatch, arch);
         w.thread.start();
         return w;
     }

@@ -142,6 +142,27 @@ class ResNetGoldenTest {
         be.release(x);
     }
 
+    /** PreAct ResNet-18 with hashInit's weights: its forward pass in both modes (its blocks' shortcuts, its final bn). */
+    @ParameterizedTest
+    @ValueSource(strings = {"java", "opencl"})
+    void preActResNet18ForwardMatchesPyTorch(String backendName) throws IOException {
+        Backend be = TestBackends.get(backendName);
+        Safetensors.Contents golden = Goldens.read("resnet/preact_forward.safetensors");
+        Module model = Architectures.build(Architectures.PREACT_RESNET18, be, 5);
+        hashInit(model, be);
+        Tensor x = testImages(be, Integer.parseInt(golden.metadata().get("images")));
+        try (Tape tape = new Tape(be)) {
+            model.eval();
+            Goldens.assertClose(backendName + " eval log_probs", Goldens.tensor(golden, "eval_log_probs"),
+                    Tensors.toArray(be, model.forward(tape.constant(x)).data()), Goldens.NET_TOLERANCE);
+            tape.reset();
+            model.train(true);
+            Goldens.assertClose(backendName + " train log_probs", Goldens.tensor(golden, "train_log_probs"),
+                    Tensors.toArray(be, model.forward(tape.constant(x)).data()), Goldens.NET_TOLERANCE);
+        }
+        be.release(x);
+    }
+
     /**
      * THE PARITY TEST: one epoch of SGD in training mode over the first images of the sample in file
      * order, from the same initial weights (hashInit, computed as tools/resnet_cifar.py's hash_init),
