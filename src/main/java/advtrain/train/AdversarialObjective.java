@@ -98,9 +98,15 @@ public final class AdversarialObjective implements Objective {
         lastAdversarial = adversarial;
         Variable adversarialLoss = Ops.nllLoss(model.forward(tape.constant(adversarial)), labels);
         if (training.mix() == 0f) {  // Madry: the adversarial loss alone; the clean pass only counts training accuracy
+            // In evaluation mode: in training mode this pass would move batch norm's running
+            // statistics, which Madry's and Wong et al.'s training never shows the clean batch.
             Variable logProbs;
+            boolean wasTraining = model.isTraining();
+            model.eval();
             try (Tape.NoGrad off = tape.noGrad()) {
                 logProbs = model.forward(images);
+            } finally {
+                model.train(wasTraining);
             }
             return step.set(adversarialLoss, logProbs);
         }
