@@ -19,6 +19,11 @@ freeze the parameters the same way. The Goodfellow epoch is one epoch of the see
 eps 8/255, mix 0.5) over 50,000 random byte images at batch 32: a fresh permutation, each batch
 indexed and turned into floats / 255, the adversarial batch crafted with torch.autograd.grad (input
 gradient only), then 0.5 * clean loss + 0.5 * adversarial loss, backward, SGD.
+The ResNet-20 workloads run tools/resnet_cifar.py's ResNet20 (advtrain.nn.ResNet20's definition)
+with SGD at lr 0.01, momentum 0.9, weight decay 5e-4: a training step at batch 128, inference at
+batch 256 in evaluation mode, and one epoch of Wong et al.'s FGSM-RS training (random start in the
+eps-box, one step of 1.25 eps, projected and clipped, the adversarial loss alone, training mode
+throughout) over FGSM_RS_IMAGES random byte images at batch 128.
 Run it with Debian's /usr/bin/python3 (python3-torch).
 
 `blas` prints which BLAS library PyTorch runs on (from the libraries this process has mapped), its
@@ -171,6 +176,67 @@ def workloads(torch, Net):
             return epoch
         return setup
 
+    # ---- ResNet-20 (tools/resnet_cifar.py's definition, as advtrain.nn.ResNet20) ----------------
+
+    def resnet20():
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "tools"))
+        from resnet_cifar import ResNet20
+        torch.manual_seed(1)
+        return ResNet20()
+
+    def resnet_sgd(net):
+        return torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
+
+    def resnet_train(batch):
+        def setup():
+            net = resnet20().train()
+            opt = resnet_sgd(net)
+            x, y = data(batch, 2)
+
+            def step():
+                opt.zero_grad()
+                loss = F.nll_loss(net(x), y)
+                loss.backward()
+                opt.step()
+            return step
+        return setup
+
+    def resnet_infer(batch):
+        def setup():
+            net = resnet20().eval()
+            x, _ = data(batch, 2)
+
+            def step():
+                with torch.no_grad():
+                    net(x)
+            return step
+        return setup
+
+    def fgsm_rs_epoch(images, batch):
+        """Wong et al.'s FGSM-RS training (their CIFAR10/train_cifar.py, in [0, 1] pixel space): a random
+        start in the eps-box (kept in [0, 1]), one step of 1.25 eps from it, projected onto the box and
+        clipped, then the loss of the adversarial batch alone; the model in training mode throughout."""
+        def setup():
+            g = torch.Generator().manual_seed(3)
+            pixels = torch.randint(0, 256, (images, 3, 32, 32), dtype=torch.uint8, generator=g)
+            labels = torch.randint(0, 10, (images,), generator=g)
+            net = resnet20().train()
+            opt = resnet_sgd(net)
+            alpha = 1.25 * eps
+
+            def epoch():
+                for idx in torch.randperm(images).split(batch):
+                    x, y = pixels[idx].float().div_(255), labels[idx]
+                    start = (x + torch.empty_like(x).uniform_(-eps, eps)).clamp_(0, 1)
+                    adv = start + alpha * input_gradient(net, start, y).sign()
+                    adv = torch.min(torch.max(adv, x - eps), x + eps).clamp_(0, 1)
+                    opt.zero_grad()
+                    loss = F.nll_loss(net(adv), y)
+                    loss.backward()
+                    opt.step()
+            return epoch
+        return setup
+
     # name -> (images per call, setup returning a step function). Keep in step with SideBySide.java.
     return {
         "train-b32": (32, train(32)),
@@ -180,7 +246,15 @@ def workloads(torch, Net):
         "fgsm-b256": (256, fgsm(256)),
         "pgd10-b256": (256, pgd(256, 10)),
         "goodfellow-epoch": (50_000, goodfellow_epoch(50_000, 32)),
+        "resnet20-train-b128": (128, resnet_train(128)),
+        "resnet20-infer-b256": (256, resnet_infer(256)),
+        "resnet20-fgsmrs-epoch": (FGSM_RS_IMAGES, fgsm_rs_epoch(FGSM_RS_IMAGES, 128)),
     }
+
+
+# Images in the ResNet-20 FGSM-RS epoch: 10 batches of 128, so that one epoch (a timed window) stays
+# well under a minute on 2 cores. Keep in step with SideBySide.java.
+FGSM_RS_IMAGES = 1280
 
 
 def load_average():

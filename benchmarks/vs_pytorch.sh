@@ -6,7 +6,8 @@
 #                            [--workloads train-b32,...,goodfellow-epoch|all] [--threads 2]
 #                            [--rounds 1 | --paired 6]
 #
-# Workloads: train-b32, train-b4, infer-b256, inputgrad-b256, fgsm-b256, pgd10-b256, goodfellow-epoch.
+# Workloads: train-b32, train-b4, infer-b256, inputgrad-b256, fgsm-b256, pgd10-b256, goodfellow-epoch
+# (the seed's Net); resnet20-train-b128, resnet20-infer-b256, resnet20-fgsmrs-epoch (ResNet-20).
 #
 # --paired N runs both engines at once, taking turns window by window (vs_pytorch.py paired: N
 # pairs of windows per workload, ABBA order), and reports the median of the pairs' ratios: the two
@@ -37,7 +38,7 @@ while [ $# -gt 0 ]; do
     --threads) threads="$2"; shift 2 ;;
     --rounds) rounds="$2"; shift 2 ;;
     --paired) pairs="$2"; shift 2 ;;
-    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
     *) echo "vs_pytorch.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done

@@ -10,12 +10,14 @@ import java.util.Locale;
  * bookkeeping too (a few kilobytes per iteration, spread over the iteration's steps); this does not.
  * The first rounds include the JIT's warm-up (the Vector API allocates until C2 compiles a loop).
  *
- * <pre>usage: AllocationPerStep [--backend java|opencl] [--batch 32] [--objective plain|goodfellow] [--rounds 12] [--steps 2000]</pre>
+ * <pre>usage: AllocationPerStep [--backend java|opencl] [--arch lenet|resnet20|...] [--weight-decay 0] [--batch 32]
+ *                          [--objective plain|goodfellow] [--rounds 12] [--steps 2000]</pre>
  */
 public final class AllocationPerStep {
     public static void main(String[] args) {
         int batch = 32, rounds = 12, steps = 2000;
-        String objectiveName = "plain", backendName = "java";
+        String objectiveName = "plain", backendName = "java", arch = "lenet";
+        float weightDecay = 0f;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--batch" -> batch = Integer.parseInt(args[++i]);
@@ -23,6 +25,8 @@ public final class AllocationPerStep {
                 case "--rounds" -> rounds = Integer.parseInt(args[++i]);
                 case "--steps" -> steps = Integer.parseInt(args[++i]);
                 case "--backend" -> backendName = args[++i];
+                case "--arch" -> arch = args[++i];
+                case "--weight-decay" -> weightDecay = Float.parseFloat(args[++i]);
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
@@ -30,6 +34,8 @@ public final class AllocationPerStep {
         TrainStepBench bench = new TrainStepBench();
         bench.batch = batch;
         bench.backend = backendName;
+        bench.arch = arch;
+        bench.weightDecay = weightDecay;
         bench.setup();
         Runnable step = switch (objectiveName) {
             case "plain" -> bench::trainStep;
@@ -37,7 +43,8 @@ public final class AllocationPerStep {
             default -> throw new IllegalArgumentException("--objective plain or goodfellow, not " + objectiveName);
         };
         var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-        System.out.printf(Locale.ROOT, "%s backend, batch %d, %s objective, %d steps a round%n", bench.be.name(), batch, objectiveName, steps);
+        System.out.printf(Locale.ROOT, "%s backend, %s, batch %d, %s objective, weight decay %s, %d steps a round%n",
+                bench.be.name(), arch, batch, objectiveName, weightDecay, steps);
         for (int round = 0; round < rounds; round++) {
             long[] ids = threads.getAllThreadIds();
             long before = allocated(threads, ids);

@@ -10,6 +10,8 @@ import advtrain.backend.Tensors;
 import advtrain.backend.select.Backends;
 import advtrain.data.BatchLoader;
 import advtrain.data.Dataset;
+import advtrain.nn.Architectures;
+import advtrain.nn.Module;
 import advtrain.nn.Net;
 import advtrain.optim.Sgd;
 import advtrain.tensor.Shape;
@@ -50,6 +52,16 @@ import java.util.function.Function;
  *       random byte images at batch 32, through the library's {@link Trainer}: shuffling, the
  *       bytes-to-floats batch fill, the attack, both losses, backward, SGD.</li>
  * </ul>
+ * and on ResNet-20 ({@code Architectures.build("resnet20")}, tools/resnet_cifar.py's network in
+ * PyTorch), with SGD at lr 0.01, momentum 0.9 and weight decay 5e-4:
+ * <ul>
+ *   <li>resnet20-train-b128: one training step at batch 128 (batch norm on the batch's statistics).</li>
+ *   <li>resnet20-infer-b256: forward alone in evaluation mode (running statistics), no-grad scope.</li>
+ *   <li>resnet20-fgsmrs-epoch: one epoch of Wong et al.'s FGSM-RS training over {@value #FGSM_RS_IMAGES}
+ *       random byte images at batch 128 through the {@link Trainer}: a random start in the ε-box, one
+ *       step of 1.25·ε, projected and clipped, the adversarial loss alone (mix 0), the model in
+ *       training mode throughout.</li>
+ * </ul>
  * A workload is a name, the images one call handles, and a setup that returns the call.
  *
  * <pre>usage: SideBySide [--backend auto|java|opencl] [--repeats 5] [--seconds 1.0] [--workloads a,b|all]
@@ -69,6 +81,9 @@ public final class SideBySide {
     static final float EPS = 8f / 255f;
     /** Images in the Goodfellow epoch: CIFAR-10's training set size. */
     static final int EPOCH_IMAGES = 50_000;
+    /** Images in the ResNet-20 FGSM-RS epoch: 10 batches of 128, so one epoch (a window) stays well under a minute on 2 cores. */
+    static final int FGSM_RS_IMAGES = 1280;
+    static final String RESNET = "resnet20";
 
     static final Map<String, Workload> WORKLOADS = new LinkedHashMap<>();
 
@@ -80,6 +95,9 @@ public final class SideBySide {
         WORKLOADS.put("fgsm-b256", new Workload(256, be -> attack(be, 256, AttackConfig.fgsm(EPS))));
         WORKLOADS.put("pgd10-b256", new Workload(256, be -> attack(be, 256, AttackConfig.pgd(EPS))));
         WORKLOADS.put("goodfellow-epoch", new Workload(EPOCH_IMAGES, SideBySide::goodfellowEpoch));
+        WORKLOADS.put("resnet20-train-b128", new Workload(128, be -> train(be, RESNET, 128)));
+        WORKLOADS.put("resnet20-infer-b256", new Workload(256, be -> infer(be, RESNET, 256)));
+        WORKLOADS.put("resnet20-fgsmrs-epoch", new Workload(FGSM_RS_IMAGES, SideBySide::fgsmRsEpoch));
     }
 
 
@@ -94,9 +112,17 @@ public final class SideBySide {
         return new Tensor[] {Tensors.fromArray(be, x, batch, 3, 32, 32), Tensors.fromArray(be, y, batch)};
     }
 
-    static Runnable train(Backend be, int batch) {
-        Net net = new Net(be, 1);
-        Sgd sgd = new Sgd(be, net.parameters(), 0.001f, 0.9f);
+    static Runnable train(Backend be, int batch) { return train(be, Architectures.LENET, batch); }
+
+    /** The seed's Net at the seed's SGD (lr 0.001, momentum 0.9); a ResNet at lr 0.01, momentum 0.9, weight decay 5e-4. */
+    static Sgd sgd(Backend be, String arch, Module net) {
+        return arch.equals(Architectures.LENET) ? new Sgd(be, net.parameters(), 0.001f, 0.9f)
+                : new Sgd(be, net.parameters(), 0.01f, 0.9f, 5e-4f);
+    }
+
+    static Runnable train(Backend be, String arch, int batch) {
+        Module net = Architectures.build(arch, be, 1);
+        Sgd sgd = sgd(be, arch, net);
         Tape tape = new Tape(be);
         Tensor[] xy = data(be, batch);
         return () -> {
@@ -109,8 +135,10 @@ public final class SideBySide {
         };
     }
 
-    static Runnable infer(Backend be, int batch) {
-        Net net = new Net(be, 1);
+    static Runnable infer(Backend be, int batch) { return infer(be, Architectures.LENET, batch); }
+
+    static Runnable infer(Backend be, String arch, int batch) {
+        Module net = Architectures.build(arch, be, 1);
         net.eval();
         Tape tape = new Tape(be);
         Tensor[] xy = data(be, batch);
@@ -158,6 +186,20 @@ public final class SideBySide {
         Net net = new Net(be, 1);
         Trainer trainer = new Trainer(be, net, new Sgd(be, net.parameters(), 0.001f, 0.9f),
                 new AdversarialObjective(be, AdversarialTraining.fgsm(EPS, 0.5f), 0));
+        int[] epoch = {0};
+        return () -> trainer.trainEpoch(loader, epoch[0]++, null);  // ends with a read of the epoch's loss
+    }
+
+    /** One epoch of Wong et al.'s FGSM-RS training of ResNet-20 per call; each call is the next epoch (a new shuffle). */
+    static Runnable fgsmRsEpoch(Backend be) {
+        SplittableRandom random = new SplittableRandom(3);
+        byte[] pixels = new byte[FGSM_RS_IMAGES * Dataset.IMAGE_BYTES], labels = new byte[FGSM_RS_IMAGES];
+        random.nextBytes(pixels);
+        for (int i = 0; i < FGSM_RS_IMAGES; i++) labels[i] = (byte) random.nextInt(10);
+        BatchLoader loader = new BatchLoader(new Dataset(pixels, labels, FGSM_RS_IMAGES), 128, true, false, 0);
+        Module net = Architectures.build(RESNET, be, 1);
+        AdversarialTraining wong = AdversarialTraining.of(AdversarialTraining.Method.FGSM_RS, EPS, 0f, null, null);
+        Trainer trainer = new Trainer(be, net, sgd(be, RESNET, net), new AdversarialObjective(be, wong, 0));
         int[] epoch = {0};
         return () -> trainer.trainEpoch(loader, epoch[0]++, null);  // ends with a read of the epoch's loss
     }

@@ -6,7 +6,8 @@ import advtrain.autograd.Tape;
 import advtrain.autograd.Variable;
 import advtrain.backend.Backend;
 import advtrain.backend.select.Backends;
-import advtrain.nn.Net;
+import advtrain.nn.Architectures;
+import advtrain.nn.Module;
 import advtrain.optim.Sgd;
 import advtrain.train.AdversarialObjective;
 import advtrain.train.AdversarialTraining;
@@ -34,7 +35,9 @@ import java.util.concurrent.TimeUnit;
  * {@code goodfellowStep} is the same step with the seed's Eq. 3 loss (FGSM at ε = 8/255 crafted with
  * the current weights, mix 0.5), through {@link AdversarialObjective}. Random images in [0, 1] of
  * CIFAR shape and random labels. Score: microseconds per step; images/s is batch * 1e6 / score. With
- * {@code run-jmh.sh --gc}, gc.alloc.rate.norm is the bytes a steady-state step allocates.
+ * {@code run-jmh.sh --gc}, gc.alloc.rate.norm is the bytes a steady-state step allocates. {@code arch}
+ * picks another built-in network ({@code Architectures}, e.g. resnet20) and {@code weightDecay} SGD's
+ * weight decay (the seed's recipe has none).
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -45,9 +48,11 @@ import java.util.concurrent.TimeUnit;
 public class TrainStepBench {
     @Param({"32", "4"}) public int batch;
     @Param({"java"}) public String backend;
+    @Param({"lenet"}) public String arch;
+    @Param({"0"}) public float weightDecay;
 
     Backend be;
-    Net net;
+    Module net;
     Sgd sgd;
     Tape tape;
     Tensor images, labels;
@@ -55,8 +60,8 @@ public class TrainStepBench {
 
     @Setup(Level.Trial) public void setup() {
         be = Backends.select(backend, null).backend();
-        net = new Net(be, 1);
-        sgd = new Sgd(be, net.parameters(), 0.001f, 0.9f);
+        net = Architectures.build(arch, be, 1);
+        sgd = new Sgd(be, net.parameters(), 0.001f, 0.9f, weightDecay);
         tape = new Tape(be);
         images = be.allocate(advtrain.tensor.Shape.of(batch, 3, 32, 32));
         labels = be.allocate(advtrain.tensor.Shape.of(batch));
