@@ -14,7 +14,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
- * The PyTorch golden files (written by tools/make_goldens.py into src/test/resources/goldens/) and
+ * The PyTorch golden files (written by the tools/make_*goldens.py scripts into src/test/resources/goldens/) and
  * the one error measure the golden tests use.
  *
  * <p>The measure is max|got - expected| / max|expected| over a whole tensor: the largest error on
@@ -30,9 +30,18 @@ final class Goldens {
 
     private Goldens() {}
 
+    /** The tools/ script that writes a golden file. */
+    static String generator(String file) {
+        if (file.startsWith("resnet/")) return "make_resnet_goldens.py";
+        if (file.startsWith("resnet_ops")) return "make_resnet_op_goldens.py";
+        if (file.startsWith("norm")) return "make_norm_goldens.py";
+        if (file.startsWith("optim")) return "make_optim_goldens.py";
+        return "make_goldens.py";
+    }
+
     static Path path(String file) {
         URL url = Goldens.class.getResource("/goldens/" + file);
-        assertNotNull(url, "golden file goldens/" + file + " is missing: run /usr/bin/python3 tools/make_goldens.py");
+        assertNotNull(url, "golden file goldens/" + file + " is missing: run /usr/bin/python3 tools/" + generator(file));
         try {
             return Path.of(url.toURI());
         } catch (URISyntaxException e) {
