@@ -9,7 +9,6 @@ import advtrain.nn.ModelFiles;
 import advtrain.io.Safetensors;
 import advtrain.nn.Net;
 import advtrain.optim.Sgd;
-import advtrain.tensor.HostTensor;
 import advtrain.tensor.Tensor;
 import advtrain.testing.TestBackends;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -39,19 +38,6 @@ class GoldenNetTest {
         return net;
     }
 
-    private static Tensor upload(Backend be, Safetensors.Contents file, String name) {
-        HostTensor t = Goldens.tensor(file, name);
-        return Tensors.fromArray(be, t.values(), t.shape().dims());
-    }
-
-    private static void collect(List<String> failures, Runnable check) {
-        try {
-            check.run();
-        } catch (AssertionError e) {
-            failures.add(e.getMessage());
-        }
-    }
-
     @ParameterizedTest
     @ValueSource(strings = {"reference", "java", "opencl"})
     void forwardLossAndGradientsMatchPyTorch(String backendName) throws IOException {
@@ -60,15 +46,15 @@ class GoldenNetTest {
         List<String> failures = new ArrayList<>();
         try (Tape tape = new Tape(be)) {
             net.zeroGrad(be);
-            Variable input = tape.input(upload(be, NET, "input"), true);
+            Variable input = tape.input(Goldens.upload(be, NET, "input"), true);
             Variable logProbs = net.forward(input);
-            Variable loss = Ops.nllLoss(logProbs, tape.constant(upload(be, NET, "labels")));
+            Variable loss = Ops.nllLoss(logProbs, tape.constant(Goldens.upload(be, NET, "labels")));
             tape.backward(loss);
 
-            collect(failures, () -> Goldens.assertClose("log_probs", Goldens.tensor(NET, "log_probs"), Tensors.toArray(be, logProbs.data()), Goldens.NET_TOLERANCE));
-            collect(failures, () -> Goldens.assertClose("loss", Goldens.tensor(NET, "loss"), Tensors.toArray(be, loss.data()), Goldens.NET_TOLERANCE));
-            collect(failures, () -> Goldens.assertClose("input_grad", Goldens.tensor(NET, "input_grad"), Tensors.toArray(be, input.grad()), Goldens.NET_TOLERANCE));
-            net.namedParameters().forEach((name, p) -> collect(failures, () ->
+            Goldens.collect(failures, () -> Goldens.assertClose("log_probs", Goldens.tensor(NET, "log_probs"), Tensors.toArray(be, logProbs.data()), Goldens.NET_TOLERANCE));
+            Goldens.collect(failures, () -> Goldens.assertClose("loss", Goldens.tensor(NET, "loss"), Tensors.toArray(be, loss.data()), Goldens.NET_TOLERANCE));
+            Goldens.collect(failures, () -> Goldens.assertClose("input_grad", Goldens.tensor(NET, "input_grad"), Tensors.toArray(be, input.grad()), Goldens.NET_TOLERANCE));
+            net.namedParameters().forEach((name, p) -> Goldens.collect(failures, () ->
                     Goldens.assertClose("grad." + name, Goldens.tensor(NET, "grad." + name), Tensors.toArray(be, p.grad()), Goldens.NET_TOLERANCE)));
         }
         if (!failures.isEmpty()) fail(String.join("\n", failures));
@@ -83,7 +69,7 @@ class GoldenNetTest {
         assertEquals(5, steps);
         Net net = loadNet(be);
         Sgd sgd = new Sgd(be, net.parameters(), Float.parseFloat(settings.get("lr")), Float.parseFloat(settings.get("momentum")));
-        Tensor images = upload(be, NET, "input"), labels = upload(be, NET, "labels");
+        Tensor images = Goldens.upload(be, NET, "input"), labels = Goldens.upload(be, NET, "labels");
         float[] expectedLosses = Goldens.tensor(SGD, "loss").values();
         float[] losses = new float[steps];
         List<String> failures = new ArrayList<>();
@@ -99,7 +85,7 @@ class GoldenNetTest {
                 for (var e : net.namedParameters().entrySet()) {
                     String name = "step" + step + "." + e.getKey();
                     float[] got = Goldens.strided(Tensors.toArray(be, e.getValue().data()), step - 1, steps);
-                    collect(failures, () -> Goldens.assertClose(name, Goldens.tensor(SGD, name), got, Goldens.NET_TOLERANCE));
+                    Goldens.collect(failures, () -> Goldens.assertClose(name, Goldens.tensor(SGD, name), got, Goldens.NET_TOLERANCE));
                 }
             }
         }

@@ -54,11 +54,6 @@ class GoldenNormTest {
         return cases;
     }
 
-    private static Tensor upload(Backend be, String name) {
-        HostTensor t = Goldens.tensor(NORM, name);
-        return Tensors.fromArray(be, t.values(), t.shape().dims());
-    }
-
     /** The large cases' input, as tools/make_norm_goldens.py's big_input computes it. */
     private static float[] bigInput(int[] shape) {
         int plane = shape[2] * shape[3];
@@ -92,13 +87,13 @@ class GoldenNormTest {
             int[] shape = c.shape();
             int stride = c.stride();
             try (Tape tape = new Tape(be)) {
-                Tensor input = c.has("input") ? upload(be, c.name + ".input") : Tensors.fromArray(be, bigInput(shape), shape);
-                Tensor outputGrad = c.has("output_grad") ? upload(be, c.name + ".output_grad")
+                Tensor input = c.has("input") ? Goldens.upload(be, NORM, c.name + ".input") : Tensors.fromArray(be, bigInput(shape), shape);
+                Tensor outputGrad = c.has("output_grad") ? Goldens.upload(be, NORM, c.name + ".output_grad")
                         : Tensors.fromArray(be, bigOutputGrad(input.size()), shape);
-                Tensor runningMean = upload(be, c.name + ".running_mean"), runningVar = upload(be, c.name + ".running_var");
+                Tensor runningMean = Goldens.upload(be, NORM, c.name + ".running_mean"), runningVar = Goldens.upload(be, NORM, c.name + ".running_var");
                 Variable x = tape.input(input, true);
-                Variable gamma = c.flag("affine") ? tape.input(upload(be, c.name + ".weight"), true) : null;
-                Variable beta = c.flag("affine") ? tape.input(upload(be, c.name + ".bias"), true) : null;
+                Variable gamma = c.flag("affine") ? tape.input(Goldens.upload(be, NORM, c.name + ".weight"), true) : null;
+                Variable beta = c.flag("affine") ? tape.input(Goldens.upload(be, NORM, c.name + ".bias"), true) : null;
                 Variable y = Ops.batchNorm2d(x, gamma, beta, runningMean, runningVar, c.flag("training"));
                 tape.backward(y, outputGrad);
                 check(failures, c.name + ".output", be, y.data(), stride);
@@ -123,12 +118,12 @@ class GoldenNormTest {
         Ops.BatchNorm2d layer = new Ops.BatchNorm2d();
         for (Case c : cases("batchNorm2dTwice")) {
             try (Tape tape = new Tape(be)) {
-                Tensor runningMean = upload(be, c.name + ".running_mean"), runningVar = upload(be, c.name + ".running_var");
-                Variable x1 = tape.input(upload(be, c.name + ".input"), true), x2 = tape.input(upload(be, c.name + ".input2"), true);
-                Variable gamma = tape.input(upload(be, c.name + ".weight"), true), beta = tape.input(upload(be, c.name + ".bias"), true);
+                Tensor runningMean = Goldens.upload(be, NORM, c.name + ".running_mean"), runningVar = Goldens.upload(be, NORM, c.name + ".running_var");
+                Variable x1 = tape.input(Goldens.upload(be, NORM, c.name + ".input"), true), x2 = tape.input(Goldens.upload(be, NORM, c.name + ".input2"), true);
+                Variable gamma = tape.input(Goldens.upload(be, NORM, c.name + ".weight"), true), beta = tape.input(Goldens.upload(be, NORM, c.name + ".bias"), true);
                 Variable y1 = layer.apply(x1, gamma, beta, runningMean, runningVar, true);
                 Variable y2 = layer.apply(x2, gamma, beta, runningMean, runningVar, true);
-                tape.backward(Ops.add(y1, y2), upload(be, c.name + ".output_grad"));
+                tape.backward(Ops.add(y1, y2), Goldens.upload(be, NORM, c.name + ".output_grad"));
                 check(failures, c.name + ".output", be, y1.data(), 1);
                 check(failures, c.name + ".output2", be, y2.data(), 1);
                 check(failures, c.name + ".input_grad", be, x1.grad(), 1);
@@ -150,10 +145,10 @@ class GoldenNormTest {
         Ops.ChannelNormalize normalize = Ops.ChannelNormalize.cifar10(be);
         for (Case c : cases("channelNormalize")) {
             try (Tape tape = new Tape(be)) {
-                Variable x = tape.input(upload(be, c.name + ".input"), true);
+                Variable x = tape.input(Goldens.upload(be, NORM, c.name + ".input"), true);
                 Variable y = normalize.apply(x);
                 assertEquals(x.shape(), y.shape());
-                tape.backward(y, upload(be, c.name + ".output_grad"));
+                tape.backward(y, Goldens.upload(be, NORM, c.name + ".output_grad"));
                 check(failures, c.name + ".output", be, y.data(), 1);
                 check(failures, c.name + ".input_grad", be, x.grad(), 1);
             }

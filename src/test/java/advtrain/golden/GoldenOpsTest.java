@@ -84,44 +84,29 @@ class GoldenOpsTest {
         for (Case c : cases) {
             try (Tape tape = new Tape(be)) {
                 Map<String, Variable> inputs = new LinkedHashMap<>();
-                for (String name : c.list("inputs")) inputs.put(name, tape.input(upload(be, c.name + "." + name), true));
-                for (String name : c.list("constants")) inputs.put(name, tape.constant(upload(be, c.name + "." + name)));
+                for (String name : c.list("inputs")) inputs.put(name, tape.input(Goldens.upload(be, OPS, c.name + "." + name), true));
+                for (String name : c.list("constants")) inputs.put(name, tape.constant(Goldens.upload(be, OPS, c.name + "." + name)));
                 Variable output = apply(c, inputs);
                 HostTensor expectedOutput = Goldens.tensor(OPS, c.name + ".output");
                 assertEquals(expectedOutput.shape(), output.shape(), c.name + ": output shape");
-                collect(failures, () -> Goldens.assertClose(c.name + " output", expectedOutput, Tensors.toArray(be, output.data()), Goldens.OP_TOLERANCE));
+                Goldens.collect(failures, () -> Goldens.assertClose(c.name + " output", expectedOutput, Tensors.toArray(be, output.data()), Goldens.OP_TOLERANCE));
 
-                tape.backward(output, upload(be, c.name + ".output_grad"));
+                tape.backward(output, Goldens.upload(be, OPS, c.name + ".output_grad"));
                 for (String name : c.list("inputs")) {
                     Variable v = inputs.get(name);
                     HostTensor expected = Goldens.tensor(OPS, c.name + "." + name + "_grad");
                     assertNotNull(v.grad(), c.name + ": no gradient reached " + name);
                     assertEquals(expected.shape(), v.grad().shape(), c.name + ": shape of the gradient of " + name);
-                    collect(failures, () -> Goldens.assertClose(c.name + " d/d " + name, expected, Tensors.toArray(be, v.grad()), Goldens.OP_TOLERANCE));
+                    Goldens.collect(failures, () -> Goldens.assertClose(c.name + " d/d " + name, expected, Tensors.toArray(be, v.grad()), Goldens.OP_TOLERANCE));
                 }
             }
         }
         if (!failures.isEmpty()) fail(String.join("\n", failures));
     }
 
-    private static advtrain.tensor.Tensor upload(Backend be, String name) {
-        HostTensor t = Goldens.tensor(OPS, name);
-        return Tensors.fromArray(be, t.values(), t.shape().dims());
-    }
-
-    private static void collect(List<String> failures, Runnable check) {
-        try {
-            check.run();
-        } catch (AssertionError e) {
-            failures.add(e.getMessage());
-        }
-    }
-
     @Test
     void everyCaseInTheFileIsTested() {
-        Set<String> ops = new TreeSet<>();
-        for (String json : OPS.metadata().values()) ops.add((String) ((Map<?, ?>) Json.parse(json)).get("op"));
-        assertEquals(new TreeSet<>(OPS_WITH_TESTS), ops);
+        assertEquals(new TreeSet<>(OPS_WITH_TESTS), Goldens.opsIn(OPS));
     }
 
     @ParameterizedTest @ValueSource(strings = {"reference", "java", "opencl"})

@@ -80,17 +80,17 @@ class GoldenResNetOpsTest {
             try (Tape tape = new Tape(be)) {
                 Map<String, Variable> inputs = new LinkedHashMap<>();
                 @SuppressWarnings("unchecked") List<String> names = (List<String>) c.getValue().get("inputs");
-                for (String input : names) inputs.put(input, tape.input(upload(be, name + "." + input), true));
+                for (String input : names) inputs.put(input, tape.input(Goldens.upload(be, OPS, name + "." + input), true));
                 Variable output = apply(be, op, c.getValue(), inputs, toClose);
                 HostTensor expectedOutput = Goldens.tensor(OPS, name + ".output");
                 assertEquals(expectedOutput.shape(), output.shape(), name + ": output shape");
-                collect(failures, () -> Goldens.assertClose(name + " output", expectedOutput, Tensors.toArray(be, output.data()), Goldens.OP_TOLERANCE));
-                tape.backward(output, upload(be, name + ".output_grad"));
+                Goldens.collect(failures, () -> Goldens.assertClose(name + " output", expectedOutput, Tensors.toArray(be, output.data()), Goldens.OP_TOLERANCE));
+                tape.backward(output, Goldens.upload(be, OPS, name + ".output_grad"));
                 for (String input : names) {
                     Variable v = inputs.get(input);
                     HostTensor expected = Goldens.tensor(OPS, name + "." + input + "_grad");
                     assertNotNull(v.grad(), name + ": no gradient reached " + input);
-                    collect(failures, () -> Goldens.assertClose(name + " d/d " + input, expected, Tensors.toArray(be, v.grad()), Goldens.OP_TOLERANCE));
+                    Goldens.collect(failures, () -> Goldens.assertClose(name + " d/d " + input, expected, Tensors.toArray(be, v.grad()), Goldens.OP_TOLERANCE));
                 }
             } finally {
                 for (AutoCloseable resource : toClose) resource.close();
@@ -99,24 +99,9 @@ class GoldenResNetOpsTest {
         if (!failures.isEmpty()) fail(String.join("\n", failures));
     }
 
-    private static advtrain.tensor.Tensor upload(Backend be, String name) {
-        HostTensor t = Goldens.tensor(OPS, name);
-        return Tensors.fromArray(be, t.values(), t.shape().dims());
-    }
-
-    private static void collect(List<String> failures, Runnable check) {
-        try {
-            check.run();
-        } catch (AssertionError e) {
-            failures.add(e.getMessage());
-        }
-    }
-
     @Test
     void everyCaseInTheFileIsTested() {
-        Set<String> ops = new TreeSet<>();
-        for (String json : OPS.metadata().values()) ops.add((String) ((Map<?, ?>) Json.parse(json)).get("op"));
-        assertEquals(new TreeSet<>(OPS_WITH_TESTS), ops);
+        assertEquals(new TreeSet<>(OPS_WITH_TESTS), Goldens.opsIn(OPS));
     }
 
     @ParameterizedTest @ValueSource(strings = {"reference", "java", "opencl"})

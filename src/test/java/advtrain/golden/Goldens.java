@@ -1,13 +1,21 @@
 package advtrain.golden;
 
+import advtrain.backend.Backend;
+import advtrain.backend.Tensors;
+import advtrain.io.Json;
 import advtrain.io.Safetensors;
 import advtrain.tensor.HostTensor;
+import advtrain.tensor.Tensor;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URISyntaxException;
 import java.net.URL;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -94,5 +102,27 @@ final class Goldens {
         float[] out = new float[Math.max(0, (values.length - start + step - 1) / step)];
         for (int i = 0; i < out.length; i++) out[i] = values[start + i * step];
         return out;
+    }
+
+    /** A golden tensor of the file, put on the backend. */
+    static Tensor upload(Backend be, Safetensors.Contents file, String name) {
+        HostTensor t = tensor(file, name);
+        return Tensors.fromArray(be, t.values(), t.shape().dims());
+    }
+
+    /** Runs one check, keeping its failure message instead of stopping, so a test reports every mismatch at once. */
+    static void collect(List<String> failures, Runnable check) {
+        try {
+            check.run();
+        } catch (AssertionError e) {
+            failures.add(e.getMessage());
+        }
+    }
+
+    /** The ops a golden file has cases for (each case's metadata names its "op"). */
+    static Set<String> opsIn(Safetensors.Contents file) {
+        Set<String> ops = new TreeSet<>();
+        for (String json : file.metadata().values()) ops.add((String) ((Map<?, ?>) Json.parse(json)).get("op"));
+        return ops;
     }
 }
