@@ -27,7 +27,7 @@ import java.util.concurrent.Callable;
         description = {"Robust accuracy of a model under one attack on the CIFAR-10 test set.",
                 "robust_accuracy counts over all test images (one misclassified before the attack is not robust); "
                         + "success_rate over the images classified correctly before it. Every accuracy comes with its "
-                        + "95 % Wilson score interval.",
+                        + "95 %% Wilson score interval.",
                 "",
                 "Attacks (all in [0,1] pixel space, within eps of the image):",
                 "  fgsm        one step of eps along the gradient's sign (Goodfellow et al., ICLR 2015; the seed's Eq. 1)",

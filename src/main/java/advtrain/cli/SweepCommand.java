@@ -29,7 +29,7 @@ import java.util.concurrent.Callable;
 @Command(name = "sweep", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Accuracy against eps for several attacks (the seed's \"influence of eps on accuracy\" figure).",
                 "Writes OUT/accuracy_vs_eps.csv and OUT/accuracy_vs_eps.png (a line per attack, clean accuracy dashed; with --format svg or pdf also that file).",
-                "The CSV gives each accuracy's 95 % Wilson score interval and the robust accuracy per class."})
+                "The CSV gives each accuracy's 95 %% Wilson score interval and the robust accuracy per class."})
 final class SweepCommand implements Callable<Integer> {
     static final String NAME = "accuracy_vs_eps", CSV = NAME + ".csv", PNG = NAME + ".png";
 

@@ -54,6 +54,19 @@ class MessagesTest {
     }
 
     @Test
+    void everyCommandsHelpIsFormattedWithoutWarnings() {
+        // A lone % in a description ("95 % Wilson") is a format error to picocli: it warns on
+        // stderr and prints the description with its %n line breaks unreplaced.
+        for (String command : new String[] {"train", "eval", "attack", "sweep", "reproduce", "demo", "devices", "download"}) {
+            Cli.Run help = Cli.run(command, "--help");
+            assertEquals(0, help.status(), command);
+            assertFalse(help.err().contains("picocli WARN"), command + " --help warns:\n" + help.err());
+            assertFalse(help.out().contains("%n"), command + " --help has an unreplaced %n:\n" + help.out());
+        }
+        assertTrue(Cli.run("attack", "--help").out().contains("95 % Wilson score interval"));
+    }
+
+    @Test
     void versionNamesTheVersionAndTheCommit() {
         Cli.Run version = Cli.run("--version");
         assertEquals(0, version.status());
