@@ -160,8 +160,9 @@ final class ReproduceProgress {
         double perImage = switch (training.method()) {
             case NONE -> 1;
             case FGSM -> training.mix() == 1f ? 1 : TRAIN_ATTACK_STEP + 1 + 1;  // the attack's gradient, the adversarial and the clean pass
-            case FGSM_RS -> TRAIN_ATTACK_STEP + 2;
-            case PGD -> TRAIN_ATTACK_STEP * training.steps() + 1 + FORWARD;
+            // the attack's gradients, the adversarial pass, and a clean pass only where the loss has a clean term
+            case FGSM_RS -> TRAIN_ATTACK_STEP + 1 + (training.mix() > 0f ? 1 : 0);
+            case PGD -> TRAIN_ATTACK_STEP * training.steps() + 1 + (training.mix() > 0f ? 1 : 0);
         };
         double perEpoch = plan.trainImages() * perImage + plan.testImages() * FORWARD;
         if (training.adversarial()) perEpoch += plan.evalAdvLimit() * (attackStep * AttackConfig.DEFAULT_STEPS + 2 * FORWARD);

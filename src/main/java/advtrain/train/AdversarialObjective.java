@@ -96,20 +96,11 @@ public final class AdversarialObjective implements Objective {
         // frozen; what comes back is a plain tensor, a constant here.
         Tensor adversarial = attack.perturb(model, images.data(), labels.data());
         lastAdversarial = adversarial;
-        Variable adversarialLoss = Ops.nllLoss(model.forward(tape.constant(adversarial)), labels);
-        if (training.mix() == 0f) {  // Madry: the adversarial loss alone; the clean pass only counts training accuracy
-            // In evaluation mode: in training mode this pass would move batch norm's running
-            // statistics, which Madry's and Wong et al.'s training never shows the clean batch.
-            Variable logProbs;
-            boolean wasTraining = model.isTraining();
-            model.eval();
-            try (Tape.NoGrad off = tape.noGrad()) {
-                logProbs = model.forward(images);
-            } finally {
-                model.train(wasTraining);
-            }
-            return step.set(adversarialLoss, logProbs);
-        }
+        Variable adversarialLogProbs = model.forward(tape.constant(adversarial));
+        Variable adversarialLoss = Ops.nllLoss(adversarialLogProbs, labels);
+        // Madry's and Wong et al.'s objective, the adversarial loss alone: no clean pass at all, and
+        // the training accuracy reported is the adversarial batch's, as in their training logs.
+        if (training.mix() == 0f) return step.set(adversarialLoss, adversarialLogProbs);
         Variable cleanLogProbs = model.forward(images);
         Variable cleanLoss = Ops.nllLoss(cleanLogProbs, labels);
         Variable loss = Ops.add(cleanShare.apply(cleanLoss), adversarialShare.apply(adversarialLoss));

@@ -27,8 +27,8 @@ public interface Objective extends AutoCloseable {
 
     /**
      * The loss to minimise (a scalar Variable on the tape) and the log-probabilities whose argmax
-     * counts toward the reported training accuracy (the clean forward pass where there is one;
-     * null to report no training accuracy). An objective may hand back the same Step object every
+     * counts toward the reported training accuracy (the clean forward pass where there is one,
+     * the adversarial one where the loss has no clean term; null to report no training accuracy). An objective may hand back the same Step object every
      * time with new contents ({@link #set}), so that a steady-state step allocates nothing: read it
      * before the next call.
      */

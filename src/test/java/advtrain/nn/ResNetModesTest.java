@@ -59,8 +59,8 @@ class ResNetModesTest {
              Trainer trainer = new Trainer(be, model, new Sgd(be, model.parameters(), 0.01f, 0.9f), objective)) {
             trainer.trainEpoch(loader, 0, null);
         }
-        // Wong et al.: the crafting pass and the training pass, both in training mode; the clean pass
-        // that only counts the training accuracy (mix 0) runs in evaluation mode and counts nothing.
+        // Wong et al.: the crafting pass and the training pass, both in training mode, and no clean
+        // pass (mix 0: the training accuracy is the adversarial batch's).
         assertEquals(2, tracked(model), "the attack's forward pass ran in training mode, as the training pass did");
     }
 }
