@@ -23,7 +23,9 @@ The networks are those of tools/resnet_cifar.py; the images are the committed CI
                         image, L-inf EVAL_EPS, NLL loss, as advtrain's attack --attack pgd does).
   preact_forward.safetensors
                         PreActResNet18 with resnet_cifar.hash_init's weights, in float64, on the first
-                        2 test images: eval_log_probs and train_log_probs [2, 10].
+                        2 test images: eval_log_probs and train_log_probs [2, 10]; in training mode
+                        the NLL loss, its input_grad, and per parameter grad_norm.<name> (the
+                        gradient's L2 norm) and grad_head.<name> (its first GRAD_HEAD values, flat).
   resnet20_epoch.safetensors
                         THE PARITY GOLDEN: one epoch of SGD (lr PARITY_LR, momentum 0.9, batch
                         PARITY_BATCH) in training mode on the first PARITY_IMAGES training images
@@ -51,6 +53,7 @@ TRAIN_EPOCHS, TRAIN_BATCH, TRAIN_LR = 8, 32, 0.05
 FORWARD_IMAGES = 8
 EVAL_IMAGES, EVAL_EPS, EVAL_STEPS = 100, 1 / 255, 10
 PARITY_IMAGES, PARITY_BATCH, PARITY_LR = 64, 16, 0.001
+GRAD_HEAD = 64
 
 
 def layouts():
@@ -133,12 +136,24 @@ def eval_goldens(state):
 
 def preact_forward():
     model = hash_init(PreActResNet18()).double()
-    images, _ = read_cifar("test_batch", 2)
+    images, labels = read_cifar("test_batch", 2)
     out = {}
     with torch.no_grad():
         out["eval_log_probs"] = model.eval()(images.double())
         out["train_log_probs"] = model.train()(images.double())
-    return out, {"images": 2, "init": "resnet_cifar.hash_init", "source": "tools/make_resnet_goldens.py"}
+    # The backward pass in training mode: the loss, the input gradient and, for each parameter, its
+    # gradient's norm and first GRAD_HEAD values (the whole gradients would be 45 MB).
+    x = images.double().requires_grad_(True)
+    loss = F.nll_loss(model.train()(x), labels)
+    loss.backward()
+    out["labels"] = labels.double()
+    out["loss"] = loss.detach().reshape(1)
+    out["input_grad"] = x.grad
+    for name, p in model.named_parameters():
+        g = p.grad.flatten()
+        out["grad_norm." + name] = g.norm().reshape(1)
+        out["grad_head." + name] = g[:GRAD_HEAD].clone()
+    return out, {"images": 2, "grad_head": GRAD_HEAD, "init": "resnet_cifar.hash_init", "source": "tools/make_resnet_goldens.py"}
 
 
 def parity_golden():

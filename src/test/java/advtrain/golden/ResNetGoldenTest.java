@@ -3,6 +3,7 @@ package advtrain.golden;
 import advtrain.attack.AttackConfig;
 import advtrain.attack.AttackResult;
 import advtrain.attack.RobustnessEvaluator;
+import advtrain.autograd.Ops;
 import advtrain.autograd.Tape;
 import advtrain.autograd.Variable;
 import advtrain.backend.Backend;
@@ -34,6 +35,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
@@ -161,6 +163,42 @@ class ResNetGoldenTest {
                     Tensors.toArray(be, model.forward(tape.constant(x)).data()), Goldens.NET_TOLERANCE);
         }
         be.release(x);
+    }
+
+    /**
+     * PreAct ResNet-18's backward pass, from hashInit's weights in training mode on 2 test images:
+     * the loss, the input gradient and every parameter's gradient (its L2 norm and its first values;
+     * the whole gradients are not kept) against PyTorch's, computed in float64.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"java", "opencl"})
+    void preActResNet18GradientsMatchPyTorch(String backendName) throws IOException {
+        Backend be = TestBackends.get(backendName);
+        Safetensors.Contents golden = Goldens.read("resnet/preact_forward.safetensors");
+        int images = Integer.parseInt(golden.metadata().get("images"));
+        Module model = Architectures.build(Architectures.PREACT_RESNET18, be, 5);
+        hashInit(model, be);
+        model.train(true);
+        Tensor x = testImages(be, images);
+        List<String> failures = new ArrayList<>();
+        try (Tape tape = new Tape(be)) {
+            model.zeroGrad(be);
+            Variable input = tape.input(x, true);
+            Variable loss = Ops.nllLoss(model.forward(input), tape.constant(Goldens.upload(be, golden, "labels")));
+            tape.backward(loss);
+            Goldens.collect(failures, () -> Goldens.assertClose("loss", Goldens.tensor(golden, "loss"), Tensors.toArray(be, loss.data()), Goldens.NET_TOLERANCE));
+            Goldens.collect(failures, () -> Goldens.assertClose("input_grad", Goldens.tensor(golden, "input_grad"), Tensors.toArray(be, input.grad()), Goldens.NET_TOLERANCE));
+            model.namedParameters().forEach((name, p) -> Goldens.collect(failures, () -> {
+                float[] grad = Tensors.toArray(be, p.grad());
+                double norm = 0;
+                for (float g : grad) norm += (double) g * g;
+                float[] head = Arrays.copyOf(grad, Goldens.tensor(golden, "grad_head." + name).values().length);
+                Goldens.assertClose("grad_norm." + name, Goldens.tensor(golden, "grad_norm." + name), new float[] {(float) Math.sqrt(norm)}, Goldens.NET_TOLERANCE);
+                Goldens.assertClose("grad_head." + name, Goldens.tensor(golden, "grad_head." + name), head, Goldens.NET_TOLERANCE);
+            }));
+        }
+        be.release(x);
+        if (!failures.isEmpty()) fail(failures.size() + " of PreAct ResNet-18's gradients differ:\n" + String.join("\n", failures));
     }
 
     /**
