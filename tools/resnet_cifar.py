@@ -11,7 +11,7 @@ normalisation has no state, so the state_dicts are exactly those of the usual de
 
 Also here: a safetensors reader and writer that keep int64 tensors (num_batches_tracked) and
 0-dimensional shapes, the CIFAR-10 sample reader, and a deterministic initialisation that
-advtrain's tests compute the same way (ResNetGoldens.hashInit), so the parity golden needs no
+advtrain's tests compute the same way (ResNetGoldenTest.hashInit), so the parity golden needs no
 file of initial weights. Run with Debian's /usr/bin/python3 (python3-torch 1.13).
 """
 import gzip
