@@ -150,8 +150,7 @@ class ResNetGoldenTest {
     void preActResNet18ForwardMatchesPyTorch(String backendName) throws IOException {
         Backend be = TestBackends.get(backendName);
         Safetensors.Contents golden = Goldens.read("resnet/preact_forward.safetensors");
-        Module model = Architectures.build(Architectures.PREACT_RESNET18, be, 5);
-        hashInit(model, be);
+        Module model = hashInitPreActResNet18(be);
         Tensor x = testImages(be, Integer.parseInt(golden.metadata().get("images")));
         try (Tape tape = new Tape(be)) {
             model.eval();
@@ -175,11 +174,9 @@ class ResNetGoldenTest {
     void preActResNet18GradientsMatchPyTorch(String backendName) throws IOException {
         Backend be = TestBackends.get(backendName);
         Safetensors.Contents golden = Goldens.read("resnet/preact_forward.safetensors");
-        int images = Integer.parseInt(golden.metadata().get("images"));
-        Module model = Architectures.build(Architectures.PREACT_RESNET18, be, 5);
-        hashInit(model, be);
+        Module model = hashInitPreActResNet18(be);
         model.train(true);
-        Tensor x = testImages(be, images);
+        Tensor x = testImages(be, Integer.parseInt(golden.metadata().get("images")));
         List<String> failures = new ArrayList<>();
         try (Tape tape = new Tape(be)) {
             model.zeroGrad(be);
@@ -199,6 +196,13 @@ class ResNetGoldenTest {
         }
         be.release(x);
         if (!failures.isEmpty()) fail(failures.size() + " of PreAct ResNet-18's gradients differ:\n" + String.join("\n", failures));
+    }
+
+    /** PreAct ResNet-18 with hashInit's weights, as both of its goldens were computed. */
+    private static Module hashInitPreActResNet18(Backend be) {
+        Module model = Architectures.build(Architectures.PREACT_RESNET18, be, 5);
+        hashInit(model, be);
+        return model;
     }
 
     /**
