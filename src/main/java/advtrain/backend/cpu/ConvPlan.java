@@ -85,19 +85,33 @@ final class ConvPlan {
     /**
      * CHANNELS where the output channels fill whole vectors and the wide rows would waste at least
      * a quarter of their columns (the seed's conv2 with AVX-512: 4 of every 14), since it computes
-     * only real outputs; WIDE_ROWS otherwise, whose 6 x 4 register tile reuses each load more. For
-     * ResNet-20's 3x3 padding-1 layers (2 of 34, 18 or 10 columns wasted; stride 2: 1 of 17 or 9),
-     * batch 128 on one thread (CPU time, benchmarks/java/advtrain/bench/ResNetConvs.java, load 17):
-     * conv1 3-16 7.0 ms by channels, 2.3 by wide rows; 16-16 32x32 11.4, 6.3; 32-32 16x16 8.0, 6.6;
-     * 64-64 8x8 8.1, 7.5; 16-32 stride 2 7.3, 6.4; 32-64 stride 2 5.9, 5.9.
+     * only real outputs; also where they fill pairs of vectors (AVX-512 only, see channelVectors)
+     * and the filter is wider than 1 (ResNet's 3x3 layers with 32 and 64 channels), whose two-vector
+     * tile feeds each broadcast input to two FMAs; WIDE_ROWS otherwise, whose 6 x 4 register tile
+     * reuses each load more. ResNet-20's 3x3 padding-1 layers (2 of 34, 18 or 10 columns wasted;
+     * stride 2: 1 of 17 or 9), batch 128 on one thread (CPU time, load 2-3,
+     * benchmarks/java/advtrain/bench/ResNetConvs.java --backend java-direct against java), GFLOP/s
+     * by wide rows and by channels' two-vector tile: 32-32 16x16 139, 140; 64-64 8x8 100, 142;
+     * 32-64 stride 2 66, 85; 16-32 stride 2 70, 65 (the one loss, 144 taps per sum). The 1x1
+     * shortcuts (16 or 32 taps) stay on wide rows. With one vector (16 channels, or AVX2), by
+     * channels lost to wide rows on every 3x3 layer: at load 17, conv1 3-16 7.0 ms by channels,
+     * 2.3 by wide rows; 16-16 32x32 11.4, 6.3; 32-32 16x16 8.0, 6.6; 64-64 8x8 8.1, 7.5.
      */
     Forward forward(int stride, int outChannels, int width, int kernelWidth, int padding, Algorithm forced) {
         if (!direct(stride, forced)) return Forward.IM2COL;
         int rowWidth = (width + 2 * padding + stride - 1) / stride, outWidth = (width + 2 * padding - kernelWidth) / stride + 1;
         boolean wasteful = 4 * (rowWidth - outWidth) >= rowWidth;
         boolean channels = outChannels % vectorLength == 0
-                && (forced == Algorithm.CHANNELS || forced == Algorithm.AUTO && wasteful);
+                && (forced == Algorithm.CHANNELS || forced == Algorithm.AUTO && (wasteful || channelVectors(outChannels) == 2 && kernelWidth > 1));
         return channels ? Forward.CHANNELS : Forward.WIDE_ROWS;
+    }
+
+    /**
+     * Vectors of output channels in CHANNELS' register tile: 2 where the output channels come in
+     * pairs of 16-float vectors (its 24 accumulators need AVX-512's 32 registers; AVX2 has 16), else 1.
+     */
+    int channelVectors(int outChannels) {
+        return vectorLength == 16 && outChannels % (2 * vectorLength) == 0 ? 2 : 1;
     }
 
     /**

@@ -15,8 +15,10 @@
  *   <li>WIDE_ROWS: the padded image's rows read at shifted offsets are the im2col matrix,
  *       without building it; the result has the padded width, a few columns of it wasted. With a
  *       stride, the padded image is split into phase planes (ConvShape), whose rows serve the same way.</li>
- *   <li>CHANNELS: a vector of output channels per pixel, only real pixels; needs the output
- *       channels to fill whole vectors.</li>
+ *   <li>CHANNELS: a vector of output channels per pixel (two, with AVX-512, where the channels
+ *       fill pairs of vectors), only real pixels; needs the output channels to fill whole vectors.
+ *       A forward cell "CHANNELS (AVX2: WIDE_ROWS)" is the two-vector tile, which AVX2's 16 vector
+ *       registers cannot hold.</li>
  *   <li>WIDE_ROWS_IN_GROUPS: the wide-row backward in 8 groups of images, each group's operands
  *       used while they are in a core's cache; it also runs those images' input gradients.</li>
  *   <li>WIDE_ROWS_BY_FILTER_ROW: the wide-row input gradient, one product per filter row over
@@ -30,8 +32,8 @@
  *
  * <h2>Which layer takes which path</h2>
  * With 16-float vectors (AVX-512) and any number of threads: no rule looks at the thread count
- * (the rules were measured on 2 threads). 8-float vectors (AVX2) give the same convolution rows;
- * there fc2's 120 inputs are whole vectors. The convolution rows are what ConvPlan computes, for
+ * (the rules were measured on 2 threads). 8-float vectors (AVX2) give the same convolution rows but
+ * where a forward cell says otherwise; there fc2's 120 inputs are whole vectors. The convolution rows are what ConvPlan computes, for
  * both vector lengths; ConvPlanTableTest fails if they disagree.
  *
  * <table>
@@ -84,24 +86,28 @@
  *     groups 9.6 against 11.1 by channels and 18.0 by wide rows over the whole batch</td></tr>
  * <tr><td>resnet20 layer1</td><td>256</td><td>WIDE_ROWS</td><td>WIDE_ROWS_IN_GROUPS</td><td>FLIPPED</td>
  *     <td>as at batch 128</td></tr>
- * <tr><td>resnet20 layer2.0.conv1</td><td>128</td><td>WIDE_ROWS</td><td>WIDE_ROWS_IN_GROUPS</td><td>COL2IM</td>
- *     <td>stride 2: phase planes of 17 columns, 1 wasted; weight gradient 8.6 ms in groups against
+ * <tr><td>resnet20 layer2.0.conv1</td><td>128</td><td>CHANNELS (AVX2: WIDE_ROWS)</td><td>WIDE_ROWS_IN_GROUPS</td><td>COL2IM</td>
+ *     <td>stride 2: phase planes of 17 columns, 1 wasted; forward by channels' two-vector tile 65
+ *     GFLOP/s against 70 by wide rows (load 2-3; kept for one rule); weight gradient 8.6 ms in groups against
  *     17.5 by wide rows over the whole batch; by im2col, the only stride-2 path before, 7.2-9.4 ms
  *     at batch 64 against 3.7-4.0 in groups</td></tr>
- * <tr><td>resnet20 layer2.0.conv1</td><td>256</td><td>WIDE_ROWS</td><td>WIDE_ROWS_IN_GROUPS</td><td>COL2IM</td>
+ * <tr><td>resnet20 layer2.0.conv1</td><td>256</td><td>CHANNELS (AVX2: WIDE_ROWS)</td><td>WIDE_ROWS_IN_GROUPS</td><td>COL2IM</td>
  *     <td>as at batch 128</td></tr>
- * <tr><td>resnet20 layer2</td><td>128</td><td>WIDE_ROWS</td><td>WIDE_ROWS_IN_GROUPS</td><td>FLIPPED</td>
- *     <td>32-32 on 16x16, 2 of 18 columns wasted: forward 6.6 ms against 8.0 by channels</td></tr>
- * <tr><td>resnet20 layer2</td><td>256</td><td>WIDE_ROWS</td><td>WIDE_ROWS_IN_GROUPS</td><td>FLIPPED</td>
+ * <tr><td>resnet20 layer2</td><td>128</td><td>CHANNELS (AVX2: WIDE_ROWS)</td><td>WIDE_ROWS_IN_GROUPS</td><td>FLIPPED</td>
+ *     <td>32-32 on 16x16, 2 of 18 columns wasted: forward 140 GFLOP/s by channels' two-vector tile,
+ *     139 by wide rows (one vector of channels: 8.0 ms against 6.6 by wide rows)</td></tr>
+ * <tr><td>resnet20 layer2</td><td>256</td><td>CHANNELS (AVX2: WIDE_ROWS)</td><td>WIDE_ROWS_IN_GROUPS</td><td>FLIPPED</td>
  *     <td>as at batch 128</td></tr>
- * <tr><td>resnet20 layer3.0.conv1</td><td>128</td><td>WIDE_ROWS</td><td>WIDE_ROWS_IN_GROUPS</td><td>COL2IM</td>
- *     <td>stride 2, phase planes of 9 columns: forward 5.9 ms either way; weight gradient 7.9 in
+ * <tr><td>resnet20 layer3.0.conv1</td><td>128</td><td>CHANNELS (AVX2: WIDE_ROWS)</td><td>WIDE_ROWS_IN_GROUPS</td><td>COL2IM</td>
+ *     <td>stride 2, phase planes of 9 columns: forward 85 GFLOP/s by channels' two-vector tile, 66
+ *     by wide rows; weight gradient 7.9 ms in
  *     groups against 10.5 by wide rows; by im2col 5.2-6.9 ms at batch 64 against 3.5-3.9 in groups</td></tr>
- * <tr><td>resnet20 layer3.0.conv1</td><td>256</td><td>WIDE_ROWS</td><td>WIDE_ROWS_IN_GROUPS</td><td>COL2IM</td>
+ * <tr><td>resnet20 layer3.0.conv1</td><td>256</td><td>CHANNELS (AVX2: WIDE_ROWS)</td><td>WIDE_ROWS_IN_GROUPS</td><td>COL2IM</td>
  *     <td>as at batch 128</td></tr>
- * <tr><td>resnet20 layer3</td><td>128</td><td>WIDE_ROWS</td><td>WIDE_ROWS_IN_GROUPS</td><td>FLIPPED</td>
- *     <td>64-64 on 8x8, 2 of 10 columns wasted (under a quarter): forward 7.5 ms against 8.1 by channels</td></tr>
- * <tr><td>resnet20 layer3</td><td>256</td><td>WIDE_ROWS</td><td>WIDE_ROWS_IN_GROUPS</td><td>FLIPPED</td>
+ * <tr><td>resnet20 layer3</td><td>128</td><td>CHANNELS (AVX2: WIDE_ROWS)</td><td>WIDE_ROWS_IN_GROUPS</td><td>FLIPPED</td>
+ *     <td>64-64 on 8x8, 2 of 10 columns wasted: forward 142 GFLOP/s by channels' two-vector tile,
+ *     100 by wide rows; the flipped input gradient runs on the same tile (135 against 92)</td></tr>
+ * <tr><td>resnet20 layer3</td><td>256</td><td>CHANNELS (AVX2: WIDE_ROWS)</td><td>WIDE_ROWS_IN_GROUPS</td><td>FLIPPED</td>
  *     <td>as at batch 128</td></tr>
  * <tr><td>resnet20 shortcut 16-32</td><td>128</td><td>WIDE_ROWS</td><td>WIDE_ROWS_IN_GROUPS</td><td>COL2IM</td>
  *     <td>option A's subsampling: a 1x1 stride-2 convolution whose weight needs no gradient</td></tr>
@@ -113,8 +119,8 @@
  *     <td>as at batch 128</td></tr>
  * </table>
  *
- * <p>The ResNet-20 figures are CPU times of one thread at batch 128 on a machine with a load
- * average of 14-18 on its 2 cores: {@code java -Dadvtrain.threads=1 ... advtrain.bench.ResNetConvs
+ * <p>The ResNet-20 figures are CPU times of one thread at batch 128, in ms at a load average of
+ * 14-18 on the 2 cores, in GFLOP/s at 2-3 (the two-vector tile's comparisons): {@code java -Dadvtrain.threads=1 ... advtrain.bench.ResNetConvs
  * --cpu-time --batch 128 [--backend java-channels|java-direct|java-im2col]}
  * (benchmarks/java/advtrain/bench/ResNetConvs.java).
  *

@@ -11,6 +11,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The table in package-info.java says which path each of the seed's convolutions takes at batch
@@ -57,14 +58,18 @@ class ConvPlanTableTest {
     }
 
     /** The convolution rows of package-info's table: each row's first five cells, tags removed. */
-    static List<String> documentedRows() throws IOException {
+    static List<String> documentedRows(boolean avx2) throws IOException {
         String text = Files.readString(PACKAGE_INFO).replaceAll("\\s*\\n\\s*\\*\\s*", " ");
         Matcher row = Pattern.compile("<tr><td>(conv\\d|resnet20 [^<]*)</td>(.*?)</tr>").matcher(text);
         List<String> rows = new ArrayList<>();
         while (row.find()) {
             List<String> cells = new ArrayList<>(List.of(row.group(1)));
             Matcher cell = Pattern.compile("<td>(.*?)</td>").matcher(row.group(2));
-            while (cell.find() && cells.size() < 5) cells.add(cell.group(1).trim());
+            while (cell.find() && cells.size() < 5) {
+                // "CHANNELS (AVX2: WIDE_ROWS)": the first with 16-float vectors, the second with 8
+                Matcher both = Pattern.compile("(\\w+) \\(AVX2: (\\w+)\\)").matcher(cell.group(1).trim());
+                cells.add(both.matches() ? both.group(avx2 ? 2 : 1) : cell.group(1).trim());
+            }
             rows.add(String.join(" | ", cells));
         }
         return rows;
@@ -72,13 +77,14 @@ class ConvPlanTableTest {
 
     @Test
     void packageInfoTableIsWhatThePlanChoosesWithAvx512Vectors() throws IOException {
-        assertEquals(String.join("\n", computedRows(new ConvPlan(16))), String.join("\n", documentedRows()),
+        assertEquals(String.join("\n", computedRows(new ConvPlan(16))), String.join("\n", documentedRows(false)),
                 "package-info.java's table against ConvPlan (16-float vectors)");
+        assertTrue(String.join("\n", documentedRows(false)).contains("CHANNELS"), "the table's rows were read");
     }
 
     @Test
     void avx2VectorsChooseTheSameConvolutionPaths() throws IOException {
-        assertEquals(String.join("\n", computedRows(new ConvPlan(8))), String.join("\n", documentedRows()),
+        assertEquals(String.join("\n", computedRows(new ConvPlan(8))), String.join("\n", documentedRows(true)),
                 "package-info.java says 8-float vectors give the same convolution rows");
     }
 
@@ -106,5 +112,11 @@ class ConvPlanTableTest {
         // AUTO: wide rows where they waste under a quarter of their columns, by channels where more.
         assertEquals(ConvPlan.Forward.WIDE_ROWS, plan.forward(1, 16, 32, 3, 1, AUTO));
         assertEquals(ConvPlan.Forward.CHANNELS, plan.forward(1, 16, 6, 3, 1, AUTO));
+        // Pairs of vectors of output channels (AVX-512): by channels' two-vector tile, but for 1x1 filters.
+        assertEquals(ConvPlan.Forward.CHANNELS, plan.forward(1, 32, 16, 3, 1, AUTO));
+        assertEquals(ConvPlan.Forward.WIDE_ROWS, plan.forward(2, 32, 32, 1, 0, AUTO));
+        assertEquals(2, plan.channelVectors(64));
+        assertEquals(1, plan.channelVectors(48));
+        assertEquals(1, new ConvPlan(8).channelVectors(64));
     }
 }

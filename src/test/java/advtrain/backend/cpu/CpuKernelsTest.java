@@ -137,6 +137,8 @@ class CpuKernelsTest {
                 new Conv(2, 7, 6, 5, 9, 1, 1, 1, 0),       // 1x1
                 new Conv(2, 3, 7, 9, 32, 3, 3, 1, 1),      // two vectors of output channels, padded (the channels forward)
                 new Conv(3, 2, 4, 4, 16, 3, 3, 1, 0),      // fewer output pixels than one register tile
+                new Conv(3, 2, 4, 4, 32, 3, 3, 1, 0),      // the same with the two-vector tile (AVX-512)
+                new Conv(2, 5, 9, 9, 64, 3, 3, 2, 1),      // two-vector tiles, stride 2, 25 pixels: the last tile overlaps
                 new Conv(2, 2, 5, 5, 3, 1, 1, 1, 1),       // padding wider than the kernel
                 new Conv(2, 1, 5, 5, 2, 5, 5, 1, 0),       // a single output pixel
                 new Conv(2, 17, 7, 40, 19, 3, 2, 1, 1),    // many channels, wide rows
