@@ -49,13 +49,25 @@ public final class Main implements Runnable {
         cli.setParameterExceptionHandler(Main::onUsageError);
         try {
             return cli.execute(args);
-        } catch (OutOfMemoryError e) {  // one line, not a stack trace; files are written atomically, so none is half-written
-            String message = String.format("out of memory (Java heap limit %d MB); give the JVM more, e.g. "
-                    + "ADVTRAIN_JAVA_OPTS=-Xmx2g (training on all of CIFAR-10 needs about 0.4 GB)",
-                    Runtime.getRuntime().maxMemory() >> 20);
-            System.err.println("advtrain: " + message);
-            return fail(Arrays.asList(args).contains("--json"), message, 1);
+        } catch (OutOfMemoryError e) {
+            return outOfMemory(e, args);
         }
+    }
+
+    /**
+     * One line, not a stack trace (--debug adds it, as for any failure); files are written
+     * atomically, so none is half-written. The error reaches here after the stack unwound, which
+     * freed what the failed command held.
+     */
+    static int outOfMemory(OutOfMemoryError e, String[] args) {
+        List<String> given = Arrays.asList(args);
+        if (given.contains("--debug")) e.printStackTrace(System.err);
+        String message = String.format("out of memory (Java heap limit %d MB); give the JVM more, e.g. "
+                + "ADVTRAIN_JAVA_OPTS=-Xmx2g (training on all of CIFAR-10 needs about 0.4 GB)",
+                Runtime.getRuntime().maxMemory() >> 20);
+        System.err.println("advtrain: " + message);
+        System.err.flush();
+        return fail(given.contains("--json"), message, 1);
     }
 
     /** Under --json, ends stdout with the failure as one JSON object; returns the exit status. */

@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.function.IntSupplier;
 
 /** Runs advtrain's command line in this JVM, capturing stdout, stderr and the exit status. */
 public final class Cli {
@@ -31,18 +32,23 @@ public final class Cli {
         }
     }
 
-    public static synchronized Run run(String... args) {
+    public static Run run(String... args) {
+        return capture(Arrays.toString(args), () -> Main.run(args));
+    }
+
+    /** Runs a piece of the command line that returns an exit status (what names it in the log). */
+    public static synchronized Run capture(String what, IntSupplier command) {
         PrintStream oldOut = System.out, oldErr = System.err;
         ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
         try (PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8);
              PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
             System.setOut(o);
             System.setErr(e);
-            int status = Main.run(args);
+            int status = command.getAsInt();
             o.flush();
             e.flush();
             Run run = new Run(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-            oldErr.println("advtrain " + Arrays.toString(args) + " -> exit " + status);
+            oldErr.println("advtrain " + what + " -> exit " + status);
             return run;
         } finally {
             System.setOut(oldOut);

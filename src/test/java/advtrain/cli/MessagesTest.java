@@ -78,6 +78,25 @@ class MessagesTest {
     }
 
     @Test
+    void outOfMemoryIsOneLineWithItsStackTraceUnderDebug() {
+        OutOfMemoryError oom = new OutOfMemoryError("Java heap space");
+        Cli.Run plain = Cli.capture("out of memory", () -> Main.outOfMemory(oom, new String[] {"attack"}));
+        assertEquals(1, plain.status());
+        assertEquals(1, plain.errorLines().size(), plain.toString());
+        assertTrue(plain.err().startsWith("advtrain: out of memory (Java heap limit "), plain.err());
+        assertFalse(plain.err().contains("\tat "), "no stack trace");
+        assertEquals("", plain.out());
+
+        Cli.Run debug = Cli.capture("out of memory --debug --json", () -> Main.outOfMemory(oom, new String[] {"attack", "--debug", "--json"}));
+        assertEquals(1, debug.status());
+        assertTrue(debug.err().contains("java.lang.OutOfMemoryError: Java heap space") && debug.err().contains("\tat "),
+                "--debug shows the stack trace: " + debug.err());
+        assertEquals(1, debug.errorLines().size(), debug.toString());
+        assertEquals(1, ((Number) debug.json().get("exit")).intValue());
+        assertTrue(debug.json().get("error").toString().startsWith("out of memory (Java heap limit "), debug.out());
+    }
+
+    @Test
     void badFigureOptionsAreUsageErrors() {
         Cli.Run format = Cli.run("sweep", "--model", "m.safetensors", "--out", "unused", "--format", "gif");
         assertEquals(2, format.status(), format.toString());
