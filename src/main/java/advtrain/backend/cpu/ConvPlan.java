@@ -69,6 +69,8 @@ final class ConvPlan {
     static final int LANES_CHANNEL_TILE = 6;
     /** Taps per register tile of the CHANNELS weight gradient: it needs a layer with at least this many (inChannels * kH * kW). */
     static final int CHANNELS_TAP_TILE = 15;
+    /** Taps per two-vector register tile of the CHANNELS weight gradient (ConvWeightGradient's PAIR_TAPS). */
+    static final int PAIR_TAP_TILE = 12;
 
     /**
      * Shifted rows (no im2col matrix) for the forward pass and the weight gradient, at any stride
@@ -115,7 +117,11 @@ final class ConvPlan {
     }
 
     /**
-     * In groups where the whole batch's padded inputs and wide output gradients are more than a
+     * CHANNELS with the two-vector tile where the forward takes it (output channels in pairs of
+     * AVX-512 vectors, filters wider than 1) and there are taps for its 12: ResNet-20's 32- and
+     * 64-channel layers, batch 128 on one thread (CPU time, load 1-3, ResNetConvs), 4.4 ms against
+     * 8.4 in groups (32-32 16x16), 4.4 against 10.2 (64-64 8x8), 4.7 against 7.0 and 3.6 against 6.6
+     * (the stride-2 layers). Otherwise in groups where the whole batch's padded inputs and wide output gradients are more than a
      * core's 1 MB L2 holds. Measured at batch 32 (2 threads): conv1's operands, 1.1 MB, outgrow it,
      * and in groups its weight gradient took 164-192 µs against 216-236; conv2's, 0.45 MB, fit, and
      * there the batch-wide pass's longer dot products won (184 against 217-282 µs). Otherwise
@@ -126,6 +132,10 @@ final class ConvPlan {
     WeightGradient weightGradient(int batch, int inChannels, int height, int width, int outChannels,
                                          int kernelHeight, int kernelWidth, int stride, int padding, Algorithm forced) {
         if (!direct(stride, forced)) return WeightGradient.IM2COL;
+        if (forced == Algorithm.AUTO && channelVectors(outChannels) == 2 && kernelWidth > 1
+                && inChannels * kernelHeight * kernelWidth >= PAIR_TAP_TILE) {
+            return WeightGradient.CHANNELS;
+        }
         if (forced == Algorithm.GROUPS || forced == Algorithm.AUTO
                 && batchBytes(batch, inChannels, height, width, outChannels, kernelHeight, kernelWidth, stride, padding) > 1 << 20) {
             return WeightGradient.WIDE_ROWS_IN_GROUPS;

@@ -17,6 +17,10 @@ final class ConvWeightGradient {
     /** Images per group of WIDE_ROWS_IN_GROUPS: the batch in at most GROUPS groups. */
     private static final int GROUPS = 8;
     private static final int TAPS = ConvPlan.CHANNELS_TAP_TILE;
+    /** Taps per two-vector register tile of CHANNELS (2 x 12 accumulators). */
+    private static final int PAIR_TAPS = ConvPlan.PAIR_TAP_TILE;
+    /** Floats of operands (output gradients and padded inputs) per chunk of images of the two-vector tile: 512 KB. */
+    private static final int CHUNK_FLOATS = 128 * 1024;
 
     private final ConvShape shape;
     private final WorkerScratch scratch = new WorkerScratch();
@@ -39,6 +43,8 @@ final class ConvWeightGradient {
     /** Register tiles of the result [outChannels, taps]: tiles in all, and tiles across the taps. */
     private int weightTiles, tapTiles;
     private int groupSize, groups;
+    /** CHANNELS with the two-vector tile: images per chunk, whose operands stay in a core's L2 while every tile uses them. */
+    private int chunkImages;
     /** WIDE_ROWS_IN_GROUPS: the input gradient computed in the groups too, or null. */
     private ConvInputGradient inputGradient;
 
@@ -80,7 +86,12 @@ final class ConvWeightGradient {
         if (channels) gradsByPixel = WorkerScratch.atLeast(gradsByPixel, s.batch * s.pixels * s.outChannels);
         else if (weightGrad != null) gradsByImage = WorkerScratch.atLeast(gradsByImage, s.batch * gradSlice);
         Parallel.range(s.batch, (long) s.outChannels * s.pixels + (weightGrad == null ? 0 : (long) s.taps * s.pixels), gatherImages);
-        if (channels) {
+        if (channels && ConvPlan.HERE.channelVectors(s.outChannels) == 2) {
+            tapTiles = (s.taps + PAIR_TAPS - 1) / PAIR_TAPS;
+            weightTiles = s.outChannels / (2 * VL) * tapTiles;
+            chunkImages = Math.max(1, CHUNK_FLOATS / (s.pixels * s.outChannels + inputSlice));
+            Parallel.range(weightTiles, 2L * PAIR_TAPS * 2 * VL * s.batch * s.pixels, byTapPairs);
+        } else if (channels) {
             tapTiles = (s.taps + TAPS - 1) / TAPS;
             weightTiles = s.outChannels / VL * tapTiles;
             Parallel.range(weightTiles, 2L * TAPS * VL * s.batch * s.pixels, byTaps);
@@ -217,6 +228,97 @@ final class ConvWeightGradient {
         c4.intoArray(t, 4 * VL); c5.intoArray(t, 5 * VL); c6.intoArray(t, 6 * VL); c7.intoArray(t, 7 * VL);
         c8.intoArray(t, 8 * VL); c9.intoArray(t, 9 * VL); c10.intoArray(t, 10 * VL); c11.intoArray(t, 11 * VL);
         c12.intoArray(t, 12 * VL); c13.intoArray(t, 13 * VL); c14.intoArray(t, 14 * VL);
+    }
+
+    /**
+     * CHANNELS with output channels in pairs of vectors (AVX-512; ResNet's 32 and 64). Item = one
+     * tile of weightGrad: 2 x VL output channels k0.. by 12 taps q0.. (the last tile overlapping).
+     * How it differs from byTaps: each pixel's 12 broadcast input values meet two vectors of output
+     * gradients (24 FMAs per 12 broadcasts, against 15 per 15), and the batch is walked in chunks of
+     * chunkImages images, every tile of this worker summing over one chunk before the next, so the
+     * chunk's operands are read from L2 rather than from memory once per tile. A tile's sums wait
+     * in scratch between chunks; they still run over images, then pixels, in order.
+     */
+    private final Parallel.Task byTapPairs = new Parallel.Task() {
+        @Override protected void run(int from, int to, int worker) {
+            ConvShape s = shape;
+            int taps = s.taps, tile = 2 * PAIR_TAPS * VL, outC = s.outChannels, pixels = s.pixels;
+            int[] o = s.tapOffset;
+            float[] sums = scratch.get(worker, (to - from) * tile);
+            Arrays.fill(sums, 0, (to - from) * tile, 0f);
+            for (int n0 = 0; n0 < s.batch; n0 += chunkImages) {
+                int steps = Math.min(chunkImages, s.batch - n0) * pixels;
+                for (int item = from; item < to; item++) {
+                    int k0 = item / tapTiles * 2 * VL, q0 = Math.min(item % tapTiles * PAIR_TAPS, taps - PAIR_TAPS);
+                    tilePairTaps(steps, s.outWidth, s.outHeight, s.paddedWidth, inputSlice, n0 * inputSlice, outC,
+                            gradsByPixel, n0 * pixels * outC + k0, inputsByImage, o[q0], o[q0 + 1], o[q0 + 2], o[q0 + 3],
+                            o[q0 + 4], o[q0 + 5], o[q0 + 6], o[q0 + 7], o[q0 + 8], o[q0 + 9], o[q0 + 10], o[q0 + 11],
+                            sums, (item - from) * tile);
+                }
+            }
+            for (int item = from; item < to; item++) {
+                int k0 = item / tapTiles * 2 * VL, first = item % tapTiles * PAIR_TAPS, q0 = Math.min(first, taps - PAIR_TAPS);
+                int t = (item - from) * tile;
+                for (int i = first - q0; i < PAIR_TAPS; i++) {
+                    for (int l = 0; l < VL; l++) {
+                        weightGrad[(k0 + l) * taps + q0 + i] += sums[t + i * VL + l];
+                        weightGrad[(k0 + VL + l) * taps + q0 + i] += sums[t + (PAIR_TAPS + i) * VL + l];
+                    }
+                }
+            }
+        }
+    };
+
+    /**
+     * The two-vector, 12-tap register tile, continuing sums kept at t[tBase..]: vector a of tap i at
+     * t[tBase + i * VL], vector b (channels VL on) at t[tBase + (12 + i) * VL]. As tileTaps, one flat
+     * loop over (image, output pixel), here from the image whose padded input starts at x[xStart].
+     */
+    private static void tilePairTaps(int steps, int outW, int outH, int padW, int xSlice, int xStart, int gStep, float[] g, int g0,
+                                     float[] x, int o0, int o1, int o2, int o3, int o4, int o5, int o6, int o7, int o8,
+                                     int o9, int o10, int o11, float[] t, int tBase) {
+        int b = tBase + PAIR_TAPS * VL;
+        FloatVector a0 = FloatVector.fromArray(Gemm.S, t, tBase), a1 = FloatVector.fromArray(Gemm.S, t, tBase + VL);
+        FloatVector a2 = FloatVector.fromArray(Gemm.S, t, tBase + 2 * VL), a3 = FloatVector.fromArray(Gemm.S, t, tBase + 3 * VL);
+        FloatVector a4 = FloatVector.fromArray(Gemm.S, t, tBase + 4 * VL), a5 = FloatVector.fromArray(Gemm.S, t, tBase + 5 * VL);
+        FloatVector a6 = FloatVector.fromArray(Gemm.S, t, tBase + 6 * VL), a7 = FloatVector.fromArray(Gemm.S, t, tBase + 7 * VL);
+        FloatVector a8 = FloatVector.fromArray(Gemm.S, t, tBase + 8 * VL), a9 = FloatVector.fromArray(Gemm.S, t, tBase + 9 * VL);
+        FloatVector a10 = FloatVector.fromArray(Gemm.S, t, tBase + 10 * VL), a11 = FloatVector.fromArray(Gemm.S, t, tBase + 11 * VL);
+        FloatVector b0 = FloatVector.fromArray(Gemm.S, t, b), b1 = FloatVector.fromArray(Gemm.S, t, b + VL);
+        FloatVector b2 = FloatVector.fromArray(Gemm.S, t, b + 2 * VL), b3 = FloatVector.fromArray(Gemm.S, t, b + 3 * VL);
+        FloatVector b4 = FloatVector.fromArray(Gemm.S, t, b + 4 * VL), b5 = FloatVector.fromArray(Gemm.S, t, b + 5 * VL);
+        FloatVector b6 = FloatVector.fromArray(Gemm.S, t, b + 6 * VL), b7 = FloatVector.fromArray(Gemm.S, t, b + 7 * VL);
+        FloatVector b8 = FloatVector.fromArray(Gemm.S, t, b + 8 * VL), b9 = FloatVector.fromArray(Gemm.S, t, b + 9 * VL);
+        FloatVector b10 = FloatVector.fromArray(Gemm.S, t, b + 10 * VL), b11 = FloatVector.fromArray(Gemm.S, t, b + 11 * VL);
+        int gi = g0, image = xStart, row = xStart, ox = 0, oy = 0;
+        for (int step = 0; step < steps; step++) {
+            FloatVector ga = FloatVector.fromArray(Gemm.S, g, gi), gb = FloatVector.fromArray(Gemm.S, g, gi + VL);
+            int xi = row + ox;
+            FloatVector x0 = FloatVector.broadcast(Gemm.S, x[xi + o0]); a0 = ga.fma(x0, a0); b0 = gb.fma(x0, b0);
+            FloatVector x1 = FloatVector.broadcast(Gemm.S, x[xi + o1]); a1 = ga.fma(x1, a1); b1 = gb.fma(x1, b1);
+            FloatVector x2 = FloatVector.broadcast(Gemm.S, x[xi + o2]); a2 = ga.fma(x2, a2); b2 = gb.fma(x2, b2);
+            FloatVector x3 = FloatVector.broadcast(Gemm.S, x[xi + o3]); a3 = ga.fma(x3, a3); b3 = gb.fma(x3, b3);
+            FloatVector x4 = FloatVector.broadcast(Gemm.S, x[xi + o4]); a4 = ga.fma(x4, a4); b4 = gb.fma(x4, b4);
+            FloatVector x5 = FloatVector.broadcast(Gemm.S, x[xi + o5]); a5 = ga.fma(x5, a5); b5 = gb.fma(x5, b5);
+            FloatVector x6 = FloatVector.broadcast(Gemm.S, x[xi + o6]); a6 = ga.fma(x6, a6); b6 = gb.fma(x6, b6);
+            FloatVector x7 = FloatVector.broadcast(Gemm.S, x[xi + o7]); a7 = ga.fma(x7, a7); b7 = gb.fma(x7, b7);
+            FloatVector x8 = FloatVector.broadcast(Gemm.S, x[xi + o8]); a8 = ga.fma(x8, a8); b8 = gb.fma(x8, b8);
+            FloatVector x9 = FloatVector.broadcast(Gemm.S, x[xi + o9]); a9 = ga.fma(x9, a9); b9 = gb.fma(x9, b9);
+            FloatVector x10 = FloatVector.broadcast(Gemm.S, x[xi + o10]); a10 = ga.fma(x10, a10); b10 = gb.fma(x10, b10);
+            FloatVector x11 = FloatVector.broadcast(Gemm.S, x[xi + o11]); a11 = ga.fma(x11, a11); b11 = gb.fma(x11, b11);
+            gi += gStep;
+            if (++ox == outW) {
+                ox = 0;
+                row += padW;
+                if (++oy == outH) { oy = 0; image += xSlice; row = image; }
+            }
+        }
+        a0.intoArray(t, tBase); a1.intoArray(t, tBase + VL); a2.intoArray(t, tBase + 2 * VL); a3.intoArray(t, tBase + 3 * VL);
+        a4.intoArray(t, tBase + 4 * VL); a5.intoArray(t, tBase + 5 * VL); a6.intoArray(t, tBase + 6 * VL); a7.intoArray(t, tBase + 7 * VL);
+        a8.intoArray(t, tBase + 8 * VL); a9.intoArray(t, tBase + 9 * VL); a10.intoArray(t, tBase + 10 * VL); a11.intoArray(t, tBase + 11 * VL);
+        b0.intoArray(t, b); b1.intoArray(t, b + VL); b2.intoArray(t, b + 2 * VL); b3.intoArray(t, b + 3 * VL);
+        b4.intoArray(t, b + 4 * VL); b5.intoArray(t, b + 5 * VL); b6.intoArray(t, b + 6 * VL); b7.intoArray(t, b + 7 * VL);
+        b8.intoArray(t, b + 8 * VL); b9.intoArray(t, b + 9 * VL); b10.intoArray(t, b + 10 * VL); b11.intoArray(t, b + 11 * VL);
     }
 
     // ---- WIDE_ROWS_IN_GROUPS ---------------------------------------------------------------------

@@ -17,8 +17,8 @@
  *       stride, the padded image is split into phase planes (ConvShape), whose rows serve the same way.</li>
  *   <li>CHANNELS: a vector of output channels per pixel (two, with AVX-512, where the channels
  *       fill pairs of vectors), only real pixels; needs the output channels to fill whole vectors.
- *       A forward cell "CHANNELS (AVX2: WIDE_ROWS)" is the two-vector tile, which AVX2's 16 vector
- *       registers cannot hold.</li>
+ *       A cell "CHANNELS (AVX2: ...)" is the two-vector tile, which AVX2's 16 vector registers
+ *       cannot hold; its weight gradient walks the batch in chunks of images that stay in L2.</li>
  *   <li>WIDE_ROWS_IN_GROUPS: the wide-row backward in 8 groups of images, each group's operands
  *       used while they are in a core's cache; it also runs those images' input gradients.</li>
  *   <li>WIDE_ROWS_BY_FILTER_ROW: the wide-row input gradient, one product per filter row over
@@ -33,7 +33,7 @@
  * <h2>Which layer takes which path</h2>
  * With 16-float vectors (AVX-512) and any number of threads: no rule looks at the thread count
  * (the rules were measured on 2 threads). 8-float vectors (AVX2) give the same convolution rows but
- * where a forward cell says otherwise; there fc2's 120 inputs are whole vectors. The convolution rows are what ConvPlan computes, for
+ * where a cell says otherwise; there fc2's 120 inputs are whole vectors. The convolution rows are what ConvPlan computes, for
  * both vector lengths; ConvPlanTableTest fails if they disagree.
  *
  * <table>
@@ -86,28 +86,31 @@
  *     groups 9.6 against 11.1 by channels and 18.0 by wide rows over the whole batch</td></tr>
  * <tr><td>resnet20 layer1</td><td>256</td><td>WIDE_ROWS</td><td>WIDE_ROWS_IN_GROUPS</td><td>FLIPPED</td>
  *     <td>as at batch 128</td></tr>
- * <tr><td>resnet20 layer2.0.conv1</td><td>128</td><td>CHANNELS (AVX2: WIDE_ROWS)</td><td>WIDE_ROWS_IN_GROUPS</td><td>COL2IM</td>
+ * <tr><td>resnet20 layer2.0.conv1</td><td>128</td><td>CHANNELS (AVX2: WIDE_ROWS)</td><td>CHANNELS (AVX2: WIDE_ROWS_IN_GROUPS)</td><td>COL2IM</td>
  *     <td>stride 2: phase planes of 17 columns, 1 wasted; forward by channels' two-vector tile 65
- *     GFLOP/s against 70 by wide rows (load 2-3; kept for one rule); weight gradient 8.6 ms in groups against
+ *     GFLOP/s against 70 by wide rows (load 2-3; kept for one rule); weight gradient by channels'
+ *     two-vector tile in chunks of images 4.7 ms (load 1); before it, 8.6 ms in groups against
  *     17.5 by wide rows over the whole batch; by im2col, the only stride-2 path before, 7.2-9.4 ms
  *     at batch 64 against 3.7-4.0 in groups</td></tr>
- * <tr><td>resnet20 layer2.0.conv1</td><td>256</td><td>CHANNELS (AVX2: WIDE_ROWS)</td><td>WIDE_ROWS_IN_GROUPS</td><td>COL2IM</td>
+ * <tr><td>resnet20 layer2.0.conv1</td><td>256</td><td>CHANNELS (AVX2: WIDE_ROWS)</td><td>CHANNELS (AVX2: WIDE_ROWS_IN_GROUPS)</td><td>COL2IM</td>
  *     <td>as at batch 128</td></tr>
- * <tr><td>resnet20 layer2</td><td>128</td><td>CHANNELS (AVX2: WIDE_ROWS)</td><td>WIDE_ROWS_IN_GROUPS</td><td>FLIPPED</td>
+ * <tr><td>resnet20 layer2</td><td>128</td><td>CHANNELS (AVX2: WIDE_ROWS)</td><td>CHANNELS (AVX2: WIDE_ROWS_IN_GROUPS)</td><td>FLIPPED</td>
  *     <td>32-32 on 16x16, 2 of 18 columns wasted: forward 140 GFLOP/s by channels' two-vector tile,
- *     139 by wide rows (one vector of channels: 8.0 ms against 6.6 by wide rows)</td></tr>
- * <tr><td>resnet20 layer2</td><td>256</td><td>CHANNELS (AVX2: WIDE_ROWS)</td><td>WIDE_ROWS_IN_GROUPS</td><td>FLIPPED</td>
+ *     139 by wide rows (one vector of channels: 8.0 ms against 6.6 by wide rows); weight gradient
+ *     4.4 ms by the two-vector tile, 8.4 in groups</td></tr>
+ * <tr><td>resnet20 layer2</td><td>256</td><td>CHANNELS (AVX2: WIDE_ROWS)</td><td>CHANNELS (AVX2: WIDE_ROWS_IN_GROUPS)</td><td>FLIPPED</td>
  *     <td>as at batch 128</td></tr>
- * <tr><td>resnet20 layer3.0.conv1</td><td>128</td><td>CHANNELS (AVX2: WIDE_ROWS)</td><td>WIDE_ROWS_IN_GROUPS</td><td>COL2IM</td>
+ * <tr><td>resnet20 layer3.0.conv1</td><td>128</td><td>CHANNELS (AVX2: WIDE_ROWS)</td><td>CHANNELS (AVX2: WIDE_ROWS_IN_GROUPS)</td><td>COL2IM</td>
  *     <td>stride 2, phase planes of 9 columns: forward 85 GFLOP/s by channels' two-vector tile, 66
- *     by wide rows; weight gradient 7.9 ms in
+ *     by wide rows; weight gradient 3.6 ms by the two-vector tile (6.6 in groups, load 2-3); before, 7.9 ms in
  *     groups against 10.5 by wide rows; by im2col 5.2-6.9 ms at batch 64 against 3.5-3.9 in groups</td></tr>
- * <tr><td>resnet20 layer3.0.conv1</td><td>256</td><td>CHANNELS (AVX2: WIDE_ROWS)</td><td>WIDE_ROWS_IN_GROUPS</td><td>COL2IM</td>
+ * <tr><td>resnet20 layer3.0.conv1</td><td>256</td><td>CHANNELS (AVX2: WIDE_ROWS)</td><td>CHANNELS (AVX2: WIDE_ROWS_IN_GROUPS)</td><td>COL2IM</td>
  *     <td>as at batch 128</td></tr>
- * <tr><td>resnet20 layer3</td><td>128</td><td>CHANNELS (AVX2: WIDE_ROWS)</td><td>WIDE_ROWS_IN_GROUPS</td><td>FLIPPED</td>
+ * <tr><td>resnet20 layer3</td><td>128</td><td>CHANNELS (AVX2: WIDE_ROWS)</td><td>CHANNELS (AVX2: WIDE_ROWS_IN_GROUPS)</td><td>FLIPPED</td>
  *     <td>64-64 on 8x8, 2 of 10 columns wasted: forward 142 GFLOP/s by channels' two-vector tile,
- *     100 by wide rows; the flipped input gradient runs on the same tile (135 against 92)</td></tr>
- * <tr><td>resnet20 layer3</td><td>256</td><td>CHANNELS (AVX2: WIDE_ROWS)</td><td>WIDE_ROWS_IN_GROUPS</td><td>FLIPPED</td>
+ *     100 by wide rows; the flipped input gradient runs on the same tile (135 against 92); weight
+ *     gradient 4.4 ms by the two-vector tile, 10.2 in groups</td></tr>
+ * <tr><td>resnet20 layer3</td><td>256</td><td>CHANNELS (AVX2: WIDE_ROWS)</td><td>CHANNELS (AVX2: WIDE_ROWS_IN_GROUPS)</td><td>FLIPPED</td>
  *     <td>as at batch 128</td></tr>
  * <tr><td>resnet20 shortcut 16-32</td><td>128</td><td>WIDE_ROWS</td><td>WIDE_ROWS_IN_GROUPS</td><td>COL2IM</td>
  *     <td>option A's subsampling: a 1x1 stride-2 convolution whose weight needs no gradient</td></tr>
