@@ -33,6 +33,13 @@ public interface Attack extends AutoCloseable {
         if (!on) throw new UnsupportedOperationException(config().describe() + " always attacks in evaluation mode");
     }
 
+    /**
+     * Starts the attack's random stream over from {@code seed}, keeping its buffers: its next calls
+     * draw what a new attack made with {@code config().withSeed(seed)} would. Returns false for an
+     * attack that cannot (then make a new one). Adversarial training reseeds its attack each epoch.
+     */
+    default boolean reseed(long seed) { return false; }
+
     /** What this attack does, for people. */
     AttackConfig config();
 

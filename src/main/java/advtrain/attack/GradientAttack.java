@@ -34,7 +34,7 @@ import java.util.Map;
  */
 final class GradientAttack implements Attack {
     private final Backend backend;
-    private final AttackConfig config;
+    private AttackConfig config;  // replaced only by reseed, with the same settings and another seed
     private final Tape tape;
     private final Map<Shape, Workspace> workspaces = new HashMap<>();
     private final FrozenEval frozen = new FrozenEval();  // reused: an attack inside a training step allocates nothing
@@ -80,6 +80,13 @@ final class GradientAttack implements Attack {
     }
 
     @Override public AttackConfig config() { return config; }
+
+    /** The random stream is (seed, call, restart): a new seed and the call count back at 0. */
+    @Override public boolean reseed(long seed) {
+        config = config.withSeed(seed);
+        calls = 0;
+        return true;
+    }
 
     @Override public void setEvaluationMode(boolean on) { frozen.setEvaluationMode(on); }
 

@@ -33,9 +33,9 @@ import java.util.Map;
  * parameter gradient and the attack (see {@link #fgsmSharingTheCleanPass}). That saves a forward
  * pass and a backward pass per step, about a quarter of the step.
  *
- * <p>Random starts (fgsm-rs, pgd) are seeded from (seed, epoch): {@link #startEpoch} makes a fresh
- * attack for each epoch, which is what lets a resumed run draw the same starts as an
- * uninterrupted one (its buffers are allocated once per epoch, never per step).
+ * <p>Random starts (fgsm-rs, pgd) are seeded from (seed, epoch): {@link #startEpoch} reseeds the
+ * attack for each epoch (Attack.reseed: the draws of a fresh attack, its buffers kept), which is
+ * what lets a resumed run draw the same starts as an uninterrupted one.
  */
 public final class AdversarialObjective implements Objective {
     private final Backend backend;
@@ -73,14 +73,15 @@ public final class AdversarialObjective implements Objective {
 
     @Override public void startEpoch(int epoch) {
         if (attack != null && (!training.method().randomStart() || epoch == attackEpoch)) return;
-        closeAttack();
         long epochSeed = seed * 0x9E3779B97F4A7C15L + (epoch + 1L) * 0xC2B2AE3D27D4EB4FL;
+        attackEpoch = epoch;
+        if (attack != null && attack.reseed(epochSeed)) return;  // the same draws as a new attack, its buffers kept
+        closeAttack();
         attack = Attack.create(backend, training.attack(epochSeed));
         // The examples are crafted with the model in training mode, as in Wong et al.'s (fgsm-rs) and
         // Madry et al.'s (pgd) training code: batch norm normalises with the batch's statistics and
         // its running statistics move with each crafting pass too. The seed's Net has no such layer.
         attack.setEvaluationMode(false);
-        attackEpoch = epoch;
     }
 
     @Override public Step loss(Module model, Tape tape, Variable images, Variable labels) {

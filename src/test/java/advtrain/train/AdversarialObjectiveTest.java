@@ -204,8 +204,44 @@ class AdversarialObjectiveTest {
                 }
                 objective.startEpoch(0);  // the same epoch again: the same attack
                 assertEquals(afterFirst, tape.allocations() + objective.allocations());
+                objective.startEpoch(1);  // a new epoch: the attack reseeded, its buffers kept
+                tape.backward(objective.loss(net, tape, tape.constant(x), tape.constant(y)).loss());
+                tape.reset();
+                assertEquals(afterFirst, tape.allocations() + objective.allocations(), method + ": the second epoch allocated tensors");
             }
         }
+        be.release(x);
+        be.release(y);
+    }
+
+    /** Epoch 1 of a run draws the random starts that epoch 1 of a resumed run (a new objective) draws. */
+    @ParameterizedTest
+    @ValueSource(strings = {"reference", "java"})
+    void aReseededAttackDrawsWhatAFreshOneDraws(String backendName) {
+        Backend be = TestBackends.get(backendName);
+        Batch batch = Batch.make(11);
+        Tensor x = Tensors.fromArray(be, batch.images(), N, 3, 32, 32), y = Tensors.fromArray(be, batch.labels(), N);
+        Net net = new Net(be, 5);
+        AdversarialTraining training = AdversarialTraining.of(AdversarialTraining.Method.FGSM_RS, 0.03f, 0f, null, null);
+        float[][] epochOne = new float[2][], epochZero = new float[1][];
+        for (int run = 0; run < 2; run++) {
+            try (AdversarialObjective objective = new AdversarialObjective(be, training, 3); Tape tape = new Tape(be)) {
+                if (run == 0) {  // an uninterrupted run: epoch 0's two batches, then epoch 1
+                    objective.startEpoch(0);
+                    for (int s = 0; s < 2; s++) {
+                        objective.loss(net, tape, tape.constant(x), tape.constant(y));
+                        tape.reset();
+                    }
+                    epochZero[0] = Tensors.toArray(be, objective.lastAdversarial());
+                }
+                objective.startEpoch(1);
+                objective.loss(net, tape, tape.constant(x), tape.constant(y));
+                epochOne[run] = Tensors.toArray(be, objective.lastAdversarial());
+                tape.reset();
+            }
+        }
+        assertArrayEquals(epochOne[1], epochOne[0], 0f, "epoch 1's adversarial batch after epoch 0 and after a resume");
+        assertFalse(java.util.Arrays.equals(epochZero[0], epochOne[0]), "epoch 1 drew epoch 0's starts");
         be.release(x);
         be.release(y);
     }
