@@ -44,7 +44,12 @@ final class ConvPlan {
         /** The same products in 8 groups of images, each group's operands used while in cache. */
         WIDE_ROWS_IN_GROUPS,
         /** Output channels filling whole vectors: a vector of output channels' gradients times 15 taps. */
-        CHANNELS
+        CHANNELS,
+        /**
+         * 3x3 filters at stride 1, one vector of output channels (AVX-512): each input value broadcast
+         * once for the three taps of its filter row, 8 filter rows per tile.
+         */
+        ROW_TAPS
     }
 
     /** Input gradient paths. */
@@ -109,6 +114,17 @@ final class ConvPlan {
     }
 
     /**
+     * ROW_TAPS where its tile applies: stride 1, 3-wide filters, one AVX-512 vector of output
+     * channels (its 24 sums, 3 gradient vectors and a broadcast need 28 registers), at least 8 filter
+     * rows (input channels x filter height) for two tiles (conv1's 9 made it slower). ResNet-20's 16-channel layers, batch 128 on one thread:
+     * see package-info.java's table.
+     */
+    boolean rowTaps(int stride, int outChannels, int inChannels, int kernelHeight, int kernelWidth) {
+        return vectorLength == 16 && stride == 1 && kernelWidth == 3 && outChannels == vectorLength
+                && inChannels * kernelHeight >= 16;
+    }
+
+    /**
      * Vectors of output channels in CHANNELS' register tile: 2 where the output channels come in
      * pairs of 16-float vectors (its 24 accumulators need AVX-512's 32 registers; AVX2 has 16), else 1.
      */
@@ -135,6 +151,9 @@ final class ConvPlan {
         if (forced == Algorithm.AUTO && channelVectors(outChannels) == 2 && kernelWidth > 1
                 && inChannels * kernelHeight * kernelWidth >= PAIR_TAP_TILE) {
             return WeightGradient.CHANNELS;
+        }
+        if (forced == Algorithm.AUTO && rowTaps(stride, outChannels, inChannels, kernelHeight, kernelWidth)) {
+            return WeightGradient.ROW_TAPS;
         }
         if (forced == Algorithm.GROUPS || forced == Algorithm.AUTO
                 && batchBytes(batch, inChannels, height, width, outChannels, kernelHeight, kernelWidth, stride, padding) > 1 << 20) {

@@ -1,15 +1,14 @@
 package advtrain.backend.cpu;
 
-import jdk.incubator.vector.FloatVector;
-
 import java.util.Arrays;
 
 /**
  * The convolution's weight and bias gradients, weightGrad += and biasGrad += (either may be null).
- * Four paths, chosen by {@link ConvPlan#weightGradient}: IM2COL and WIDE_ROWS ({@link #byTiles}),
- * WIDE_ROWS_IN_GROUPS ({@link #inGroups}, which also runs the input gradient of its images) and
- * CHANNELS ({@link #byTaps}). Every path sums each gradient element in a fixed order, whatever the
- * number of threads, so results do not depend on it. One instance per calling thread (inside
+ * Five paths, chosen by {@link ConvPlan#weightGradient}: IM2COL and WIDE_ROWS ({@link #byTiles}),
+ * WIDE_ROWS_IN_GROUPS ({@link #inGroups}, which also runs the input gradient of its images),
+ * CHANNELS ({@link #byTaps}, or {@link #byTapPairs} for channels in pairs of vectors) and ROW_TAPS
+ * ({@link #byRowTaps}); the register tiles are in {@link WeightGradientTiles}. Every path sums each
+ * gradient element in a fixed order, whatever the number of threads, so results do not depend on it. One instance per calling thread (inside
  * {@link Conv}); workspaces grow on first use.
  */
 final class ConvWeightGradient {
@@ -19,6 +18,8 @@ final class ConvWeightGradient {
     private static final int TAPS = ConvPlan.CHANNELS_TAP_TILE;
     /** Taps per two-vector register tile of CHANNELS (2 x 12 accumulators). */
     private static final int PAIR_TAPS = ConvPlan.PAIR_TAP_TILE;
+    /** Filter rows (c, r) per register tile of ROW_TAPS (8 x 3 accumulators). */
+    private static final int ROW_TAP_ROWS = 8;
     /** Floats of operands (output gradients and padded inputs) per chunk of images of the two-vector tile: 512 KB. */
     private static final int CHUNK_FLOATS = 128 * 1024;
 
@@ -79,14 +80,21 @@ final class ConvWeightGradient {
     private void batchWide() {
         ConvShape s = shape;
         boolean channels = path == ConvPlan.WeightGradient.CHANNELS && weightGrad != null;
+        boolean rowTaps = path == ConvPlan.WeightGradient.ROW_TAPS && weightGrad != null;
         inputSlice = s.padded ? s.paddedImage : s.im2colImage;
         gradRow = s.padded ? s.wideLength : s.pixelsPadded;
         gradSlice = s.outChannels * gradRow;
         if (weightGrad != null) inputsByImage = WorkerScratch.atLeast(inputsByImage, s.batch * inputSlice);
         if (channels) gradsByPixel = WorkerScratch.atLeast(gradsByPixel, s.batch * s.pixels * s.outChannels);
+        else if (rowTaps) gradsByPixel = WorkerScratch.atLeast(gradsByPixel, s.batch * s.outHeight * (s.outWidth + 4) * s.outChannels);
         else if (weightGrad != null) gradsByImage = WorkerScratch.atLeast(gradsByImage, s.batch * gradSlice);
         Parallel.range(s.batch, (long) s.outChannels * s.pixels + (weightGrad == null ? 0 : (long) s.taps * s.pixels), gatherImages);
-        if (channels && ConvPlan.HERE.channelVectors(s.outChannels) == 2) {
+        if (rowTaps) {
+            int filterRows = s.inChannels * s.kernelHeight;
+            weightTiles = (filterRows + ROW_TAP_ROWS - 1) / ROW_TAP_ROWS;
+            chunkImages = Math.max(1, CHUNK_FLOATS / (s.outHeight * (s.outWidth + 4) * s.outChannels + inputSlice));
+            Parallel.range(weightTiles, 2L * ROW_TAP_ROWS * 3 * VL * s.batch * s.pixels, byRowTaps);
+        } else if (channels && ConvPlan.HERE.channelVectors(s.outChannels) == 2) {
             tapTiles = (s.taps + PAIR_TAPS - 1) / PAIR_TAPS;
             weightTiles = s.outChannels / (2 * VL) * tapTiles;
             chunkImages = Math.max(1, CHUNK_FLOATS / (s.pixels * s.outChannels + inputSlice));
@@ -119,6 +127,7 @@ final class ConvWeightGradient {
                 if (s.padded) {
                     s.padImage(input, n, inputsByImage, n * inputSlice);
                     if (path == ConvPlan.WeightGradient.CHANNELS) byPixel(n);
+                    else if (path == ConvPlan.WeightGradient.ROW_TAPS) byPaddedRows(n);
                     else s.wideRows(outputGrad, n, gradsByImage, base);
                 } else {
                     s.im2col(input, n, inputsByImage, n * inputSlice);
@@ -150,6 +159,66 @@ final class ConvWeightGradient {
         }
     };
 
+    /**
+     * ROW_TAPS: outputGrad[n] transposed into gradsByPixel[n] as [output row][column][output
+     * channel], each row outWidth + 4 columns long: two zero columns before the row's pixels and
+     * two after, so that the tile can read pixel j - s for every tap s of every input column j.
+     */
+    private void byPaddedRows(int n) {
+        int outW = shape.outWidth, outH = shape.outHeight, outC = shape.outChannels, pixels = shape.pixels;
+        int rowFloats = (outW + 4) * outC, dst = n * outH * rowFloats, src = n * outC * pixels;
+        for (int oy = 0; oy < outH; oy++) {
+            int row = dst + oy * rowFloats;
+            Arrays.fill(gradsByPixel, row, row + 2 * outC, 0f);
+            Arrays.fill(gradsByPixel, row + (outW + 2) * outC, row + rowFloats, 0f);
+        }
+        for (int k = 0; k < outC; k++) {
+            for (int oy = 0; oy < outH; oy++) {
+                int to = dst + oy * rowFloats + 2 * outC + k, from = src + k * pixels + oy * outW;
+                for (int ox = 0; ox < outW; ox++) gradsByPixel[to + ox * outC] = outputGrad[from + ox];
+            }
+        }
+    }
+
+    /**
+     * ROW_TAPS (3x3 filters at stride 1, one vector of output channels: ResNet's 16). Item = a tile
+     * of 8 filter rows (c, r) (the last tile overlapping the one before), each with its 3 taps s, by
+     * the VL output channels in the lanes. Where byTaps broadcasts each tap's input value at every
+     * output pixel (15 broadcasts per 15 FMAs), here the tile walks the padded input's columns j and
+     * broadcasts each value once for the three taps that meet it, with the output gradients of
+     * pixels j, j - 1 and j - 2 (zeros past the row's ends: byPaddedRows): 8 broadcasts and 3 loads
+     * per 24 FMAs. The batch is walked in chunks of images as in byTapPairs; a weight's sum runs
+     * over images, rows and columns in order.
+     */
+    private final Parallel.Task byRowTaps = new Parallel.Task() {
+        @Override protected void run(int from, int to, int worker) {
+            ConvShape s = shape;
+            int taps = s.taps, tile = ROW_TAP_ROWS * 3 * VL, outC = s.outChannels, filterRows = s.inChannels * s.kernelHeight;
+            int rowFloats = (s.outWidth + 4) * outC;
+            int[] o = s.tapOffset;
+            float[] sums = scratch.get(worker, (to - from) * tile);
+            Arrays.fill(sums, 0, (to - from) * tile, 0f);
+            for (int n0 = 0; n0 < s.batch; n0 += chunkImages) {
+                int steps = Math.min(chunkImages, s.batch - n0) * s.outHeight * (s.outWidth + 2);
+                for (int item = from; item < to; item++) {
+                    int r0 = Math.min(item * ROW_TAP_ROWS, filterRows - ROW_TAP_ROWS) * 3;  // tap (c, r, 0) of its first row
+                    WeightGradientTiles.tileRowTaps(steps, s.outWidth + 2, s.outHeight, s.paddedWidth, inputSlice, n0 * inputSlice,
+                            outC, gradsByPixel, n0 * s.outHeight * rowFloats, inputsByImage, o[r0], o[r0 + 3], o[r0 + 6], o[r0 + 9],
+                            o[r0 + 12], o[r0 + 15], o[r0 + 18], o[r0 + 21], sums, (item - from) * tile);
+                }
+            }
+            for (int item = from; item < to; item++) {
+                int first = item * ROW_TAP_ROWS, r0 = Math.min(first, filterRows - ROW_TAP_ROWS), t = (item - from) * tile;
+                for (int i = first - r0; i < ROW_TAP_ROWS; i++) {
+                    for (int tap = 0; tap < 3; tap++) {
+                        int q = (r0 + i) * 3 + tap;
+                        for (int l = 0; l < VL; l++) weightGrad[l * taps + q] += sums[t + (i * 3 + tap) * VL + l];
+                    }
+                }
+            }
+        }
+    };
+
     /** outputGrad[n] transposed into gradsByPixel[n]: [pixel][output channel]. */
     private void byPixel(int n) {
         int pixels = shape.pixels, outC = shape.outChannels, src = n * outC * pixels, dst = n * pixels * outC;
@@ -176,7 +245,7 @@ final class ConvWeightGradient {
             float[] t = scratch.get(worker, TAPS * VL);
             for (int item = from; item < to; item++) {
                 int k0 = item / tapTiles * VL, first = item % tapTiles * TAPS, q0 = Math.min(first, taps - TAPS);
-                tileTaps(s.batch * s.pixels, s.outWidth, s.outHeight, s.paddedWidth, inputSlice, s.outChannels, gradsByPixel, k0,
+                WeightGradientTiles.tileTaps(s.batch * s.pixels, s.outWidth, s.outHeight, s.paddedWidth, inputSlice, s.outChannels, gradsByPixel, k0,
                         inputsByImage, o[q0], o[q0 + 1], o[q0 + 2], o[q0 + 3], o[q0 + 4], o[q0 + 5], o[q0 + 6], o[q0 + 7],
                         o[q0 + 8], o[q0 + 9], o[q0 + 10], o[q0 + 11], o[q0 + 12], o[q0 + 13], o[q0 + 14], t);
                 for (int i = first - q0; i < TAPS; i++) {
@@ -185,50 +254,6 @@ final class ConvWeightGradient {
             }
         }
     };
-
-    /**
-     * The 15-tap register tile, one flat loop over (image, output pixel) (a nested loop made C2 box
-     * the accumulators): t[i * VL + l] = sum over steps of g[g0 + step * gStep + l] * x[pixel's
-     * offset + o_i], where step = (n * outH + oy) * outW + ox and the pixel's offset is
-     * n * xSlice + oy * padW + ox, the padded input's tap (0, 0, 0) for that output pixel.
-     */
-    private static void tileTaps(int steps, int outW, int outH, int padW, int xSlice, int gStep, float[] g, int g0,
-                                 float[] x, int o0, int o1, int o2, int o3, int o4, int o5, int o6, int o7, int o8,
-                                 int o9, int o10, int o11, int o12, int o13, int o14, float[] t) {
-        FloatVector z = FloatVector.zero(Gemm.S);
-        FloatVector c0 = z, c1 = z, c2 = z, c3 = z, c4 = z, c5 = z, c6 = z, c7 = z, c8 = z, c9 = z, c10 = z, c11 = z;
-        FloatVector c12 = z, c13 = z, c14 = z;
-        int gi = g0, image = 0, row = 0, ox = 0, oy = 0;
-        for (int step = 0; step < steps; step++) {
-            FloatVector gv = FloatVector.fromArray(Gemm.S, g, gi);
-            int xi = row + ox;
-            c0 = gv.fma(FloatVector.broadcast(Gemm.S, x[xi + o0]), c0);
-            c1 = gv.fma(FloatVector.broadcast(Gemm.S, x[xi + o1]), c1);
-            c2 = gv.fma(FloatVector.broadcast(Gemm.S, x[xi + o2]), c2);
-            c3 = gv.fma(FloatVector.broadcast(Gemm.S, x[xi + o3]), c3);
-            c4 = gv.fma(FloatVector.broadcast(Gemm.S, x[xi + o4]), c4);
-            c5 = gv.fma(FloatVector.broadcast(Gemm.S, x[xi + o5]), c5);
-            c6 = gv.fma(FloatVector.broadcast(Gemm.S, x[xi + o6]), c6);
-            c7 = gv.fma(FloatVector.broadcast(Gemm.S, x[xi + o7]), c7);
-            c8 = gv.fma(FloatVector.broadcast(Gemm.S, x[xi + o8]), c8);
-            c9 = gv.fma(FloatVector.broadcast(Gemm.S, x[xi + o9]), c9);
-            c10 = gv.fma(FloatVector.broadcast(Gemm.S, x[xi + o10]), c10);
-            c11 = gv.fma(FloatVector.broadcast(Gemm.S, x[xi + o11]), c11);
-            c12 = gv.fma(FloatVector.broadcast(Gemm.S, x[xi + o12]), c12);
-            c13 = gv.fma(FloatVector.broadcast(Gemm.S, x[xi + o13]), c13);
-            c14 = gv.fma(FloatVector.broadcast(Gemm.S, x[xi + o14]), c14);
-            gi += gStep;
-            if (++ox == outW) {
-                ox = 0;
-                row += padW;
-                if (++oy == outH) { oy = 0; image += xSlice; row = image; }
-            }
-        }
-        c0.intoArray(t, 0); c1.intoArray(t, VL); c2.intoArray(t, 2 * VL); c3.intoArray(t, 3 * VL);
-        c4.intoArray(t, 4 * VL); c5.intoArray(t, 5 * VL); c6.intoArray(t, 6 * VL); c7.intoArray(t, 7 * VL);
-        c8.intoArray(t, 8 * VL); c9.intoArray(t, 9 * VL); c10.intoArray(t, 10 * VL); c11.intoArray(t, 11 * VL);
-        c12.intoArray(t, 12 * VL); c13.intoArray(t, 13 * VL); c14.intoArray(t, 14 * VL);
-    }
 
     /**
      * CHANNELS with output channels in pairs of vectors (AVX-512; ResNet's 32 and 64). Item = one
@@ -250,7 +275,7 @@ final class ConvWeightGradient {
                 int steps = Math.min(chunkImages, s.batch - n0) * pixels;
                 for (int item = from; item < to; item++) {
                     int k0 = item / tapTiles * 2 * VL, q0 = Math.min(item % tapTiles * PAIR_TAPS, taps - PAIR_TAPS);
-                    tilePairTaps(steps, s.outWidth, s.outHeight, s.paddedWidth, inputSlice, n0 * inputSlice, outC,
+                    WeightGradientTiles.tilePairTaps(steps, s.outWidth, s.outHeight, s.paddedWidth, inputSlice, n0 * inputSlice, outC,
                             gradsByPixel, n0 * pixels * outC + k0, inputsByImage, o[q0], o[q0 + 1], o[q0 + 2], o[q0 + 3],
                             o[q0 + 4], o[q0 + 5], o[q0 + 6], o[q0 + 7], o[q0 + 8], o[q0 + 9], o[q0 + 10], o[q0 + 11],
                             sums, (item - from) * tile);
@@ -268,58 +293,6 @@ final class ConvWeightGradient {
             }
         }
     };
-
-    /**
-     * The two-vector, 12-tap register tile, continuing sums kept at t[tBase..]: vector a of tap i at
-     * t[tBase + i * VL], vector b (channels VL on) at t[tBase + (12 + i) * VL]. As tileTaps, one flat
-     * loop over (image, output pixel), here from the image whose padded input starts at x[xStart].
-     */
-    private static void tilePairTaps(int steps, int outW, int outH, int padW, int xSlice, int xStart, int gStep, float[] g, int g0,
-                                     float[] x, int o0, int o1, int o2, int o3, int o4, int o5, int o6, int o7, int o8,
-                                     int o9, int o10, int o11, float[] t, int tBase) {
-        int b = tBase + PAIR_TAPS * VL;
-        FloatVector a0 = FloatVector.fromArray(Gemm.S, t, tBase), a1 = FloatVector.fromArray(Gemm.S, t, tBase + VL);
-        FloatVector a2 = FloatVector.fromArray(Gemm.S, t, tBase + 2 * VL), a3 = FloatVector.fromArray(Gemm.S, t, tBase + 3 * VL);
-        FloatVector a4 = FloatVector.fromArray(Gemm.S, t, tBase + 4 * VL), a5 = FloatVector.fromArray(Gemm.S, t, tBase + 5 * VL);
-        FloatVector a6 = FloatVector.fromArray(Gemm.S, t, tBase + 6 * VL), a7 = FloatVector.fromArray(Gemm.S, t, tBase + 7 * VL);
-        FloatVector a8 = FloatVector.fromArray(Gemm.S, t, tBase + 8 * VL), a9 = FloatVector.fromArray(Gemm.S, t, tBase + 9 * VL);
-        FloatVector a10 = FloatVector.fromArray(Gemm.S, t, tBase + 10 * VL), a11 = FloatVector.fromArray(Gemm.S, t, tBase + 11 * VL);
-        FloatVector b0 = FloatVector.fromArray(Gemm.S, t, b), b1 = FloatVector.fromArray(Gemm.S, t, b + VL);
-        FloatVector b2 = FloatVector.fromArray(Gemm.S, t, b + 2 * VL), b3 = FloatVector.fromArray(Gemm.S, t, b + 3 * VL);
-        FloatVector b4 = FloatVector.fromArray(Gemm.S, t, b + 4 * VL), b5 = FloatVector.fromArray(Gemm.S, t, b + 5 * VL);
-        FloatVector b6 = FloatVector.fromArray(Gemm.S, t, b + 6 * VL), b7 = FloatVector.fromArray(Gemm.S, t, b + 7 * VL);
-        FloatVector b8 = FloatVector.fromArray(Gemm.S, t, b + 8 * VL), b9 = FloatVector.fromArray(Gemm.S, t, b + 9 * VL);
-        FloatVector b10 = FloatVector.fromArray(Gemm.S, t, b + 10 * VL), b11 = FloatVector.fromArray(Gemm.S, t, b + 11 * VL);
-        int gi = g0, image = xStart, row = xStart, ox = 0, oy = 0;
-        for (int step = 0; step < steps; step++) {
-            FloatVector ga = FloatVector.fromArray(Gemm.S, g, gi), gb = FloatVector.fromArray(Gemm.S, g, gi + VL);
-            int xi = row + ox;
-            FloatVector x0 = FloatVector.broadcast(Gemm.S, x[xi + o0]); a0 = ga.fma(x0, a0); b0 = gb.fma(x0, b0);
-            FloatVector x1 = FloatVector.broadcast(Gemm.S, x[xi + o1]); a1 = ga.fma(x1, a1); b1 = gb.fma(x1, b1);
-            FloatVector x2 = FloatVector.broadcast(Gemm.S, x[xi + o2]); a2 = ga.fma(x2, a2); b2 = gb.fma(x2, b2);
-            FloatVector x3 = FloatVector.broadcast(Gemm.S, x[xi + o3]); a3 = ga.fma(x3, a3); b3 = gb.fma(x3, b3);
-            FloatVector x4 = FloatVector.broadcast(Gemm.S, x[xi + o4]); a4 = ga.fma(x4, a4); b4 = gb.fma(x4, b4);
-            FloatVector x5 = FloatVector.broadcast(Gemm.S, x[xi + o5]); a5 = ga.fma(x5, a5); b5 = gb.fma(x5, b5);
-            FloatVector x6 = FloatVector.broadcast(Gemm.S, x[xi + o6]); a6 = ga.fma(x6, a6); b6 = gb.fma(x6, b6);
-            FloatVector x7 = FloatVector.broadcast(Gemm.S, x[xi + o7]); a7 = ga.fma(x7, a7); b7 = gb.fma(x7, b7);
-            FloatVector x8 = FloatVector.broadcast(Gemm.S, x[xi + o8]); a8 = ga.fma(x8, a8); b8 = gb.fma(x8, b8);
-            FloatVector x9 = FloatVector.broadcast(Gemm.S, x[xi + o9]); a9 = ga.fma(x9, a9); b9 = gb.fma(x9, b9);
-            FloatVector x10 = FloatVector.broadcast(Gemm.S, x[xi + o10]); a10 = ga.fma(x10, a10); b10 = gb.fma(x10, b10);
-            FloatVector x11 = FloatVector.broadcast(Gemm.S, x[xi + o11]); a11 = ga.fma(x11, a11); b11 = gb.fma(x11, b11);
-            gi += gStep;
-            if (++ox == outW) {
-                ox = 0;
-                row += padW;
-                if (++oy == outH) { oy = 0; image += xSlice; row = image; }
-            }
-        }
-        a0.intoArray(t, tBase); a1.intoArray(t, tBase + VL); a2.intoArray(t, tBase + 2 * VL); a3.intoArray(t, tBase + 3 * VL);
-        a4.intoArray(t, tBase + 4 * VL); a5.intoArray(t, tBase + 5 * VL); a6.intoArray(t, tBase + 6 * VL); a7.intoArray(t, tBase + 7 * VL);
-        a8.intoArray(t, tBase + 8 * VL); a9.intoArray(t, tBase + 9 * VL); a10.intoArray(t, tBase + 10 * VL); a11.intoArray(t, tBase + 11 * VL);
-        b0.intoArray(t, b); b1.intoArray(t, b + VL); b2.intoArray(t, b + 2 * VL); b3.intoArray(t, b + 3 * VL);
-        b4.intoArray(t, b + 4 * VL); b5.intoArray(t, b + 5 * VL); b6.intoArray(t, b + 6 * VL); b7.intoArray(t, b + 7 * VL);
-        b8.intoArray(t, b + 8 * VL); b9.intoArray(t, b + 9 * VL); b10.intoArray(t, b + 10 * VL); b11.intoArray(t, b + 11 * VL);
-    }
 
     // ---- WIDE_ROWS_IN_GROUPS ---------------------------------------------------------------------
 

@@ -19,6 +19,8 @@
  *       fill pairs of vectors), only real pixels; needs the output channels to fill whole vectors.
  *       A cell "CHANNELS (AVX2: ...)" is the two-vector tile, which AVX2's 16 vector registers
  *       cannot hold; its weight gradient walks the batch in chunks of images that stay in L2.</li>
+ *   <li>ROW_TAPS: the weight gradient of 3x3 filters with one vector of output channels, each
+ *       input value broadcast once for the three taps of its filter row (AVX-512).</li>
  *   <li>WIDE_ROWS_IN_GROUPS: the wide-row backward in 8 groups of images, each group's operands
  *       used while they are in a core's cache; it also runs those images' input gradients.</li>
  *   <li>WIDE_ROWS_BY_FILTER_ROW: the wide-row input gradient, one product per filter row over
@@ -80,11 +82,12 @@
  *     3 input channels fill no vector (no FLIPPED) and no LANES tile</td></tr>
  * <tr><td>resnet20 conv1</td><td>256</td><td>WIDE_ROWS</td><td>WIDE_ROWS_IN_GROUPS</td><td>WIDE_ROWS, in the groups</td>
  *     <td>as at batch 128</td></tr>
- * <tr><td>resnet20 layer1</td><td>128</td><td>WIDE_ROWS</td><td>WIDE_ROWS_IN_GROUPS</td><td>FLIPPED</td>
+ * <tr><td>resnet20 layer1</td><td>128</td><td>WIDE_ROWS</td><td>ROW_TAPS (AVX2: WIDE_ROWS_IN_GROUPS)</td><td>FLIPPED</td>
  *     <td>16-16 on 32x32: forward 6.3-6.5 ms by wide rows against 11.4 by channels; input gradient
- *     17.5 ms by LANES, 12.4 flipped by channels, 7.8 flipped by wide rows; weight gradient in
- *     groups 9.6 against 11.1 by channels and 18.0 by wide rows over the whole batch</td></tr>
- * <tr><td>resnet20 layer1</td><td>256</td><td>WIDE_ROWS</td><td>WIDE_ROWS_IN_GROUPS</td><td>FLIPPED</td>
+ *     17.5 ms by LANES, 12.4 flipped by channels, 7.8 flipped by wide rows; weight gradient by
+ *     filter rows (ROW_TAPS) 5.6 ms against 7.45 in groups (load 1-2); at load 14-18, in groups 9.6
+ *     against 11.1 by channels and 18.0 by wide rows over the whole batch</td></tr>
+ * <tr><td>resnet20 layer1</td><td>256</td><td>WIDE_ROWS</td><td>ROW_TAPS (AVX2: WIDE_ROWS_IN_GROUPS)</td><td>FLIPPED</td>
  *     <td>as at batch 128</td></tr>
  * <tr><td>resnet20 layer2.0.conv1</td><td>128</td><td>CHANNELS (AVX2: WIDE_ROWS)</td><td>CHANNELS (AVX2: WIDE_ROWS_IN_GROUPS)</td><td>COL2IM</td>
  *     <td>stride 2: phase planes of 17 columns, 1 wasted; forward by channels' two-vector tile 65

@@ -139,6 +139,8 @@ class CpuKernelsTest {
                 new Conv(3, 2, 4, 4, 16, 3, 3, 1, 0),      // fewer output pixels than one register tile
                 new Conv(3, 2, 4, 4, 32, 3, 3, 1, 0),      // the same with the two-vector tile (AVX-512)
                 new Conv(2, 5, 9, 9, 64, 3, 3, 2, 1),      // two-vector tiles, stride 2, 25 pixels: the last tile overlaps
+                new Conv(2, 8, 7, 6, 16, 2, 3, 1, 1),      // the weight gradient by filter rows: 16 of them, 2x3 filters
+                new Conv(3, 6, 5, 4, 16, 3, 3, 1, 2),      // 18 filter rows (the last tile overlaps), padding 2
                 new Conv(2, 2, 5, 5, 3, 1, 1, 1, 1),       // padding wider than the kernel
                 new Conv(2, 1, 5, 5, 2, 5, 5, 1, 0),       // a single output pixel
                 new Conv(2, 17, 7, 40, 19, 3, 2, 1, 1),    // many channels, wide rows
