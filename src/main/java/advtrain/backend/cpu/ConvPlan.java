@@ -115,9 +115,10 @@ final class ConvPlan {
 
     /**
      * ROW_TAPS where its tile applies: stride 1, 3-wide filters, one AVX-512 vector of output
-     * channels (its 24 sums, 3 gradient vectors and a broadcast need 28 registers), at least 8 filter
-     * rows (input channels x filter height) for two tiles (conv1's 9 made it slower). ResNet-20's 16-channel layers, batch 128 on one thread:
-     * see package-info.java's table.
+     * channels (its 24 sums, 3 gradient vectors and a broadcast need 28 registers), and at least
+     * 16 filter rows (input channels x filter height), two tiles of 8: with conv1's 9 rows (two
+     * overlapping tiles) it took 2.8 ms against 1.9 in groups. ResNet-20's 16-channel layers,
+     * batch 128 on one thread: see package-info.java's table.
      */
     boolean rowTaps(int stride, int outChannels, int inChannels, int kernelHeight, int kernelWidth) {
         return vectorLength == 16 && stride == 1 && kernelWidth == 3 && outChannels == vectorLength
@@ -137,8 +138,8 @@ final class ConvPlan {
      * AVX-512 vectors, filters wider than 1) and there are taps for its 12: ResNet-20's 32- and
      * 64-channel layers, batch 128 on one thread (CPU time, load 1-3, ResNetConvs), 4.4 ms against
      * 8.4 in groups (32-32 16x16), 4.4 against 10.2 (64-64 8x8), 4.7 against 7.0 and 3.6 against 6.6
-     * (the stride-2 layers). Otherwise in groups where the whole batch's padded inputs and wide output gradients are more than a
-     * core's 1 MB L2 holds. Measured at batch 32 (2 threads): conv1's operands, 1.1 MB, outgrow it,
+     * (the stride-2 layers). Then ROW_TAPS where it applies (rowTaps). Otherwise in groups where
+     * the whole batch's padded inputs and wide output gradients are more than a core's 1 MB L2 holds. Measured at batch 32 (2 threads): conv1's operands, 1.1 MB, outgrow it,
      * and in groups its weight gradient took 164-192 µs against 216-236; conv2's, 0.45 MB, fit, and
      * there the batch-wide pass's longer dot products won (184 against 217-282 µs). Otherwise
      * CHANNELS where the forward runs by channels and the taps fill the register tile (conv2):
