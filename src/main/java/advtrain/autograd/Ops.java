@@ -169,12 +169,7 @@ public final class Ops {
         }
 
         /** Copied if the input has no gradient yet, else added. */
-        @Override public void backward(Variable y, Backend be, Tape tape) {
-            Variable x = y.input(0);
-            Tensor fresh = tape.freshGrad(x);
-            if (fresh != null) be.copy(y.grad, fresh);
-            else be.axpy(1f, y.grad, tape.gradOf(x));
-        }
+        @Override public void backward(Variable y, Backend be, Tape tape) { tape.addGrad(y.input(0), y.grad); }
     }
 
     /** Affine: y = scale * x + shift (normalisation, weighting a loss); dy/dx = scale. */
@@ -200,8 +195,9 @@ public final class Ops {
     }
 
     /**
-     * Add: y = a + b (same shapes; a residual connection); the gradient flows unchanged to both.
-     * With a and b the same variable, both axpy calls add into its one gradient: dy/dx = 2.
+     * Add: y = a + b (same shapes; a residual connection); the gradient flows unchanged to both,
+     * copied into an input that has no gradient yet, else added. With a and b the same variable,
+     * the second adds to what the first copied: dy/dx = 2.
      */
     public static final class Add implements Op {
         static final Add OP = new Add();
@@ -216,9 +212,8 @@ public final class Ops {
         }
 
         @Override public void backward(Variable y, Backend be, Tape tape) {
-            Variable a = y.input(0), b = y.input(1);
-            if (a.requiresGrad) be.axpy(1f, y.grad, tape.gradOf(a));
-            if (b.requiresGrad) be.axpy(1f, y.grad, tape.gradOf(b));
+            tape.addGrad(y.input(0), y.grad);
+            tape.addGrad(y.input(1), y.grad);
         }
     }
 

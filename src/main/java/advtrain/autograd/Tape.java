@@ -168,4 +168,15 @@ public final class Tape implements AutoCloseable {
         v.grad = pool.take(v.shape());
         return v.grad;
     }
+
+    /**
+     * v's gradient += g, for a step whose gradient to v is g itself (flatten, a residual sum): a
+     * copy of g when v has no gradient yet (no fill, no read of zeros), else an add.
+     */
+    void addGrad(Variable v, Tensor g) {
+        if (v == null || !v.requiresGrad) return;
+        Tensor fresh = freshGrad(v);
+        if (fresh != null) backend.copy(g, fresh);
+        else backend.axpy(1f, g, v.grad);
+    }
 }
