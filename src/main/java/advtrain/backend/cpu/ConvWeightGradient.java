@@ -8,8 +8,8 @@ import java.util.Arrays;
  * WIDE_ROWS_IN_GROUPS ({@link #inGroups}, which also runs the input gradient of its images),
  * CHANNELS ({@link #byTaps}, or {@link #byTapPairs} for channels in pairs of vectors) and ROW_TAPS
  * ({@link #byRowTaps}); the register tiles are in {@link WeightGradientTiles}. Every path sums each
- * gradient element in a fixed order, whatever the number of threads, so results do not depend on it. One instance per calling thread (inside
- * {@link Conv}); workspaces grow on first use.
+ * gradient element in a fixed order, whatever the number of threads, so results do not depend on
+ * it. One instance per calling thread (inside {@link Conv}); workspaces grow on first use.
  */
 final class ConvWeightGradient {
     private static final int VL = Gemm.VL;
@@ -20,7 +20,7 @@ final class ConvWeightGradient {
     private static final int PAIR_TAPS = ConvPlan.PAIR_TAP_TILE;
     /** Filter rows (c, r) per register tile of ROW_TAPS (8 x 3 accumulators). */
     private static final int ROW_TAP_ROWS = 8;
-    /** Floats of operands (output gradients and padded inputs) per chunk of images of the two-vector tile: 512 KB. */
+    /** Floats of operands (output gradients and padded inputs) per chunk of images of byTapPairs and byRowTaps: 512 KB. */
     private static final int CHUNK_FLOATS = 128 * 1024;
 
     private final ConvShape shape;
@@ -44,7 +44,7 @@ final class ConvWeightGradient {
     /** Register tiles of the result [outChannels, taps]: tiles in all, and tiles across the taps. */
     private int weightTiles, tapTiles;
     private int groupSize, groups;
-    /** CHANNELS with the two-vector tile: images per chunk, whose operands stay in a core's L2 while every tile uses them. */
+    /** byTapPairs and byRowTaps: images per chunk, whose operands stay in a core's L2 while every tile uses them. */
     private int chunkImages;
     /** WIDE_ROWS_IN_GROUPS: the input gradient computed in the groups too, or null. */
     private ConvInputGradient inputGradient;
