@@ -28,14 +28,14 @@ final class Conv {
     void forward(Shape inShape, Shape wShape, int stride, int padding, float[] in, float[] weight, float[] bias, float[] out,
                  ConvPlan.Algorithm algorithm) {
         shape.set(inShape, wShape, stride, padding, ConvPlan.direct(stride, algorithm));
-        forward.run(PLAN.forward(stride, shape.outChannels, shape.inWidth, shape.kernelWidth, padding, algorithm), in, weight, bias, out);
+        forward.run(PLAN.forward(stride, shape.inChannels, shape.outChannels, shape.inHeight, shape.inWidth, shape.kernelHeight, shape.kernelWidth, padding, algorithm), in, weight, bias, out);
     }
 
     /** The convolution, then max pooling (kernel, poolStride) into `pooled`; convOut keeps the convolution's output, or is null. */
     void forwardPooled(Shape inShape, Shape wShape, int stride, int padding, float[] in, float[] weight, float[] bias,
                        float[] convOut, float[] pooled, int poolKernel, int poolStride, ConvPlan.Algorithm algorithm) {
         shape.set(inShape, wShape, stride, padding, ConvPlan.direct(stride, algorithm));
-        forward.runPooled(PLAN.forward(stride, shape.outChannels, shape.inWidth, shape.kernelWidth, padding, algorithm), in, weight, bias, convOut, pooled,
+        forward.runPooled(PLAN.forward(stride, shape.inChannels, shape.outChannels, shape.inHeight, shape.inWidth, shape.kernelHeight, shape.kernelWidth, padding, algorithm), in, weight, bias, convOut, pooled,
                 poolKernel, poolStride);
     }
 

@@ -19,9 +19,12 @@ final class ConvForward {
     private static final int PIXELS = 12;
 
     private final ConvShape shape;
+    private final Winograd winograd;
     private final WorkerScratch scratch = new WorkerScratch();
     /** The weights as [tap q = (c, r, s)][output channel k], for byChannels. */
     private float[] weightsByTap = new float[0];
+    /** WINOGRAD with fused pooling and no stored output: the convolution's output, pooled after. */
+    private float[] winogradOutput = new float[0];
     /** Gemm's row offsets into the weights [outChannels, taps]: tap q at q. */
     private int[] weightColumn = new int[0];
 
@@ -34,7 +37,7 @@ final class ConvForward {
     /** Whether the result is added to output (runAdding) rather than written. */
     private boolean accumulate;
 
-    ConvForward(ConvShape shape) { this.shape = shape; }
+    ConvForward(ConvShape shape) { this.shape = shape; winograd = new Winograd(shape); }
 
     /** output = conv(input, weights) + bias, on the path `path` (shape already set). */
     void run(ConvPlan.Forward path, float[] input, float[] weights, float[] bias, float[] output) {
@@ -67,7 +70,19 @@ final class ConvForward {
         this.convOutput = convOutput;
         pooledHeight = (shape.outHeight - poolKernel) / poolStride + 1;
         pooledWidth = (shape.outWidth - poolKernel) / poolStride + 1;
-        start(path, input, weights, bias, pooled);
+        if (path == ConvPlan.Forward.WINOGRAD) {
+            // whole-batch transforms: the convolution's output made first (kept, or in scratch), then pooled
+            ConvShape s = shape;
+            float[] full = convOutput;
+            if (full == null) full = winogradOutput = WorkerScratch.atLeast(winogradOutput, s.batch * s.outChannels * s.pixels);
+            winograd.run(input, weights, bias, full, false);
+            for (int plane = 0; plane < s.batch * s.outChannels; plane++) {
+                Pool.forwardPlane(full, plane * s.pixels, s.outHeight, s.outWidth, pooled, plane * pooledHeight * pooledWidth,
+                        pooledHeight, pooledWidth, poolKernel, poolStride);
+            }
+        } else {
+            start(path, input, weights, bias, pooled);
+        }
         this.poolKernel = 0;
         this.convOutput = null;
     }
@@ -76,7 +91,9 @@ final class ConvForward {
         ConvShape s = shape;
         this.input = input; this.weights = weights; this.bias = bias; this.output = output;
         long flopsPerImage = 2L * s.outChannels * s.taps * s.pixels;
-        if (path == ConvPlan.Forward.CHANNELS) {
+        if (path == ConvPlan.Forward.WINOGRAD) {
+            winograd.run(input, weights, bias, output, accumulate);
+        } else if (path == ConvPlan.Forward.CHANNELS) {
             weightsByTap = WorkerScratch.atLeast(weightsByTap, s.taps * s.outChannels);
             for (int k = 0; k < s.outChannels; k++) {
                 for (int q = 0; q < s.taps; q++) weightsByTap[q * s.outChannels + k] = weights[k * s.taps + q];

@@ -173,7 +173,7 @@ final class ConvInputGradient {
         }
         int flippedPad = kH - 1 - s.pad;
         flippedShape.set(s.batch, outC, s.outHeight, s.outWidth, inC, kH, kW, 1, flippedPad, true);
-        flippedForward.runAdding(ConvPlan.HERE.forward(1, inC, s.outWidth, kW, flippedPad, algorithm), outputGrad, flippedWeights, inputGrad);
+        flippedForward.runAdding(ConvPlan.HERE.forward(1, outC, inC, s.outHeight, s.outWidth, kH, kW, flippedPad, algorithm), outputGrad, flippedWeights, inputGrad);
     }
 
     // ---- LANES: images in vector lanes -----------------------------------------------------------

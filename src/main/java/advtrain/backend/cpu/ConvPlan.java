@@ -23,7 +23,7 @@ final class ConvPlan {
     ConvPlan(int vectorLength) { this.vectorLength = vectorLength; }
 
     /** What a backend asks for: the measured choice (AUTO), or one path forced everywhere it applies. */
-    enum Algorithm { AUTO, DIRECT, IM2COL, CHANNELS, GROUPS, LANES }
+    enum Algorithm { AUTO, DIRECT, IM2COL, CHANNELS, GROUPS, LANES, WINOGRAD }
 
     /** Forward paths. */
     enum Forward {
@@ -32,7 +32,9 @@ final class ConvPlan {
         /** The padded image's rows (phase planes' rows, with a stride) read at shifted offsets (no im2col copy), a "wide" result. */
         WIDE_ROWS,
         /** Output channels filling whole vectors: a vector of output channels per pixel. */
-        CHANNELS
+        CHANNELS,
+        /** 3x3 filters at stride 1: Winograd's F(2x2, 3x3), 16 products per 2x2 outputs instead of 36. */
+        WINOGRAD
     }
 
     /** Weight (and bias) gradient paths. */
@@ -74,6 +76,8 @@ final class ConvPlan {
     static final int LANES_CHANNEL_TILE = 6;
     /** Taps per register tile of the CHANNELS weight gradient: it needs a layer with at least this many (inChannels * kH * kW). */
     static final int CHANNELS_TAP_TILE = 15;
+    /** Input channels from which WINOGRAD's products outweigh its transforms (see forward). */
+    static final int WINOGRAD_MIN_CHANNELS = 16;
     /** Taps per two-vector register tile of the CHANNELS weight gradient (ConvWeightGradient's PAIR_TAPS). */
     static final int PAIR_TAP_TILE = 12;
 
@@ -104,7 +108,18 @@ final class ConvPlan {
      * channels lost to wide rows on every 3x3 layer: at load 17, conv1 3-16 7.0 ms by channels,
      * 2.3 by wide rows; 16-16 32x32 11.4, 6.3; 32-32 16x16 8.0, 6.6; 64-64 8x8 8.1, 7.5.
      */
-    Forward forward(int stride, int outChannels, int width, int kernelWidth, int padding, Algorithm forced) {
+    Forward forward(int stride, int inChannels, int outChannels, int height, int width, int kernelHeight, int kernelWidth,
+                    int padding, Algorithm forced) {
+        boolean winograd = Winograd.applies(stride, kernelHeight, kernelWidth, outChannels);
+        if (forced == Algorithm.WINOGRAD && winograd
+                || forced == Algorithm.AUTO && winograd && inChannels >= WINOGRAD_MIN_CHANNELS && Winograd.packs(vectorLength, height, width, padding)) {
+            return Forward.WINOGRAD;
+        }
+        return direct(stride, outChannels, width, kernelWidth, padding, forced);
+    }
+
+    /** The forward without WINOGRAD (as the fused forward with pooling runs it): the rule above, after Winograd's. */
+    Forward direct(int stride, int outChannels, int width, int kernelWidth, int padding, Algorithm forced) {
         if (!direct(stride, forced)) return Forward.IM2COL;
         int rowWidth = (width + 2 * padding + stride - 1) / stride, outWidth = (width + 2 * padding - kernelWidth) / stride + 1;
         boolean wasteful = 4 * (rowWidth - outWidth) >= rowWidth;
@@ -160,7 +175,7 @@ final class ConvPlan {
                 && batchBytes(batch, inChannels, height, width, outChannels, kernelHeight, kernelWidth, stride, padding) > 1 << 20) {
             return WeightGradient.WIDE_ROWS_IN_GROUPS;
         }
-        boolean channels = forward(stride, outChannels, width, kernelWidth, padding, forced) == Forward.CHANNELS
+        boolean channels = direct(stride, outChannels, width, kernelWidth, padding, forced) == Forward.CHANNELS
                 && inChannels * kernelHeight * kernelWidth >= CHANNELS_TAP_TILE;
         return channels ? WeightGradient.CHANNELS : WeightGradient.WIDE_ROWS;
     }
@@ -177,7 +192,7 @@ final class ConvPlan {
     InputGradient inputGradient(int batch, int inChannels, int height, int kernelHeight, int kernelWidth, int stride,
                                 int padding, Algorithm forced) {
         if (stride != 1 || !direct(stride, forced)) return InputGradient.COL2IM;
-        if ((forced == Algorithm.CHANNELS || forced == Algorithm.DIRECT || forced == Algorithm.AUTO)
+        if ((forced == Algorithm.CHANNELS || forced == Algorithm.DIRECT || forced == Algorithm.WINOGRAD || forced == Algorithm.AUTO)
                 && flippedApplies(inChannels, kernelHeight, kernelWidth, padding)) {
             return InputGradient.FLIPPED;
         }

@@ -82,12 +82,12 @@
  *     3 input channels fill no vector (no FLIPPED) and no LANES tile</td></tr>
  * <tr><td>resnet20 conv1</td><td>256</td><td>WIDE_ROWS</td><td>WIDE_ROWS_IN_GROUPS</td><td>WIDE_ROWS, in the groups</td>
  *     <td>as at batch 128</td></tr>
- * <tr><td>resnet20 layer1</td><td>128</td><td>WIDE_ROWS</td><td>ROW_TAPS (AVX2: WIDE_ROWS_IN_GROUPS)</td><td>FLIPPED</td>
+ * <tr><td>resnet20 layer1</td><td>128</td><td>WINOGRAD (AVX2: WIDE_ROWS)</td><td>ROW_TAPS (AVX2: WIDE_ROWS_IN_GROUPS)</td><td>FLIPPED</td>
  *     <td>16-16 on 32x32: forward 6.3-6.5 ms by wide rows against 11.4 by channels; input gradient
  *     17.5 ms by LANES, 12.4 flipped by channels, 7.8 flipped by wide rows; weight gradient by
  *     filter rows (ROW_TAPS) 5.6 ms against 7.45 in groups (load 1-2); at load 14-18, in groups 9.6
  *     against 11.1 by channels and 18.0 by wide rows over the whole batch</td></tr>
- * <tr><td>resnet20 layer1</td><td>256</td><td>WIDE_ROWS</td><td>ROW_TAPS (AVX2: WIDE_ROWS_IN_GROUPS)</td><td>FLIPPED</td>
+ * <tr><td>resnet20 layer1</td><td>256</td><td>WINOGRAD (AVX2: WIDE_ROWS)</td><td>ROW_TAPS (AVX2: WIDE_ROWS_IN_GROUPS)</td><td>FLIPPED</td>
  *     <td>as at batch 128</td></tr>
  * <tr><td>resnet20 layer2.0.conv1</td><td>128</td><td>CHANNELS (AVX2: WIDE_ROWS)</td><td>CHANNELS (AVX2: WIDE_ROWS_IN_GROUPS)</td><td>COL2IM</td>
  *     <td>stride 2: phase planes of 17 columns, 1 wasted; forward by channels' two-vector tile 65
@@ -97,11 +97,11 @@
  *     at batch 64 against 3.7-4.0 in groups</td></tr>
  * <tr><td>resnet20 layer2.0.conv1</td><td>256</td><td>CHANNELS (AVX2: WIDE_ROWS)</td><td>CHANNELS (AVX2: WIDE_ROWS_IN_GROUPS)</td><td>COL2IM</td>
  *     <td>as at batch 128</td></tr>
- * <tr><td>resnet20 layer2</td><td>128</td><td>CHANNELS (AVX2: WIDE_ROWS)</td><td>CHANNELS (AVX2: WIDE_ROWS_IN_GROUPS)</td><td>FLIPPED</td>
+ * <tr><td>resnet20 layer2</td><td>128</td><td>WINOGRAD</td><td>CHANNELS (AVX2: WIDE_ROWS_IN_GROUPS)</td><td>FLIPPED</td>
  *     <td>32-32 on 16x16, 2 of 18 columns wasted: forward 140 GFLOP/s by channels' two-vector tile,
  *     139 by wide rows (one vector of channels: 8.0 ms against 6.6 by wide rows); weight gradient
  *     4.4 ms by the two-vector tile, 8.4 in groups</td></tr>
- * <tr><td>resnet20 layer2</td><td>256</td><td>CHANNELS (AVX2: WIDE_ROWS)</td><td>CHANNELS (AVX2: WIDE_ROWS_IN_GROUPS)</td><td>FLIPPED</td>
+ * <tr><td>resnet20 layer2</td><td>256</td><td>WINOGRAD</td><td>CHANNELS (AVX2: WIDE_ROWS_IN_GROUPS)</td><td>FLIPPED</td>
  *     <td>as at batch 128</td></tr>
  * <tr><td>resnet20 layer3.0.conv1</td><td>128</td><td>CHANNELS (AVX2: WIDE_ROWS)</td><td>CHANNELS (AVX2: WIDE_ROWS_IN_GROUPS)</td><td>COL2IM</td>
  *     <td>stride 2, phase planes of 9 columns: forward 85 GFLOP/s by channels' two-vector tile, 66
@@ -109,11 +109,11 @@
  *     groups against 10.5 by wide rows; by im2col 5.2-6.9 ms at batch 64 against 3.5-3.9 in groups</td></tr>
  * <tr><td>resnet20 layer3.0.conv1</td><td>256</td><td>CHANNELS (AVX2: WIDE_ROWS)</td><td>CHANNELS (AVX2: WIDE_ROWS_IN_GROUPS)</td><td>COL2IM</td>
  *     <td>as at batch 128</td></tr>
- * <tr><td>resnet20 layer3</td><td>128</td><td>CHANNELS (AVX2: WIDE_ROWS)</td><td>CHANNELS (AVX2: WIDE_ROWS_IN_GROUPS)</td><td>FLIPPED</td>
+ * <tr><td>resnet20 layer3</td><td>128</td><td>WINOGRAD</td><td>CHANNELS (AVX2: WIDE_ROWS_IN_GROUPS)</td><td>FLIPPED</td>
  *     <td>64-64 on 8x8, 2 of 10 columns wasted: forward 142 GFLOP/s by channels' two-vector tile,
  *     100 by wide rows; the flipped input gradient runs on the same tile (135 against 92); weight
  *     gradient 4.4 ms by the two-vector tile, 10.2 in groups</td></tr>
- * <tr><td>resnet20 layer3</td><td>256</td><td>CHANNELS (AVX2: WIDE_ROWS)</td><td>CHANNELS (AVX2: WIDE_ROWS_IN_GROUPS)</td><td>FLIPPED</td>
+ * <tr><td>resnet20 layer3</td><td>256</td><td>WINOGRAD</td><td>CHANNELS (AVX2: WIDE_ROWS_IN_GROUPS)</td><td>FLIPPED</td>
  *     <td>as at batch 128</td></tr>
  * <tr><td>resnet20 shortcut 16-32</td><td>128</td><td>WIDE_ROWS</td><td>WIDE_ROWS_IN_GROUPS</td><td>COL2IM</td>
  *     <td>option A's subsampling: a 1x1 stride-2 convolution whose weight needs no gradient</td></tr>

@@ -43,7 +43,7 @@ class ConvPlanTableTest {
         List<String> rows = new ArrayList<>();
         for (Layer l : LAYERS) {
             for (int batch : l.batches()) {
-                ConvPlan.Forward forward = plan.forward(l.stride(), l.outChannels(), l.width(), l.kernel(), l.padding(), AUTO);
+                ConvPlan.Forward forward = plan.forward(l.stride(), l.inChannels(), l.outChannels(), l.height(), l.width(), l.kernel(), l.kernel(), l.padding(), AUTO);
                 ConvPlan.WeightGradient weight = plan.weightGradient(batch, l.inChannels(), l.height(), l.width(), l.outChannels(),
                         l.kernel(), l.kernel(), l.stride(), l.padding(), AUTO);
                 ConvPlan.InputGradient input = plan.inputGradient(batch, l.inChannels(), l.height(), l.kernel(), l.kernel(), l.stride(),
@@ -92,29 +92,38 @@ class ConvPlanTableTest {
     void eachForcedAlgorithmSelectsThePathsItNames() {
         ConvPlan plan = new ConvPlan(16);
         // conv2 at batch 4: AUTO takes CHANNELS, CHANNELS, by filter row, so every forced path below is a change.
-        assertEquals(ConvPlan.Forward.IM2COL, plan.forward(1, 16, 14, 5, 0, ConvPlan.Algorithm.IM2COL));
+        assertEquals(ConvPlan.Forward.IM2COL, plan.forward(1, 6, 16, 14, 14, 5, 5, 0, ConvPlan.Algorithm.IM2COL));
         assertEquals(ConvPlan.WeightGradient.IM2COL, plan.weightGradient(4, 6, 14, 14, 16, 5, 5, 1, 0, ConvPlan.Algorithm.IM2COL));
         assertEquals(ConvPlan.InputGradient.COL2IM, plan.inputGradient(4, 6, 14, 5, 5, 1, 0, ConvPlan.Algorithm.IM2COL));
-        assertEquals(ConvPlan.Forward.WIDE_ROWS, plan.forward(1, 16, 14, 5, 0, ConvPlan.Algorithm.DIRECT));
+        assertEquals(ConvPlan.Forward.WIDE_ROWS, plan.forward(1, 6, 16, 14, 14, 5, 5, 0, ConvPlan.Algorithm.DIRECT));
         assertEquals(ConvPlan.WeightGradient.WIDE_ROWS, plan.weightGradient(4, 6, 14, 14, 16, 5, 5, 1, 0, ConvPlan.Algorithm.DIRECT));
         assertEquals(ConvPlan.WeightGradient.WIDE_ROWS_IN_GROUPS,
                 plan.weightGradient(4, 6, 14, 14, 16, 5, 5, 1, 0, ConvPlan.Algorithm.GROUPS));
         assertEquals(ConvPlan.InputGradient.LANES, plan.inputGradient(4, 6, 14, 5, 5, 1, 0, ConvPlan.Algorithm.LANES));
-        assertEquals(ConvPlan.Forward.CHANNELS, plan.forward(1, 16, 14, 5, 0, ConvPlan.Algorithm.CHANNELS));
+        assertEquals(ConvPlan.Forward.CHANNELS, plan.forward(1, 6, 16, 14, 14, 5, 5, 0, ConvPlan.Algorithm.CHANNELS));
         // Paths that do not apply fall back: CHANNELS needs whole vectors of output channels, the input gradient's
         // paths but COL2IM stride 1, FLIPPED square filters and input channels in whole vectors.
-        assertEquals(ConvPlan.Forward.WIDE_ROWS, plan.forward(1, 6, 14, 5, 0, ConvPlan.Algorithm.CHANNELS));
-        assertEquals(ConvPlan.Forward.CHANNELS, plan.forward(2, 16, 14, 5, 0, ConvPlan.Algorithm.CHANNELS));
+        assertEquals(ConvPlan.Forward.WIDE_ROWS, plan.forward(1, 6, 6, 14, 14, 5, 5, 0, ConvPlan.Algorithm.CHANNELS));
+        assertEquals(ConvPlan.Forward.CHANNELS, plan.forward(2, 6, 16, 14, 14, 5, 5, 0, ConvPlan.Algorithm.CHANNELS));
         assertEquals(ConvPlan.InputGradient.COL2IM, plan.inputGradient(32, 6, 14, 5, 5, 2, 0, ConvPlan.Algorithm.LANES));
         assertEquals(ConvPlan.InputGradient.FLIPPED, plan.inputGradient(4, 16, 14, 3, 3, 1, 1, ConvPlan.Algorithm.CHANNELS));
         assertEquals(ConvPlan.InputGradient.LANES, plan.inputGradient(32, 16, 14, 3, 2, 1, 1, ConvPlan.Algorithm.AUTO));
         assertEquals(ConvPlan.InputGradient.COL2IM, plan.inputGradient(32, 16, 14, 3, 3, 2, 1, ConvPlan.Algorithm.AUTO));
+        // WINOGRAD: 3x3 at stride 1 from 16 input channels, where the rows pack into two vectors (AUTO), or forced anywhere
+        // its tile applies (output channels in fours); elsewhere forced, the forward falls back to wide rows.
+        assertEquals(ConvPlan.Forward.WINOGRAD, plan.forward(1, 16, 16, 32, 32, 3, 3, 1, AUTO));
+        assertEquals(ConvPlan.Forward.WINOGRAD, plan.forward(1, 64, 64, 8, 8, 3, 3, 1, AUTO));
+        assertEquals(ConvPlan.Forward.CHANNELS, plan.forward(1, 16, 16, 7, 6, 3, 3, 1, AUTO));
+        assertEquals(ConvPlan.Forward.WINOGRAD, plan.forward(1, 3, 16, 7, 9, 3, 3, 2, ConvPlan.Algorithm.WINOGRAD));
+        assertEquals(ConvPlan.Forward.WIDE_ROWS, plan.forward(1, 6, 16, 14, 14, 5, 5, 0, ConvPlan.Algorithm.WINOGRAD));
+        assertEquals(ConvPlan.InputGradient.FLIPPED, plan.inputGradient(4, 16, 14, 3, 3, 1, 1, ConvPlan.Algorithm.WINOGRAD));
+        assertEquals(ConvPlan.Forward.WIDE_ROWS, plan.forward(1, 16, 6, 32, 32, 3, 3, 1, ConvPlan.Algorithm.WINOGRAD));
         // AUTO: wide rows where they waste under a quarter of their columns, by channels where more.
-        assertEquals(ConvPlan.Forward.WIDE_ROWS, plan.forward(1, 16, 32, 3, 1, AUTO));
-        assertEquals(ConvPlan.Forward.CHANNELS, plan.forward(1, 16, 6, 3, 1, AUTO));
+        assertEquals(ConvPlan.Forward.WIDE_ROWS, plan.forward(1, 3, 16, 32, 32, 3, 3, 1, AUTO));
+        assertEquals(ConvPlan.Forward.CHANNELS, plan.forward(1, 3, 16, 6, 6, 3, 3, 1, AUTO));
         // Pairs of vectors of output channels (AVX-512): by channels' two-vector tile, but for 1x1 filters.
-        assertEquals(ConvPlan.Forward.CHANNELS, plan.forward(1, 32, 16, 3, 1, AUTO));
-        assertEquals(ConvPlan.Forward.WIDE_ROWS, plan.forward(2, 32, 32, 1, 0, AUTO));
+        assertEquals(ConvPlan.Forward.CHANNELS, plan.forward(1, 3, 32, 16, 16, 3, 3, 1, AUTO));
+        assertEquals(ConvPlan.Forward.WIDE_ROWS, plan.forward(2, 3, 32, 32, 32, 1, 1, 0, AUTO));
         assertEquals(2, plan.channelVectors(64));
         assertEquals(1, plan.channelVectors(48));
         assertEquals(1, new ConvPlan(8).channelVectors(64));

@@ -44,8 +44,9 @@ class CpuKernelsTest {
     private final CpuBackend fast = new CpuBackend();
     /** Convolutions are checked with each algorithm, the automatic choice and each one forced. */
     private final CpuBackend[] convBackends = {fast, CpuBackend.withConvAlgorithm("direct"), CpuBackend.withConvAlgorithm("im2col"),
-            CpuBackend.withConvAlgorithm("channels"), CpuBackend.withConvAlgorithm("groups"), CpuBackend.withConvAlgorithm("lanes")};
-    private static final String[] CONV_ALGORITHMS = {"auto", "direct", "im2col", "channels", "groups", "lanes"};
+            CpuBackend.withConvAlgorithm("channels"), CpuBackend.withConvAlgorithm("groups"), CpuBackend.withConvAlgorithm("lanes"),
+            CpuBackend.withConvAlgorithm("winograd")};
+    private static final String[] CONV_ALGORITHMS = {"auto", "direct", "im2col", "channels", "groups", "lanes", "winograd"};
     private final Backend ref = new ReferenceBackend();
     private final SplittableRandom random = new SplittableRandom(20240611);
 

@@ -1,0 +1,450 @@
+package advtrain.backend.cpu;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorShuffle;
+
+/**
+ * The WINOGRAD forward: 3x3 filters at stride 1 by minimal filtering, F(2x2, 3x3) (Lavin and Gray,
+ * "Fast Algorithms for Convolutional Neural Networks", 2016). The reference backend's conv2d takes
+ * 9 products per output pixel, input channel and output channel; here a 2x2 block of output pixels
+ * (a tile) takes 16 instead of 36, 2.25x fewer, paid for with additions before and after:
+ * <pre>
+ *   d: the tile's 4x4 input patch (one input channel)  g: one 3x3 filter (input channel, output channel)
+ *   V = B' d B      (the input transformed: 16 numbers per tile and input channel)
+ *   U = G g G'      (the filter transformed: 16 numbers per pair of channels)
+ *   M = sum over input channels of U * V, elementwise     (16 matrix products, one per element xi)
+ *   y = A' M A      (the tile's 2x2 outputs for one output channel)
+ *
+ *   B' = | 1  0 -1  0 |    G = |  1    0    0  |    A' = | 1  1  1  0 |
+ *        | 0  1  1  0 |        | 1/2  1/2  1/2 |         | 0  1 -1 -1 |
+ *        | 0 -1  1  0 |        | 1/2 -1/2  1/2 |
+ *        | 0  1  0 -1 |        |  0    0    1  |
+ * </pre>
+ * In one dimension: y0 = d0 g0 + d1 g1 + d2 g2 = m1 + m2 + m3 and y1 = d1 g0 + d2 g1 + d3 g2 =
+ * m2 - m3 - m4 with m1 = (d0 - d2) g0, m2 = (d1 + d2)(g0 + g1 + g2)/2, m3 = (d2 - d1)(g0 - g1 + g2)/2,
+ * m4 = (d1 - d3) g2: 4 products for 2 outputs instead of 6; the 2-D form nests it in rows and columns.
+ * The sums differ from the direct ones by rounding only (the test tolerances of the other paths hold).
+ *
+ * <p>Layout: a vector holds VL tiles side by side (lanes over tiles), so every step but the first
+ * and last is whole vectors: a row of tiles of one image, cut into vectors of VL tiles where it is
+ * longer (32 x 32 outputs: 16 tiles), or the same row of several images where it is shorter (16 x 16:
+ * 2 images of 8; 8 x 8: 4 of 4): a group of images is the unit of work. Per group and input channel,
+ * {@link #inputTransform} gathers each padded input row's 4 columns of every lane's tile (scalar: the
+ * only step that reads the input plane), combines them (d B), then combines rows (B' d B) into
+ * V[xi][c][vector]. {@link #tile} multiplies: M[xi][k][t] = sum over c of U[xi][c][k] V[xi][c][t],
+ * 4 output channels by 4 vectors of tiles per register tile, so each broadcast filter number
+ * meets 4 vectors. {@link #outputTransform} turns each output channel's 16 vectors of M into the
+ * tiles' 2x2 outputs and writes them to the output planes (scalar: lanes are tiles, 2 pixels apart).
+ */
+final class Winograd {
+    private static final int VL = Gemm.VL;
+    /** Elements of a transformed tile (4 x 4): the products per tile and pair of channels. */
+    private static final int XI = 16;
+    /** Register tile of the products: output channels, and vectors of tiles. */
+    private static final int TILE_CHANNELS = 4, TILE_VECTORS = 4;
+
+    /*
+     * Shuffles and masks for packed rows. Each is a single-vector rearrange (a permute instruction)
+     * and a blend: JDK 17's two-vector rearrange was not compiled into instructions here (it
+     * allocated, and took 80 ns a row).
+     */
+    /** Lane i takes lane 2i (EVEN_LOW, lanes below VL/2) or 2i - VL (EVEN_HIGH, the others); ODD_ the lane after. */
+    private static final VectorShuffle<Float> EVEN_LOW = shuffle(i -> 2 * i % VL), ODD_LOW = shuffle(i -> (2 * i + 1) % VL);
+    /** Lane i takes lane i / 2 (SPREAD_LOW) or VL/2 + i / 2 (SPREAD_HIGH): interleaving two vectors' halves. */
+    private static final VectorShuffle<Float> SPREAD_LOW = shuffle(i -> i / 2), SPREAD_HIGH = shuffle(i -> VL / 2 + i / 2);
+    /** The upper half of the lanes; the odd lanes. */
+    private static final VectorMask<Float> UPPER = mask(i -> i >= VL / 2), ODD_LANES = mask(i -> i % 2 == 1);
+    /**
+     * By tiles per image row (1, 2, 4, ... VL at index log2): each lane takes the one before it (LATER)
+     * or after it (EARLIER); the KEEP_ vectors are 0 where that lane is in another image's run of lanes.
+     */
+    private static final VectorShuffle<?>[] LATER = new VectorShuffle<?>[Integer.numberOfTrailingZeros(VL) + 1],
+            EARLIER = new VectorShuffle<?>[LATER.length];
+    private static final float[][] KEEP_LATER = new float[LATER.length][VL], KEEP_EARLIER = new float[LATER.length][VL];
+    static {
+        for (int b = 0; b < LATER.length; b++) {
+            int run = 1 << b;
+            LATER[b] = shuffle(i -> Math.max(i - 1, 0));
+            EARLIER[b] = shuffle(i -> Math.min(i + 1, VL - 1));
+            for (int i = 0; i < VL; i++) {
+                KEEP_LATER[b][i] = i % run == 0 ? 0f : 1f;
+                KEEP_EARLIER[b][i] = i % run == run - 1 ? 0f : 1f;
+            }
+        }
+    }
+
+    private static VectorMask<Float> mask(java.util.function.IntPredicate lane) {
+        boolean[] bits = new boolean[VL];
+        for (int i = 0; i < VL; i++) bits[i] = lane.test(i);
+        return VectorMask.fromArray(Gemm.S, bits, 0);
+    }
+
+    private static VectorShuffle<Float> shuffle(java.util.function.IntUnaryOperator lane) {
+        int[] index = new int[VL];
+        for (int i = 0; i < VL; i++) index[i] = lane.applyAsInt(i);
+        return VectorShuffle.fromArray(Gemm.S, index, 0);
+    }
+
+    private final ConvShape shape;
+    private final WorkerScratch scratch = new WorkerScratch();
+    /** U[xi][c][k]: the filters transformed. */
+    private float[] filters = new float[0];
+    /** Per lane of each vector of a row of tiles: the image in the group (-1: unused lane) and the tile's column. */
+    private int[] laneImage = new int[0], laneTile = new int[0];
+
+    // ---- the call in progress (fields: the parallel task reads them) ------------------------------
+    private float[] input, bias, output;
+    private boolean accumulate;
+    /** Rows and columns of tiles, images per group, vectors per row of tiles, vectors of tiles per group (and as multiplied). */
+    private int tileRows, tileCols, groupImages, rowVectors, vectors, productVectors;
+    /**
+     * Floats from one element xi's transformed tiles to the next in V ([xi][c][tiles]) and from its
+     * products to the next in M ([xi][k][tiles]): a vector more than the channels' rows, so that a
+     * tile's 16 elements are not a multiple of 4 KB apart (one set of the L1 cache, 12 lines).
+     */
+    private int vStep, mStep;
+    /**
+     * Whether a group's input rows pack into 2 VL floats (padding 1, even sizes, the width dividing
+     * 2 VL): then the gathers and the writes are whole vectors (packedInput, packedOutput).
+     */
+    private boolean packed;
+    /** packed: the LATER and EARLIER shuffles for this width. */
+    private VectorShuffle<Float> later, earlier;
+    private float[] keepLater, keepEarlier;
+
+    Winograd(ConvShape shape) { this.shape = shape; }
+    static final boolean SKIP = Boolean.getBoolean("skip");
+    static long T_IN, T_MUL, T_OUT;
+    static { Runtime.getRuntime().addShutdownHook(new Thread(() -> System.err.printf("winograd in %.1f mul %.1f out %.1f ms%n", T_IN / 1e6, T_MUL / 1e6, T_OUT / 1e6))); }
+
+    /** Whether F(2x2, 3x3) applies: 3x3 filters, stride 1, output channels in groups of the register tile's 4. */
+    static boolean applies(int stride, int kernelHeight, int kernelWidth, int outChannels) {
+        return stride == 1 && kernelHeight == 3 && kernelWidth == 3 && outChannels % TILE_CHANNELS == 0;
+    }
+
+    /**
+     * Whether a group's input rows pack into two vectors of `vectorLength` floats (see packed): padding
+     * 1 (the output as large as the input), even sizes, and a width that divides 2 vectorLength.
+     */
+    static boolean packs(int vectorLength, int height, int width, int padding) {
+        return padding == 1 && height % 2 == 0 && width % 2 == 0 && 2 * vectorLength % width == 0;
+    }
+
+    /** output = conv(input, weights) + bias, or output += conv(input, weights) (accumulate; bias null). */
+    void run(float[] input, float[] weights, float[] bias, float[] output, boolean accumulate) {
+        ConvShape s = shape;
+        layOut(s);
+        transformFilters(weights, s.inChannels, s.outChannels);
+        this.input = input; this.bias = bias; this.output = output; this.accumulate = accumulate;
+        long flopsPerGroup = 2L * XI * s.inChannels * s.outChannels * productVectors * VL;
+        Parallel.range((s.batch + groupImages - 1) / groupImages, flopsPerGroup, byGroup);
+        this.input = this.bias = this.output = null;
+    }
+
+    /** Tiles, the group of images, and which tile each lane holds. */
+    private void layOut(ConvShape s) {
+        tileRows = (s.outHeight + 1) / 2;
+        tileCols = (s.outWidth + 1) / 2;
+        groupImages = tileCols >= VL ? 1 : VL / tileCols;
+        rowVectors = (tileCols + VL - 1) / VL;
+        vectors = tileRows * rowVectors;
+        productVectors = Math.max(vectors, TILE_VECTORS);
+        vStep = s.inChannels * productVectors * VL + VL;
+        mStep = s.outChannels * productVectors * VL + VL;
+        packed = packs(VL, s.inHeight, s.inWidth, s.pad);
+        if (packed) {
+            int b = Integer.numberOfTrailingZeros(tileCols);
+            later = LATER[b].check(Gemm.S);
+            earlier = EARLIER[b].check(Gemm.S);
+            keepLater = KEEP_LATER[b];
+            keepEarlier = KEEP_EARLIER[b];
+        }
+        laneImage = WorkerScratch.atLeast(laneImage, rowVectors * VL);
+        laneTile = WorkerScratch.atLeast(laneTile, rowVectors * VL);
+        for (int v = 0; v < rowVectors; v++) {
+            for (int l = 0; l < VL; l++) {
+                int i = v * VL + l;
+                if (groupImages == 1) {
+                    laneImage[i] = v * VL + l < tileCols ? 0 : -1;
+                    laneTile[i] = v * VL + l;
+                } else {
+                    laneImage[i] = l / tileCols < groupImages ? l / tileCols : -1;
+                    laneTile[i] = l % tileCols;
+                }
+            }
+        }
+    }
+
+    /** U = G g G' for every pair of channels, into filters[(xi * inChannels + c) * outChannels + k]. */
+    private void transformFilters(float[] weights, int inChannels, int outChannels) {
+        filters = WorkerScratch.atLeast(filters, XI * inChannels * outChannels);
+        for (int k = 0; k < outChannels; k++) {
+            for (int c = 0; c < inChannels; c++) {
+                int w = (k * inChannels + c) * 9;
+                for (int i = 0; i < 4; i++) {
+                    // row i of G g: a combination of the filter's rows
+                    float a = rowOfG(i, weights[w], weights[w + 3], weights[w + 6]);
+                    float b = rowOfG(i, weights[w + 1], weights[w + 4], weights[w + 7]);
+                    float d = rowOfG(i, weights[w + 2], weights[w + 5], weights[w + 8]);
+                    for (int j = 0; j < 4; j++) filters[((i * 4 + j) * inChannels + c) * outChannels + k] = rowOfG(j, a, b, d);
+                }
+            }
+        }
+    }
+
+    /** Row i of G times (g0, g1, g2). */
+    private static float rowOfG(int i, float g0, float g1, float g2) {
+        return switch (i) {
+            case 0 -> g0;
+            case 1 -> (g0 + g1 + g2) * 0.5f;
+            case 2 -> (g0 - g1 + g2) * 0.5f;
+            default -> g2;
+        };
+    }
+
+    /** Item = a group of groupImages images: transform, multiply, transform back. */
+    private final Parallel.Task byGroup = new Parallel.Task() {
+        @Override protected void run(int from, int to, int worker) {
+            ConvShape s = shape;
+            int C = s.inChannels, K = s.outChannels, rowLen = productVectors * VL;
+            int paddedRows = 2 * tileRows + 2;
+            int vAt = 0, mAt = vAt + XI * vStep, rowsAt = mAt + XI * mStep, gatherAt = rowsAt + paddedRows * rowVectors * 4 * VL;
+            float[] buf = scratch.get(worker, gatherAt + 4 * VL);
+            for (int group = from; group < to; group++) {
+                int n0 = group * groupImages;
+                long t0 = System.nanoTime();
+                for (int c = 0; c < C; c++) inputTransform(n0, c, buf, rowsAt, gatherAt, vAt, rowLen);
+                long t1 = System.nanoTime(); T_IN += t1 - t0;
+                if (productVectors > vectors) {  // rows of fewer than 4 vectors: the tile's extra columns read zeros
+                    for (int xi = 0; xi < XI; xi++) {
+                        for (int c = 0; c < C; c++) {
+                            int row = vAt + xi * vStep + c * rowLen;
+                            java.util.Arrays.fill(buf, row + vectors * VL, row + rowLen, 0f);
+                        }
+                    }
+                }
+                for (int xi = 0; xi < XI; xi++) {
+                    for (int k0 = 0; k0 < K; k0 += TILE_CHANNELS) {
+                        for (int v = 0; v < productVectors; v += TILE_VECTORS) {
+                            int v0 = Math.min(v, productVectors - TILE_VECTORS);  // the last tile overlaps
+                            tile(C, filters, xi * C * K + k0, K, buf, vAt + xi * vStep + v0 * VL, rowLen,
+                                    buf, mAt + xi * mStep + k0 * rowLen + v0 * VL, rowLen);
+                        }
+                    }
+                }
+                long t2 = System.nanoTime(); T_MUL += t2 - t1;
+                for (int k = 0; k < K; k++) outputTransform(n0, k, buf, mAt, gatherAt, rowLen);
+                T_OUT += System.nanoTime() - t2;
+            }
+        }
+    };
+
+    /**
+     * Input channel c of the group starting at image n0 into V[xi][c][vector] (at vAt, rows of
+     * rowLen): for each padded input row y (input row y - pad), each lane's 4 columns
+     * 2 * tile - pad + j (0 outside the image), combined along the row (d B); then each row of tiles'
+     * 4 rows combined (B' (d B)).
+     */
+    private void inputTransform(int n0, int c, float[] buf, int rowsAt, int gatherAt, int vAt, int rowLen) {
+        ConvShape s = shape;
+        int H = s.inHeight, W = s.inWidth, pad = s.pad, C = s.inChannels, plane = H * W;
+        int paddedRows = 2 * tileRows + 2;
+        if (packed) {
+            FloatVector keepBefore = FloatVector.fromArray(Gemm.S, keepLater, 0), keepAfter = FloatVector.fromArray(Gemm.S, keepEarlier, 0);
+            for (int y = 0; y < paddedRows; y++) {
+                int iy = y - pad, to = rowsAt + y * 4 * VL;
+                if (iy < 0 || iy >= H) {  // a row of padding (a vector assigned on two paths would be boxed)
+                    java.util.Arrays.fill(buf, to, to + 4 * VL, 0f);
+                    continue;
+                }
+                // one image: the row itself; several: the rows copied side by side
+                if (groupImages > 1) packRow(n0, c, iy, buf, gatherAt);
+                float[] src = groupImages == 1 ? input : buf;
+                int at = groupImages == 1 ? (n0 * C + c) * plane + iy * W : gatherAt;
+                FloatVector lo = FloatVector.fromArray(Gemm.S, src, at), hi = FloatVector.fromArray(Gemm.S, src, at + VL);
+                FloatVector d1 = lo.rearrange(EVEN_LOW).blend(hi.rearrange(EVEN_LOW), UPPER);  // columns 2t
+                FloatVector d2 = lo.rearrange(ODD_LOW).blend(hi.rearrange(ODD_LOW), UPPER);    // columns 2t + 1
+                FloatVector d0 = d2.rearrange(later).mul(keepBefore);                          // columns 2t - 1
+                FloatVector d3 = d1.rearrange(earlier).mul(keepAfter);                         // columns 2t + 2
+                d0.sub(d2).intoArray(buf, to);
+                d1.add(d2).intoArray(buf, to + VL);
+                d2.sub(d1).intoArray(buf, to + 2 * VL);
+                d1.sub(d3).intoArray(buf, to + 3 * VL);
+            }
+        }
+        for (int y = 0; y < paddedRows && !packed; y++) {
+            int iy = y - pad;
+            for (int v = 0; v < rowVectors; v++) {
+                for (int l = 0; l < VL; l++) {
+                    int lane = v * VL + l, g = laneImage[lane], x0 = 2 * laneTile[lane] - pad;
+                    boolean live = g >= 0 && n0 + g < s.batch && iy >= 0 && iy < H;
+                    int row = ((n0 + g) * C + c) * plane + iy * W;
+                    for (int j = 0; j < 4; j++) {
+                        int x = x0 + j;
+                        buf[gatherAt + j * VL + l] = live && x >= 0 && x < W ? input[row + x] : 0f;
+                    }
+                }
+                FloatVector d0 = FloatVector.fromArray(Gemm.S, buf, gatherAt), d1 = FloatVector.fromArray(Gemm.S, buf, gatherAt + VL);
+                FloatVector d2 = FloatVector.fromArray(Gemm.S, buf, gatherAt + 2 * VL), d3 = FloatVector.fromArray(Gemm.S, buf, gatherAt + 3 * VL);
+                int r = rowsAt + (y * rowVectors + v) * 4 * VL;
+                d0.sub(d2).intoArray(buf, r);
+                d1.add(d2).intoArray(buf, r + VL);
+                d2.sub(d1).intoArray(buf, r + 2 * VL);
+                d1.sub(d3).intoArray(buf, r + 3 * VL);
+            }
+        }
+        if (SKIP) return;
+        for (int ty = 0; ty < tileRows; ty++) {
+            for (int v = 0; v < rowVectors; v++) {
+                int r0 = rowsAt + (2 * ty * rowVectors + v) * 4 * VL, step = rowVectors * 4 * VL;
+                int to = vAt + c * rowLen + (ty * rowVectors + v) * VL, xiStep = vStep;
+                for (int j = 0; j < 4; j++) {
+                    FloatVector e0 = FloatVector.fromArray(Gemm.S, buf, r0 + j * VL);
+                    FloatVector e1 = FloatVector.fromArray(Gemm.S, buf, r0 + step + j * VL);
+                    FloatVector e2 = FloatVector.fromArray(Gemm.S, buf, r0 + 2 * step + j * VL);
+                    FloatVector e3 = FloatVector.fromArray(Gemm.S, buf, r0 + 3 * step + j * VL);
+                    e0.sub(e2).intoArray(buf, to + j * xiStep);
+                    e1.add(e2).intoArray(buf, to + (4 + j) * xiStep);
+                    e2.sub(e1).intoArray(buf, to + (8 + j) * xiStep);
+                    e1.sub(e3).intoArray(buf, to + (12 + j) * xiStep);
+                }
+            }
+        }
+    }
+
+    /**
+     * packed, several images: input row iy of channel c of the group's images, side by side in
+     * 2 VL floats at buf[stage] (zeros for images past the batch). The packed input transform reads
+     * them as two vectors, splits them into even and odd columns and makes each lane's tile's 4
+     * columns from those by shifting a lane within the image's run of lanes: the tile at column t
+     * reads input columns 2t - 1, 2t, 2t + 1 and 2t + 2 (padding 1).
+     */
+    private void packRow(int n0, int c, int iy, float[] buf, int stage) {
+        ConvShape s = shape;
+        int W = s.inWidth, plane = s.inHeight * W;
+        for (int g = 0; g < groupImages; g++) {
+            if (n0 + g < s.batch) System.arraycopy(input, ((n0 + g) * s.inChannels + c) * plane + iy * W, buf, stage + g * W, W);
+            else java.util.Arrays.fill(buf, stage + g * W, stage + (g + 1) * W, 0f);
+        }
+    }
+
+    /**
+     * Output channel k of the group starting at image n0: each vector of tiles' 16 vectors of M
+     * (at mAt) combined into its 2x2 outputs (A' M A), bias added, written (or added) to the output.
+     */
+    private void outputTransform(int n0, int k, float[] buf, int mAt, int stageAt, int rowLen) {
+        ConvShape s = shape;
+        int K = s.outChannels, outH = s.outHeight, outW = s.outWidth, xiStep = mStep;
+        FloatVector bk = FloatVector.broadcast(Gemm.S, bias == null ? 0f : bias[k]);
+        for (int ty = 0; ty < tileRows; ty++) {
+            for (int v = 0; v < rowVectors; v++) {
+                int m = mAt + k * rowLen + (ty * rowVectors + v) * VL;
+                // A' M: rows 0..3 of M combined into 2 rows, one column j at a time
+                FloatVector m0 = FloatVector.fromArray(Gemm.S, buf, m), m4 = FloatVector.fromArray(Gemm.S, buf, m + 4 * xiStep);
+                FloatVector m8 = FloatVector.fromArray(Gemm.S, buf, m + 8 * xiStep), m12 = FloatVector.fromArray(Gemm.S, buf, m + 12 * xiStep);
+                FloatVector t00 = m0.add(m4).add(m8); FloatVector t10 = m4.sub(m8).sub(m12);
+                FloatVector m1 = FloatVector.fromArray(Gemm.S, buf, m + xiStep), m5 = FloatVector.fromArray(Gemm.S, buf, m + 5 * xiStep);
+                FloatVector m9 = FloatVector.fromArray(Gemm.S, buf, m + 9 * xiStep), m13 = FloatVector.fromArray(Gemm.S, buf, m + 13 * xiStep);
+                FloatVector t01 = m1.add(m5).add(m9); FloatVector t11 = m5.sub(m9).sub(m13);
+                FloatVector m2 = FloatVector.fromArray(Gemm.S, buf, m + 2 * xiStep), m6 = FloatVector.fromArray(Gemm.S, buf, m + 6 * xiStep);
+                FloatVector m10 = FloatVector.fromArray(Gemm.S, buf, m + 10 * xiStep), m14 = FloatVector.fromArray(Gemm.S, buf, m + 14 * xiStep);
+                FloatVector t02 = m2.add(m6).add(m10); FloatVector t12 = m6.sub(m10).sub(m14);
+                FloatVector m3 = FloatVector.fromArray(Gemm.S, buf, m + 3 * xiStep), m7 = FloatVector.fromArray(Gemm.S, buf, m + 7 * xiStep);
+                FloatVector m11 = FloatVector.fromArray(Gemm.S, buf, m + 11 * xiStep), m15 = FloatVector.fromArray(Gemm.S, buf, m + 15 * xiStep);
+                FloatVector t03 = m3.add(m7).add(m11); FloatVector t13 = m7.sub(m11).sub(m15);
+                // (A' M) A: columns combined, y[a][b] the tiles' outputs (2 * ty + a, 2 * tile + b)
+                FloatVector y00 = t00.add(t01).add(t02).add(bk), y01 = t01.sub(t02).sub(t03).add(bk);
+                FloatVector y10 = t10.add(t11).add(t12).add(bk), y11 = t11.sub(t12).sub(t13).add(bk);
+                if (packed) {  // interleaved into rows: y00 and y01, y10 and y11
+                    int o = ((n0 * K + k) * outH + 2 * ty) * outW;
+                    y00.rearrange(SPREAD_LOW).blend(y01.rearrange(SPREAD_LOW), ODD_LANES).intoArray(buf, stageAt);
+                    y00.rearrange(SPREAD_HIGH).blend(y01.rearrange(SPREAD_HIGH), ODD_LANES).intoArray(buf, stageAt + VL);
+                    y10.rearrange(SPREAD_LOW).blend(y11.rearrange(SPREAD_LOW), ODD_LANES).intoArray(buf, stageAt + 2 * VL);
+                    y10.rearrange(SPREAD_HIGH).blend(y11.rearrange(SPREAD_HIGH), ODD_LANES).intoArray(buf, stageAt + 3 * VL);
+                    packedWrite(n0, o, buf, stageAt);
+                    packedWrite(n0, o + outW, buf, stageAt + 2 * VL);
+                    continue;
+                }
+                y00.intoArray(buf, stageAt);
+                y01.intoArray(buf, stageAt + VL);
+                y10.intoArray(buf, stageAt + 2 * VL);
+                y11.intoArray(buf, stageAt + 3 * VL);
+                for (int l = 0; l < VL; l++) {
+                    int lane = v * VL + l, g = laneImage[lane];
+                    if (g < 0 || n0 + g >= s.batch) continue;
+                    int ox = 2 * laneTile[lane], oy = 2 * ty;
+                    int o = (((n0 + g) * K + k) * outH + oy) * outW + ox;
+                    boolean right = ox + 1 < outW, below = oy + 1 < outH;
+                    if (accumulate) {
+                        output[o] += buf[stageAt + l];
+                        if (right) output[o + 1] += buf[stageAt + VL + l];
+                        if (below) output[o + outW] += buf[stageAt + 2 * VL + l];
+                        if (right && below) output[o + outW + 1] += buf[stageAt + 3 * VL + l];
+                    } else {
+                        output[o] = buf[stageAt + l];
+                        if (right) output[o + 1] = buf[stageAt + VL + l];
+                        if (below) output[o + outW] = buf[stageAt + 2 * VL + l];
+                        if (right && below) output[o + outW + 1] = buf[stageAt + 3 * VL + l];
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * packed: one output row of the group's images, 2 VL floats side by side at buf[stage], written
+     * (or added) to that row of each image; `o` is the row's place in image n0. (The vectors come
+     * through memory: passed as arguments to a method C2 does not inline, they would be boxed.)
+     */
+    private void packedWrite(int n0, int o, float[] buf, int stage) {
+        ConvShape s = shape;
+        int W = s.outWidth, image = s.outChannels * s.outHeight * W;
+        if (groupImages == 1) {
+            FloatVector lo = FloatVector.fromArray(Gemm.S, buf, stage), hi = FloatVector.fromArray(Gemm.S, buf, stage + VL);
+            if (accumulate) {
+                lo = lo.add(FloatVector.fromArray(Gemm.S, output, o));
+                hi = hi.add(FloatVector.fromArray(Gemm.S, output, o + VL));
+            }
+            lo.intoArray(output, o);
+            hi.intoArray(output, o + VL);
+            return;
+        }
+        for (int g = 0; g < groupImages && n0 + g < s.batch; g++) {
+            int to = o + g * image, from = stage + g * W;
+            if (accumulate) for (int x = 0; x < W; x++) output[to + x] += buf[from + x];
+            else System.arraycopy(buf, from, output, to, W);
+        }
+    }
+
+    /**
+     * The register tile: m[mBase + kk * mStride + i * VL + l] = sum over c in [0, C) of
+     * u[uBase + c * uStride + kk] * v[vBase + c * vStride + i * VL + l], for 4 output channels kk and
+     * 4 vectors i of tiles: per input channel, 4 vector loads, 4 broadcasts and 16 FMAs.
+     */
+    private static void tile(int C, float[] u, int uBase, int uStride, float[] v, int vBase, int vStride, float[] m, int mBase, int mStride) {
+        FloatVector z = FloatVector.zero(Gemm.S);
+        FloatVector a0 = z, a1 = z, a2 = z, a3 = z, b0 = z, b1 = z, b2 = z, b3 = z;
+        FloatVector c0 = z, c1 = z, c2 = z, c3 = z, d0 = z, d1 = z, d2 = z, d3 = z;
+        for (int c = 0; c < C; c++) {
+            int vo = vBase + c * vStride, uo = uBase + c * uStride;
+            FloatVector x0 = FloatVector.fromArray(Gemm.S, v, vo), x1 = FloatVector.fromArray(Gemm.S, v, vo + VL);
+            FloatVector x2 = FloatVector.fromArray(Gemm.S, v, vo + 2 * VL), x3 = FloatVector.fromArray(Gemm.S, v, vo + 3 * VL);
+            FloatVector w = FloatVector.broadcast(Gemm.S, u[uo]);
+            a0 = x0.fma(w, a0); a1 = x1.fma(w, a1); a2 = x2.fma(w, a2); a3 = x3.fma(w, a3);
+            w = FloatVector.broadcast(Gemm.S, u[uo + 1]);
+            b0 = x0.fma(w, b0); b1 = x1.fma(w, b1); b2 = x2.fma(w, b2); b3 = x3.fma(w, b3);
+            w = FloatVector.broadcast(Gemm.S, u[uo + 2]);
+            c0 = x0.fma(w, c0); c1 = x1.fma(w, c1); c2 = x2.fma(w, c2); c3 = x3.fma(w, c3);
+            w = FloatVector.broadcast(Gemm.S, u[uo + 3]);
+            d0 = x0.fma(w, d0); d1 = x1.fma(w, d1); d2 = x2.fma(w, d2); d3 = x3.fma(w, d3);
+        }
+        a0.intoArray(m, mBase); a1.intoArray(m, mBase + VL); a2.intoArray(m, mBase + 2 * VL); a3.intoArray(m, mBase + 3 * VL);
+        int mb = mBase + mStride;
+        b0.intoArray(m, mb); b1.intoArray(m, mb + VL); b2.intoArray(m, mb + 2 * VL); b3.intoArray(m, mb + 3 * VL);
+        mb += mStride;
+        c0.intoArray(m, mb); c1.intoArray(m, mb + VL); c2.intoArray(m, mb + 2 * VL); c3.intoArray(m, mb + 3 * VL);
+        mb += mStride;
+        d0.intoArray(m, mb); d1.intoArray(m, mb + VL); d2.intoArray(m, mb + 2 * VL); d3.intoArray(m, mb + 3 * VL);
+    }
+}
