@@ -114,9 +114,6 @@ final class Winograd {
     private float[] keepLater, keepEarlier;
 
     Winograd(ConvShape shape) { this.shape = shape; }
-    static final boolean SKIP = Boolean.getBoolean("skip");
-    static long T_IN, T_MUL, T_OUT;
-    static { Runtime.getRuntime().addShutdownHook(new Thread(() -> System.err.printf("winograd in %.1f mul %.1f out %.1f ms%n", T_IN / 1e6, T_MUL / 1e6, T_OUT / 1e6))); }
 
     /** Whether F(2x2, 3x3) applies: 3x3 filters, stride 1, output channels in groups of the register tile's 4. */
     static boolean applies(int stride, int kernelHeight, int kernelWidth, int outChannels) {
@@ -213,9 +210,7 @@ final class Winograd {
             float[] buf = scratch.get(worker, gatherAt + 4 * VL);
             for (int group = from; group < to; group++) {
                 int n0 = group * groupImages;
-                long t0 = System.nanoTime();
                 for (int c = 0; c < C; c++) inputTransform(n0, c, buf, rowsAt, gatherAt, vAt, rowLen);
-                long t1 = System.nanoTime(); T_IN += t1 - t0;
                 if (productVectors > vectors) {  // rows of fewer than 4 vectors: the tile's extra columns read zeros
                     for (int xi = 0; xi < XI; xi++) {
                         for (int c = 0; c < C; c++) {
@@ -233,9 +228,7 @@ final class Winograd {
                         }
                     }
                 }
-                long t2 = System.nanoTime(); T_MUL += t2 - t1;
                 for (int k = 0; k < K; k++) outputTransform(n0, k, buf, mAt, gatherAt, rowLen);
-                T_OUT += System.nanoTime() - t2;
             }
         }
     };
@@ -294,7 +287,6 @@ final class Winograd {
                 d1.sub(d3).intoArray(buf, r + 3 * VL);
             }
         }
-        if (SKIP) return;
         for (int ty = 0; ty < tileRows; ty++) {
             for (int v = 0; v < rowVectors; v++) {
                 int r0 = rowsAt + (2 * ty * rowVectors + v) * 4 * VL, step = rowVectors * 4 * VL;
@@ -401,13 +393,15 @@ final class Winograd {
         ConvShape s = shape;
         int W = s.outWidth, image = s.outChannels * s.outHeight * W;
         if (groupImages == 1) {
+            // (no vector assigned on two paths: C2 would box it)
             FloatVector lo = FloatVector.fromArray(Gemm.S, buf, stage), hi = FloatVector.fromArray(Gemm.S, buf, stage + VL);
             if (accumulate) {
-                lo = lo.add(FloatVector.fromArray(Gemm.S, output, o));
-                hi = hi.add(FloatVector.fromArray(Gemm.S, output, o + VL));
+                lo.add(FloatVector.fromArray(Gemm.S, output, o)).intoArray(output, o);
+                hi.add(FloatVector.fromArray(Gemm.S, output, o + VL)).intoArray(output, o + VL);
+            } else {
+                lo.intoArray(output, o);
+                hi.intoArray(output, o + VL);
             }
-            lo.intoArray(output, o);
-            hi.intoArray(output, o + VL);
             return;
         }
         for (int g = 0; g < groupImages && n0 + g < s.batch; g++) {
