@@ -207,7 +207,7 @@ final class Winograd {
             int C = s.inChannels, K = s.outChannels, rowLen = productVectors * VL;
             int paddedRows = 2 * tileRows + 2;
             int vAt = 0, mAt = vAt + XI * vStep, rowsAt = mAt + XI * mStep, gatherAt = rowsAt + paddedRows * rowVectors * 4 * VL;
-            float[] buf = scratch.get(worker, gatherAt + 4 * VL);
+            float[] buf = scratch.get(worker, gatherAt + 6 * VL);
             for (int group = from; group < to; group++) {
                 int n0 = group * groupImages;
                 for (int c = 0; c < C; c++) inputTransform(n0, c, buf, rowsAt, gatherAt, vAt, rowLen);
@@ -233,135 +233,112 @@ final class Winograd {
         }
     };
 
-    /**
-     * Input channel c of the group starting at image n0 into V[xi][c][vector] (at vAt, rows of
-     * rowLen): for each padded input row y (input row y - pad), each lane's 4 columns
-     * 2 * tile - pad + j (0 outside the image), combined along the row (d B); then each row of tiles'
-     * 4 rows combined (B' (d B)).
-     */
+    /** Input channel c of the group starting at image n0 into V[xi][c][vector] (at vAt): rows, then columns. */
     private void inputTransform(int n0, int c, float[] buf, int rowsAt, int gatherAt, int vAt, int rowLen) {
+        for (int y = 0; y < 2 * tileRows + 2; y++) {
+            int iy = y - shape.pad, to = rowsAt + y * rowVectors * 4 * VL;
+            if (iy < 0 || iy >= shape.inHeight) java.util.Arrays.fill(buf, to, to + rowVectors * 4 * VL, 0f);  // a row of padding
+            else if (packed) packedRow(n0, c, iy, buf, to, gatherAt);
+            else gatheredRow(n0, c, iy, buf, to, gatherAt);
+        }
+        columns(c, buf, rowsAt, vAt, rowLen);
+    }
+
+    /**
+     * packed: input row iy of channel c of the group's images, 2 VL floats side by side (the row
+     * itself for one image, else the images' rows copied to `stage`), split into its even and odd
+     * columns; each lane's tile's 4 columns are made from those by shifting a lane within the
+     * image's run of lanes (the tile at column t reads input columns 2t - 1, 2t, 2t + 1, 2t + 2),
+     * and combined along the row (d B) into 4 vectors at `to`.
+     */
+    private void packedRow(int n0, int c, int iy, float[] buf, int to, int stage) {
         ConvShape s = shape;
-        int H = s.inHeight, W = s.inWidth, pad = s.pad, C = s.inChannels, plane = H * W;
-        int paddedRows = 2 * tileRows + 2;
-        if (packed) {
-            FloatVector keepBefore = FloatVector.fromArray(Gemm.S, keepLater, 0), keepAfter = FloatVector.fromArray(Gemm.S, keepEarlier, 0);
-            for (int y = 0; y < paddedRows; y++) {
-                int iy = y - pad, to = rowsAt + y * 4 * VL;
-                if (iy < 0 || iy >= H) {  // a row of padding (a vector assigned on two paths would be boxed)
-                    java.util.Arrays.fill(buf, to, to + 4 * VL, 0f);
-                    continue;
-                }
-                // one image: the row itself; several: the rows copied side by side
-                if (groupImages > 1) packRow(n0, c, iy, buf, gatherAt);
-                float[] src = groupImages == 1 ? input : buf;
-                int at = groupImages == 1 ? (n0 * C + c) * plane + iy * W : gatherAt;
-                FloatVector lo = FloatVector.fromArray(Gemm.S, src, at), hi = FloatVector.fromArray(Gemm.S, src, at + VL);
-                FloatVector d1 = lo.rearrange(EVEN_LOW).blend(hi.rearrange(EVEN_LOW), UPPER);  // columns 2t
-                FloatVector d2 = lo.rearrange(ODD_LOW).blend(hi.rearrange(ODD_LOW), UPPER);    // columns 2t + 1
-                FloatVector d0 = d2.rearrange(later).mul(keepBefore);                          // columns 2t - 1
-                FloatVector d3 = d1.rearrange(earlier).mul(keepAfter);                         // columns 2t + 2
-                d0.sub(d2).intoArray(buf, to);
-                d1.add(d2).intoArray(buf, to + VL);
-                d2.sub(d1).intoArray(buf, to + 2 * VL);
-                d1.sub(d3).intoArray(buf, to + 3 * VL);
+        int W = s.inWidth, plane = s.inHeight * W;
+        float[] src = input;
+        int at = (n0 * s.inChannels + c) * plane + iy * W;
+        if (groupImages > 1) {
+            for (int g = 0; g < groupImages; g++) {
+                if (n0 + g < s.batch) System.arraycopy(input, ((n0 + g) * s.inChannels + c) * plane + iy * W, buf, stage + g * W, W);
+                else java.util.Arrays.fill(buf, stage + g * W, stage + (g + 1) * W, 0f);
             }
+            src = buf;
+            at = stage;
         }
-        for (int y = 0; y < paddedRows && !packed; y++) {
-            int iy = y - pad;
-            for (int v = 0; v < rowVectors; v++) {
-                for (int l = 0; l < VL; l++) {
-                    int lane = v * VL + l, g = laneImage[lane], x0 = 2 * laneTile[lane] - pad;
-                    boolean live = g >= 0 && n0 + g < s.batch && iy >= 0 && iy < H;
-                    int row = ((n0 + g) * C + c) * plane + iy * W;
-                    for (int j = 0; j < 4; j++) {
-                        int x = x0 + j;
-                        buf[gatherAt + j * VL + l] = live && x >= 0 && x < W ? input[row + x] : 0f;
-                    }
+        FloatVector lo = FloatVector.fromArray(Gemm.S, src, at), hi = FloatVector.fromArray(Gemm.S, src, at + VL);
+        FloatVector d1 = lo.rearrange(EVEN_LOW).blend(hi.rearrange(EVEN_LOW), UPPER);  // columns 2t
+        FloatVector d2 = lo.rearrange(ODD_LOW).blend(hi.rearrange(ODD_LOW), UPPER);    // columns 2t + 1
+        FloatVector d0 = d2.rearrange(later).mul(FloatVector.fromArray(Gemm.S, keepLater, 0));     // columns 2t - 1
+        FloatVector d3 = d1.rearrange(earlier).mul(FloatVector.fromArray(Gemm.S, keepEarlier, 0)); // columns 2t + 2
+        d0.sub(d2).intoArray(buf, to);
+        d1.add(d2).intoArray(buf, to + VL);
+        d2.sub(d1).intoArray(buf, to + 2 * VL);
+        d1.sub(d3).intoArray(buf, to + 3 * VL);
+    }
+
+    /**
+     * Any size and padding: input row iy of channel c, each lane's 4 columns 2 * tile - pad + j
+     * gathered one by one into `stage` (0 outside the image or past the batch), combined along the
+     * row (d B) into 4 vectors per vector of tiles at `to`.
+     */
+    private void gatheredRow(int n0, int c, int iy, float[] buf, int to, int stage) {
+        ConvShape s = shape;
+        int W = s.inWidth, plane = s.inHeight * W;
+        for (int v = 0; v < rowVectors; v++) {
+            for (int l = 0; l < VL; l++) {
+                int lane = v * VL + l, g = laneImage[lane], x0 = 2 * laneTile[lane] - s.pad;
+                boolean live = g >= 0 && n0 + g < s.batch;
+                int row = ((n0 + g) * s.inChannels + c) * plane + iy * W;
+                for (int j = 0; j < 4; j++) {
+                    int x = x0 + j;
+                    buf[stage + j * VL + l] = live && x >= 0 && x < W ? input[row + x] : 0f;
                 }
-                FloatVector d0 = FloatVector.fromArray(Gemm.S, buf, gatherAt), d1 = FloatVector.fromArray(Gemm.S, buf, gatherAt + VL);
-                FloatVector d2 = FloatVector.fromArray(Gemm.S, buf, gatherAt + 2 * VL), d3 = FloatVector.fromArray(Gemm.S, buf, gatherAt + 3 * VL);
-                int r = rowsAt + (y * rowVectors + v) * 4 * VL;
-                d0.sub(d2).intoArray(buf, r);
-                d1.add(d2).intoArray(buf, r + VL);
-                d2.sub(d1).intoArray(buf, r + 2 * VL);
-                d1.sub(d3).intoArray(buf, r + 3 * VL);
             }
+            FloatVector d0 = FloatVector.fromArray(Gemm.S, buf, stage), d1 = FloatVector.fromArray(Gemm.S, buf, stage + VL);
+            FloatVector d2 = FloatVector.fromArray(Gemm.S, buf, stage + 2 * VL), d3 = FloatVector.fromArray(Gemm.S, buf, stage + 3 * VL);
+            int r = to + v * 4 * VL;
+            d0.sub(d2).intoArray(buf, r);
+            d1.add(d2).intoArray(buf, r + VL);
+            d2.sub(d1).intoArray(buf, r + 2 * VL);
+            d1.sub(d3).intoArray(buf, r + 3 * VL);
         }
+    }
+
+    /** Each row of tiles' 4 rows of d B (at rowsAt) combined (B' (d B)) into V[xi][c][vector] at vAt. */
+    private void columns(int c, float[] buf, int rowsAt, int vAt, int rowLen) {
+        int step = rowVectors * 4 * VL;
         for (int ty = 0; ty < tileRows; ty++) {
             for (int v = 0; v < rowVectors; v++) {
-                int r0 = rowsAt + (2 * ty * rowVectors + v) * 4 * VL, step = rowVectors * 4 * VL;
-                int to = vAt + c * rowLen + (ty * rowVectors + v) * VL, xiStep = vStep;
+                int r0 = rowsAt + 2 * ty * step + v * 4 * VL, to = vAt + c * rowLen + (ty * rowVectors + v) * VL;
                 for (int j = 0; j < 4; j++) {
                     FloatVector e0 = FloatVector.fromArray(Gemm.S, buf, r0 + j * VL);
                     FloatVector e1 = FloatVector.fromArray(Gemm.S, buf, r0 + step + j * VL);
                     FloatVector e2 = FloatVector.fromArray(Gemm.S, buf, r0 + 2 * step + j * VL);
                     FloatVector e3 = FloatVector.fromArray(Gemm.S, buf, r0 + 3 * step + j * VL);
-                    e0.sub(e2).intoArray(buf, to + j * xiStep);
-                    e1.add(e2).intoArray(buf, to + (4 + j) * xiStep);
-                    e2.sub(e1).intoArray(buf, to + (8 + j) * xiStep);
-                    e1.sub(e3).intoArray(buf, to + (12 + j) * xiStep);
+                    e0.sub(e2).intoArray(buf, to + j * vStep);
+                    e1.add(e2).intoArray(buf, to + (4 + j) * vStep);
+                    e2.sub(e1).intoArray(buf, to + (8 + j) * vStep);
+                    e1.sub(e3).intoArray(buf, to + (12 + j) * vStep);
                 }
             }
         }
     }
 
     /**
-     * packed, several images: input row iy of channel c of the group's images, side by side in
-     * 2 VL floats at buf[stage] (zeros for images past the batch). The packed input transform reads
-     * them as two vectors, splits them into even and odd columns and makes each lane's tile's 4
-     * columns from those by shifting a lane within the image's run of lanes: the tile at column t
-     * reads input columns 2t - 1, 2t, 2t + 1 and 2t + 2 (padding 1).
-     */
-    private void packRow(int n0, int c, int iy, float[] buf, int stage) {
-        ConvShape s = shape;
-        int W = s.inWidth, plane = s.inHeight * W;
-        for (int g = 0; g < groupImages; g++) {
-            if (n0 + g < s.batch) System.arraycopy(input, ((n0 + g) * s.inChannels + c) * plane + iy * W, buf, stage + g * W, W);
-            else java.util.Arrays.fill(buf, stage + g * W, stage + (g + 1) * W, 0f);
-        }
-    }
-
-    /**
      * Output channel k of the group starting at image n0: each vector of tiles' 16 vectors of M
-     * (at mAt) combined into its 2x2 outputs (A' M A), bias added, written (or added) to the output.
+     * (at mAt) combined into its 2x2 outputs (A' M A), bias added, into `stage`; then written (or
+     * added) to the output planes: by packedWrite, or lane by lane.
      */
-    private void outputTransform(int n0, int k, float[] buf, int mAt, int stageAt, int rowLen) {
+    private void outputTransform(int n0, int k, float[] buf, int mAt, int stage, int rowLen) {
         ConvShape s = shape;
-        int K = s.outChannels, outH = s.outHeight, outW = s.outWidth, xiStep = mStep;
-        FloatVector bk = FloatVector.broadcast(Gemm.S, bias == null ? 0f : bias[k]);
+        int K = s.outChannels, outH = s.outHeight, outW = s.outWidth;
+        float b = bias == null ? 0f : bias[k];
         for (int ty = 0; ty < tileRows; ty++) {
             for (int v = 0; v < rowVectors; v++) {
-                int m = mAt + k * rowLen + (ty * rowVectors + v) * VL;
-                // A' M: rows 0..3 of M combined into 2 rows, one column j at a time
-                FloatVector m0 = FloatVector.fromArray(Gemm.S, buf, m), m4 = FloatVector.fromArray(Gemm.S, buf, m + 4 * xiStep);
-                FloatVector m8 = FloatVector.fromArray(Gemm.S, buf, m + 8 * xiStep), m12 = FloatVector.fromArray(Gemm.S, buf, m + 12 * xiStep);
-                FloatVector t00 = m0.add(m4).add(m8); FloatVector t10 = m4.sub(m8).sub(m12);
-                FloatVector m1 = FloatVector.fromArray(Gemm.S, buf, m + xiStep), m5 = FloatVector.fromArray(Gemm.S, buf, m + 5 * xiStep);
-                FloatVector m9 = FloatVector.fromArray(Gemm.S, buf, m + 9 * xiStep), m13 = FloatVector.fromArray(Gemm.S, buf, m + 13 * xiStep);
-                FloatVector t01 = m1.add(m5).add(m9); FloatVector t11 = m5.sub(m9).sub(m13);
-                FloatVector m2 = FloatVector.fromArray(Gemm.S, buf, m + 2 * xiStep), m6 = FloatVector.fromArray(Gemm.S, buf, m + 6 * xiStep);
-                FloatVector m10 = FloatVector.fromArray(Gemm.S, buf, m + 10 * xiStep), m14 = FloatVector.fromArray(Gemm.S, buf, m + 14 * xiStep);
-                FloatVector t02 = m2.add(m6).add(m10); FloatVector t12 = m6.sub(m10).sub(m14);
-                FloatVector m3 = FloatVector.fromArray(Gemm.S, buf, m + 3 * xiStep), m7 = FloatVector.fromArray(Gemm.S, buf, m + 7 * xiStep);
-                FloatVector m11 = FloatVector.fromArray(Gemm.S, buf, m + 11 * xiStep), m15 = FloatVector.fromArray(Gemm.S, buf, m + 15 * xiStep);
-                FloatVector t03 = m3.add(m7).add(m11); FloatVector t13 = m7.sub(m11).sub(m15);
-                // (A' M) A: columns combined, y[a][b] the tiles' outputs (2 * ty + a, 2 * tile + b)
-                FloatVector y00 = t00.add(t01).add(t02).add(bk), y01 = t01.sub(t02).sub(t03).add(bk);
-                FloatVector y10 = t10.add(t11).add(t12).add(bk), y11 = t11.sub(t12).sub(t13).add(bk);
-                if (packed) {  // interleaved into rows: y00 and y01, y10 and y11
-                    int o = ((n0 * K + k) * outH + 2 * ty) * outW;
-                    y00.rearrange(SPREAD_LOW).blend(y01.rearrange(SPREAD_LOW), ODD_LANES).intoArray(buf, stageAt);
-                    y00.rearrange(SPREAD_HIGH).blend(y01.rearrange(SPREAD_HIGH), ODD_LANES).intoArray(buf, stageAt + VL);
-                    y10.rearrange(SPREAD_LOW).blend(y11.rearrange(SPREAD_LOW), ODD_LANES).intoArray(buf, stageAt + 2 * VL);
-                    y10.rearrange(SPREAD_HIGH).blend(y11.rearrange(SPREAD_HIGH), ODD_LANES).intoArray(buf, stageAt + 3 * VL);
-                    packedWrite(n0, o, buf, stageAt);
-                    packedWrite(n0, o + outW, buf, stageAt + 2 * VL);
+                combine(buf, mAt + k * rowLen + (ty * rowVectors + v) * VL, b, stage);
+                if (packed) {
+                    packedWrite(n0, ((n0 * K + k) * outH + 2 * ty) * outW, buf, stage);
                     continue;
                 }
-                y00.intoArray(buf, stageAt);
-                y01.intoArray(buf, stageAt + VL);
-                y10.intoArray(buf, stageAt + 2 * VL);
-                y11.intoArray(buf, stageAt + 3 * VL);
                 for (int l = 0; l < VL; l++) {
                     int lane = v * VL + l, g = laneImage[lane];
                     if (g < 0 || n0 + g >= s.batch) continue;
@@ -369,45 +346,76 @@ final class Winograd {
                     int o = (((n0 + g) * K + k) * outH + oy) * outW + ox;
                     boolean right = ox + 1 < outW, below = oy + 1 < outH;
                     if (accumulate) {
-                        output[o] += buf[stageAt + l];
-                        if (right) output[o + 1] += buf[stageAt + VL + l];
-                        if (below) output[o + outW] += buf[stageAt + 2 * VL + l];
-                        if (right && below) output[o + outW + 1] += buf[stageAt + 3 * VL + l];
+                        output[o] += buf[stage + l];
+                        if (right) output[o + 1] += buf[stage + VL + l];
+                        if (below) output[o + outW] += buf[stage + 2 * VL + l];
+                        if (right && below) output[o + outW + 1] += buf[stage + 3 * VL + l];
                     } else {
-                        output[o] = buf[stageAt + l];
-                        if (right) output[o + 1] = buf[stageAt + VL + l];
-                        if (below) output[o + outW] = buf[stageAt + 2 * VL + l];
-                        if (right && below) output[o + outW + 1] = buf[stageAt + 3 * VL + l];
+                        output[o] = buf[stage + l];
+                        if (right) output[o + 1] = buf[stage + VL + l];
+                        if (below) output[o + outW] = buf[stage + 2 * VL + l];
+                        if (right && below) output[o + outW + 1] = buf[stage + 3 * VL + l];
                     }
                 }
             }
         }
     }
 
+    /** A' M A + bias for one vector of tiles: M's 16 vectors at m (mStep apart), y[a][b] to stage + (2a + b) * VL. */
+    private void combine(float[] buf, int m, float bias, int stage) {
+        int x = mStep;
+        // A' M: the rows of each column j combined into 2, t0j and t1j
+        FloatVector m0 = FloatVector.fromArray(Gemm.S, buf, m), m4 = FloatVector.fromArray(Gemm.S, buf, m + 4 * x);
+        FloatVector m8 = FloatVector.fromArray(Gemm.S, buf, m + 8 * x), m12 = FloatVector.fromArray(Gemm.S, buf, m + 12 * x);
+        FloatVector t00 = m0.add(m4).add(m8), t10 = m4.sub(m8).sub(m12);
+        FloatVector m1 = FloatVector.fromArray(Gemm.S, buf, m + x), m5 = FloatVector.fromArray(Gemm.S, buf, m + 5 * x);
+        FloatVector m9 = FloatVector.fromArray(Gemm.S, buf, m + 9 * x), m13 = FloatVector.fromArray(Gemm.S, buf, m + 13 * x);
+        FloatVector t01 = m1.add(m5).add(m9), t11 = m5.sub(m9).sub(m13);
+        FloatVector m2 = FloatVector.fromArray(Gemm.S, buf, m + 2 * x), m6 = FloatVector.fromArray(Gemm.S, buf, m + 6 * x);
+        FloatVector m10 = FloatVector.fromArray(Gemm.S, buf, m + 10 * x), m14 = FloatVector.fromArray(Gemm.S, buf, m + 14 * x);
+        FloatVector t02 = m2.add(m6).add(m10), t12 = m6.sub(m10).sub(m14);
+        FloatVector m3 = FloatVector.fromArray(Gemm.S, buf, m + 3 * x), m7 = FloatVector.fromArray(Gemm.S, buf, m + 7 * x);
+        FloatVector m11 = FloatVector.fromArray(Gemm.S, buf, m + 11 * x), m15 = FloatVector.fromArray(Gemm.S, buf, m + 15 * x);
+        FloatVector t03 = m3.add(m7).add(m11), t13 = m7.sub(m11).sub(m15);
+        // (A' M) A: the columns combined; y[a][b] is the tile's output (2 ty + a, 2 tile + b)
+        FloatVector b = FloatVector.broadcast(Gemm.S, bias);
+        t00.add(t01).add(t02).add(b).intoArray(buf, stage);
+        t01.sub(t02).sub(t03).add(b).intoArray(buf, stage + VL);
+        t10.add(t11).add(t12).add(b).intoArray(buf, stage + 2 * VL);
+        t11.sub(t12).sub(t13).add(b).intoArray(buf, stage + 3 * VL);
+    }
+
     /**
-     * packed: one output row of the group's images, 2 VL floats side by side at buf[stage], written
-     * (or added) to that row of each image; `o` is the row's place in image n0. (The vectors come
-     * through memory: passed as arguments to a method C2 does not inline, they would be boxed.)
+     * packed: the 4 vectors of outputs at `stage` (y[a][b] of each lane's tile) interleaved into two
+     * output rows of 2 VL floats each (y00 y01 y00 y01 ..., y10 y11 ...), written (or added) to the
+     * rows at o and o + outW of the group's images.
      */
     private void packedWrite(int n0, int o, float[] buf, int stage) {
         ConvShape s = shape;
         int W = s.outWidth, image = s.outChannels * s.outHeight * W;
-        if (groupImages == 1) {
-            // (no vector assigned on two paths: C2 would box it)
-            FloatVector lo = FloatVector.fromArray(Gemm.S, buf, stage), hi = FloatVector.fromArray(Gemm.S, buf, stage + VL);
-            if (accumulate) {
-                lo.add(FloatVector.fromArray(Gemm.S, output, o)).intoArray(output, o);
-                hi.add(FloatVector.fromArray(Gemm.S, output, o + VL)).intoArray(output, o + VL);
-            } else {
-                lo.intoArray(output, o);
-                hi.intoArray(output, o + VL);
+        for (int a = 0; a < 2; a++) {
+            FloatVector y0 = FloatVector.fromArray(Gemm.S, buf, stage + 2 * a * VL), y1 = FloatVector.fromArray(Gemm.S, buf, stage + (2 * a + 1) * VL);
+            FloatVector lo = y0.rearrange(SPREAD_LOW).blend(y1.rearrange(SPREAD_LOW), ODD_LANES);
+            FloatVector hi = y0.rearrange(SPREAD_HIGH).blend(y1.rearrange(SPREAD_HIGH), ODD_LANES);
+            int row = o + a * W;
+            if (groupImages == 1) {  // one image's row (no vector assigned on two paths: C2 would box it)
+                if (accumulate) {
+                    lo.add(FloatVector.fromArray(Gemm.S, output, row)).intoArray(output, row);
+                    hi.add(FloatVector.fromArray(Gemm.S, output, row + VL)).intoArray(output, row + VL);
+                } else {
+                    lo.intoArray(output, row);
+                    hi.intoArray(output, row + VL);
+                }
+                continue;
             }
-            return;
-        }
-        for (int g = 0; g < groupImages && n0 + g < s.batch; g++) {
-            int to = o + g * image, from = stage + g * W;
-            if (accumulate) for (int x = 0; x < W; x++) output[to + x] += buf[from + x];
-            else System.arraycopy(buf, from, output, to, W);
+            int rows = stage + 4 * VL;  // several images' rows side by side: copied out one by one
+            lo.intoArray(buf, rows);
+            hi.intoArray(buf, rows + VL);
+            for (int g = 0; g < groupImages && n0 + g < s.batch; g++) {
+                int to = row + g * image, from = rows + g * W;
+                if (accumulate) for (int x = 0; x < W; x++) output[to + x] += buf[from + x];
+                else System.arraycopy(buf, from, output, to, W);
+            }
         }
     }
 
