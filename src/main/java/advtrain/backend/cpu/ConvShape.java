@@ -92,6 +92,8 @@ final class ConvShape {
     /**
      * Stride > 1: each channel's padded plane as stride² phase planes. Phase (a, b) row i, column j
      * is padded pixel (i * stride + a, j * stride + b), input pixel (that - pad), or 0 outside the image.
+     * Phases that no filter tap reads (a or b past the filter) are left as they are: ResNet's 1x1
+     * stride-2 shortcut reads one phase of four.
      */
     private void padPhases(float[] src, int srcBase, float[] dst, int dstBase) {
         int ph = paddedHeight, pw = paddedWidth, plane = paddedPlane;
@@ -99,6 +101,7 @@ final class ConvShape {
             int from = srcBase + c * inHeight * inWidth;
             for (int a = 0; a < stride; a++) {
                 for (int b = 0; b < stride; b++, to += plane) {
+                    if (a >= kernelHeight || b >= kernelWidth) continue;  // a phase no tap reads (a 1x1 filter reads only (0, 0))
                     for (int i = 0; i < ph; i++) {
                         int y = i * stride + a - pad, row = to + i * pw;
                         if (y < 0 || y >= inHeight) { Arrays.fill(dst, row, row + pw, 0f); continue; }
