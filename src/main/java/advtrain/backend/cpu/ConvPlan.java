@@ -216,7 +216,7 @@ final class ConvPlan {
         // as ConvShape lays them out: phase planes of the padded image, wide rows as long as a phase plane's
         int planeHeight = (height + 2 * padding + stride - 1) / stride, planeWidth = (width + 2 * padding + stride - 1) / stride;
         int outHeight = (height + 2 * padding - kernelHeight) / stride + 1, outWidth = (width + 2 * padding - kernelWidth) / stride + 1;
-        long paddedImage = (long) inChannels * stride * stride * planeHeight * planeWidth + vectorLength;
+        long paddedImage = (long) inChannels * stride * stride * planeHeight * planeWidth + 2L * vectorLength;
         long wideGradient = (long) outChannels * Gemm.roundUp((outHeight - 1) * planeWidth + outWidth, vectorLength);
         return (long) batch * (paddedImage + wideGradient) * Float.BYTES;
     }

@@ -45,45 +45,29 @@ final class Winograd {
     private static final int TILE_CHANNELS = 4, TILE_VECTORS = 4;
 
     /*
-     * Shuffles and masks for packed rows. Each is a single-vector rearrange (a permute instruction)
-     * and a blend: JDK 17's two-vector rearrange was not compiled into instructions here (it
-     * allocated, and took 80 ns a row).
+     * Shuffles and masks for packed rows, each used as a single-vector rearrange (a permute
+     * instruction) and a blend or multiply (see Vec.EVEN_LOW).
      */
-    /** Lane i takes lane 2i (EVEN_LOW, lanes below VL/2) or 2i - VL (EVEN_HIGH, the others); ODD_ the lane after. */
-    private static final VectorShuffle<Float> EVEN_LOW = shuffle(i -> 2 * i % VL), ODD_LOW = shuffle(i -> (2 * i + 1) % VL);
     /** Lane i takes lane i / 2 (SPREAD_LOW) or VL/2 + i / 2 (SPREAD_HIGH): interleaving two vectors' halves. */
-    private static final VectorShuffle<Float> SPREAD_LOW = shuffle(i -> i / 2), SPREAD_HIGH = shuffle(i -> VL / 2 + i / 2);
-    /** The upper half of the lanes; the odd lanes. */
-    private static final VectorMask<Float> UPPER = mask(i -> i >= VL / 2), ODD_LANES = mask(i -> i % 2 == 1);
+    private static final VectorShuffle<Float> SPREAD_LOW = Vec.shuffle(i -> i / 2), SPREAD_HIGH = Vec.shuffle(i -> VL / 2 + i / 2);
+    /** The odd lanes. */
+    private static final VectorMask<Float> ODD_LANES = Vec.mask(i -> i % 2 == 1);
+    /** Lane i takes lane i - 1 (LATER) or i + 1 (EARLIER); the end lanes keep their own. */
+    private static final VectorShuffle<Float> LATER = Vec.shuffle(i -> Math.max(i - 1, 0)), EARLIER = Vec.shuffle(i -> Math.min(i + 1, VL - 1));
     /**
-     * By tiles per image row (1, 2, 4, ... VL at index log2): each lane takes the one before it (LATER)
-     * or after it (EARLIER); the KEEP_ vectors are 0 where that lane is in another image's run of lanes.
+     * By tiles per image row (1, 2, 4, ... VL at index log2): 0 in the lanes where LATER (KEEP_LATER)
+     * or EARLIER (KEEP_EARLIER) would take a lane of another image's run of lanes, or its own, else 1.
      */
-    private static final VectorShuffle<?>[] LATER = new VectorShuffle<?>[Integer.numberOfTrailingZeros(VL) + 1],
-            EARLIER = new VectorShuffle<?>[LATER.length];
-    private static final float[][] KEEP_LATER = new float[LATER.length][VL], KEEP_EARLIER = new float[LATER.length][VL];
+    private static final float[][] KEEP_LATER = new float[Integer.numberOfTrailingZeros(VL) + 1][VL],
+            KEEP_EARLIER = new float[KEEP_LATER.length][VL];
     static {
-        for (int b = 0; b < LATER.length; b++) {
+        for (int b = 0; b < KEEP_LATER.length; b++) {
             int run = 1 << b;
-            LATER[b] = shuffle(i -> Math.max(i - 1, 0));
-            EARLIER[b] = shuffle(i -> Math.min(i + 1, VL - 1));
             for (int i = 0; i < VL; i++) {
                 KEEP_LATER[b][i] = i % run == 0 ? 0f : 1f;
                 KEEP_EARLIER[b][i] = i % run == run - 1 ? 0f : 1f;
             }
         }
-    }
-
-    private static VectorMask<Float> mask(java.util.function.IntPredicate lane) {
-        boolean[] bits = new boolean[VL];
-        for (int i = 0; i < VL; i++) bits[i] = lane.test(i);
-        return VectorMask.fromArray(Gemm.S, bits, 0);
-    }
-
-    private static VectorShuffle<Float> shuffle(java.util.function.IntUnaryOperator lane) {
-        int[] index = new int[VL];
-        for (int i = 0; i < VL; i++) index[i] = lane.applyAsInt(i);
-        return VectorShuffle.fromArray(Gemm.S, index, 0);
     }
 
     private final ConvShape shape;
@@ -109,8 +93,7 @@ final class Winograd {
      * 2 VL): then the gathers and the writes are whole vectors (packedInput, packedOutput).
      */
     private boolean packed;
-    /** packed: the LATER and EARLIER shuffles for this width. */
-    private VectorShuffle<Float> later, earlier;
+    /** packed: the KEEP_LATER and KEEP_EARLIER vectors for this width. */
     private float[] keepLater, keepEarlier;
 
     Winograd(ConvShape shape) { this.shape = shape; }
@@ -152,8 +135,6 @@ final class Winograd {
         packed = packs(VL, s.inHeight, s.inWidth, s.pad);
         if (packed) {
             int b = Integer.numberOfTrailingZeros(tileCols);
-            later = LATER[b].check(Gemm.S);
-            earlier = EARLIER[b].check(Gemm.S);
             keepLater = KEEP_LATER[b];
             keepEarlier = KEEP_EARLIER[b];
         }
@@ -265,10 +246,10 @@ final class Winograd {
             at = stage;
         }
         FloatVector lo = FloatVector.fromArray(Gemm.S, src, at), hi = FloatVector.fromArray(Gemm.S, src, at + VL);
-        FloatVector d1 = lo.rearrange(EVEN_LOW).blend(hi.rearrange(EVEN_LOW), UPPER);  // columns 2t
-        FloatVector d2 = lo.rearrange(ODD_LOW).blend(hi.rearrange(ODD_LOW), UPPER);    // columns 2t + 1
-        FloatVector d0 = d2.rearrange(later).mul(FloatVector.fromArray(Gemm.S, keepLater, 0));     // columns 2t - 1
-        FloatVector d3 = d1.rearrange(earlier).mul(FloatVector.fromArray(Gemm.S, keepEarlier, 0)); // columns 2t + 2
+        FloatVector d1 = lo.rearrange(Vec.EVEN_LOW).blend(hi.rearrange(Vec.EVEN_LOW), Vec.UPPER);  // columns 2t
+        FloatVector d2 = lo.rearrange(Vec.ODD_LOW).blend(hi.rearrange(Vec.ODD_LOW), Vec.UPPER);    // columns 2t + 1
+        FloatVector d0 = d2.rearrange(LATER).mul(FloatVector.fromArray(Gemm.S, keepLater, 0));     // columns 2t - 1
+        FloatVector d3 = d1.rearrange(EARLIER).mul(FloatVector.fromArray(Gemm.S, keepEarlier, 0)); // columns 2t + 2
         d0.sub(d2).intoArray(buf, to);
         d1.add(d2).intoArray(buf, to + VL);
         d2.sub(d1).intoArray(buf, to + 2 * VL);

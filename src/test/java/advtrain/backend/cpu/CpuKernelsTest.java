@@ -168,6 +168,7 @@ class CpuKernelsTest {
                 new Conv(16, 16, 32, 32, 16, 3, 3, 1, 1),   // batch 16
                 new Conv(16, 16, 32, 32, 32, 3, 3, 2, 1),
                 new Conv(16, 64, 8, 8, 64, 3, 3, 1, 1),
+                new Conv(16, 32, 16, 16, 64, 3, 3, 2, 1),   // stride 2 on rows of one vector: split two rows at a time, on both threads
                 new Conv(16, 16, 32, 32, 32, 1, 1, 2, 0),   // option A's subsampling as a 1x1 stride-2 convolution
                 new Conv(1, 3, 32, 32, 64, 3, 3, 1, 1),     // PreAct-ResNet-18: conv1
                 new Conv(1, 64, 32, 32, 64, 3, 3, 1, 1),    // layer1
