@@ -40,6 +40,9 @@ final class ConvInputGradient {
     private final ConvForward flippedForward = new ConvForward(flippedShape);
     private float[] flippedWeights = new float[0];
 
+    /** addByPhases: 0 in the lanes of a vector that hold an output row's first column, 1 elsewhere. */
+    private final float[] firstColumnZero = new float[VL];
+
     ConvInputGradient(ConvShape shape) { this.shape = shape; }
 
     /** inputGrad += the input gradient, on the path `path` (shape already set). */
@@ -50,7 +53,10 @@ final class ConvInputGradient {
         switch (path) {
             case LANES -> lanes();
             case FLIPPED -> flipped();
-            case COL2IM -> Parallel.range(s.batch, flopsPerImage, col2im);
+            case COL2IM -> {
+                for (int l = 0; l < VL; l++) firstColumnZero[l] = l % s.outWidth == 0 ? 0f : 1f;
+                Parallel.range(s.batch, flopsPerImage, col2im);
+            }
             case WIDE_ROWS, WIDE_ROWS_BY_FILTER_ROW -> Parallel.range(s.batch, flopsPerImage, wideImages);
         }
         end();
@@ -309,13 +315,19 @@ final class ConvInputGradient {
             ConvShape s = shape;
             int pixels = s.pixels, colsPad = s.pixelsPadded, gradSize = s.outChannels * colsPad;
             int inH = s.inHeight, inW = s.inWidth, stride = s.stride, pad = s.pad;
-            float[] buf = scratch.get(worker, gradSize + s.taps * colsPad + VL);
+            boolean byPhases = byPhases();
+            int phasesAt = gradSize + s.taps * colsPad + VL;
+            float[] buf = scratch.get(worker, phasesAt + (byPhases ? 4 * phasePlane() + VL : 0));
             for (int n = from; n < to; n++) {
                 for (int k = 0; k < s.outChannels; k++) {
                     System.arraycopy(outputGrad, (n * s.outChannels + k) * pixels, buf, k * colsPad, pixels);
                     Arrays.fill(buf, k * colsPad + pixels, (k + 1) * colsPad, 0f);
                 }
                 Gemm.shiftedRows(s.taps, colsPad, s.outChannels, weights, 0, weightAt, 1, buf, 0, gradAt, buf, gradSize, colsPad, false);
+                if (byPhases) {
+                    for (int c = 0; c < s.inChannels; c++) addByPhases(n, c, buf, gradSize, phasesAt);
+                    continue;
+                }
                 for (int c = 0, q = 0; c < s.inChannels; c++) {
                     int plane = (n * s.inChannels + c) * inH * inW;
                     for (int r = 0; r < s.kernelHeight; r++) {
@@ -335,4 +347,69 @@ final class ConvInputGradient {
             }
         }
     };
+
+    /**
+     * Whether COL2IM's scatter runs by phases: stride 2, the input twice the output in each
+     * dimension, output rows of whole vectors or of half a vector (in pairs), and every tap landing
+     * at most one row or column before its output pixel's (ResNet's 3x3 and 1x1 stride-2 layers).
+     */
+    private boolean byPhases() {
+        ConvShape s = shape;
+        if (s.stride != 2 || s.inHeight != 2 * s.outHeight || s.inWidth != 2 * s.outWidth) return false;
+        if (s.outWidth % VL != 0 && !(2 * s.outWidth == VL && s.outHeight % 2 == 0)) return false;
+        for (int r = 0; r < Math.max(s.kernelHeight, s.kernelWidth); r++) {
+            int shift = Math.floorDiv(r - s.pad, 2);
+            if (shift < -1 || shift > 0) return false;
+        }
+        return true;
+    }
+
+    /** Floats of addByPhases' 4 phase planes: each a border (a row and one more) in front of its outH x outW pixels. */
+    private int phasePlane() { return shape.outWidth + 1 + shape.outHeight * shape.outWidth; }
+
+    /**
+     * COL2IM's scatter for input channel c of image n, by phases: input pixel (oy * 2 - pad + r,
+     * ox * 2 - pad + s) is pixel (oy + dr, ox + ds) of phase ((r - pad) mod 2, (s - pad) mod 2), with
+     * dr, ds = floor((r - pad) / 2) in {-1, 0}. So each tap's row of the im2col gradient (at gradSize,
+     * outH x outW) is added whole, a vector at a time, into its phase plane (rows outW long) shifted by
+     * dr * outW + ds: a shift of -1 row lands in the border in front, and for ds = -1 the first
+     * column's values, which fall outside the image, are multiplied by 0 first (else they would land
+     * in the row before). Then each row of inputGrad is its two phases' rows interleaved
+     * (Vec.interleave), added; with rows of half a vector, two at a time. The same sums as the
+     * scatter, in another order.
+     */
+    private void addByPhases(int n, int c, float[] buf, int gradSize, int phasesAt) {
+        ConvShape s = shape;
+        int outH = s.outHeight, outW = s.outWidth, inW = s.inWidth, plane = phasePlane(), pixels = outH * outW;
+        Arrays.fill(buf, phasesAt, phasesAt + 4 * plane, 0f);
+        FloatVector keep = FloatVector.fromArray(Gemm.S, firstColumnZero, 0);
+        for (int r = 0; r < s.kernelHeight; r++) {
+            int a = Math.floorMod(r - s.pad, 2), dr = Math.floorDiv(r - s.pad, 2);
+            for (int sx = 0; sx < s.kernelWidth; sx++) {
+                int b = Math.floorMod(sx - s.pad, 2), ds = Math.floorDiv(sx - s.pad, 2);
+                int row = gradSize + ((c * s.kernelHeight + r) * s.kernelWidth + sx) * s.pixelsPadded;
+                int at = phasesAt + (a * 2 + b) * plane + outW + 1 + dr * outW + ds;
+                for (int x = 0; x < pixels; x += VL) {
+                    FloatVector v = FloatVector.fromArray(Gemm.S, buf, row + x), old = FloatVector.fromArray(Gemm.S, buf, at + x);
+                    if (ds < 0 && x % outW == 0) v.mul(keep).add(old).intoArray(buf, at + x);  // (one store per path: no vector assigned twice)
+                    else v.add(old).intoArray(buf, at + x);
+                }
+            }
+        }
+        int image = (n * s.inChannels + c) * s.inHeight * inW, even = phasesAt + outW + 1;
+        for (int a = 0; a < 2; a++) {
+            int evens = even + a * 2 * plane, odds = evens + plane;
+            if (outW % VL == 0) {
+                for (int i = 0; i < outH; i++) {
+                    int dst = image + (2 * i + a) * inW;
+                    for (int x = 0; x < outW; x += VL) Vec.interleave(buf, evens + i * outW + x, odds + i * outW + x, inputGrad, dst + 2 * x, dst + 2 * x + VL, true);
+                }
+            } else {  // rows of half a vector: phase rows i and i + 1 make input rows 2i + a and 2i + 2 + a
+                for (int i = 0; i < outH; i += 2) {
+                    int dst = image + (2 * i + a) * inW;
+                    Vec.interleave(buf, evens + i * outW, odds + i * outW, inputGrad, dst, dst + 2 * inW, true);
+                }
+            }
+        }
+    }
 }

@@ -40,6 +40,27 @@ final class Vec {
         return VectorMask.fromArray(Gemm.S, bits, 0);
     }
 
+    /** Lane i takes lane i / 2 (SPREAD_LOW) or VL/2 + i / 2 (SPREAD_HIGH); the odd lanes. */
+    private static final VectorShuffle<Float> SPREAD_LOW = shuffle(i -> i / 2), SPREAD_HIGH = shuffle(i -> VL / 2 + i / 2);
+    private static final VectorMask<Float> ODD_LANES = mask(i -> i % 2 == 1);
+
+    /**
+     * splitEvenOdd's inverse: the VL floats at src[evens] and at src[odds] interleaved (e0 o0 e1 o1
+     * ...), the first VL of the result to dst[at], the second to dst[hiAt], or added there (add).
+     */
+    static void interleave(float[] src, int evens, int odds, float[] dst, int at, int hiAt, boolean add) {
+        FloatVector e = FloatVector.fromArray(Gemm.S, src, evens), o = FloatVector.fromArray(Gemm.S, src, odds);
+        FloatVector lo = e.rearrange(SPREAD_LOW).blend(o.rearrange(SPREAD_LOW), ODD_LANES);
+        FloatVector hi = e.rearrange(SPREAD_HIGH).blend(o.rearrange(SPREAD_HIGH), ODD_LANES);
+        if (add) {  // (no vector assigned on two paths: C2 would box it)
+            lo.add(FloatVector.fromArray(Gemm.S, dst, at)).intoArray(dst, at);
+            hi.add(FloatVector.fromArray(Gemm.S, dst, hiAt)).intoArray(dst, hiAt);
+        } else {
+            lo.intoArray(dst, at);
+            hi.intoArray(dst, hiAt);
+        }
+    }
+
     /** The 2 VL floats at src[at]: the even ones (x[0], x[2], ...) to dst[evens], the odd ones to dst[odds], VL each. */
     static void splitEvenOdd(float[] src, int at, float[] dst, int evens, int odds) {
         FloatVector lo = FloatVector.fromArray(Gemm.S, src, at), hi = FloatVector.fromArray(Gemm.S, src, at + VL);

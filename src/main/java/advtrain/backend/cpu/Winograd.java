@@ -1,7 +1,6 @@
 package advtrain.backend.cpu;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorShuffle;
 
 /**
@@ -48,10 +47,6 @@ final class Winograd {
      * Shuffles and masks for packed rows, each used as a single-vector rearrange (a permute
      * instruction) and a blend or multiply (see Vec.EVEN_LOW).
      */
-    /** Lane i takes lane i / 2 (SPREAD_LOW) or VL/2 + i / 2 (SPREAD_HIGH): interleaving two vectors' halves. */
-    private static final VectorShuffle<Float> SPREAD_LOW = Vec.shuffle(i -> i / 2), SPREAD_HIGH = Vec.shuffle(i -> VL / 2 + i / 2);
-    /** The odd lanes. */
-    private static final VectorMask<Float> ODD_LANES = Vec.mask(i -> i % 2 == 1);
     /** Lane i takes lane i - 1 (LATER) or i + 1 (EARLIER); the end lanes keep their own. */
     private static final VectorShuffle<Float> LATER = Vec.shuffle(i -> Math.max(i - 1, 0)), EARLIER = Vec.shuffle(i -> Math.min(i + 1, VL - 1));
     /**
@@ -375,23 +370,13 @@ final class Winograd {
         ConvShape s = shape;
         int W = s.outWidth, image = s.outChannels * s.outHeight * W;
         for (int a = 0; a < 2; a++) {
-            FloatVector y0 = FloatVector.fromArray(Gemm.S, buf, stage + 2 * a * VL), y1 = FloatVector.fromArray(Gemm.S, buf, stage + (2 * a + 1) * VL);
-            FloatVector lo = y0.rearrange(SPREAD_LOW).blend(y1.rearrange(SPREAD_LOW), ODD_LANES);
-            FloatVector hi = y0.rearrange(SPREAD_HIGH).blend(y1.rearrange(SPREAD_HIGH), ODD_LANES);
             int row = o + a * W;
-            if (groupImages == 1) {  // one image's row (no vector assigned on two paths: C2 would box it)
-                if (accumulate) {
-                    lo.add(FloatVector.fromArray(Gemm.S, output, row)).intoArray(output, row);
-                    hi.add(FloatVector.fromArray(Gemm.S, output, row + VL)).intoArray(output, row + VL);
-                } else {
-                    lo.intoArray(output, row);
-                    hi.intoArray(output, row + VL);
-                }
+            if (groupImages == 1) {  // one image's row
+                Vec.interleave(buf, stage + 2 * a * VL, stage + (2 * a + 1) * VL, output, row, row + VL, accumulate);
                 continue;
             }
             int rows = stage + 4 * VL;  // several images' rows side by side: copied out one by one
-            lo.intoArray(buf, rows);
-            hi.intoArray(buf, rows + VL);
+            Vec.interleave(buf, stage + 2 * a * VL, stage + (2 * a + 1) * VL, buf, rows, rows + VL, false);
             for (int g = 0; g < groupImages && n0 + g < s.batch; g++) {
                 int to = row + g * image, from = rows + g * W;
                 if (accumulate) for (int x = 0; x < W; x++) output[to + x] += buf[from + x];
