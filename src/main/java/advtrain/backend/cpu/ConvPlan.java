@@ -94,7 +94,18 @@ final class ConvPlan {
     }
 
     /**
-     * CHANNELS where the output channels fill whole vectors and the wide rows would waste at least
+     * WINOGRAD for 3x3 filters at stride 1 with at least 16 input channels where a group's rows pack
+     * into two vectors (Winograd.packs: padding 1, even sizes, the width dividing 2 VL): ResNet-20's
+     * stride-1 layers after conv1, and their input gradients (FLIPPED runs on this rule). Batch 128
+     * on one thread (CPU time, ResNetConvs in one JVM with all six layers, load 1-2), ms by WINOGRAD
+     * against the direct path below, forward: 16-16 32x32 4.1-4.3, 4.4; 32-32 16x16 3.3-3.5, 4.2-4.3;
+     * 64-64 8x8 2.7-3.0, 4.2; input gradient 3.7-4.5, 4.4-4.6; 3.4-3.8, 4.4; 2.9-3.2, 4.3-4.4. Its
+     * transforms cost per pixel and channel where the products cost per pair of channels, so with
+     * conv1's 3 input channels it lost (1.7 ms against 1.05). Elsewhere the gathered layout (one
+     * lane at a time) makes the transforms slower still: not measured on a network, it runs only
+     * when forced.
+     *
+     * <p>Otherwise CHANNELS where the output channels fill whole vectors and the wide rows would waste at least
      * a quarter of their columns (the seed's conv2 with AVX-512: 4 of every 14), since it computes
      * only real outputs; also where they fill pairs of vectors (AVX-512 only, see channelVectors)
      * and the filter is wider than 1 (ResNet's 3x3 layers with 32 and 64 channels), whose two-vector
@@ -216,7 +227,7 @@ final class ConvPlan {
         // as ConvShape lays them out: phase planes of the padded image, wide rows as long as a phase plane's
         int planeHeight = (height + 2 * padding + stride - 1) / stride, planeWidth = (width + 2 * padding + stride - 1) / stride;
         int outHeight = (height + 2 * padding - kernelHeight) / stride + 1, outWidth = (width + 2 * padding - kernelWidth) / stride + 1;
-        long paddedImage = (long) inChannels * stride * stride * planeHeight * planeWidth + 2L * vectorLength;
+        long paddedImage = (long) inChannels * stride * stride * planeHeight * planeWidth + ConvShape.slack(stride, vectorLength);
         long wideGradient = (long) outChannels * Gemm.roundUp((outHeight - 1) * planeWidth + outWidth, vectorLength);
         return (long) batch * (paddedImage + wideGradient) * Float.BYTES;
     }

@@ -11,8 +11,8 @@ import java.util.Arrays;
  *
  * <ul>
  *   <li><b>Padded</b> (stride 1): each image zero-padded into inChannels planes of paddedHeight x
- *       paddedWidth, then 2 VL floats of slack (zeros). Output pixel (oy, ox) reads tap (c, r, s) at
- *       c * paddedPlane + (oy + r) * paddedWidth + (ox + s): tap q's row of the im2col matrix is
+ *       paddedWidth, then VL floats of slack (zeros; 2 VL at stride 2, see splitRows). Output
+ *       pixel (oy, ox) reads tap (c, r, s) at c * paddedPlane + (oy + r) * paddedWidth + (ox + s): tap q's row of the im2col matrix is
  *       the padded image itself, read from offset {@code tapOffset[q]}, in the "wide" layout whose
  *       rows are paddedWidth long (j = oy * paddedWidth + ox; the columns past outWidth are wasted).
  *       <br>With a stride st > 1, each zero-padded channel is split into st * st phase planes:
@@ -67,7 +67,7 @@ final class ConvShape {
         if (direct) {
             paddedHeight = (inHeight + 2 * pad + stride - 1) / stride; paddedWidth = (inWidth + 2 * pad + stride - 1) / stride;
             paddedPlane = paddedHeight * paddedWidth;
-            paddedImage = inChannels * stride * stride * paddedPlane + 2 * VL;
+            paddedImage = inChannels * stride * stride * paddedPlane + slack(stride, VL);
             wideLength = Gemm.roundUp((outHeight - 1) * paddedWidth + outWidth, VL);
         }
         pixelsPadded = Gemm.roundUp(pixels, VL);
@@ -82,6 +82,9 @@ final class ConvShape {
             }
         }
     }
+
+    /** Floats of zeros after a padded image's planes: 2 vectors at stride 2 (splitRows splits rows there), else 1. */
+    static int slack(int stride, int vectorLength) { return stride == 2 ? 2 * vectorLength : vectorLength; }
 
     /** Image n of `input`, zero-padded into dst from dstBase (the padded layout, in phase planes with a stride). */
     void padImage(float[] input, int n, float[] dst, int dstBase) {
@@ -118,7 +121,7 @@ final class ConvShape {
             }
         }
         int end = dstBase + inChannels * stride * stride * plane;
-        Arrays.fill(dst, end, end + 2 * VL, 0f);
+        Arrays.fill(dst, end, end + slack(stride, VL), 0f);
     }
 
     /**
@@ -158,7 +161,7 @@ final class ConvShape {
         Arrays.fill(dst, end, end + 2 * VL, 0f);
     }
 
-    /** Zero-pads `planes` planes of h x w from src into planes of (h + 2 padY) x (w + 2 padX), then 2 VL zeros. */
+    /** Zero-pads `planes` planes of h x w from src into planes of (h + 2 padY) x (w + 2 padX), then VL zeros. */
     private static void padPlanes(float[] src, int srcBase, int planes, int h, int w, int padY, int padX, float[] dst, int dstBase) {
         int ph = h + 2 * padY, pw = w + 2 * padX;
         if (padY == 0 && padX == 0) {
@@ -177,7 +180,7 @@ final class ConvShape {
             }
         }
         int end = dstBase + planes * ph * pw;
-        Arrays.fill(dst, end, end + 2 * VL, 0f);
+        Arrays.fill(dst, end, end + VL, 0f);
     }
 
     /**

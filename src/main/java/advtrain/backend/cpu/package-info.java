@@ -29,7 +29,11 @@
  *       reach the input.</li>
  *   <li>FLIPPED: the input gradient as a forward convolution of the output gradient with the
  *       filters transposed and flipped, on WIDE_ROWS or CHANNELS as the forward rule picks.</li>
- *   <li>IM2COL / COL2IM: any stride; COL2IM is the only input gradient for strides above 1.</li>
+ *   <li>WINOGRAD: 3x3 filters at stride 1 by minimal filtering, F(2x2, 3x3): 16 products per
+ *       2x2 outputs and pair of channels instead of 36, with VL tiles in a vector's lanes
+ *       ({@link advtrain.backend.cpu.Winograd}).</li>
+ *   <li>IM2COL / COL2IM: any stride; COL2IM is the only input gradient for strides above 1 (at
+ *       stride 2, where the output's rows are whole or half vectors, its scatter runs by phase planes).</li>
  * </ul>
  *
  * <h2>Which layer takes which path</h2>
@@ -83,8 +87,10 @@
  * <tr><td>resnet20 conv1</td><td>256</td><td>WIDE_ROWS</td><td>WIDE_ROWS_IN_GROUPS</td><td>WIDE_ROWS, in the groups</td>
  *     <td>as at batch 128</td></tr>
  * <tr><td>resnet20 layer1</td><td>128</td><td>WINOGRAD (AVX2: WIDE_ROWS)</td><td>ROW_TAPS (AVX2: WIDE_ROWS_IN_GROUPS)</td><td>FLIPPED</td>
- *     <td>16-16 on 32x32: forward 6.3-6.5 ms by wide rows against 11.4 by channels; input gradient
- *     17.5 ms by LANES, 12.4 flipped by channels, 7.8 flipped by wide rows; weight gradient by
+ *     <td>16-16 on 32x32: forward 4.1-4.3 ms by WINOGRAD against 4.4 by wide rows (earlier, at load
+ *     14-18: 6.3-6.5 by wide rows against 11.4 by channels); input gradient flipped on WINOGRAD
+ *     3.7-4.5 against 4.4-4.6 (at load 14-18: 17.5 ms by LANES, 12.4 flipped by channels, 7.8
+ *     flipped by wide rows); weight gradient by
  *     filter rows (ROW_TAPS) 5.6 ms against 7.45 in groups (load 1-2); at load 14-18, in groups 9.6
  *     against 11.1 by channels and 18.0 by wide rows over the whole batch</td></tr>
  * <tr><td>resnet20 layer1</td><td>256</td><td>WINOGRAD (AVX2: WIDE_ROWS)</td><td>ROW_TAPS (AVX2: WIDE_ROWS_IN_GROUPS)</td><td>FLIPPED</td>
@@ -98,8 +104,9 @@
  * <tr><td>resnet20 layer2.0.conv1</td><td>256</td><td>CHANNELS (AVX2: WIDE_ROWS)</td><td>CHANNELS (AVX2: WIDE_ROWS_IN_GROUPS)</td><td>COL2IM</td>
  *     <td>as at batch 128</td></tr>
  * <tr><td>resnet20 layer2</td><td>128</td><td>WINOGRAD</td><td>CHANNELS (AVX2: WIDE_ROWS_IN_GROUPS)</td><td>FLIPPED</td>
- *     <td>32-32 on 16x16, 2 of 18 columns wasted: forward 140 GFLOP/s by channels' two-vector tile,
- *     139 by wide rows (one vector of channels: 8.0 ms against 6.6 by wide rows); weight gradient
+ *     <td>32-32 on 16x16: forward 3.3-3.5 ms by WINOGRAD against 4.2-4.3 by channels' two-vector
+ *     tile (140 GFLOP/s; 139 by wide rows, which waste 2 of 18 columns; one vector of channels:
+ *     8.0 ms against 6.6 by wide rows); the flipped input gradient 3.4-3.8 against 4.4; weight gradient
  *     4.4 ms by the two-vector tile, 8.4 in groups</td></tr>
  * <tr><td>resnet20 layer2</td><td>256</td><td>WINOGRAD</td><td>CHANNELS (AVX2: WIDE_ROWS_IN_GROUPS)</td><td>FLIPPED</td>
  *     <td>as at batch 128</td></tr>
@@ -110,8 +117,9 @@
  * <tr><td>resnet20 layer3.0.conv1</td><td>256</td><td>CHANNELS (AVX2: WIDE_ROWS)</td><td>CHANNELS (AVX2: WIDE_ROWS_IN_GROUPS)</td><td>COL2IM</td>
  *     <td>as at batch 128</td></tr>
  * <tr><td>resnet20 layer3</td><td>128</td><td>WINOGRAD</td><td>CHANNELS (AVX2: WIDE_ROWS_IN_GROUPS)</td><td>FLIPPED</td>
- *     <td>64-64 on 8x8, 2 of 10 columns wasted: forward 142 GFLOP/s by channels' two-vector tile,
- *     100 by wide rows; the flipped input gradient runs on the same tile (135 against 92); weight
+ *     <td>64-64 on 8x8: forward 2.7-3.0 ms by WINOGRAD against 4.2 by channels' two-vector tile
+ *     (142 GFLOP/s; 100 by wide rows, which waste 2 of 10 columns); the flipped input gradient
+ *     2.9-3.2 against 4.3-4.4 (by the tile: 135 GFLOP/s against 92 by wide rows); weight
  *     gradient 4.4 ms by the two-vector tile, 10.2 in groups</td></tr>
  * <tr><td>resnet20 layer3</td><td>256</td><td>WINOGRAD</td><td>CHANNELS (AVX2: WIDE_ROWS_IN_GROUPS)</td><td>FLIPPED</td>
  *     <td>as at batch 128</td></tr>
