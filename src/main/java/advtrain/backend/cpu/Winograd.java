@@ -29,12 +29,16 @@ import jdk.incubator.vector.VectorShuffle;
  * and last is whole vectors: a row of tiles of one image, cut into vectors of VL tiles where it is
  * longer (32 x 32 outputs: 16 tiles), or the same row of several images where it is shorter (16 x 16:
  * 2 images of 8; 8 x 8: 4 of 4): a group of images is the unit of work. Per group and input channel,
- * {@link #inputTransform} gathers each padded input row's 4 columns of every lane's tile (scalar: the
- * only step that reads the input plane), combines them (d B), then combines rows (B' d B) into
- * V[xi][c][vector]. {@link #tile} multiplies: M[xi][k][t] = sum over c of U[xi][c][k] V[xi][c][t],
- * 4 output channels by 4 vectors of tiles per register tile, so each broadcast filter number
- * meets 4 vectors. {@link #outputTransform} turns each output channel's 16 vectors of M into the
- * tiles' 2x2 outputs and writes them to the output planes (scalar: lanes are tiles, 2 pixels apart).
+ * {@link #inputTransform} makes each padded input row's 4 columns of every lane's tile and combines
+ * them (d B): where the rows pack into two vectors ({@link #packs}), by splitting the row into its
+ * even and odd columns with permutes ({@link #packedRow}), else one lane at a time
+ * ({@link #gatheredRow}); then it combines rows (B' d B) into V[xi][c][vector] ({@link #columns}).
+ * {@link #tile} multiplies: M[xi][k][t] = sum over c of U[xi][c][k] V[xi][c][t], 4 output channels
+ * by 4 vectors of tiles per register tile, so each broadcast filter number meets 4 vectors.
+ * {@link #outputTransform} turns each output channel's 16 vectors of M into the tiles' 2x2 outputs
+ * ({@link #combine}) and writes them to the output planes: interleaved back into rows by permutes
+ * ({@link #packedWrite}), or lane by lane. The steps are small methods on purpose: in one big
+ * method C2 left some of the vector operations to the Vector API's slow Java fallback.
  */
 final class Winograd {
     private static final int VL = Gemm.VL;
