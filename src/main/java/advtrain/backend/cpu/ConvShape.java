@@ -12,8 +12,8 @@ import java.util.Arrays;
  * <ul>
  *   <li><b>Padded</b> (stride 1): each image zero-padded into inChannels planes of paddedHeight x
  *       paddedWidth, then VL floats of slack (zeros; 2 VL at stride 2, see splitRows). Output
- *       pixel (oy, ox) reads tap (c, r, s) at c * paddedPlane + (oy + r) * paddedWidth + (ox + s): tap q's row of the im2col matrix is
- *       the padded image itself, read from offset {@code tapOffset[q]}, in the "wide" layout whose
+ *       pixel (oy, ox) reads tap (c, r, s) at c * paddedPlane + (oy + r) * paddedWidth + (ox + s):
+ *       tap q's row of the im2col matrix is the padded image itself, read from offset {@code tapOffset[q]}, in the "wide" layout whose
  *       rows are paddedWidth long (j = oy * paddedWidth + ox; the columns past outWidth are wasted).
  *       <br>With a stride st > 1, each zero-padded channel is split into st * st phase planes:
  *       phase (a, b) holds the padded pixels (i * st + a, j * st + b) at (i, j), so its planes
@@ -99,7 +99,7 @@ final class ConvShape {
      * stride-2 shortcut reads one phase of four.
      */
     private void padPhases(float[] src, int srcBase, float[] dst, int dstBase) {
-        if (stride == 2 && inWidth % VL == 0 && (inWidth % (2 * VL) == 0 || inHeight % 2 == 0)) {
+        if (stride == 2 && (inWidth % (2 * VL) == 0 || inWidth == VL && inHeight % 2 == 0)) {
             splitRows(src, srcBase, dst, dstBase);
             return;
         }
@@ -125,20 +125,21 @@ final class ConvShape {
     }
 
     /**
-     * padPhases at stride 2 for rows of whole vectors: the channel's 4 phase planes zero-filled, then
-     * each input row split into its even and odd columns by vector shuffles (Vec.splitEvenOdd) and
+     * padPhases at stride 2 for rows a multiple of 2 VL floats long, or exactly VL: the channel's 4
+     * phase planes zero-filled, then each input row split into its even and odd columns by vector shuffles (Vec.splitEvenOdd) and
      * stored into the row of the two phases it belongs to: input pixel (y, x) is padded pixel
      * (y + pad, x + pad), phase ((y + pad) % 2, (x + pad) % 2), row (y + pad) / 2, column (x + pad) / 2.
      * Rows of one vector are split two at a time (rows y and y + 1 lie side by side in the input),
      * through the image's slack (2 VL floats after the planes, zeroed at the end): workers pad their
-     * images into their own scratch at once, so no buffer of this object's can serve. ResNet's stride-2 layers, 128 images: 1.95 -> 0.4 ms (16 x 32 x 32), 1.23 -> 0.3
-     * (32 x 16 x 16) on one thread.
+     * images into their own scratch at once, so no buffer of this object's can serve. ResNet's
+     * stride-2 layers, 128 images on one thread: 1.95 -> 0.51 ms (16 x 32 x 32), 1.23 -> 0.74
+     * (32 x 16 x 16).
      */
     private void splitRows(float[] src, int srcBase, float[] dst, int dstBase) {
         int W = inWidth, half = W / 2, pw = paddedWidth, plane = paddedPlane;
         int evenPhase = pad % 2, oddPhase = (pad + 1) % 2;            // the column phase of even and of odd x
         int evenAt = pad / 2, oddAt = (pad + 1) / 2;                  // the column there of x = 0 and x = 1
-        boolean pairs = W % (2 * VL) != 0;                            // W = VL: two rows per split
+        boolean pairs = W == VL;                                      // two rows per split
         int split = dstBase + inChannels * 4 * plane;
         for (int c = 0; c < inChannels; c++) {
             int from = srcBase + c * inHeight * W, planes = dstBase + c * 4 * plane;

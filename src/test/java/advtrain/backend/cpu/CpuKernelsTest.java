@@ -135,6 +135,7 @@ class CpuKernelsTest {
                 new Conv(3, 3, 17, 15, 4, 3, 3, 2, 1),     // stride 2, padding 1
                 new Conv(2, 3, 16, 16, 5, 5, 5, 2, 2),     // stride 2, padding 2
                 new Conv(2, 3, 12, 12, 4, 4, 4, 3, 0),     // stride 3
+                new Conv(2, 3, 6, 48, 4, 3, 3, 2, 1),      // stride 2 on rows of 3 vectors: split element by element
                 new Conv(2, 7, 6, 5, 9, 1, 1, 1, 0),       // 1x1
                 new Conv(2, 3, 7, 9, 32, 3, 3, 1, 1),      // two vectors of output channels, padded (the channels forward)
                 new Conv(3, 2, 4, 4, 16, 3, 3, 1, 0),      // fewer output pixels than one register tile
