@@ -40,6 +40,8 @@ final class ConvInputGradient {
     private final ConvForward flippedForward = new ConvForward(flippedShape);
     private float[] flippedWeights = new float[0];
 
+    /** COL2IM: whether the call's scatter runs by phases (byPhases), decided once per call. */
+    private boolean scatterByPhases;
     /** addByPhases: 0 in the lanes of a vector that hold an output row's first column, 1 elsewhere. */
     private final float[] firstColumnZero = new float[VL];
 
@@ -54,7 +56,8 @@ final class ConvInputGradient {
             case LANES -> lanes();
             case FLIPPED -> flipped();
             case COL2IM -> {
-                for (int l = 0; l < VL; l++) firstColumnZero[l] = l % s.outWidth == 0 ? 0f : 1f;
+                scatterByPhases = byPhases();
+                if (scatterByPhases) for (int l = 0; l < VL; l++) firstColumnZero[l] = l % s.outWidth == 0 ? 0f : 1f;
                 Parallel.range(s.batch, flopsPerImage, col2im);
             }
             case WIDE_ROWS, WIDE_ROWS_BY_FILTER_ROW -> Parallel.range(s.batch, flopsPerImage, wideImages);
@@ -315,7 +318,7 @@ final class ConvInputGradient {
             ConvShape s = shape;
             int pixels = s.pixels, colsPad = s.pixelsPadded, gradSize = s.outChannels * colsPad;
             int inH = s.inHeight, inW = s.inWidth, stride = s.stride, pad = s.pad;
-            boolean byPhases = byPhases();
+            boolean byPhases = scatterByPhases;
             int phasesAt = gradSize + s.taps * colsPad + VL;
             float[] buf = scratch.get(worker, phasesAt + (byPhases ? 4 * phasePlane() + VL : 0));
             for (int n = from; n < to; n++) {

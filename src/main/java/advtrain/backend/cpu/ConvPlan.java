@@ -126,11 +126,11 @@ final class ConvPlan {
                 || forced == Algorithm.AUTO && winograd && inChannels >= WINOGRAD_MIN_CHANNELS && Winograd.packs(vectorLength, height, width, padding)) {
             return Forward.WINOGRAD;
         }
-        return direct(stride, outChannels, width, kernelWidth, padding, forced);
+        return directForward(stride, outChannels, width, kernelWidth, padding, forced);
     }
 
-    /** The forward without WINOGRAD (as the fused forward with pooling runs it): the rule above, after Winograd's. */
-    Forward direct(int stride, int outChannels, int width, int kernelWidth, int padding, Algorithm forced) {
+    /** The forward without WINOGRAD (what the weight gradient's rule asks about): the rule above, after Winograd's. */
+    Forward directForward(int stride, int outChannels, int width, int kernelWidth, int padding, Algorithm forced) {
         if (!direct(stride, forced)) return Forward.IM2COL;
         int rowWidth = (width + 2 * padding + stride - 1) / stride, outWidth = (width + 2 * padding - kernelWidth) / stride + 1;
         boolean wasteful = 4 * (rowWidth - outWidth) >= rowWidth;
@@ -186,7 +186,7 @@ final class ConvPlan {
                 && batchBytes(batch, inChannels, height, width, outChannels, kernelHeight, kernelWidth, stride, padding) > 1 << 20) {
             return WeightGradient.WIDE_ROWS_IN_GROUPS;
         }
-        boolean channels = direct(stride, outChannels, width, kernelWidth, padding, forced) == Forward.CHANNELS
+        boolean channels = directForward(stride, outChannels, width, kernelWidth, padding, forced) == Forward.CHANNELS
                 && inChannels * kernelHeight * kernelWidth >= CHANNELS_TAP_TILE;
         return channels ? WeightGradient.CHANNELS : WeightGradient.WIDE_ROWS;
     }

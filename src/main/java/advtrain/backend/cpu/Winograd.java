@@ -89,7 +89,7 @@ final class Winograd {
     private int vStep, mStep;
     /**
      * Whether a group's input rows pack into 2 VL floats (padding 1, even sizes, the width dividing
-     * 2 VL): then the gathers and the writes are whole vectors (packedInput, packedOutput).
+     * 2 VL): then the gathers and the writes are whole vectors (packedRow, packedWrite).
      */
     private boolean packed;
     /** packed: the KEEP_LATER and KEEP_EARLIER vectors for this width. */
@@ -143,8 +143,8 @@ final class Winograd {
             for (int l = 0; l < VL; l++) {
                 int i = v * VL + l;
                 if (groupImages == 1) {
-                    laneImage[i] = v * VL + l < tileCols ? 0 : -1;
-                    laneTile[i] = v * VL + l;
+                    laneImage[i] = i < tileCols ? 0 : -1;
+                    laneTile[i] = i;
                 } else {
                     laneImage[i] = l / tileCols < groupImages ? l / tileCols : -1;
                     laneTile[i] = l % tileCols;
