@@ -19,7 +19,7 @@ import java.util.List;
 final class TimedBackend implements Backend, FusedKernels, OptimizerKernels {
     enum Op {
         ALLOCATE, FILL, COPY, WRITE, READ, ADD, MUL, AXPY, AFFINE, SIGN, CLAMP, RSQRT, MINIMUM, MAXIMUM, SUM, SUM_SQUARES,
-        ARGMAX, UNIFORM, CONV2D, CONV2D_MAX_POOL, CONV2D_BACKWARD, MAX_POOL2D, MAX_POOL2D_BACKWARD,
+        ARGMAX, UNIFORM, CONV2D, CONV2D_MAX_POOL, CONV2D_BATCH_NORM, CONV2D_BACKWARD, MAX_POOL2D, MAX_POOL2D_BACKWARD,
         LINEAR, LINEAR_BACKWARD, RELU, RELU_BACKWARD, LOG_SOFTMAX, LOG_SOFTMAX_BACKWARD, NLL_LOSS, NLL_LOSS_BACKWARD, SGD_STEP,
         BATCH_NORM, BATCH_NORM_BACKWARD
     }
@@ -125,6 +125,19 @@ final class TimedBackend implements Backend, FusedKernels, OptimizerKernels {
         }
         begin(); fused.conv2dMaxPool(input, weight, bias, convOutput, output, stride, padding, kernel, poolStride, convOutputNeeded);
         end(Op.CONV2D_MAX_POOL, input.shape());
+    }
+
+    @Override public void conv2dBatchNorm(Tensor input, Tensor weight, Tensor bias, int stride, int padding, Tensor gamma, Tensor beta,
+                                          Tensor mean, Tensor var, float eps, Tensor residual, boolean relu, Tensor output) {
+        if (!(inner instanceof FusedKernels fused)) {
+            conv2d(input, weight, bias, output, stride, padding);
+            batchNorm(output, gamma, beta, mean, var, eps, false, output);
+            if (residual != null) binary(BinaryOp.ADD, output, residual, output);
+            if (relu) unary(UnaryOp.RELU, output, output);
+            return;
+        }
+        begin(); fused.conv2dBatchNorm(input, weight, bias, stride, padding, gamma, beta, mean, var, eps, residual, relu, output);
+        end(Op.CONV2D_BATCH_NORM, input.shape());
     }
 
     @Override public void conv2dBackward(Tensor input, Tensor weight, Tensor outputGrad, Tensor inputGrad, Tensor weightGrad,

@@ -20,6 +20,18 @@ public interface FusedKernels {
                        int stride, int padding, int kernel, int poolStride, boolean convOutputNeeded);
 
     /**
+     * At inference, a convolution and what follows it in a residual network, in one call:
+     * output = relu(batchNorm(conv2d(input, weight) + bias) + residual), batch norm with frozen
+     * statistics ({@link Backend#batchNorm} with batchStats false: mean and var are the running
+     * ones); bias, gamma, beta and residual may be null (none; 1; 0; no sum), relu false (no ReLU).
+     * The same values as the separate kernels. Neither the convolution's nor the batch norm's output
+     * is kept, so nothing can be differentiated through it: the autograd uses it only when no
+     * gradient is recorded. The Java backend finishes each image while its output is in cache.
+     */
+    void conv2dBatchNorm(Tensor input, Tensor weight, Tensor bias, int stride, int padding, Tensor gamma, Tensor beta,
+                         Tensor mean, Tensor var, float eps, Tensor residual, boolean relu, Tensor output);
+
+    /**
      * {@link Backend#maxPool2dBackward} into a gradient that holds nothing yet: inputGrad's old
      * contents are ignored and every element written (the output gradient at each window's first
      * maximum, zero elsewhere), which saves filling it with zeros first.

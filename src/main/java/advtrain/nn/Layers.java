@@ -1,5 +1,6 @@
 package advtrain.nn;
 
+import advtrain.autograd.ConvBatchNorm;
 import advtrain.autograd.Ops;
 import advtrain.autograd.Variable;
 import advtrain.backend.Backend;
@@ -205,6 +206,19 @@ public final class Layers {
             boolean training = isTraining();
             if (training) numBatchesTracked.increment();
             return op.apply(x, weight, bias, runningMean.tensor(), runningVar.tensor(), training);
+        }
+
+        /** The op for conv followed by this layer, then a ReLU when relu: see {@link #forwardAfter}. */
+        ConvBatchNorm after(Conv2d conv, boolean relu) { return new ConvBatchNorm(conv.op, op, relu); }
+
+        /**
+         * relu(this(conv(x)) + residual), residual null for no sum, the ReLU if `fused` (made by
+         * {@link #after}) has one: the layers one by one, or at inference one fused kernel.
+         */
+        Variable forwardAfter(ConvBatchNorm fused, Conv2d conv, Variable x, Variable residual) {
+            boolean training = isTraining();
+            if (training) numBatchesTracked.increment();
+            return fused.apply(x, conv.weight, conv.bias, weight, bias, runningMean.tensor(), runningVar.tensor(), training, residual);
         }
 
         @Override protected Map<String, Variable> ownParameters() { return weightAndBias(weight, bias); }

@@ -1,5 +1,6 @@
 package advtrain.nn;
 
+import advtrain.autograd.ConvBatchNorm;
 import advtrain.autograd.Ops;
 import advtrain.autograd.Variable;
 import advtrain.backend.Backend;
@@ -12,6 +13,7 @@ import advtrain.nn.Layers.LogSoftmax;
 import advtrain.nn.Layers.ReLU;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 
@@ -26,12 +28,21 @@ import java.util.SplittableRandom;
  * linear weight, PyTorch's default for the linear bias, batch norm weight 1 and bias 0.
  */
 public final class ResNet20 extends Sequential {
+    /** The layers forward runs as the stem: normalize, conv1, bn1 and relu. */
+    private static final int STEM_LAYERS = 4;
+    private final ChannelNormalize normalize;
+    private final Conv2d conv1;
+    private final BatchNorm2d bn1;
+    /** conv1 → bn1 → ReLU: one kernel at inference. */
+    private final ConvBatchNorm stem;
+
     public ResNet20(Backend backend, long seed) {
         SplittableRandom random = new SplittableRandom(seed);
-        add("normalize", new ChannelNormalize(backend));
-        add("conv1", Conv2d.kaimingWithoutBias(backend, 3, 16, 3, 1, 1, random));
-        add("bn1", new BatchNorm2d(backend, 16));
+        add("normalize", normalize = new ChannelNormalize(backend));
+        add("conv1", conv1 = Conv2d.kaimingWithoutBias(backend, 3, 16, 3, 1, 1, random));
+        add("bn1", bn1 = new BatchNorm2d(backend, 16));
         add("relu", new ReLU());
+        stem = bn1.after(conv1, true);
         int inChannels = 16;
         for (int stage = 0; stage < 3; stage++) {
             int channels = 16 << stage;
@@ -48,6 +59,14 @@ public final class ResNet20 extends Sequential {
         add("logSoftmax", new LogSoftmax());
     }
 
+    /** The layers in order, the stem's conv1, bn1 and relu through {@link ConvBatchNorm}. */
+    @Override public Variable forward(Variable x) {
+        Variable y = bn1.forwardAfter(stem, conv1, normalize.forward(x), null);
+        List<Module> inOrder = childList();
+        for (int i = STEM_LAYERS; i < inOrder.size(); i++) y = inOrder.get(i).forward(y);
+        return y;
+    }
+
     /**
      * relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x)): both convolutions 3×3 with padding 1 and
      * no bias, the first with the block's stride. Where the stride is 2 or the channels change, the
@@ -58,6 +77,8 @@ public final class ResNet20 extends Sequential {
         final Conv2d conv1, conv2;
         final BatchNorm2d bn1, bn2;
         private final Ops.ShortcutA shortcut;  // null: the identity
+        /** conv1 → bn1 → ReLU, and conv2 → bn2 → + shortcut → ReLU: fused into one kernel each at inference. */
+        private final ConvBatchNorm first, second;
         private final Map<String, Module> children = new LinkedHashMap<>();
 
         BasicBlock(Backend backend, int inChannels, int channels, int stride, SplittableRandom random) {
@@ -66,6 +87,8 @@ public final class ResNet20 extends Sequential {
             conv2 = Conv2d.kaimingWithoutBias(backend, channels, channels, 3, 1, 1, random);
             bn2 = new BatchNorm2d(backend, channels);
             shortcut = stride != 1 || inChannels != channels ? new Ops.ShortcutA(backend, inChannels, channels / 4) : null;
+            first = bn1.after(conv1, true);
+            second = bn2.after(conv2, true);
             children.put("conv1", conv1);
             children.put("bn1", bn1);
             children.put("conv2", conv2);
@@ -73,9 +96,8 @@ public final class ResNet20 extends Sequential {
         }
 
         @Override public Variable forward(Variable x) {
-            Variable out = Ops.relu(bn1.forward(conv1.forward(x)));
-            out = bn2.forward(conv2.forward(out));
-            return Ops.relu(Ops.add(out, shortcut == null ? x : shortcut.apply(x)));
+            Variable out = bn1.forwardAfter(first, conv1, x, null);
+            return bn2.forwardAfter(second, conv2, out, shortcut == null ? x : shortcut.apply(x));
         }
 
         @Override protected Map<String, Module> children() { return children; }

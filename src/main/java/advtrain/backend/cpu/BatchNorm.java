@@ -66,7 +66,10 @@ final class BatchNorm {
 
     private void clear() { x = gamma = beta = mean = var = out = dy = dx = dGamma = dBeta = null; }
 
-    private float invStd(int c) { return (float) (1.0 / Math.sqrt((double) var[c] + eps)); }
+    private float invStd(int c) { return invStd(var[c], eps); }
+
+    /** 1 / sqrt(var + eps), rounded once from double: the evaluation-mode scale is gamma times this. */
+    static float invStd(float var, float eps) { return (float) (1.0 / Math.sqrt((double) var + eps)); }
 
     // The vector loops are small static methods over arrays and offsets, as in Vec: inside the large
     // task bodies C2 did not inline the Vector API calls and boxed every vector (6 MB per call).
@@ -127,7 +130,7 @@ final class BatchNorm {
     };
 
     /** out[i] = (x[i] - mu) * scale + shift over [off, off + len). */
-    private static void normalise(float[] x, float[] out, int off, int len, float mu, float scale, float shift) {
+    static void normalise(float[] x, float[] out, int off, int len, float mu, float scale, float shift) {
         FloatVector muV = FloatVector.broadcast(Gemm.S, mu), scaleV = FloatVector.broadcast(Gemm.S, scale),
                 shiftV = FloatVector.broadcast(Gemm.S, shift);
         int i = 0;

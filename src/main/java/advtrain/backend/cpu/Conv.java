@@ -22,6 +22,7 @@ final class Conv {
     private final ConvForward forward = new ConvForward(shape);
     private final ConvWeightGradient weightGradient = new ConvWeightGradient(shape);
     private final ConvInputGradient inputGradient = new ConvInputGradient(shape);
+    private final ConvEpilogue epilogue = new ConvEpilogue();
 
     private Conv() {}
 
@@ -29,6 +30,20 @@ final class Conv {
                  ConvPlan.Algorithm algorithm) {
         shape.set(inShape, wShape, stride, padding, ConvPlan.direct(stride, algorithm));
         forward.run(PLAN.forward(stride, shape.inChannels, shape.outChannels, shape.inHeight, shape.inWidth, shape.kernelHeight, shape.kernelWidth, padding, algorithm), in, weight, bias, out);
+    }
+
+    /**
+     * At inference: relu(batchNorm(conv + bias) + residual) into out, batch norm with the running
+     * statistics mean and var; residual may be null (no sum), relu false (no ReLU).
+     */
+    void forwardNormalized(Shape inShape, Shape wShape, int stride, int padding, float[] in, float[] weight, float[] bias,
+                           float[] gamma, float[] beta, float[] mean, float[] var, float eps, float[] residual, boolean relu,
+                           float[] out, ConvPlan.Algorithm algorithm) {
+        shape.set(inShape, wShape, stride, padding, ConvPlan.direct(stride, algorithm));
+        epilogue.set(gamma, beta, mean, var, eps, residual, relu, shape.outChannels, shape.pixels);
+        forward.runNormalized(PLAN.forward(stride, shape.inChannels, shape.outChannels, shape.inHeight, shape.inWidth,
+                shape.kernelHeight, shape.kernelWidth, padding, algorithm), in, weight, bias, out, epilogue);
+        epilogue.clear();
     }
 
     /** The convolution, then max pooling (kernel, poolStride) into `pooled`; convOut keeps the convolution's output, or is null. */

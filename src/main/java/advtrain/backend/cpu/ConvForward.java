@@ -36,6 +36,8 @@ final class ConvForward {
     private float[] convOutput;
     /** Whether the result is added to output (runAdding) rather than written. */
     private boolean accumulate;
+    /** runNormalized: batch norm, residual and ReLU applied to each image's output once written; else null. */
+    private ConvEpilogue epilogue;
 
     ConvForward(ConvShape shape) { this.shape = shape; winograd = new Winograd(shape); }
 
@@ -43,6 +45,18 @@ final class ConvForward {
     void run(ConvPlan.Forward path, float[] input, float[] weights, float[] bias, float[] output) {
         poolKernel = 0;
         start(path, input, weights, bias, output);
+    }
+
+    /**
+     * output = epilogue(conv(input, weights) + bias): each image's output (each group's, on the
+     * WINOGRAD path) goes through the epilogue's batch norm, residual sum and ReLU right after it is
+     * written, while it is in cache.
+     */
+    void runNormalized(ConvPlan.Forward path, float[] input, float[] weights, float[] bias, float[] output, ConvEpilogue epilogue) {
+        poolKernel = 0;
+        this.epilogue = epilogue;
+        start(path, input, weights, bias, output);
+        this.epilogue = null;
     }
 
     /**
@@ -75,7 +89,7 @@ final class ConvForward {
             ConvShape s = shape;
             float[] full = convOutput;
             if (full == null) full = winogradOutput = WorkerScratch.atLeast(winogradOutput, s.batch * s.outChannels * s.pixels);
-            winograd.run(input, weights, bias, full, false);
+            winograd.run(input, weights, bias, full, false, null);
             for (int plane = 0; plane < s.batch * s.outChannels; plane++) {
                 Pool.forwardPlane(full, plane * s.pixels, s.outHeight, s.outWidth, pooled, plane * pooledHeight * pooledWidth,
                         pooledHeight, pooledWidth, poolKernel, poolStride);
@@ -92,7 +106,7 @@ final class ConvForward {
         this.input = input; this.weights = weights; this.bias = bias; this.output = output;
         long flopsPerImage = 2L * s.outChannels * s.taps * s.pixels;
         if (path == ConvPlan.Forward.WINOGRAD) {
-            winograd.run(input, weights, bias, output, accumulate);
+            winograd.run(input, weights, bias, output, accumulate, epilogue);
         } else if (path == ConvPlan.Forward.CHANNELS) {
             weightsByTap = WorkerScratch.atLeast(weightsByTap, s.taps * s.outChannels);
             for (int k = 0; k < s.outChannels; k++) {
@@ -159,6 +173,7 @@ final class ConvForward {
                     else Vec.copyRows(buf, bSize + k * rowLen, rowStride, dst, image + k * s.pixels, cols, rows, cols, bias == null ? 0f : bias[k]);
                 }
                 poolImage(n, buf, imageAt);
+                if (epilogue != null) epilogue.image(output, n);
             }
         }
     };
@@ -227,6 +242,7 @@ final class ConvForward {
                 }
                 if (byPixel) poolByPixel(n, buf, imageAt);
                 else poolImage(n, buf, imageAt);
+                if (epilogue != null) epilogue.image(output, n);
             }
         }
 

@@ -122,6 +122,19 @@ public final class CpuBackend extends ReferenceBackend implements FusedKernels, 
                 convAlgorithm);
     }
 
+    @Override public void conv2dBatchNorm(Tensor input, Tensor weight, Tensor bias, int stride, int padding, Tensor gamma, Tensor beta,
+                                          Tensor mean, Tensor var, float eps, Tensor residual, boolean relu, Tensor output) {
+        checkConv("conv2dBatchNorm", input, weight, output, stride, padding);
+        if (bias != null && bias.size() != weight.shape().dim(0)) {
+            throw new IllegalArgumentException("conv2dBatchNorm: bias " + bias.shape() + " for weight " + weight.shape());
+        }
+        Checks.batchNorm("conv2dBatchNorm", output, gamma, beta, mean, var, output);
+        if (residual != null) Checks.sameShape("conv2dBatchNorm residual", output, residual);
+        Conv.forThisThread().forwardNormalized(input.shape(), weight.shape(), stride, padding, data(input), data(weight),
+                bias == null ? null : data(bias), gamma == null ? null : data(gamma), beta == null ? null : data(beta),
+                data(mean), data(var), eps, residual == null ? null : data(residual), relu, data(output), convAlgorithm);
+    }
+
     @Override public void conv2dBackward(Tensor input, Tensor weight, Tensor outputGrad,
                                          Tensor inputGrad, Tensor weightGrad, Tensor biasGrad, int stride, int padding) {
         checkConv("conv2dBackward", input, weight, outputGrad, stride, padding);

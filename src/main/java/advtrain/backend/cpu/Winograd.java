@@ -79,6 +79,8 @@ final class Winograd {
     // ---- the call in progress (fields: the parallel task reads them) ------------------------------
     private float[] input, bias, output;
     private boolean accumulate;
+    /** Applied to each output plane once written (batch norm, residual, ReLU), or null. */
+    private ConvEpilogue epilogue;
     /** Rows and columns of tiles, images per group, vectors per row of tiles, vectors of tiles per group (and as multiplied). */
     private int tileRows, tileCols, groupImages, rowVectors, vectors, productVectors;
     /**
@@ -110,15 +112,19 @@ final class Winograd {
         return padding == 1 && height % 2 == 0 && width % 2 == 0 && 2 * vectorLength % width == 0;
     }
 
-    /** output = conv(input, weights) + bias, or output += conv(input, weights) (accumulate; bias null). */
-    void run(float[] input, float[] weights, float[] bias, float[] output, boolean accumulate) {
+    /**
+     * output = conv(input, weights) + bias, or output += conv(input, weights) (accumulate; bias null);
+     * with an epilogue, each output plane goes through it as soon as it is written.
+     */
+    void run(float[] input, float[] weights, float[] bias, float[] output, boolean accumulate, ConvEpilogue epilogue) {
         ConvShape s = shape;
         layOut(s);
         transformFilters(weights, s.inChannels, s.outChannels);
-        this.input = input; this.bias = bias; this.output = output; this.accumulate = accumulate;
+        this.input = input; this.bias = bias; this.output = output; this.accumulate = accumulate; this.epilogue = epilogue;
         long flopsPerGroup = 2L * XI * s.inChannels * s.outChannels * productVectors * VL;
         Parallel.range((s.batch + groupImages - 1) / groupImages, flopsPerGroup, byGroup);
         this.input = this.bias = this.output = null;
+        this.epilogue = null;
     }
 
     /** Tiles, the group of images, and which tile each lane holds. */
@@ -208,7 +214,11 @@ final class Winograd {
                         }
                     }
                 }
-                for (int k = 0; k < K; k++) outputTransform(n0, k, buf, mAt, gatherAt, rowLen);
+                for (int k = 0; k < K; k++) {
+                    outputTransform(n0, k, buf, mAt, gatherAt, rowLen);
+                    if (epilogue == null) continue;
+                    for (int n = n0; n < Math.min(n0 + groupImages, s.batch); n++) epilogue.plane(output, n, k);
+                }
             }
         }
     };

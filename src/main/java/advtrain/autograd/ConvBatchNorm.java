@@ -1,0 +1,54 @@
+package advtrain.autograd;
+
+import advtrain.backend.ConvGeometry;
+import advtrain.backend.FusedKernels;
+import advtrain.tensor.Tensor;
+
+/**
+ * A residual network's convolution, its batch norm, and what comes after them:
+ * {@code relu(batchNorm(conv2d(x, w, b)) + residual)}, residual optional (null: no sum), the ReLU
+ * optional. These are the {@link Ops.Conv2d}, {@link Ops.BatchNorm2d}, {@link Ops.Add} and
+ * {@link Ops.Relu} ops applied one after another, and they are what runs whenever a gradient may be
+ * asked for, in training or evaluation mode.
+ *
+ * <p>At inference (batch norm in evaluation mode, no gradient recorded, as in evaluation and the
+ * inference benchmark) and on a backend with {@link FusedKernels}, it is one backend call
+ * instead: the Java backend normalises, adds and clips each image's convolution output while it
+ * is in cache, and neither the convolution's nor the batch norm's output is stored. Same values
+ * either way (the fused kernel runs the same arithmetic; the tests compare the two).
+ */
+public final class ConvBatchNorm {
+    final Ops.Conv2d conv;
+    final Ops.BatchNorm2d norm;
+    final boolean relu;
+
+    public ConvBatchNorm(Ops.Conv2d conv, Ops.BatchNorm2d norm, boolean relu) {
+        this.conv = conv;
+        this.norm = norm;
+        this.relu = relu;
+    }
+
+    /**
+     * relu(batchNorm(conv2d(x, w, b)) + residual): the batch norm with gamma and beta and, in
+     * training mode, the batch's statistics (moving runningMean and runningVar), else the running ones.
+     */
+    public Variable apply(Variable x, Variable w, Variable b, Variable gamma, Variable beta, Tensor runningMean,
+                          Tensor runningVar, boolean training, Variable residual) {
+        Tape tape = x.tape;
+        if (training || !(tape.backend() instanceof FusedKernels fused) || tape.records(x, w, b) || tape.records(gamma, beta, residual)) {
+            Variable y = norm.apply(conv.apply(x, w, b), gamma, beta, runningMean, runningVar, training);
+            if (residual != null) y = Ops.add(y, residual);
+            return relu ? Ops.relu(y) : y;
+        }
+        Variable y = tape.result(ConvGeometry.outputShape("conv2dBatchNorm", x.shape(), w.shape(), conv.stride, conv.padding),
+                x, w, b);
+        if (residual != null && !residual.shape().equals(y.shape())) {
+            throw new IllegalArgumentException("conv2dBatchNorm: residual " + residual.shape() + " for output " + y.shape());
+        }
+        fused.conv2dBatchNorm(x.data(), w.data(), data(b), conv.stride, conv.padding, data(gamma), data(beta), runningMean,
+                runningVar, norm.eps, data(residual), relu, y.data());
+        return y;
+    }
+
+    private static Tensor data(Variable v) { return v == null ? null : v.data(); }
+}
