@@ -4,7 +4,8 @@ shapes of BatchNormBench: forward (torch.nn.functional.batch_norm with the batch
 the running-statistics update) and backward (the gradients of the input, gamma and beta for a
 given upstream gradient), in G elements of x per second, as JMH scores BatchNormBench.
 
-    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_NUM_THREADS=2 /usr/bin/python3 benchmarks/batchnorm_vs_pytorch.py
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_NUM_THREADS=2 GLIBC_TUNABLES=$(benchmarks/vs_pytorch.py malloc) \
+        /usr/bin/python3 benchmarks/batchnorm_vs_pytorch.py
 
 Each figure comes from the best (and the median) of 21 timings of one call, after a warm-up:
 ResNetBatchNorms.java prints the same table for advtrain. With --cpu-time (and OMP_NUM_THREADS=1)

@@ -28,7 +28,8 @@ done
 [ -n "$model" ] && [ -n "$data" ] || { echo "eval_vs_pytorch.sh: --model FILE and --data DIR are required" >&2; exit 2; }
 results="$(mktemp)"
 trap 'rm -f "$results"' EXIT
-torch_env=(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_NUM_THREADS="$threads")
+torch_env=(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_NUM_THREADS="$threads"
+  GLIBC_TUNABLES="$(/usr/bin/python3 "$root/benchmarks/vs_pytorch.py" malloc)")
 core="$("${torch_env[@]}" /usr/bin/python3 "$root/benchmarks/vs_pytorch.py" blas --threads "$threads" --core-for-cpu)" || exit 1
 [ -z "$core" ] || torch_env+=(OPENBLAS_CORETYPE="$core")
 "${torch_env[@]}" /usr/bin/python3 "$root/benchmarks/vs_pytorch.py" blas --threads "$threads" >&2 || exit 1

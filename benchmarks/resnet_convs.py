@@ -3,7 +3,8 @@
 gradient, weight gradient (aten.convolution_backward with one output asked for), in GFLOP/s; the
 table of benchmarks/java/advtrain/bench/ResNetConvs.java, for the same shapes.
 
-    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_NUM_THREADS=2 /usr/bin/python3 benchmarks/resnet_convs.py [--batch 128] [--reps 15]
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_NUM_THREADS=2 GLIBC_TUNABLES=$(benchmarks/vs_pytorch.py malloc) \
+        /usr/bin/python3 benchmarks/resnet_convs.py [--batch 128] [--reps 15]
 
 --cpu-time (with --threads 1 and OMP_NUM_THREADS=1) times the process's CPU time instead:
 on a machine shared with other work, a measure of the kernels' own speed on one core.

@@ -4,6 +4,7 @@
     vs_pytorch.py measure [--threads 2] [--repeats 5] [--seconds 1.0] [--workloads a,b] > torch.json
     vs_pytorch.py report --torch torch1.json [torch2.json ...] --advtrain ours1.json [ours2.json ...]
     vs_pytorch.py blas [--threads 2] [--core-for-cpu]
+    vs_pytorch.py malloc
     vs_pytorch.py paired [--threads 2] [--pairs 6] [--seconds 1.0] [--workloads a,b] [--out pairs.json] \
         -- java ... advtrain.bench.SideBySide --serve
 
@@ -35,6 +36,16 @@ the newest kernels the CPU's flags support (OpenBLAS 0.3.21 does not know newer 
 model 207 for one, and falls back to its Prescott (SSE3) kernels, 3-4x slower in a matrix product).
 vs_pytorch.sh runs PyTorch without the environment's OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE and
 with that choice. `measure` and `paired` make the same check first and keep its findings in their JSON.
+
+`malloc` prints the GLIBC_TUNABLES PyTorch runs with (MALLOC_TUNABLES below; vs_pytorch.sh and
+eval_vs_pytorch.sh set them): glibc's malloc keeps freed blocks of up to 32 MB in its heap instead
+of returning each to the kernel. PyTorch allocates every activation afresh; by default a block over
+glibc's mmap threshold is a new mapping, and on this VM the page faults of touching it cost more
+than the arithmetic: ResNet-20 inference at batch 256 ran at 720-770 images/s without the tunables
+and 2,660-2,740 with them, FGSM at batch 256 at 3,100-3,200 and 13,500-14,800, training at batch
+32 at 12,300-13,300 and 13,200-13,600 (`measure`, three or five windows each). Raising only one of
+the two thresholds was slower still (train-b32 at 3,300 and 2,300). `measure` and `paired` warn
+when PyTorch runs without them.
 
 `report` prints the table of advtrain / PyTorch ratios; given several runs of each (alternating
 rounds), it uses the median of their medians.
@@ -265,6 +276,8 @@ def load_average():
 
 
 FORCING_VARIABLES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+# glibc's malloc settings PyTorch runs with (see the header): freed blocks of up to 32 MB stay in the heap.
+MALLOC_TUNABLES = "glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=4294967296"
 # OpenBLAS 0.3.21's x86-64 kernel sets from older to newer, each with the CPU flags it needs.
 CORES = [("Sandybridge", {"avx"}), ("Haswell", {"avx2", "fma"}),
          ("SkylakeX", {"avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"}),
@@ -291,7 +304,7 @@ def blas_setup(torch):
                  "and libopenblas.so.0) and run again")
     info = {"libraries": blas, "torch_threads": torch.get_num_threads(),
             "torch_parallel": torch.__config__.parallel_info().split("ATen parallel backend:")[-1].strip(),
-            "environment": {name: os.environ.get(name) for name in FORCING_VARIABLES}}
+            "environment": {name: os.environ.get(name) for name in FORCING_VARIABLES + ("GLIBC_TUNABLES",)}}
     if openblas:
         info["openblas_library"] = os.path.realpath(openblas[0])
         library = ctypes.CDLL(openblas[0])  # already loaded: the same handle PyTorch calls through
@@ -353,6 +366,9 @@ def chosen_workloads(args):
     torch.set_num_threads(args.threads)
     args.blas = blas_setup(torch)
     print(describe_blas(args.blas), file=sys.stderr)
+    if "glibc.malloc.mmap_threshold" not in (os.environ.get("GLIBC_TUNABLES") or ""):
+        print(f"vs_pytorch.py: warning: PyTorch runs without GLIBC_TUNABLES={MALLOC_TUNABLES}: on a machine "
+              "where page faults are dear its large tensors cost it up to 4x (see --help)", file=sys.stderr)
     table = workloads(torch, build(torch))
     names = list(table) if args.workloads == "all" else args.workloads.split(",")
     for name in names:
@@ -490,8 +506,10 @@ def main():
     b = sub.add_parser("blas")
     b.add_argument("--threads", type=int, default=2)
     b.add_argument("--core-for-cpu", action="store_true")
+    sub.add_parser("malloc")
     args = parser.parse_args()
-    {"measure": measure, "report": report, "paired": paired, "blas": blas}[args.command](args)
+    {"measure": measure, "report": report, "paired": paired, "blas": blas,
+     "malloc": lambda _: print(MALLOC_TUNABLES)}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -24,6 +24,10 @@
 # prints the BLAS library, its kernels and the threads, and refuses to run (status 1) when PyTorch
 # loads two OpenBLAS builds at once.
 #
+# PyTorch also runs with glibc's malloc told to keep freed blocks of up to 32 MB (vs_pytorch.py
+# malloc prints the GLIBC_TUNABLES): without that, each large tensor PyTorch allocates is a fresh
+# mapping, and on this VM its page faults cost PyTorch up to 4x (see vs_pytorch.py --help).
+#
 # Results (JSON) are kept in benchmarks/results/. Workload definitions: benchmarks/vs_pytorch.py
 # and benchmarks/java/advtrain/bench/SideBySide.java.
 set -euo pipefail
@@ -38,7 +42,7 @@ while [ $# -gt 0 ]; do
     --threads) threads="$2"; shift 2 ;;
     --rounds) rounds="$2"; shift 2 ;;
     --paired) pairs="$2"; shift 2 ;;
-    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,32p' "$0"; exit 0 ;;
     *) echo "vs_pytorch.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -50,7 +54,8 @@ cp_file="target/bench.classpath"
 advtrain_jvm=(--add-modules jdk.incubator.vector -XX:+UseParallelGC -XX:-UseLoopPredicate)
 
 # PyTorch's environment: see the header. Checked before anything long starts.
-torch_env=(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_NUM_THREADS="$threads")
+torch_env=(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_NUM_THREADS="$threads"
+  GLIBC_TUNABLES="$(/usr/bin/python3 "$root/benchmarks/vs_pytorch.py" malloc)")
 for name in OPENBLAS_CORETYPE OPENBLAS_L2_SIZE; do
   [ -z "${!name:-}" ] || echo "== $name=${!name} is set here: PyTorch runs without it" >&2
 done
