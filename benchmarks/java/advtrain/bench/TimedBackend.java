@@ -128,16 +128,32 @@ final class TimedBackend implements Backend, FusedKernels, OptimizerKernels {
     }
 
     @Override public void conv2dBatchNorm(Tensor input, Tensor weight, Tensor bias, int stride, int padding, Tensor gamma, Tensor beta,
-                                          Tensor mean, Tensor var, float eps, Tensor residual, boolean relu, Tensor output) {
+                                          Tensor mean, Tensor var, float eps, Tensor residual, int residualStride, int residualOffset,
+                                          boolean relu, Tensor output) {
         if (!(inner instanceof FusedKernels fused)) {
             conv2d(input, weight, bias, output, stride, padding);
             batchNorm(output, gamma, beta, mean, var, eps, false, output);
-            if (residual != null) binary(BinaryOp.ADD, output, residual, output);
+            if (residual != null && residualStride == 1 && residualOffset == 0) binary(BinaryOp.ADD, output, residual, output);
+            else if (residual != null) addShortcut(residual, residualStride, residualOffset, output);
             if (relu) unary(UnaryOp.RELU, output, output);
             return;
         }
-        begin(); fused.conv2dBatchNorm(input, weight, bias, stride, padding, gamma, beta, mean, var, eps, residual, relu, output);
+        begin(); fused.conv2dBatchNorm(input, weight, bias, stride, padding, gamma, beta, mean, var, eps, residual, residualStride,
+                residualOffset, relu, output);
         end(Op.CONV2D_BATCH_NORM, input.shape());
+    }
+
+    /** output += the residual read as an option-A shortcut, as a 1x1 convolution with 0/1 weights (a profiling fallback: it allocates). */
+    private void addShortcut(Tensor residual, int stride, int offset, Tensor output) {
+        int channels = residual.shape().dim(1), outChannels = output.shape().dim(1);
+        float[] select = new float[outChannels * channels];
+        for (int c = 0; c < channels; c++) select[(c + offset) * channels + c] = 1f;
+        Tensor weight = allocate(Shape.of(outChannels, channels, 1, 1)), shortcut = allocate(output.shape());
+        write(weight, select, 0);
+        conv2d(residual, weight, null, shortcut, stride, 0);
+        binary(BinaryOp.ADD, output, shortcut, output);
+        release(weight);
+        release(shortcut);
     }
 
     @Override public void conv2dBackward(Tensor input, Tensor weight, Tensor outputGrad, Tensor inputGrad, Tensor weightGrad,

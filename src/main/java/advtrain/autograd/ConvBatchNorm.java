@@ -6,16 +6,18 @@ import advtrain.tensor.Tensor;
 
 /**
  * A residual network's convolution, its batch norm, and what comes after them:
- * {@code relu(batchNorm(conv2d(x, w, b)) + residual)}, residual optional (null: no sum), the ReLU
- * optional. These are the {@link Ops.Conv2d}, {@link Ops.BatchNorm2d}, {@link Ops.Add} and
+ * {@code relu(batchNorm(conv2d(x, w, b)) + residual)}, residual optional (null: no sum) and passed
+ * through an {@link Ops.ShortcutA} first if one is given, the ReLU optional. These are the
+ * {@link Ops.Conv2d}, {@link Ops.BatchNorm2d}, {@link Ops.ShortcutA}, {@link Ops.Add} and
  * {@link Ops.Relu} ops applied one after another, and they are what runs whenever a gradient may be
  * asked for, in training or evaluation mode.
  *
  * <p>At inference (batch norm in evaluation mode, no gradient recorded, as in evaluation and the
  * inference benchmark) and on a backend with {@link FusedKernels}, it is one backend call
  * instead: the Java backend normalises, adds and clips each image's convolution output while it
- * is in cache, and neither the convolution's nor the batch norm's output is stored. Same values
- * either way (the fused kernel runs the same arithmetic; the tests compare the two).
+ * is in cache, reads the shortcut's pixels straight from the block's input, and stores neither the
+ * convolution's, the batch norm's nor the shortcut's output. Same values either way (the fused
+ * kernel runs the same arithmetic; the tests compare the two).
  */
 public final class ConvBatchNorm {
     final Ops.Conv2d conv;
@@ -29,24 +31,27 @@ public final class ConvBatchNorm {
     }
 
     /**
-     * relu(batchNorm(conv2d(x, w, b)) + residual): the batch norm with gamma and beta and, in
-     * training mode, the batch's statistics (moving runningMean and runningVar), else the running ones.
+     * relu(batchNorm(conv2d(x, w, b)) + shortcut(residual)): the batch norm with gamma and beta and,
+     * in training mode, the batch's statistics (moving runningMean and runningVar), else the running
+     * ones; shortcut null for the identity.
      */
     public Variable apply(Variable x, Variable w, Variable b, Variable gamma, Variable beta, Tensor runningMean,
-                          Tensor runningVar, boolean training, Variable residual) {
+                          Tensor runningVar, boolean training, Variable residual, Ops.ShortcutA shortcut) {
         Tape tape = x.tape;
         if (training || !(tape.backend() instanceof FusedKernels fused) || tape.records(x, w, b) || tape.records(gamma, beta, residual)) {
             Variable y = norm.apply(conv.apply(x, w, b), gamma, beta, runningMean, runningVar, training);
-            if (residual != null) y = Ops.add(y, residual);
+            if (residual != null) y = Ops.add(y, shortcut == null ? residual : shortcut.apply(residual));
             return relu ? Ops.relu(y) : y;
         }
+        if (shortcut != null) shortcut.check(residual);
         Variable y = tape.result(ConvGeometry.outputShape("conv2dBatchNorm", x.shape(), w.shape(), conv.stride, conv.padding),
                 x, w, b);
-        if (residual != null && !residual.shape().equals(y.shape())) {
+        if (residual != null && shortcut == null && !residual.shape().equals(y.shape())) {
             throw new IllegalArgumentException("conv2dBatchNorm: residual " + residual.shape() + " for output " + y.shape());
         }
         fused.conv2dBatchNorm(x.data(), w.data(), data(b), conv.stride, conv.padding, data(gamma), data(beta), runningMean,
-                runningVar, norm.eps, data(residual), relu, y.data());
+                runningVar, norm.eps, data(residual), shortcut == null ? 1 : Ops.ShortcutA.STRIDE, shortcut == null ? 0 : shortcut.pad,
+                relu, y.data());
         return y;
     }
 

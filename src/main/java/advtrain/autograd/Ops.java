@@ -314,6 +314,8 @@ public final class Ops {
         /** The shifted identity, [inChannels + 2 pad, inChannels, 1, 1]. */
         private final Tensor weight;
         final int inChannels, pad;
+        /** Every other pixel of every other row. */
+        static final int STRIDE = 2;
 
         /** The shortcut from inChannels to inChannels + 2 pad channels (He et al.: pad = planes / 4). */
         public ShortcutA(Backend backend, int inChannels, int pad) {
@@ -327,20 +329,25 @@ public final class Ops {
         }
 
         public Variable apply(Variable x) {
+            check(x);
             Tape tape = x.tape;
-            if (tape.backend() != backend) throw new IllegalArgumentException("shortcutA: made for backend " + backend.name() + ", used on " + tape.backend().name());
-            if (x.shape().rank() != 4 || x.shape().dim(1) != inChannels) {
-                throw new IllegalArgumentException("shortcutA: input " + x.shape() + " should be [N, " + inChannels + ", H, W]");
-            }
-            Variable y = tape.result(ConvGeometry.outputShape("shortcutA", x.shape(), weight.shape(), 2, 0), x, null, null);
-            backend.conv2d(x.data(), weight, null, y.data(), 2, 0);
+            Variable y = tape.result(ConvGeometry.outputShape("shortcutA", x.shape(), weight.shape(), STRIDE, 0), x, null, null);
+            backend.conv2d(x.data(), weight, null, y.data(), STRIDE, 0);
             tape.record(y, this);
             return y;
         }
 
+        /** Refuses an x this shortcut cannot take: on another backend, or not [N, inChannels, H, W]. */
+        void check(Variable x) {
+            if (x.tape.backend() != backend) throw new IllegalArgumentException("shortcutA: made for backend " + backend.name() + ", used on " + x.tape.backend().name());
+            if (x.shape().rank() != 4 || x.shape().dim(1) != inChannels) {
+                throw new IllegalArgumentException("shortcutA: input " + x.shape() + " should be [N, " + inChannels + ", H, W]");
+            }
+        }
+
         @Override public void backward(Variable y, Backend be, Tape tape) {
             Variable x = y.input(0);
-            be.conv2dBackward(x.data(), weight, y.grad, tape.gradOf(x), null, null, 2, 0);
+            be.conv2dBackward(x.data(), weight, y.grad, tape.gradOf(x), null, null, STRIDE, 0);
         }
 
         /** Releases the fixed weight; the op must not be applied afterwards. */

@@ -1,5 +1,6 @@
 package advtrain.backend;
 
+import advtrain.tensor.Shape;
 import advtrain.tensor.Tensor;
 
 /** Argument checks shared by the backends; each failure names the op and the shapes involved. */
@@ -37,6 +38,25 @@ public final class Checks {
 
     public static void sameShape(String op, Tensor a, Tensor b) {
         if (!a.shape().equals(b.shape())) throw mismatch(op, a, b);
+    }
+
+    /**
+     * A residual read into out [N, K, H, W] at every stride-th pixel from channel k - offset
+     * ({@link FusedKernels#conv2dBatchNorm}): the same batch, its channels within out's after the
+     * offset, and its planes large enough; stride 1 and offset 0 need out's own shape.
+     */
+    public static void residual(String op, Tensor residual, int stride, int offset, Tensor out) {
+        Shape r = residual.shape(), o = out.shape();
+        if (stride == 1 && offset == 0) {
+            sameShape(op + " residual", out, residual);
+            return;
+        }
+        boolean fits = stride >= 1 && offset >= 0 && r.rank() == 4 && o.rank() == 4 && r.dim(0) == o.dim(0)
+                && offset + r.dim(1) <= o.dim(1) && stride * (o.dim(2) - 1) < r.dim(2) && stride * (o.dim(3) - 1) < r.dim(3);
+        if (!fits) {
+            throw new IllegalArgumentException(op + ": residual " + r + " read at stride " + stride + " from channel offset " + offset
+                    + " does not fit output " + o);
+        }
     }
 
     /** input [N, in], weight [out, in], output [N, out]. */

@@ -24,12 +24,17 @@ public interface FusedKernels {
      * output = relu(batchNorm(conv2d(input, weight) + bias) + residual), batch norm with frozen
      * statistics ({@link Backend#batchNorm} with batchStats false: mean and var are the running
      * ones); bias, gamma, beta and residual may be null (none; 1; 0; no sum), relu false (no ReLU).
-     * The same values as the separate kernels. Neither the convolution's nor the batch norm's output
-     * is kept, so nothing can be differentiated through it: the autograd uses it only when no
-     * gradient is recorded. The Java backend finishes each image while its output is in cache.
+     * The residual [N, C', H', W'] is read as a ResNet's option-A shortcut: output element
+     * (n, k, y, x) adds residual[n, k - residualOffset, residualStride * y, residualStride * x], or
+     * 0 where k - residualOffset is outside [0, C'); with stride 1 and offset 0 it has the output's
+     * shape and is added as it is. The same values as the separate kernels (the shortcut's as a
+     * 1x1 convolution with 0/1 weights). Neither the convolution's nor the batch norm's output is
+     * kept, so nothing can be differentiated through it: the autograd uses it only when no gradient
+     * is recorded. The Java backend finishes each image while its output is in cache.
      */
     void conv2dBatchNorm(Tensor input, Tensor weight, Tensor bias, int stride, int padding, Tensor gamma, Tensor beta,
-                         Tensor mean, Tensor var, float eps, Tensor residual, boolean relu, Tensor output);
+                         Tensor mean, Tensor var, float eps, Tensor residual, int residualStride, int residualOffset,
+                         boolean relu, Tensor output);
 
     /**
      * {@link Backend#maxPool2dBackward} into a gradient that holds nothing yet: inputGrad's old

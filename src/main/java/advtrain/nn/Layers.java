@@ -212,13 +212,14 @@ public final class Layers {
         ConvBatchNorm after(Conv2d conv, boolean relu) { return new ConvBatchNorm(conv.op, op, relu); }
 
         /**
-         * relu(this(conv(x)) + residual), residual null for no sum, the ReLU if `fused` (made by
-         * {@link #after}) has one: the layers one by one, or at inference one fused kernel.
+         * relu(this(conv(x)) + shortcut(residual)), residual null for no sum, shortcut null for the
+         * identity, the ReLU if `fused` (made by {@link #after}) has one: the layers one by one, or at
+         * inference one fused kernel.
          */
-        Variable forwardAfter(ConvBatchNorm fused, Conv2d conv, Variable x, Variable residual) {
+        Variable forwardAfter(ConvBatchNorm fused, Conv2d conv, Variable x, Variable residual, Ops.ShortcutA shortcut) {
             boolean training = isTraining();
             if (training) numBatchesTracked.increment();
-            return fused.apply(x, conv.weight, conv.bias, weight, bias, runningMean.tensor(), runningVar.tensor(), training, residual);
+            return fused.apply(x, conv.weight, conv.bias, weight, bias, runningMean.tensor(), runningVar.tensor(), training, residual, shortcut);
         }
 
         @Override protected Map<String, Variable> ownParameters() { return weightAndBias(weight, bias); }

@@ -61,7 +61,7 @@ public final class ResNet20 extends Sequential {
 
     /** The layers in order, the stem's conv1, bn1 and relu through {@link ConvBatchNorm}. */
     @Override public Variable forward(Variable x) {
-        Variable y = bn1.forwardAfter(stem, conv1, normalize.forward(x), null);
+        Variable y = bn1.forwardAfter(stem, conv1, normalize.forward(x), null, null);
         List<Module> inOrder = childList();
         for (int i = STEM_LAYERS; i < inOrder.size(); i++) y = inOrder.get(i).forward(y);
         return y;
@@ -96,8 +96,8 @@ public final class ResNet20 extends Sequential {
         }
 
         @Override public Variable forward(Variable x) {
-            Variable out = bn1.forwardAfter(first, conv1, x, null);
-            return bn2.forwardAfter(second, conv2, out, shortcut == null ? x : shortcut.apply(x));
+            Variable out = bn1.forwardAfter(first, conv1, x, null, null);
+            return bn2.forwardAfter(second, conv2, out, x, shortcut);
         }
 
         @Override protected Map<String, Module> children() { return children; }

@@ -63,4 +63,30 @@ class ResNetModesTest {
         // pass (mix 0: the training accuracy is the adversarial batch's).
         assertEquals(2, tracked(model), "the attack's forward pass ran in training mode, as the training pass did");
     }
+
+    /**
+     * At inference (evaluation mode, nothing recorded) each conv → batch norm (→ + shortcut) → ReLU
+     * is one fused kernel; with the input's gradient asked for, the ops run one by one. Same logits,
+     * bit for bit, after a training epoch has moved the running statistics off 0 and 1.
+     */
+    @Test
+    void fusedInferenceGivesTheLogitsOfTheOpsOneByOne() throws Exception {
+        ResNet20 model = new ResNet20(be, 3);
+        Dataset data = Cifar10.train(RealData.sample(), 16);
+        try (Trainer trainer = new Trainer(be, model, new Sgd(be, model.parameters(), 0.05f, 0.9f), Objective.standard())) {
+            trainer.trainEpoch(new BatchLoader(data, 8, false, false, 0), 0, null);
+        }
+        model.eval();
+        float[] pixels = new float[16 * 3 * 32 * 32];
+        java.util.SplittableRandom random = new java.util.SplittableRandom(4);
+        for (int i = 0; i < pixels.length; i++) pixels[i] = (float) random.nextDouble();
+        advtrain.tensor.Tensor x = Tensors.fromArray(be, pixels, 16, 3, 32, 32);
+        advtrain.autograd.Tape tape = new advtrain.autograd.Tape(be);
+        float[] fused;
+        try (advtrain.autograd.Tape.NoGrad scope = tape.noGrad()) {
+            fused = Tensors.toArray(be, model.forward(tape.input(x, false)).data());
+        }
+        float[] oneByOne = Tensors.toArray(be, model.forward(tape.input(x, true)).data());
+        assertArrayEquals(oneByOne, fused);
+    }
 }

@@ -34,13 +34,18 @@ final class Conv {
 
     /**
      * At inference: relu(batchNorm(conv + bias) + residual) into out, batch norm with the running
-     * statistics mean and var; residual may be null (no sum), relu false (no ReLU).
+     * statistics mean and var; residual may be null (no sum), relu false (no ReLU). The residual,
+     * of shape residualShape, is read at every residualStride-th pixel from channel k - residualOffset
+     * (see {@link ConvEpilogue#set}).
      */
     void forwardNormalized(Shape inShape, Shape wShape, int stride, int padding, float[] in, float[] weight, float[] bias,
-                           float[] gamma, float[] beta, float[] mean, float[] var, float eps, float[] residual, boolean relu,
+                           float[] gamma, float[] beta, float[] mean, float[] var, float eps, boolean relu,
+                           float[] residual, Shape residualShape, int residualStride, int residualOffset,
                            float[] out, ConvPlan.Algorithm algorithm) {
         shape.set(inShape, wShape, stride, padding, ConvPlan.direct(stride, algorithm));
-        epilogue.set(gamma, beta, mean, var, eps, residual, relu, shape.outChannels, shape.pixels);
+        epilogue.set(gamma, beta, mean, var, eps, relu, residual, residual == null ? 0 : residualShape.dim(1),
+                residual == null ? 0 : residualShape.dim(2), residual == null ? 0 : residualShape.dim(3), residualStride, residualOffset,
+                shape.outChannels, shape.outHeight, shape.outWidth);
         forward.runNormalized(PLAN.forward(stride, shape.inChannels, shape.outChannels, shape.inHeight, shape.inWidth,
                 shape.kernelHeight, shape.kernelWidth, padding, algorithm), in, weight, bias, out, epilogue);
         epilogue.clear();

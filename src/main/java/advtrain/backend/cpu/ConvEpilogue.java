@@ -17,6 +17,12 @@ import jdk.incubator.vector.VectorOperators;
  * previous pass wrote there. Every step is the separate kernel's own arithmetic (a subtraction and
  * a fused multiply-add, an addition, a compare), so the result is the same bits.
  *
+ * <p>The residual is the block's input as it is, or He et al.'s option-A shortcut of it read in
+ * place: every other pixel of every other row (a gather), channel k - offset, and zero for the
+ * channels the shortcut pads. Unfused, that shortcut is a 1x1 stride-2 convolution with 0/1 weights
+ * whose output is written and read back; its sums are the same values (x * 1 plus zeros), but for
+ * the sign of a zero, which a ReLU after it does not keep.
+ *
  * <p>One per {@link Conv} (per calling thread); {@link #set} grows its per-channel arrays on first
  * use only.
  */
@@ -24,14 +30,28 @@ final class ConvEpilogue {
     private static final int VL = Gemm.VL;
 
     private float[] mean = new float[0], scale = new float[0], shift = new float[0];
-    /** [N, K, H, W] like the output, or null. */
+    /** The residual [N, residualChannels, residualHeight, residualWidth], or null. */
     private float[] residual;
+    /** Output channel k adds residual channel k - residualOffset, read at every residualStride-th row and column. */
+    private int residualChannels, residualPlane, residualStride, residualOffset;
+    /** Strided residual: where in its plane each output pixel reads; null for stride 1. */
+    private int[] residualIndex = new int[0];
+    private boolean strided;
+    /** Zeros, added where a strided residual has no channel (as the option-A shortcut's padding channels). */
+    private float[] zeros = new float[0];
     private boolean relu;
     private int channels, pixels;
 
-    /** This call's batch norm (gamma and beta may be null: 1 and 0), residual (or null) and ReLU. */
-    void set(float[] gamma, float[] beta, float[] runningMean, float[] runningVar, float eps, float[] residual, boolean relu,
-             int channels, int pixels) {
+    /**
+     * This call's batch norm (gamma and beta may be null: 1 and 0), residual (or null) and ReLU,
+     * for an output of `channels` planes of outHeight x outWidth. The residual is
+     * [N, residualChannels, residualHeight, residualWidth]; output pixel (k, y, x) adds its element
+     * (k - residualOffset, residualStride * y, residualStride * x), or 0 where k - residualOffset is
+     * not one of its channels. Stride 1 and offset 0: the residual has the output's shape.
+     */
+    void set(float[] gamma, float[] beta, float[] runningMean, float[] runningVar, float eps, boolean relu,
+             float[] residual, int residualChannels, int residualHeight, int residualWidth, int residualStride, int residualOffset,
+             int channels, int outHeight, int outWidth) {
         mean = WorkerScratch.atLeast(mean, channels);
         scale = WorkerScratch.atLeast(scale, channels);
         shift = WorkerScratch.atLeast(shift, channels);
@@ -40,10 +60,22 @@ final class ConvEpilogue {
             scale[k] = (gamma == null ? 1f : gamma[k]) * BatchNorm.invStd(runningVar[k], eps);
             shift[k] = beta == null ? 0f : beta[k];
         }
-        this.residual = residual;
         this.relu = relu;
         this.channels = channels;
-        this.pixels = pixels;
+        this.pixels = outHeight * outWidth;
+        this.residual = residual;
+        this.residualChannels = residualChannels;
+        this.residualPlane = residualHeight * residualWidth;
+        this.residualStride = residualStride;
+        this.residualOffset = residualOffset;
+        strided = residual != null && (residualStride != 1 || residualOffset != 0 || residualChannels != channels);
+        if (strided) {
+            residualIndex = WorkerScratch.atLeast(residualIndex, pixels);
+            for (int p = 0; p < pixels; p++) {
+                residualIndex[p] = residualStride * (p / outWidth) * residualWidth + residualStride * (p % outWidth);
+            }
+            zeros = WorkerScratch.atLeast(zeros, pixels);
+        }
     }
 
     /** Drops the reference to the residual. */
@@ -56,22 +88,32 @@ final class ConvEpilogue {
 
     /** Plane (n, k) of out, in place. */
     void plane(float[] out, int n, int k) {
-        apply(out, (n * channels + k) * pixels, pixels, mean[k], scale[k], shift[k], residual, relu);
+        int off = (n * channels + k) * pixels, c = k - residualOffset;
+        if (!strided) apply(out, off, pixels, mean[k], scale[k], shift[k], residual, off, null, relu);
+        else if (c < 0 || c >= residualChannels) apply(out, off, pixels, mean[k], scale[k], shift[k], zeros, 0, null, relu);
+        else apply(out, off, pixels, mean[k], scale[k], shift[k], residual, (n * residualChannels + c) * residualPlane, residualIndex, relu);
     }
 
-    private static void apply(float[] y, int off, int len, float mu, float scale, float shift, float[] residual, boolean relu) {
+    /**
+     * y[off + i] = relu((y[off + i] - mu) * scale + shift + r), i in [0, len), r = residual[rOff + i],
+     * or residual[rOff + index[i]] (a gather) with an index, or nothing with no residual.
+     */
+    private static void apply(float[] y, int off, int len, float mu, float scale, float shift, float[] residual, int rOff, int[] index,
+                              boolean relu) {
         FloatVector muV = FloatVector.broadcast(Gemm.S, mu), scaleV = FloatVector.broadcast(Gemm.S, scale);
         FloatVector shiftV = FloatVector.broadcast(Gemm.S, shift), zero = FloatVector.zero(Gemm.S);
         int i = 0;
         for (int whole = len - len % VL; i < whole; i += VL) {
             FloatVector v = FloatVector.fromArray(Gemm.S, y, off + i).sub(muV).fma(scaleV, shiftV);
-            if (residual != null) v = v.add(FloatVector.fromArray(Gemm.S, residual, off + i));
+            if (residual != null) {
+                v = v.add(index == null ? FloatVector.fromArray(Gemm.S, residual, rOff + i) : FloatVector.fromArray(Gemm.S, residual, rOff, index, i));
+            }
             if (relu) v = zero.blend(v, v.compare(VectorOperators.GT, 0f));
             v.intoArray(y, off + i);
         }
         for (; i < len; i++) {
             float v = Math.fma(y[off + i] - mu, scale, shift);
-            if (residual != null) v += residual[off + i];
+            if (residual != null) v += residual[rOff + (index == null ? i : index[i])];
             y[off + i] = relu && !(v > 0) ? 0f : v;
         }
     }

@@ -123,16 +123,18 @@ public final class CpuBackend extends ReferenceBackend implements FusedKernels, 
     }
 
     @Override public void conv2dBatchNorm(Tensor input, Tensor weight, Tensor bias, int stride, int padding, Tensor gamma, Tensor beta,
-                                          Tensor mean, Tensor var, float eps, Tensor residual, boolean relu, Tensor output) {
+                                          Tensor mean, Tensor var, float eps, Tensor residual, int residualStride, int residualOffset,
+                                          boolean relu, Tensor output) {
         checkConv("conv2dBatchNorm", input, weight, output, stride, padding);
         if (bias != null && bias.size() != weight.shape().dim(0)) {
             throw new IllegalArgumentException("conv2dBatchNorm: bias " + bias.shape() + " for weight " + weight.shape());
         }
         Checks.batchNorm("conv2dBatchNorm", output, gamma, beta, mean, var, output);
-        if (residual != null) Checks.sameShape("conv2dBatchNorm residual", output, residual);
+        if (residual != null) Checks.residual("conv2dBatchNorm", residual, residualStride, residualOffset, output);
         Conv.forThisThread().forwardNormalized(input.shape(), weight.shape(), stride, padding, data(input), data(weight),
                 bias == null ? null : data(bias), gamma == null ? null : data(gamma), beta == null ? null : data(beta),
-                data(mean), data(var), eps, residual == null ? null : data(residual), relu, data(output), convAlgorithm);
+                data(mean), data(var), eps, relu, residual == null ? null : data(residual), residual == null ? null : residual.shape(),
+                residualStride, residualOffset, data(output), convAlgorithm);
     }
 
     @Override public void conv2dBackward(Tensor input, Tensor weight, Tensor outputGrad,
