@@ -71,8 +71,8 @@ final class Winograd {
 
     private final ConvShape shape;
     private final WorkerScratch scratch = new WorkerScratch();
-    /** U[xi][c][k]: the filters transformed. */
-    private float[] filters = new float[0];
+    /** U[xi][c][k]: the filters transformed; the weights as [c][tap][k], their input. */
+    private float[] filters = new float[0], byTap = new float[0];
     /** Per lane of each vector of a row of tiles: the image in the group (-1: unused lane) and the tile's column. */
     private int[] laneImage = new int[0], laneTile = new int[0];
 
@@ -159,22 +159,60 @@ final class Winograd {
         }
     }
 
-    /** U = G g G' for every pair of channels, into filters[(xi * inChannels + c) * outChannels + k]. */
+    /**
+     * U = G g G' for every pair of channels, into filters[(xi * inChannels + c) * outChannels + k]:
+     * VL output channels at a time, from the weights transposed to [c][tap][k] so that a tap of VL
+     * filters is one vector load; the arithmetic is {@link #rowOfG}'s, lane by lane, so the same bits.
+     */
     private void transformFilters(float[] weights, int inChannels, int outChannels) {
         filters = WorkerScratch.atLeast(filters, XI * inChannels * outChannels);
+        byTap = WorkerScratch.atLeast(byTap, 9 * inChannels * outChannels);
         for (int k = 0; k < outChannels; k++) {
-            for (int c = 0; c < inChannels; c++) {
-                int w = (k * inChannels + c) * 9;
+            for (int q = 0; q < 9 * inChannels; q++) byTap[q * outChannels + k] = weights[k * 9 * inChannels + q];
+        }
+        int whole = outChannels - outChannels % VL;
+        for (int c = 0; c < inChannels; c++) {
+            for (int k = 0; k < whole; k += VL) transformVector(inChannels, outChannels, c, k);
+            for (int k = whole; k < outChannels; k++) {
+                int w = c * 9 * outChannels + k;
                 for (int i = 0; i < 4; i++) {
                     // row i of G g: a combination of the filter's rows
-                    float a = rowOfG(i, weights[w], weights[w + 3], weights[w + 6]);
-                    float b = rowOfG(i, weights[w + 1], weights[w + 4], weights[w + 7]);
-                    float d = rowOfG(i, weights[w + 2], weights[w + 5], weights[w + 8]);
+                    float a = rowOfG(i, byTap[w], byTap[w + 3 * outChannels], byTap[w + 6 * outChannels]);
+                    float b = rowOfG(i, byTap[w + outChannels], byTap[w + 4 * outChannels], byTap[w + 7 * outChannels]);
+                    float d = rowOfG(i, byTap[w + 2 * outChannels], byTap[w + 5 * outChannels], byTap[w + 8 * outChannels]);
                     for (int j = 0; j < 4; j++) filters[((i * 4 + j) * inChannels + c) * outChannels + k] = rowOfG(j, a, b, d);
                 }
             }
         }
     }
+
+    /** transformFilters for input channel c and output channels [k, k + VL): rowOfG on vectors. */
+    private void transformVector(int inChannels, int outChannels, int c, int k) {
+        int w = c * 9 * outChannels + k;
+        FloatVector g0 = FloatVector.fromArray(Gemm.S, byTap, w), g1 = FloatVector.fromArray(Gemm.S, byTap, w + outChannels);
+        FloatVector g2 = FloatVector.fromArray(Gemm.S, byTap, w + 2 * outChannels), g3 = FloatVector.fromArray(Gemm.S, byTap, w + 3 * outChannels);
+        FloatVector g4 = FloatVector.fromArray(Gemm.S, byTap, w + 4 * outChannels), g5 = FloatVector.fromArray(Gemm.S, byTap, w + 5 * outChannels);
+        FloatVector g6 = FloatVector.fromArray(Gemm.S, byTap, w + 6 * outChannels), g7 = FloatVector.fromArray(Gemm.S, byTap, w + 7 * outChannels);
+        FloatVector g8 = FloatVector.fromArray(Gemm.S, byTap, w + 8 * outChannels);
+        int step = inChannels * outChannels, at = c * outChannels + k;
+        transformRow(g0, g1, g2, filters, at, step);                                              // row 0 of G g: g's row 0
+        transformRow(halfSum(g0, g3, g6), halfSum(g1, g4, g7), halfSum(g2, g5, g8), filters, at + 4 * step, step);
+        transformRow(halfDiff(g0, g3, g6), halfDiff(g1, g4, g7), halfDiff(g2, g5, g8), filters, at + 8 * step, step);
+        transformRow(g6, g7, g8, filters, at + 12 * step, step);                                  // row 3: g's row 2
+    }
+
+    /** One row (a, b, d) of G g times G': its 4 elements, step apart from at. */
+    private static void transformRow(FloatVector a, FloatVector b, FloatVector d, float[] u, int at, int step) {
+        a.intoArray(u, at);
+        halfSum(a, b, d).intoArray(u, at + step);
+        halfDiff(a, b, d).intoArray(u, at + 2 * step);
+        d.intoArray(u, at + 3 * step);
+    }
+
+    /** (x + y + z) / 2 and (x - y + z) / 2: rows 1 and 2 of G, as {@link #rowOfG} rounds them. */
+    private static FloatVector halfSum(FloatVector x, FloatVector y, FloatVector z) { return x.add(y).add(z).mul(0.5f); }
+
+    private static FloatVector halfDiff(FloatVector x, FloatVector y, FloatVector z) { return x.sub(y).add(z).mul(0.5f); }
 
     /** Row i of G times (g0, g1, g2). */
     private static float rowOfG(int i, float g0, float g1, float g2) {
