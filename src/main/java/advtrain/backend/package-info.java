@@ -7,7 +7,8 @@
  *       checks ({@code Checks}, {@code ConvGeometry}, {@code PoolGeometry}), the counter-based
  *       random numbers ({@code Rng}) and {@code Tensors} (host arrays in and out).</li>
  *   <li>Optional capabilities a backend may add for speed: {@link advtrain.backend.FusedKernels}
- *       (convolution and pooling in one pass, gradients written rather than added to zeros) and
+ *       (convolution and pooling in one pass; at inference a convolution with its batch norm,
+ *       residual sum and ReLU; gradients written rather than added to zeros) and
  *       {@link advtrain.backend.OptimizerKernels} (an SGD update in one kernel). The engine asks
  *       {@code backend instanceof FusedKernels} and otherwise runs the plain kernels, with the
  *       same results.</li>
