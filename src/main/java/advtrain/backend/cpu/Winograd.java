@@ -71,8 +71,8 @@ final class Winograd {
 
     private final ConvShape shape;
     private final WorkerScratch scratch = new WorkerScratch();
-    /** U[xi][c][k]: the filters transformed; the weights as [c][tap][k], their input. */
-    private float[] filters = new float[0], byTap = new float[0];
+    /** U[xi][c][k]: the filters transformed; the weights as [c][tap][k], their input; G g's rows for VL filters. */
+    private float[] filters = new float[0], byTap = new float[0], rows = new float[12 * VL];
     /** Per lane of each vector of a row of tiles: the image in the group (-1: unused lane) and the tile's column. */
     private int[] laneImage = new int[0], laneTile = new int[0];
 
@@ -186,33 +186,32 @@ final class Winograd {
         }
     }
 
-    /** transformFilters for input channel c and output channels [k, k + VL): rowOfG on vectors. */
+    /**
+     * transformFilters for input channel c and output channels [k, k + VL): rowOfG on vectors, in two
+     * passes through `rows` (G g's 4 rows of 3 vectors), so that no vector crosses a method boundary
+     * (C2 boxes one passed to a method it does not inline).
+     */
     private void transformVector(int inChannels, int outChannels, int c, int k) {
         int w = c * 9 * outChannels + k;
-        FloatVector g0 = FloatVector.fromArray(Gemm.S, byTap, w), g1 = FloatVector.fromArray(Gemm.S, byTap, w + outChannels);
-        FloatVector g2 = FloatVector.fromArray(Gemm.S, byTap, w + 2 * outChannels), g3 = FloatVector.fromArray(Gemm.S, byTap, w + 3 * outChannels);
-        FloatVector g4 = FloatVector.fromArray(Gemm.S, byTap, w + 4 * outChannels), g5 = FloatVector.fromArray(Gemm.S, byTap, w + 5 * outChannels);
-        FloatVector g6 = FloatVector.fromArray(Gemm.S, byTap, w + 6 * outChannels), g7 = FloatVector.fromArray(Gemm.S, byTap, w + 7 * outChannels);
-        FloatVector g8 = FloatVector.fromArray(Gemm.S, byTap, w + 8 * outChannels);
-        int step = inChannels * outChannels, at = c * outChannels + k;
-        transformRow(g0, g1, g2, filters, at, step);                                              // row 0 of G g: g's row 0
-        transformRow(halfSum(g0, g3, g6), halfSum(g1, g4, g7), halfSum(g2, g5, g8), filters, at + 4 * step, step);
-        transformRow(halfDiff(g0, g3, g6), halfDiff(g1, g4, g7), halfDiff(g2, g5, g8), filters, at + 8 * step, step);
-        transformRow(g6, g7, g8, filters, at + 12 * step, step);                                  // row 3: g's row 2
+        for (int col = 0; col < 3; col++) {  // row i of G g, column col: a combination of the filter's rows
+            FloatVector top = FloatVector.fromArray(Gemm.S, byTap, w + col * outChannels);
+            FloatVector middle = FloatVector.fromArray(Gemm.S, byTap, w + (3 + col) * outChannels);
+            FloatVector bottom = FloatVector.fromArray(Gemm.S, byTap, w + (6 + col) * outChannels);
+            top.intoArray(rows, col * VL);
+            top.add(middle).add(bottom).mul(0.5f).intoArray(rows, (3 + col) * VL);
+            top.sub(middle).add(bottom).mul(0.5f).intoArray(rows, (6 + col) * VL);
+            bottom.intoArray(rows, (9 + col) * VL);
+        }
+        int step = inChannels * outChannels;
+        for (int i = 0, at = c * outChannels + k; i < 4; i++, at += 4 * step) {  // (row i) G': elements xi = 4i .. 4i + 3
+            FloatVector a = FloatVector.fromArray(Gemm.S, rows, 3 * i * VL), b = FloatVector.fromArray(Gemm.S, rows, (3 * i + 1) * VL);
+            FloatVector d = FloatVector.fromArray(Gemm.S, rows, (3 * i + 2) * VL);
+            a.intoArray(filters, at);
+            a.add(b).add(d).mul(0.5f).intoArray(filters, at + step);
+            a.sub(b).add(d).mul(0.5f).intoArray(filters, at + 2 * step);
+            d.intoArray(filters, at + 3 * step);
+        }
     }
-
-    /** One row (a, b, d) of G g times G': its 4 elements, step apart from at. */
-    private static void transformRow(FloatVector a, FloatVector b, FloatVector d, float[] u, int at, int step) {
-        a.intoArray(u, at);
-        halfSum(a, b, d).intoArray(u, at + step);
-        halfDiff(a, b, d).intoArray(u, at + 2 * step);
-        d.intoArray(u, at + 3 * step);
-    }
-
-    /** (x + y + z) / 2 and (x - y + z) / 2: rows 1 and 2 of G, as {@link #rowOfG} rounds them. */
-    private static FloatVector halfSum(FloatVector x, FloatVector y, FloatVector z) { return x.add(y).add(z).mul(0.5f); }
-
-    private static FloatVector halfDiff(FloatVector x, FloatVector y, FloatVector z) { return x.sub(y).add(z).mul(0.5f); }
 
     /** Row i of G times (g0, g1, g2). */
     private static float rowOfG(int i, float g0, float g1, float g2) {
