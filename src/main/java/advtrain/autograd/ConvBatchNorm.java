@@ -43,7 +43,7 @@ public final class ConvBatchNorm {
             if (residual != null) y = Ops.add(y, shortcut == null ? residual : shortcut.apply(residual));
             return relu ? Ops.relu(y) : y;
         }
-        if (shortcut != null) shortcut.check(residual);
+        if (shortcut != null && residual != null) shortcut.check(residual);
         Variable y = tape.result(ConvGeometry.outputShape("conv2dBatchNorm", x.shape(), w.shape(), conv.stride, conv.padding),
                 x, w, b);
         if (residual != null && shortcut == null && !residual.shape().equals(y.shape())) {
