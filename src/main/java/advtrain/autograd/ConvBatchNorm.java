@@ -46,9 +46,6 @@ public final class ConvBatchNorm {
         if (shortcut != null && residual != null) shortcut.check(residual);
         Variable y = tape.result(ConvGeometry.outputShape("conv2dBatchNorm", x.shape(), w.shape(), conv.stride, conv.padding),
                 x, w, b);
-        if (residual != null && shortcut == null && !residual.shape().equals(y.shape())) {
-            throw new IllegalArgumentException("conv2dBatchNorm: residual " + residual.shape() + " for output " + y.shape());
-        }
         fused.conv2dBatchNorm(x.data(), w.data(), data(b), conv.stride, conv.padding, data(gamma), data(beta), runningMean,
                 runningVar, norm.eps, data(residual), shortcut == null ? 1 : Ops.ShortcutA.STRIDE, shortcut == null ? 0 : shortcut.pad,
                 relu, y.data());

@@ -130,7 +130,7 @@ final class BatchNorm {
     };
 
     /** out[i] = (x[i] - mu) * scale + shift over [off, off + len). */
-    static void normalise(float[] x, float[] out, int off, int len, float mu, float scale, float shift) {
+    private static void normalise(float[] x, float[] out, int off, int len, float mu, float scale, float shift) {
         FloatVector muV = FloatVector.broadcast(Gemm.S, mu), scaleV = FloatVector.broadcast(Gemm.S, scale),
                 shiftV = FloatVector.broadcast(Gemm.S, shift);
         int i = 0;

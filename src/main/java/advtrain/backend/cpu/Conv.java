@@ -43,8 +43,7 @@ final class Conv {
                            float[] residual, Shape residualShape, int residualStride, int residualOffset,
                            float[] out, ConvPlan.Algorithm algorithm) {
         shape.set(inShape, wShape, stride, padding, ConvPlan.direct(stride, algorithm));
-        epilogue.set(gamma, beta, mean, var, eps, relu, residual, residual == null ? 0 : residualShape.dim(1),
-                residual == null ? 0 : residualShape.dim(2), residual == null ? 0 : residualShape.dim(3), residualStride, residualOffset,
+        epilogue.set(gamma, beta, mean, var, eps, relu, residual, residualShape, residualStride, residualOffset,
                 shape.outChannels, shape.outHeight, shape.outWidth);
         forward.runNormalized(PLAN.forward(stride, shape.inChannels, shape.outChannels, shape.inHeight, shape.inWidth,
                 shape.kernelHeight, shape.kernelWidth, padding, algorithm), in, weight, bias, out, epilogue);

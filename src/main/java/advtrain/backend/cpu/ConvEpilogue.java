@@ -1,5 +1,6 @@
 package advtrain.backend.cpu;
 
+import advtrain.tensor.Shape;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 
@@ -30,10 +31,10 @@ final class ConvEpilogue {
     private static final int VL = Gemm.VL;
 
     private float[] mean = new float[0], scale = new float[0], shift = new float[0];
-    /** The residual [N, residualChannels, residualHeight, residualWidth], or null. */
+    /** The residual [N, C', H', W'], or null. */
     private float[] residual;
-    /** Output channel k adds residual channel k - residualOffset, read at every residualStride-th row and column. */
-    private int residualChannels, residualPlane, residualStride, residualOffset;
+    /** Output channel k adds residual channel k - residualOffset (every residualStride-th row and column: residualIndex). */
+    private int residualChannels, residualPlane, residualOffset;
     /** Strided residual: where in its plane each output pixel reads; null for stride 1. */
     private int[] residualIndex = new int[0];
     private boolean strided;
@@ -45,13 +46,12 @@ final class ConvEpilogue {
     /**
      * This call's batch norm (gamma and beta may be null: 1 and 0), residual (or null) and ReLU,
      * for an output of `channels` planes of outHeight x outWidth. The residual is
-     * [N, residualChannels, residualHeight, residualWidth]; output pixel (k, y, x) adds its element
+     * [N, C', H', W'] (residualShape); output pixel (k, y, x) adds its element
      * (k - residualOffset, residualStride * y, residualStride * x), or 0 where k - residualOffset is
      * not one of its channels. Stride 1 and offset 0: the residual has the output's shape.
      */
     void set(float[] gamma, float[] beta, float[] runningMean, float[] runningVar, float eps, boolean relu,
-             float[] residual, int residualChannels, int residualHeight, int residualWidth, int residualStride, int residualOffset,
-             int channels, int outHeight, int outWidth) {
+             float[] residual, Shape residualShape, int residualStride, int residualOffset, int channels, int outHeight, int outWidth) {
         mean = WorkerScratch.atLeast(mean, channels);
         scale = WorkerScratch.atLeast(scale, channels);
         shift = WorkerScratch.atLeast(shift, channels);
@@ -64,12 +64,12 @@ final class ConvEpilogue {
         this.channels = channels;
         this.pixels = outHeight * outWidth;
         this.residual = residual;
-        this.residualChannels = residualChannels;
-        this.residualPlane = residualHeight * residualWidth;
-        this.residualStride = residualStride;
         this.residualOffset = residualOffset;
-        strided = residual != null && (residualStride != 1 || residualOffset != 0 || residualChannels != channels);
+        strided = residual != null && (residualStride != 1 || residualOffset != 0 || residualShape.dim(1) != channels);
         if (strided) {
+            int residualWidth = residualShape.dim(3);
+            residualChannels = residualShape.dim(1);
+            residualPlane = residualShape.dim(2) * residualWidth;
             residualIndex = WorkerScratch.atLeast(residualIndex, pixels);
             for (int p = 0; p < pixels; p++) {
                 residualIndex[p] = residualStride * (p / outWidth) * residualWidth + residualStride * (p % outWidth);
