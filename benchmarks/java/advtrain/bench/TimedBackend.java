@@ -208,6 +208,17 @@ final class TimedBackend implements Backend, FusedKernels, OptimizerKernels {
                                             Tensor outGrad, Tensor inputGrad, Tensor gammaGrad, Tensor betaGrad) {
         begin(); inner.batchNormBackward(x, gamma, mean, var, eps, batchStats, outGrad, inputGrad, gammaGrad, betaGrad); end(Op.BATCH_NORM_BACKWARD);
     }
+
+    @Override public void batchNormBackwardFresh(Tensor x, Tensor gamma, Tensor mean, Tensor var, float eps, boolean batchStats,
+                                                 Tensor outGrad, Tensor inputGrad, Tensor gammaGrad, Tensor betaGrad) {
+        if (!(inner instanceof FusedKernels fused)) {
+            fill(inputGrad, 0f);
+            batchNormBackward(x, gamma, mean, var, eps, batchStats, outGrad, inputGrad, gammaGrad, betaGrad);
+            return;
+        }
+        begin(); fused.batchNormBackwardFresh(x, gamma, mean, var, eps, batchStats, outGrad, inputGrad, gammaGrad, betaGrad);
+        end(Op.BATCH_NORM_BACKWARD);
+    }
     @Override public void sgdStep(Tensor param, Tensor grad, Tensor velocity, float lr, float momentum, float weightDecay) {
         if (!(inner instanceof OptimizerKernels fused)) {
             if (weightDecay != 0f) axpy(weightDecay, param, grad);   // the gradient is not read after the step here

@@ -211,8 +211,9 @@ public final class Ops {
             return y;
         }
 
+        /** Both inputs' gradient is y's: the first input takes y's gradient tensor over when it has none yet. */
         @Override public void backward(Variable y, Backend be, Tape tape) {
-            tape.addGrad(y.input(0), y.grad);
+            tape.passGrad(y.input(0), y);
             tape.addGrad(y.input(1), y.grad);
         }
     }
@@ -407,10 +408,17 @@ public final class Ops {
         /** Saved on y: the mean (0) and var (1) its forward normalised with. */
         @Override public void backward(Variable y, Backend be, Tape tape) { backward(y, be, tape, true); }
 
+        /** With fused kernels, x's gradient is written if it has none yet, else added to. */
         private void backward(Variable y, Backend be, Tape tape, boolean batchStats) {
             Variable x = y.input(0), gamma = y.input(1), beta = y.input(2);
-            be.batchNormBackward(x.data(), dataOrNull(gamma), y.saved(0), y.saved(1), eps, batchStats, y.grad,
-                    tape.gradOf(x), tape.gradOf(gamma), tape.gradOf(beta));
+            Tensor fresh = be instanceof FusedKernels ? tape.freshGrad(x) : null;
+            if (fresh != null) {
+                ((FusedKernels) be).batchNormBackwardFresh(x.data(), dataOrNull(gamma), y.saved(0), y.saved(1), eps, batchStats,
+                        y.grad, fresh, tape.gradOf(gamma), tape.gradOf(beta));
+            } else {
+                be.batchNormBackward(x.data(), dataOrNull(gamma), y.saved(0), y.saved(1), eps, batchStats, y.grad,
+                        tape.gradOf(x), tape.gradOf(gamma), tape.gradOf(beta));
+            }
         }
     }
 

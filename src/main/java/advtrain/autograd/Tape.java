@@ -170,6 +170,20 @@ public final class Tape implements AutoCloseable {
     }
 
     /**
+     * v's gradient += y's, for a step whose gradient to v is y's gradient itself (a residual sum):
+     * when v has no gradient yet it takes over y's gradient tensor, with no copy. y's backward step
+     * must be the caller, and must not write y's gradient afterwards: later steps add v's other
+     * contributions into that tensor, which y's own backward step has no more use for. So after
+     * backward, such a y's {@link Variable#grad} may hold v's (PyTorch keeps no gradient of an
+     * intermediate result at all).
+     */
+    void passGrad(Variable v, Variable y) {
+        if (v == null || !v.requiresGrad) return;
+        if (v.grad == null && v.shape().equals(y.shape())) v.grad = y.grad;
+        else addGrad(v, y.grad);
+    }
+
+    /**
      * v's gradient += g, for a step whose gradient to v is g itself (flatten, a residual sum): a
      * copy of g when v has no gradient yet (no fill, no read of zeros), else an add.
      */

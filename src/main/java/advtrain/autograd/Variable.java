@@ -77,7 +77,11 @@ public final class Variable {
 
     public Tensor data() { return data; }
 
-    /** The accumulated gradient, or null when no gradient reached this variable. */
+    /**
+     * The accumulated gradient, or null when no gradient reached this variable. For a leaf (a
+     * parameter, a tape input) it is the gradient; for an intermediate result it is what the
+     * backward pass left there: a residual sum's gradient tensor is handed on to its first input.
+     */
     public Tensor grad() { return grad; }
 
     public Shape shape() { return data.shape(); }

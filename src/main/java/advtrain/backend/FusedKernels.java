@@ -45,4 +45,11 @@ public interface FusedKernels {
 
     /** inputGrad = outputGrad where output > 0, else 0: {@link Backend#reluBackward} into a gradient that holds nothing yet. */
     void reluBackwardFresh(Tensor output, Tensor outputGrad, Tensor inputGrad);
+
+    /**
+     * {@link Backend#batchNormBackward} into an input gradient that holds nothing yet: inputGrad (not
+     * null) is written, its old contents ignored; gammaGrad and betaGrad are added to as before.
+     */
+    void batchNormBackwardFresh(Tensor x, Tensor gamma, Tensor mean, Tensor var, float eps, boolean batchStats,
+                                Tensor outGrad, Tensor inputGrad, Tensor gammaGrad, Tensor betaGrad);
 }

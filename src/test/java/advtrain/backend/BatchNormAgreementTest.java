@@ -4,11 +4,13 @@ import advtrain.backend.reference.ReferenceBackend;
 import advtrain.tensor.Shape;
 import advtrain.tensor.Tensor;
 import advtrain.testing.TestBackends;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.util.SplittableRandom;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
@@ -91,6 +93,46 @@ class BatchNormAgreementTest {
             float[][] got = run(be, s, x, gamma, beta, runningMean, runningVar, true, dy, null, dGammaStart, dBetaStart);
             assertClose(backendName + " gammaGrad without inputGrad", expected[4], got[4]);
             assertClose(backendName + " betaGrad without inputGrad", expected[5], got[5]);
+        }
+    }
+
+    /**
+     * The fused kernel that writes the input gradient (its old contents garbage here) gives what the
+     * plain kernel adds to zeros, to the value, with and without batch statistics and gamma; the
+     * parameter gradients are still added to.
+     */
+    @Test
+    void freshInputGradientIsTheGradientAddedToZeros() {
+        Backend be = TestBackends.get("java");
+        FusedKernels fused = (FusedKernels) be;
+        SplittableRandom random = new SplittableRandom(43);
+        for (int[] s : SHAPES) {
+            Shape shape = Shape.of(s[0], s[1], s[2], s[3]);
+            int n = shape.size(), channels = s[1];
+            Tensor x = Tensors.fromArray(be, uniform(random, n, s[4] - 1.0, s[4] + 2.0), shape.dims());
+            Tensor dy = Tensors.fromArray(be, uniform(random, n, -1, 1), shape.dims());
+            Tensor gamma = Tensors.fromArray(be, uniform(random, channels, 0.5, 1.5), channels);
+            float[] dGammaStart = uniform(random, channels, -1, 1), dBetaStart = uniform(random, channels, -1, 1);
+            for (int variant = 0; variant < 4; variant++) {
+                boolean batchStats = (variant & 1) != 0;
+                Tensor g = (variant & 2) != 0 ? gamma : null;
+                Tensor mean = Tensors.fromArray(be, uniform(random, channels, s[4] - 0.5, s[4] + 0.5), channels);
+                Tensor var = Tensors.fromArray(be, uniform(random, channels, 0.5, 2), channels);
+                if (batchStats) be.batchNorm(x, g, null, mean, var, 1e-5f, true, be.allocate(shape));
+                Tensor zeros = be.allocate(shape), garbage = Tensors.fromArray(be, uniform(random, n, -9, 9), shape.dims());
+                be.fill(zeros, 0f);
+                Tensor dGammaPlain = Tensors.fromArray(be, dGammaStart, channels), dBetaPlain = Tensors.fromArray(be, dBetaStart, channels);
+                Tensor dGammaFresh = Tensors.fromArray(be, dGammaStart, channels), dBetaFresh = Tensors.fromArray(be, dBetaStart, channels);
+                be.batchNormBackward(x, g, mean, var, 1e-5f, batchStats, dy, zeros, dGammaPlain, dBetaPlain);
+                fused.batchNormBackwardFresh(x, g, mean, var, 1e-5f, batchStats, dy, garbage, dGammaFresh, dBetaFresh);
+                String what = String.format("%dx%dx%dx%d, variant %d", s[0], s[1], s[2], s[3], variant);
+                float[] expected = Tensors.toArray(be, zeros), got = Tensors.toArray(be, garbage);
+                for (int i = 0; i < n; i++) {
+                    if (expected[i] != got[i]) fail(what + ": inputGrad element " + i + ": " + expected[i] + " written, " + got[i] + " fresh");
+                }
+                assertEquals(java.util.Arrays.toString(Tensors.toArray(be, dGammaPlain)), java.util.Arrays.toString(Tensors.toArray(be, dGammaFresh)), what);
+                assertEquals(java.util.Arrays.toString(Tensors.toArray(be, dBetaPlain)), java.util.Arrays.toString(Tensors.toArray(be, dBetaFresh)), what);
+            }
         }
     }
 }

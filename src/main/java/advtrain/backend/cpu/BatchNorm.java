@@ -34,6 +34,8 @@ final class BatchNorm {
     private float[] x, gamma, beta, mean, var, out, dy, dx, dGamma, dBeta;
     private float eps;
     private boolean batchStats;
+    /** Backward: whether dx holds a gradient to add to (true), or nothing yet and is written (false). */
+    private boolean addToDx;
     private int batch, channels, plane;
     /** Per worker thread: the two sums of the channel it is on, and two vectors' worth of partial sums. */
     private final double[][] sums = new double[Parallel.threads()][2];
@@ -50,10 +52,11 @@ final class BatchNorm {
         clear();
     }
 
+    /** dx += the input gradient (addToDx), or dx = it (dx's old contents ignored: no fill, no read of zeros). */
     void backward(float[] x, float[] gamma, float[] mean, float[] var, float eps, boolean batchStats, float[] dy, float[] dx,
-                  float[] dGamma, float[] dBeta, int batch, int channels, int plane) {
+                  boolean addToDx, float[] dGamma, float[] dBeta, int batch, int channels, int plane) {
         set(x, gamma, mean, var, eps, batchStats, batch, channels, plane);
-        this.dy = dy; this.dx = dx; this.dGamma = dGamma; this.dBeta = dBeta;
+        this.dy = dy; this.dx = dx; this.addToDx = addToDx; this.dGamma = dGamma; this.dBeta = dBeta;
         Parallel.range(channels, 9L * batch * plane, backwardChannels);
         clear();
     }
@@ -102,7 +105,7 @@ final class BatchNorm {
 
     /**
      * Item c = channel c: the sums of dy and dy * (x - mean) (one pass), the parameter gradients,
-     * then dx += p * dy - q * (x - mean) + r with p = gamma * invStd and, with batchStats,
+     * then dx += p * dy - q * (x - mean) + r (or dx = ..., without addToDx) with p = gamma * invStd and, with batchStats,
      * q = p * invStd * sum(dy * xhat) / M and r = -p * sum(dy) / M (the terms through the batch's
      * mean and variance; zero in evaluation mode).
      */
@@ -124,7 +127,11 @@ final class BatchNorm {
                 if (dx == null) continue;
                 float p = (gamma == null ? 1f : gamma[c]) * invStd;
                 float q = batchStats ? (float) (p * invStd * gradDotXhat / count) : 0f, r = batchStats ? (float) (-p * gradSum / count) : 0f;
-                for (int n = 0; n < batch; n++) inputGradient(dy, x, dx, (n * channels + c) * plane, plane, mu, p, q, r);
+                for (int n = 0; n < batch; n++) {
+                    int off = (n * channels + c) * plane;
+                    if (addToDx) inputGradient(dy, x, dx, off, plane, mu, p, q, r);
+                    else inputGradientFresh(dy, x, dx, off, plane, mu, p, q, r);
+                }
             }
         }
     };
@@ -225,5 +232,21 @@ final class BatchNorm {
             }
         }
         for (; i < len; i++) dx[off + i] += Math.fma(dy[off + i], p, Math.fma(x[off + i] - mu, -q, r));
+    }
+
+    /** dx[i] = p * dy[i] - q * (x[i] - mu) + r over [off, off + len): {@link #inputGradient} without reading dx. */
+    private static void inputGradientFresh(float[] dy, float[] x, float[] dx, int off, int len, float mu, float p, float q, float r) {
+        FloatVector pV = FloatVector.broadcast(Gemm.S, p), minusQ = FloatVector.broadcast(Gemm.S, -q),
+                rV = FloatVector.broadcast(Gemm.S, r), muV = FloatVector.broadcast(Gemm.S, mu);
+        int i = 0, whole = len - len % VL;
+        if (q != 0f || r != 0f) {
+            for (; i < whole; i += VL) {
+                FloatVector centered = FloatVector.fromArray(Gemm.S, x, off + i).sub(muV);
+                FloatVector.fromArray(Gemm.S, dy, off + i).fma(pV, centered.fma(minusQ, rV)).intoArray(dx, off + i);
+            }
+        } else {
+            for (; i < whole; i += VL) FloatVector.fromArray(Gemm.S, dy, off + i).mul(pV).intoArray(dx, off + i);
+        }
+        for (; i < len; i++) dx[off + i] = Math.fma(dy[off + i], p, Math.fma(x[off + i] - mu, -q, r));
     }
 }

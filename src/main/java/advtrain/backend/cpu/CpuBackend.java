@@ -255,9 +255,22 @@ public final class CpuBackend extends ReferenceBackend implements FusedKernels, 
         Checks.batchNorm("batchNormBackward", x, gamma, null, mean, var, outGrad);
         Checks.batchNorm("batchNormBackward", x, gammaGrad, betaGrad, mean, var, outGrad);
         if (inputGrad != null) Checks.sameShape("batchNormBackward inputGrad", x, inputGrad);
+        batchNormBackward(x, gamma, mean, var, eps, batchStats, outGrad, inputGrad, true, gammaGrad, betaGrad);
+    }
+
+    @Override public void batchNormBackwardFresh(Tensor x, Tensor gamma, Tensor mean, Tensor var, float eps, boolean batchStats,
+                                                 Tensor outGrad, Tensor inputGrad, Tensor gammaGrad, Tensor betaGrad) {
+        Checks.batchNorm("batchNormBackwardFresh", x, gamma, null, mean, var, outGrad);
+        Checks.batchNorm("batchNormBackwardFresh", x, gammaGrad, betaGrad, mean, var, outGrad);
+        Checks.sameShape("batchNormBackwardFresh inputGrad", x, inputGrad);
+        batchNormBackward(x, gamma, mean, var, eps, batchStats, outGrad, inputGrad, false, gammaGrad, betaGrad);
+    }
+
+    private static void batchNormBackward(Tensor x, Tensor gamma, Tensor mean, Tensor var, float eps, boolean batchStats,
+                                          Tensor outGrad, Tensor inputGrad, boolean addToInputGrad, Tensor gammaGrad, Tensor betaGrad) {
         Shape s = x.shape();
         BatchNorm.forThisThread().backward(data(x), gamma == null ? null : data(gamma), data(mean), data(var), eps, batchStats,
-                data(outGrad), inputGrad == null ? null : data(inputGrad), gammaGrad == null ? null : data(gammaGrad),
+                data(outGrad), inputGrad == null ? null : data(inputGrad), addToInputGrad, gammaGrad == null ? null : data(gammaGrad),
                 betaGrad == null ? null : data(betaGrad), s.dim(0), s.dim(1), s.dim(2) * s.dim(3));
     }
 
