@@ -162,6 +162,17 @@ final class TimedBackend implements Backend, FusedKernels, OptimizerKernels {
         end(Op.CONV2D_BACKWARD, input.shape());
     }
 
+    @Override public void conv2dBackwardFresh(Tensor input, Tensor weight, Tensor outputGrad, Tensor inputGrad, Tensor weightGrad,
+                                              Tensor biasGrad, int stride, int padding) {
+        if (!(inner instanceof FusedKernels fused)) {
+            fill(inputGrad, 0f);
+            conv2dBackward(input, weight, outputGrad, inputGrad, weightGrad, biasGrad, stride, padding);
+            return;
+        }
+        begin(); fused.conv2dBackwardFresh(input, weight, outputGrad, inputGrad, weightGrad, biasGrad, stride, padding);
+        end(Op.CONV2D_BACKWARD, input.shape());
+    }
+
     @Override public void maxPool2d(Tensor input, Tensor output, int kernel, int stride) {
         begin(); inner.maxPool2d(input, output, kernel, stride); end(Op.MAX_POOL2D, input.shape());
     }

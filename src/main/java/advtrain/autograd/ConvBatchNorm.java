@@ -7,8 +7,8 @@ import advtrain.tensor.Tensor;
 /**
  * A residual network's convolution, its batch norm, and what comes after them:
  * {@code relu(batchNorm(conv2d(x, w, b)) + residual)}, residual optional (null: no sum) and passed
- * through an {@link Ops.ShortcutA} first if one is given, the ReLU optional. These are the
- * {@link Ops.Conv2d}, {@link Ops.BatchNorm2d}, {@link Ops.ShortcutA}, {@link Ops.Add} and
+ * through an {@link ShortcutA} first if one is given, the ReLU optional. These are the
+ * {@link Ops.Conv2d}, {@link Ops.BatchNorm2d}, {@link ShortcutA}, {@link Ops.Add} and
  * {@link Ops.Relu} ops applied one after another, and they are what runs whenever a gradient may be
  * asked for, in training or evaluation mode.
  *
@@ -36,7 +36,7 @@ public final class ConvBatchNorm {
      * ones; shortcut null for the identity.
      */
     public Variable apply(Variable x, Variable w, Variable b, Variable gamma, Variable beta, Tensor runningMean,
-                          Tensor runningVar, boolean training, Variable residual, Ops.ShortcutA shortcut) {
+                          Tensor runningVar, boolean training, Variable residual, ShortcutA shortcut) {
         Tape tape = x.tape;
         if (training || !(tape.backend() instanceof FusedKernels fused) || tape.records(x, w, b) || tape.records(gamma, beta, residual)) {
             Variable y = norm.apply(conv.apply(x, w, b), gamma, beta, runningMean, runningVar, training);
@@ -47,7 +47,7 @@ public final class ConvBatchNorm {
         Variable y = tape.result(ConvGeometry.outputShape("conv2dBatchNorm", x.shape(), w.shape(), conv.stride, conv.padding),
                 x, w, b);
         fused.conv2dBatchNorm(x.data(), w.data(), data(b), conv.stride, conv.padding, data(gamma), data(beta), runningMean,
-                runningVar, norm.eps, data(residual), shortcut == null ? 1 : Ops.ShortcutA.STRIDE, shortcut == null ? 0 : shortcut.pad,
+                runningVar, norm.eps, data(residual), shortcut == null ? 1 : ShortcutA.STRIDE, shortcut == null ? 0 : shortcut.pad,
                 relu, y.data());
         return y;
     }

@@ -23,7 +23,9 @@ import advtrain.tensor.Tensor;
  *
  * <p>In {@code backward(y, be, tape)}, {@code y.grad} is the gradient arriving from above and
  * {@code y.input(i)} the op's inputs in the order {@code apply} took them; {@code tape.gradOf(v)}
- * is the gradient to add into, or null when v needs none.
+ * is the gradient to add into, or null when v needs none. On a backend with {@link FusedKernels},
+ * an op whose kernel can write its input's gradient whole asks {@code tape.freshGrad(v)} first:
+ * while v has no gradient yet, that saves filling it with zeros and reading them back.
  */
 public final class Ops {
     private Ops() {}
@@ -47,9 +49,15 @@ public final class Ops {
             return y;
         }
 
+        /** With fused kernels, x's gradient is written if it has none yet, else added to. */
         @Override public void backward(Variable y, Backend be, Tape tape) {
             Variable x = y.input(0), w = y.input(1), b = y.input(2);
-            be.conv2dBackward(x.data(), w.data(), y.grad, tape.gradOf(x), tape.gradOf(w), tape.gradOf(b), stride, padding);
+            Tensor fresh = be instanceof FusedKernels ? tape.freshGrad(x) : null;
+            if (fresh != null) {
+                ((FusedKernels) be).conv2dBackwardFresh(x.data(), w.data(), y.grad, fresh, tape.gradOf(w), tape.gradOf(b), stride, padding);
+            } else {
+                be.conv2dBackward(x.data(), w.data(), y.grad, tape.gradOf(x), tape.gradOf(w), tape.gradOf(b), stride, padding);
+            }
         }
     }
 
@@ -299,60 +307,6 @@ public final class Ops {
         }
 
         private static int planeSize(Variable x) { return x.shape().dim(2) * x.shape().dim(3); }
-    }
-
-    /**
-     * ShortcutA, the parameter-free "option A" shortcut of He et al.'s CIFAR ResNets: x [N, C, H, W]
-     * to [N, C + 2 pad, ceil(H/2), ceil(W/2)], x[:, :, ::2, ::2] with pad zero channels before and
-     * after (PyTorch: {@code F.pad(x[:, :, ::2, ::2], (0, 0, 0, 0, pad, pad))}). Computed as a 1x1
-     * stride-2 convolution without bias by a fixed weight [C + 2 pad, C, 1, 1], the identity shifted
-     * by pad channels: exact for finite inputs (one input times 1, plus products with 0). The op owns
-     * that weight, made once by the constructor ({@link #close} releases it); backward asks
-     * conv2dBackward for the input's gradient alone.
-     */
-    public static final class ShortcutA implements Op, AutoCloseable {
-        private final Backend backend;
-        /** The shifted identity, [inChannels + 2 pad, inChannels, 1, 1]. */
-        private final Tensor weight;
-        final int inChannels, pad;
-        /** Every other pixel of every other row. */
-        static final int STRIDE = 2;
-
-        /** The shortcut from inChannels to inChannels + 2 pad channels (He et al.: pad = planes / 4). */
-        public ShortcutA(Backend backend, int inChannels, int pad) {
-            if (inChannels < 1 || pad < 0) throw new IllegalArgumentException("shortcutA: needs inChannels >= 1 and pad >= 0, got " + inChannels + ", " + pad);
-            this.backend = backend; this.inChannels = inChannels; this.pad = pad;
-            int outChannels = inChannels + 2 * pad;
-            float[] identity = new float[outChannels * inChannels];
-            for (int c = 0; c < inChannels; c++) identity[(c + pad) * inChannels + c] = 1f;
-            weight = backend.allocate(Shape.of(outChannels, inChannels, 1, 1));
-            backend.write(weight, identity, 0);
-        }
-
-        public Variable apply(Variable x) {
-            check(x);
-            Tape tape = x.tape;
-            Variable y = tape.result(ConvGeometry.outputShape("shortcutA", x.shape(), weight.shape(), STRIDE, 0), x, null, null);
-            backend.conv2d(x.data(), weight, null, y.data(), STRIDE, 0);
-            tape.record(y, this);
-            return y;
-        }
-
-        /** Refuses an x this shortcut cannot take: on another backend, or not [N, inChannels, H, W]. */
-        void check(Variable x) {
-            if (x.tape.backend() != backend) throw new IllegalArgumentException("shortcutA: made for backend " + backend.name() + ", used on " + x.tape.backend().name());
-            if (x.shape().rank() != 4 || x.shape().dim(1) != inChannels) {
-                throw new IllegalArgumentException("shortcutA: input " + x.shape() + " should be [N, " + inChannels + ", H, W]");
-            }
-        }
-
-        @Override public void backward(Variable y, Backend be, Tape tape) {
-            Variable x = y.input(0);
-            be.conv2dBackward(x.data(), weight, y.grad, tape.gradOf(x), null, null, STRIDE, 0);
-        }
-
-        /** Releases the fixed weight; the op must not be applied afterwards. */
-        @Override public void close() { backend.release(weight); }
     }
 
     /**

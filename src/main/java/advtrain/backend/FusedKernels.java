@@ -47,6 +47,15 @@ public interface FusedKernels {
     void reluBackwardFresh(Tensor output, Tensor outputGrad, Tensor inputGrad);
 
     /**
+     * {@link Backend#conv2dBackward} into an input gradient that holds nothing yet: inputGrad (not
+     * null) is written, its old contents ignored; weightGrad and biasGrad are added to as before.
+     * The Java backend's input gradient as a forward convolution (its stride-1 3x3 path) writes
+     * it directly, which saves filling it with zeros and reading them back.
+     */
+    void conv2dBackwardFresh(Tensor input, Tensor weight, Tensor outputGrad, Tensor inputGrad, Tensor weightGrad,
+                             Tensor biasGrad, int stride, int padding);
+
+    /**
      * {@link Backend#batchNormBackward} into an input gradient that holds nothing yet: inputGrad (not
      * null) is written, its old contents ignored; gammaGrad and betaGrad are added to as before.
      */

@@ -2,6 +2,7 @@ package advtrain.nn;
 
 import advtrain.autograd.ConvBatchNorm;
 import advtrain.autograd.Ops;
+import advtrain.autograd.ShortcutA;
 import advtrain.autograd.Variable;
 import advtrain.backend.Backend;
 import advtrain.tensor.Shape;
@@ -216,7 +217,7 @@ public final class Layers {
          * identity, the ReLU if `fused` (made by {@link #after}) has one: the layers one by one, or at
          * inference one fused kernel.
          */
-        Variable forwardAfter(ConvBatchNorm fused, Conv2d conv, Variable x, Variable residual, Ops.ShortcutA shortcut) {
+        Variable forwardAfter(ConvBatchNorm fused, Conv2d conv, Variable x, Variable residual, ShortcutA shortcut) {
             boolean training = isTraining();
             if (training) numBatchesTracked.increment();
             return fused.apply(x, conv.weight, conv.bias, weight, bias, runningMean.tensor(), runningVar.tensor(), training, residual, shortcut);

@@ -2,6 +2,7 @@ package advtrain.nn;
 
 import advtrain.autograd.ConvBatchNorm;
 import advtrain.autograd.Ops;
+import advtrain.autograd.ShortcutA;
 import advtrain.autograd.Variable;
 import advtrain.backend.Backend;
 import advtrain.nn.Layers.BatchNorm2d;
@@ -70,13 +71,13 @@ public final class ResNet20 extends Sequential {
     /**
      * relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x)): both convolutions 3×3 with padding 1 and
      * no bias, the first with the block's stride. Where the stride is 2 or the channels change, the
-     * shortcut is He et al.'s option A ({@link Ops.ShortcutA}: every other pixel, and zero channels
+     * shortcut is He et al.'s option A ({@link ShortcutA}: every other pixel, and zero channels
      * added on both sides), which has no parameters; elsewhere it is x itself.
      */
     public static final class BasicBlock extends Module {
         final Conv2d conv1, conv2;
         final BatchNorm2d bn1, bn2;
-        private final Ops.ShortcutA shortcut;  // null: the identity
+        private final ShortcutA shortcut;  // null: the identity
         /** conv1 → bn1 → ReLU, and conv2 → bn2 → + shortcut → ReLU: fused into one kernel each at inference. */
         private final ConvBatchNorm first, second;
         private final Map<String, Module> children = new LinkedHashMap<>();
@@ -86,7 +87,7 @@ public final class ResNet20 extends Sequential {
             bn1 = new BatchNorm2d(backend, channels);
             conv2 = Conv2d.kaimingWithoutBias(backend, channels, channels, 3, 1, 1, random);
             bn2 = new BatchNorm2d(backend, channels);
-            shortcut = stride != 1 || inChannels != channels ? new Ops.ShortcutA(backend, inChannels, channels / 4) : null;
+            shortcut = stride != 1 || inChannels != channels ? new ShortcutA(backend, inChannels, channels / 4) : null;
             first = bn1.after(conv1, true);
             second = bn2.after(conv2, true);
             children.put("conv1", conv1);

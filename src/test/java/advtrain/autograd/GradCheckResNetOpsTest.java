@@ -80,8 +80,8 @@ class GradCheckResNetOpsTest {
     void shortcutA(String backendName) {
         Backend be = TestBackends.get(backendName);
         SplittableRandom random = new SplittableRandom(33);
-        try (Ops.ShortcutA widen = new Ops.ShortcutA(be, 4, 2); Ops.ShortcutA odd = new Ops.ShortcutA(be, 3, 1);
-             Ops.ShortcutA subsampleOnly = new Ops.ShortcutA(be, 2, 0)) {
+        try (ShortcutA widen = new ShortcutA(be, 4, 2); ShortcutA odd = new ShortcutA(be, 3, 1);
+             ShortcutA subsampleOnly = new ShortcutA(be, 2, 0)) {
             assertAllPassed(List.of(
                     GradCheck.check(be, "shortcutA(4 channels, pad 2)", List.of(Argument.input("input", TestData.uniform(random, -1, 1, 2, 4, 6, 6))),
                             (tape, v) -> widen.apply(v.get(0))),
@@ -101,7 +101,7 @@ class GradCheckResNetOpsTest {
     void residualAddition(String backendName) {
         Backend be = TestBackends.get(backendName);
         SplittableRandom random = new SplittableRandom(34);
-        try (Ops.ShortcutA shortcut = new Ops.ShortcutA(be, 2, 1)) {
+        try (ShortcutA shortcut = new ShortcutA(be, 2, 1)) {
             assertAllPassed(List.of(
                     GradCheck.check(be, "add(conv2d(x), x)", List.of(
                                     Argument.input("input", TestData.uniform(random, -1, 1, 2, 3, 5, 5)),

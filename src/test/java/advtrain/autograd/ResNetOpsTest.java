@@ -47,7 +47,7 @@ class ResNetOpsTest {
                     }
                 }
             }
-            try (Ops.ShortcutA shortcut = new Ops.ShortcutA(be, c, pad); Tape tape = new Tape(be)) {
+            try (ShortcutA shortcut = new ShortcutA(be, c, pad); Tape tape = new Tape(be)) {
                 Variable input = tape.input(upload(be, x), true);
                 Variable y = shortcut.apply(input);
                 assertEquals(Shape.of(n, outC, outH, outW), y.shape());
@@ -85,7 +85,7 @@ class ResNetOpsTest {
     @Test
     void inputsThatDoNotFitAreNamed() {
         Backend be = TestBackends.get("reference");
-        try (Tape tape = new Tape(be); Ops.ShortcutA shortcut = new Ops.ShortcutA(be, 4, 2)) {
+        try (Tape tape = new Tape(be); ShortcutA shortcut = new ShortcutA(be, 4, 2)) {
             Variable wrongChannels = tape.input(be.allocate(Shape.of(1, 3, 4, 4)), true);
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> shortcut.apply(wrongChannels));
             assertEquals("shortcutA: input [1, 3, 4, 4] should be [N, 4, H, W]", e.getMessage());
@@ -96,6 +96,6 @@ class ResNetOpsTest {
             e = assertThrows(IllegalArgumentException.class, () -> Ops.add(flat, other));
             assertEquals("add: shapes [2, 5] and [2, 4] differ", e.getMessage());
         }
-        assertThrows(IllegalArgumentException.class, () -> new Ops.ShortcutA(be, 0, 1));
+        assertThrows(IllegalArgumentException.class, () -> new ShortcutA(be, 0, 1));
     }
 }

@@ -1,6 +1,7 @@
 package advtrain.golden;
 
 import advtrain.autograd.Ops;
+import advtrain.autograd.ShortcutA;
 import advtrain.autograd.Tape;
 import advtrain.autograd.Variable;
 import advtrain.backend.Backend;
@@ -63,8 +64,8 @@ class GoldenResNetOpsTest {
         };
     }
 
-    private static Ops.ShortcutA shortcut(Backend be, Variable x, int pad, List<AutoCloseable> toClose) {
-        Ops.ShortcutA shortcut = new Ops.ShortcutA(be, x.shape().dim(1), pad);
+    private static ShortcutA shortcut(Backend be, Variable x, int pad, List<AutoCloseable> toClose) {
+        ShortcutA shortcut = new ShortcutA(be, x.shape().dim(1), pad);
         toClose.add(shortcut);
         return shortcut;
     }

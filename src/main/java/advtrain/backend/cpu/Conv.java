@@ -58,9 +58,13 @@ final class Conv {
                 poolKernel, poolStride);
     }
 
-    /** Adds the gradients asked for (dIn, dW, dB; null: not wanted) of the loss whose output gradient is dOut. */
+    /**
+     * Adds the gradients asked for (dIn, dW, dB; null: not wanted) of the loss whose output gradient
+     * is dOut; without addToDIn, dIn holds nothing yet and is written: by the FLIPPED path directly,
+     * on the others filled with zeros first.
+     */
     void backward(Shape inShape, Shape wShape, int stride, int padding, float[] in, float[] weight, float[] dOut,
-                  float[] dIn, float[] dW, float[] dB, ConvPlan.Algorithm algorithm) {
+                  float[] dIn, boolean addToDIn, float[] dW, float[] dB, ConvPlan.Algorithm algorithm) {
         inputGradient.algorithm = algorithm;
         ConvShape s = shape;
         s.set(inShape, wShape, stride, padding, ConvPlan.direct(stride, algorithm));
@@ -69,6 +73,9 @@ final class Conv {
         ConvPlan.InputGradient inputPath = PLAN.inputGradient(s.batch, s.inChannels, s.inHeight, s.kernelHeight, s.kernelWidth,
                 stride, padding, algorithm);
         // In groups, the wide-row input gradient runs inside the weight gradient's groups, on the images it has in cache.
+        if (dIn != null && !addToDIn && !ConvInputGradient.writes(inputPath)) {
+            Elementwise.forThisThread().run(Elementwise.Op.FILL, s.batch * s.inChannels * s.inHeight * s.inWidth, null, null, dIn, 0f, 0f);
+        }
         boolean inGroups = weightPath == ConvPlan.WeightGradient.WIDE_ROWS_IN_GROUPS;
         boolean inputGradInGroups = dIn != null && inGroups && (inputPath == ConvPlan.InputGradient.WIDE_ROWS
                 || inputPath == ConvPlan.InputGradient.WIDE_ROWS_BY_FILTER_ROW);
@@ -77,6 +84,6 @@ final class Conv {
             weightGradient.run(weightPath, in, dOut, dW, dB, inputGradInGroups ? inputGradient : null);
         }
         if (inputGradInGroups) inputGradient.end();
-        else if (dIn != null) inputGradient.run(inputPath, weight, dOut, dIn);
+        else if (dIn != null) inputGradient.run(inputPath, weight, dOut, dIn, addToDIn || !ConvInputGradient.writes(inputPath));
     }
 }

@@ -33,6 +33,8 @@ final class ConvInputGradient {
      */
     private int lead, gradPlane, gradImage, resultPlane, rowsLength;
     private boolean byFilterRow;
+    /** FLIPPED: whether its forward convolution adds to inputGrad (true) or writes it. */
+    private boolean adding = true;
     /** The algorithm the backend asked for (FLIPPED passes it on to its forward convolution). */
     ConvPlan.Algorithm algorithm = ConvPlan.Algorithm.AUTO;
     /** FLIPPED: the input gradient as a forward convolution, its sizes, and the filters it takes. */
@@ -47,8 +49,16 @@ final class ConvInputGradient {
 
     ConvInputGradient(ConvShape shape) { this.shape = shape; }
 
-    /** inputGrad += the input gradient, on the path `path` (shape already set). */
-    void run(ConvPlan.InputGradient path, float[] weights, float[] outputGrad, float[] inputGrad) {
+    /** Whether the path `path` can write inputGrad rather than add to it ({@link #run} with add false). */
+    static boolean writes(ConvPlan.InputGradient path) { return path == ConvPlan.InputGradient.FLIPPED; }
+
+    /**
+     * inputGrad += the input gradient (add), or inputGrad = it, old contents ignored (not add: only
+     * on a path that {@link #writes}), on the path `path` (shape already set).
+     */
+    void run(ConvPlan.InputGradient path, float[] weights, float[] outputGrad, float[] inputGrad, boolean add) {
+        if (!add && !writes(path)) throw new IllegalArgumentException(path + " adds to the input gradient");
+        adding = add;
         begin(path, weights, outputGrad, inputGrad);
         ConvShape s = shape;
         long flopsPerImage = 2L * s.outChannels * s.taps * s.pixels;
@@ -182,7 +192,9 @@ final class ConvInputGradient {
         }
         int flippedPad = kH - 1 - s.pad;
         flippedShape.set(s.batch, outC, s.outHeight, s.outWidth, inC, kH, kW, 1, flippedPad, true);
-        flippedForward.runAdding(ConvPlan.HERE.forward(1, outC, inC, s.outHeight, s.outWidth, kH, kW, flippedPad, algorithm), outputGrad, flippedWeights, inputGrad);
+        ConvPlan.Forward path = ConvPlan.HERE.forward(1, outC, inC, s.outHeight, s.outWidth, kH, kW, flippedPad, algorithm);
+        if (adding) flippedForward.runAdding(path, outputGrad, flippedWeights, inputGrad);
+        else flippedForward.run(path, outputGrad, flippedWeights, null, inputGrad);
     }
 
     // ---- LANES: images in vector lanes -----------------------------------------------------------

@@ -146,9 +146,25 @@ public final class CpuBackend extends ReferenceBackend implements FusedKernels, 
             throw new IllegalArgumentException("conv2dBackward: biasGrad " + biasGrad.shape() + " for weight " + weight.shape());
         }
         if (inputGrad == null && weightGrad == null && biasGrad == null) return;
+        conv2dBackward(input, weight, outputGrad, inputGrad, true, weightGrad, biasGrad, stride, padding);
+    }
+
+    @Override public void conv2dBackwardFresh(Tensor input, Tensor weight, Tensor outputGrad,
+                                              Tensor inputGrad, Tensor weightGrad, Tensor biasGrad, int stride, int padding) {
+        checkConv("conv2dBackwardFresh", input, weight, outputGrad, stride, padding);
+        Checks.sameShape("conv2dBackwardFresh inputGrad", input, inputGrad);
+        if (weightGrad != null) Checks.sameShape("conv2dBackwardFresh weightGrad", weight, weightGrad);
+        if (biasGrad != null && biasGrad.size() != weight.shape().dim(0)) {
+            throw new IllegalArgumentException("conv2dBackwardFresh: biasGrad " + biasGrad.shape() + " for weight " + weight.shape());
+        }
+        conv2dBackward(input, weight, outputGrad, inputGrad, false, weightGrad, biasGrad, stride, padding);
+    }
+
+    private void conv2dBackward(Tensor input, Tensor weight, Tensor outputGrad, Tensor inputGrad, boolean addToInputGrad,
+                                Tensor weightGrad, Tensor biasGrad, int stride, int padding) {
         Conv.forThisThread().backward(input.shape(), weight.shape(), stride, padding, data(input), data(weight),
-                data(outputGrad), inputGrad == null ? null : data(inputGrad), weightGrad == null ? null : data(weightGrad),
-                biasGrad == null ? null : data(biasGrad), convAlgorithm);
+                data(outputGrad), inputGrad == null ? null : data(inputGrad), addToInputGrad,
+                weightGrad == null ? null : data(weightGrad), biasGrad == null ? null : data(biasGrad), convAlgorithm);
     }
 
     /**

@@ -2,6 +2,7 @@ package advtrain.backend.cpu;
 
 import advtrain.backend.Tensors;
 import advtrain.backend.Backend;
+import advtrain.backend.FusedKernels;
 import advtrain.backend.Backend.BinaryOp;
 import advtrain.backend.Backend.ReduceOp;
 import advtrain.backend.Backend.UnaryOp;
@@ -252,6 +253,16 @@ class CpuKernelsTest {
             assertClose("conv2dBackward inputGrad " + CONV_ALGORITHMS[a] + " " + cv, dxRef, dxA, SUMS);
             assertClose("conv2dBackward weightGrad " + CONV_ALGORITHMS[a] + " " + cv, dwRef, dwA, LONG_SUMS);
             assertClose("conv2dBackward biasGrad " + CONV_ALGORITHMS[a] + " " + cv, dbRef, dbA, LONG_SUMS);
+            // Into an input gradient not yet written (garbage here): the same values as added to zeros.
+            Tensor zeros = fast.allocate(x.shape()), fresh = random(-9, 9, x.shape().dims());
+            fast.fill(zeros, 0f);
+            Tensor dwZ = copyOf(dw), dbZ = copyOf(db), dwF = copyOf(dw), dbF = copyOf(db);
+            convBackends[a].conv2dBackward(x, w, dy, zeros, dwZ, dbZ, cv.stride, cv.padding);
+            ((FusedKernels) convBackends[a]).conv2dBackwardFresh(x, w, dy, fresh, dwF, dbF, cv.stride, cv.padding);
+            String what = "conv2dBackwardFresh " + CONV_ALGORITHMS[a] + " " + cv;
+            assertArrayEquals(HeapStorage.array(zeros), HeapStorage.array(fresh), what + ": inputGrad");
+            assertArrayEquals(HeapStorage.array(dwZ), HeapStorage.array(dwF), what + ": weightGrad");
+            assertArrayEquals(HeapStorage.array(dbZ), HeapStorage.array(dbF), what + ": biasGrad");
         }
     }
 
