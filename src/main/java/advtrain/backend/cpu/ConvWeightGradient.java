@@ -6,21 +6,21 @@ import java.util.Arrays;
  * The convolution's weight and bias gradients, weightGrad += and biasGrad += (either may be null).
  * Five paths, chosen by {@link ConvPlan#weightGradient}: IM2COL and WIDE_ROWS ({@link #byTiles}),
  * WIDE_ROWS_IN_GROUPS ({@link #inGroups}, which also runs the input gradient of its images),
- * CHANNELS ({@link #byTaps}, or {@link #byTapPairs} for channels in pairs of vectors) and ROW_TAPS
- * ({@link #byRowTaps}); the register tiles are in {@link WeightGradientTiles}. Every path sums each
+ * CHANNELS ({@link #byTaps}, or {@link #inImageGroups} for channels in pairs of vectors) and ROW_TAPS
+ * ({@link #inImageGroups}); the register tiles are in {@link WeightGradientTiles}. Every path sums each
  * gradient element in a fixed order, whatever the number of threads, so results do not depend on
  * it. One instance per calling thread (inside {@link Conv}); workspaces grow on first use.
  */
 final class ConvWeightGradient {
     private static final int VL = Gemm.VL;
-    /** Images per group of WIDE_ROWS_IN_GROUPS: the batch in at most GROUPS groups. */
+    /** Groups of WIDE_ROWS_IN_GROUPS and of inImageGroups: the batch in at most GROUPS groups. */
     private static final int GROUPS = 8;
     private static final int TAPS = ConvPlan.CHANNELS_TAP_TILE;
     /** Taps per two-vector register tile of CHANNELS (2 x 12 accumulators). */
     private static final int PAIR_TAPS = ConvPlan.PAIR_TAP_TILE;
     /** Filter rows (c, r) per register tile of ROW_TAPS (8 x 3 accumulators). */
     private static final int ROW_TAP_ROWS = 8;
-    /** Floats of operands (output gradients and padded inputs) per chunk of images of byTapPairs and byRowTaps: 512 KB. */
+    /** Floats of operands (output gradients and padded inputs) per chunk of images of inImageGroups: 512 KB. */
     private static final int CHUNK_FLOATS = 128 * 1024;
 
     private final ConvShape shape;
@@ -44,8 +44,11 @@ final class ConvWeightGradient {
     /** Register tiles of the result [outChannels, taps]: tiles in all, and tiles across the taps. */
     private int weightTiles, tapTiles;
     private int groupSize, groups;
-    /** byTapPairs and byRowTaps: images per chunk, whose operands stay in a core's L2 while every tile uses them. */
+    /** inImageGroups: images per chunk, whose operands stay in a core's L2 while every tile uses them. */
     private int chunkImages;
+    /** inImageGroups: ROW_TAPS (true) or CHANNELS in pairs; one image's laid-out output gradient; one register tile's floats. */
+    private boolean rowTaps;
+    private int gradImage, tileFloats;
     /** WIDE_ROWS_IN_GROUPS: the input gradient computed in the groups too, or null. */
     private ConvInputGradient inputGradient;
 
@@ -75,7 +78,8 @@ final class ConvWeightGradient {
 
     /**
      * Every image's operands gathered (gatherImages), then the weight gradient's register tiles each
-     * summed over the whole batch (byTiles, or byTaps for CHANNELS).
+     * summed over the whole batch (byTiles, or byTaps for CHANNELS); ROW_TAPS and CHANNELS in pairs
+     * of vectors run by groups of images instead (inImageGroups).
      */
     private void batchWide() {
         ConvShape s = shape;
@@ -84,22 +88,15 @@ final class ConvWeightGradient {
         inputSlice = s.padded ? s.paddedImage : s.im2colImage;
         gradRow = s.padded ? s.wideLength : s.pixelsPadded;
         gradSlice = s.outChannels * gradRow;
+        if (rowTaps || channels && ConvPlan.HERE.channelVectors(s.outChannels) == 2) {
+            inImageGroups(rowTaps);
+            return;
+        }
         if (weightGrad != null) inputsByImage = WorkerScratch.atLeast(inputsByImage, s.batch * inputSlice);
         if (channels) gradsByPixel = WorkerScratch.atLeast(gradsByPixel, s.batch * s.pixels * s.outChannels);
-        else if (rowTaps) gradsByPixel = WorkerScratch.atLeast(gradsByPixel, s.batch * s.outHeight * (s.outWidth + 4) * s.outChannels);
         else if (weightGrad != null) gradsByImage = WorkerScratch.atLeast(gradsByImage, s.batch * gradSlice);
         Parallel.range(s.batch, (long) s.outChannels * s.pixels + (weightGrad == null ? 0 : (long) s.taps * s.pixels), gatherImages);
-        if (rowTaps) {
-            int filterRows = s.inChannels * s.kernelHeight;
-            weightTiles = (filterRows + ROW_TAP_ROWS - 1) / ROW_TAP_ROWS;
-            chunkImages = Math.max(1, CHUNK_FLOATS / (s.outHeight * (s.outWidth + 4) * s.outChannels + inputSlice));
-            Parallel.range(weightTiles, 2L * ROW_TAP_ROWS * 3 * VL * s.batch * s.pixels, byRowTaps);
-        } else if (channels && ConvPlan.HERE.channelVectors(s.outChannels) == 2) {
-            tapTiles = (s.taps + PAIR_TAPS - 1) / PAIR_TAPS;
-            weightTiles = s.outChannels / (2 * VL) * tapTiles;
-            chunkImages = Math.max(1, CHUNK_FLOATS / (s.pixels * s.outChannels + inputSlice));
-            Parallel.range(weightTiles, 2L * PAIR_TAPS * 2 * VL * s.batch * s.pixels, byTapPairs);
-        } else if (channels) {
+        if (channels) {
             tapTiles = (s.taps + TAPS - 1) / TAPS;
             weightTiles = s.outChannels / VL * tapTiles;
             Parallel.range(weightTiles, 2L * TAPS * VL * s.batch * s.pixels, byTaps);
@@ -126,8 +123,7 @@ final class ConvWeightGradient {
                 int base = n * gradSlice;
                 if (s.padded) {
                     s.padImage(input, n, inputsByImage, n * inputSlice);
-                    if (path == ConvPlan.WeightGradient.CHANNELS) byPixel(n);
-                    else if (path == ConvPlan.WeightGradient.ROW_TAPS) byPaddedRows(n);
+                    if (path == ConvPlan.WeightGradient.CHANNELS) byPixel(n, gradsByPixel, n * s.pixels * outC);
                     else s.wideRows(outputGrad, n, gradsByImage, base);
                 } else {
                     s.im2col(input, n, inputsByImage, n * inputSlice);
@@ -159,71 +155,11 @@ final class ConvWeightGradient {
         }
     };
 
-    /**
-     * ROW_TAPS: outputGrad[n] transposed into gradsByPixel[n] as [output row][column][output
-     * channel], each row outWidth + 4 columns long: two zero columns before the row's pixels and
-     * two after, so that the tile can read pixel j - s for every tap s of every input column j.
-     */
-    private void byPaddedRows(int n) {
-        int outW = shape.outWidth, outH = shape.outHeight, outC = shape.outChannels, pixels = shape.pixels;
-        int rowFloats = (outW + 4) * outC, dst = n * outH * rowFloats, src = n * outC * pixels;
-        for (int oy = 0; oy < outH; oy++) {
-            int row = dst + oy * rowFloats;
-            Arrays.fill(gradsByPixel, row, row + 2 * outC, 0f);
-            Arrays.fill(gradsByPixel, row + (outW + 2) * outC, row + rowFloats, 0f);
-        }
+    /** outputGrad[n] transposed into to[at..]: [pixel][output channel]. */
+    private void byPixel(int n, float[] to, int at) {
+        int pixels = shape.pixels, outC = shape.outChannels, src = n * outC * pixels;
         for (int k = 0; k < outC; k++) {
-            for (int oy = 0; oy < outH; oy++) {
-                int to = dst + oy * rowFloats + 2 * outC + k, from = src + k * pixels + oy * outW;
-                for (int ox = 0; ox < outW; ox++) gradsByPixel[to + ox * outC] = outputGrad[from + ox];
-            }
-        }
-    }
-
-    /**
-     * ROW_TAPS (3x3 filters at stride 1, one vector of output channels: ResNet's 16). Item = a tile
-     * of 8 filter rows (c, r) (the last tile overlapping the one before), each with its 3 taps s, by
-     * the VL output channels in the lanes. Where byTaps broadcasts each tap's input value at every
-     * output pixel (15 broadcasts per 15 FMAs), here the tile walks the padded input's columns j and
-     * broadcasts each value once for the three taps that meet it, with the output gradients of
-     * pixels j, j - 1 and j - 2 (zeros past the row's ends: byPaddedRows): 8 broadcasts and 3 loads
-     * per 24 FMAs. The batch is walked in chunks of images as in byTapPairs; a weight's sum runs
-     * over images, rows and columns in order.
-     */
-    private final Parallel.Task byRowTaps = new Parallel.Task() {
-        @Override protected void run(int from, int to, int worker) {
-            ConvShape s = shape;
-            int taps = s.taps, tile = ROW_TAP_ROWS * 3 * VL, outC = s.outChannels, filterRows = s.inChannels * s.kernelHeight;
-            int rowFloats = (s.outWidth + 4) * outC;
-            int[] o = s.tapOffset;
-            float[] sums = scratch.get(worker, (to - from) * tile);
-            Arrays.fill(sums, 0, (to - from) * tile, 0f);
-            for (int n0 = 0; n0 < s.batch; n0 += chunkImages) {
-                int steps = Math.min(chunkImages, s.batch - n0) * s.outHeight * (s.outWidth + 2);
-                for (int item = from; item < to; item++) {
-                    int r0 = Math.min(item * ROW_TAP_ROWS, filterRows - ROW_TAP_ROWS) * 3;  // tap (c, r, 0) of its first row
-                    WeightGradientTiles.tileRowTaps(steps, s.outWidth + 2, s.outHeight, s.paddedWidth, inputSlice, n0 * inputSlice,
-                            outC, gradsByPixel, n0 * s.outHeight * rowFloats, inputsByImage, o[r0], o[r0 + 3], o[r0 + 6], o[r0 + 9],
-                            o[r0 + 12], o[r0 + 15], o[r0 + 18], o[r0 + 21], sums, (item - from) * tile);
-                }
-            }
-            for (int item = from; item < to; item++) {
-                int first = item * ROW_TAP_ROWS, r0 = Math.min(first, filterRows - ROW_TAP_ROWS), t = (item - from) * tile;
-                for (int i = first - r0; i < ROW_TAP_ROWS; i++) {
-                    for (int tap = 0; tap < 3; tap++) {
-                        int q = (r0 + i) * 3 + tap;
-                        for (int l = 0; l < VL; l++) weightGrad[l * taps + q] += sums[t + (i * 3 + tap) * VL + l];
-                    }
-                }
-            }
-        }
-    };
-
-    /** outputGrad[n] transposed into gradsByPixel[n]: [pixel][output channel]. */
-    private void byPixel(int n) {
-        int pixels = shape.pixels, outC = shape.outChannels, src = n * outC * pixels, dst = n * pixels * outC;
-        for (int k = 0; k < outC; k++) {
-            for (int p = 0; p < pixels; p++) gradsByPixel[dst + p * outC + k] = outputGrad[src + k * pixels + p];
+            for (int p = 0; p < pixels; p++) to[at + p * outC + k] = outputGrad[src + k * pixels + p];
         }
     }
 
@@ -255,44 +191,155 @@ final class ConvWeightGradient {
         }
     };
 
+    // ---- ROW_TAPS and CHANNELS in pairs of vectors: by groups of images -------------------------
+
     /**
-     * CHANNELS with output channels in pairs of vectors (AVX-512; ResNet's 32 and 64). Item = one
-     * tile of weightGrad: 2 x VL output channels k0.. by 12 taps q0.. (the last tile overlapping).
-     * How it differs from byTaps: each pixel's 12 broadcast input values meet two vectors of output
-     * gradients (24 FMAs per 12 broadcasts, against 15 per 15), and the batch is walked in chunks of
-     * chunkImages images, every tile of this worker summing over one chunk before the next, so the
-     * chunk's operands are read from L2 rather than from memory once per tile. A tile's sums wait
-     * in scratch between chunks; they still run over images, then pixels, in order.
+     * The batch is cut into at most GROUPS groups of consecutive images, a fixed cut (so the sums,
+     * and the results' bits, do not depend on the number of threads), each group one task
+     * (byImageGroup); the groups' weight gradients are then added up in order. A group walks its
+     * images in chunks of chunkImages, lays each chunk's operands out in the worker's scratch (the
+     * padded inputs, and the output gradients pixel-major: byPaddedRows or byPixel), and runs every
+     * register tile over the chunk while it is in the core's L2. So the laid-out operands are
+     * written to cache and read from it, never to and from memory: laying out the whole batch first
+     * and then streaming it once per chunk of tiles cost ResNet-20's weight gradients 20-40 % of
+     * their time.
      */
-    private final Parallel.Task byTapPairs = new Parallel.Task() {
+    private void inImageGroups(boolean rowTaps) {
+        ConvShape s = shape;
+        int outC = s.outChannels, taps = s.taps;
+        this.rowTaps = rowTaps;
+        if (rowTaps) {
+            gradImage = s.outHeight * (s.outWidth + 4) * outC;
+            weightTiles = (s.inChannels * s.kernelHeight + ROW_TAP_ROWS - 1) / ROW_TAP_ROWS;
+            tileFloats = ROW_TAP_ROWS * 3 * VL;
+        } else {
+            gradImage = s.pixels * outC;
+            tapTiles = (taps + PAIR_TAPS - 1) / PAIR_TAPS;
+            weightTiles = outC / (2 * VL) * tapTiles;
+            tileFloats = 2 * PAIR_TAPS * VL;
+        }
+        chunkImages = Math.max(1, CHUNK_FLOATS / (gradImage + inputSlice));
+        groupSize = (s.batch + GROUPS - 1) / GROUPS;
+        groups = (s.batch + groupSize - 1) / groupSize;
+        weightsByGroup = WorkerScratch.atLeast(weightsByGroup, groups * outC * taps);
+        Parallel.range(groups, 2L * outC * taps * s.pixels * groupSize, byImageGroup);
+        int size = outC * taps;
+        for (int g = 0; g < groups; g++) {
+            for (int i = 0; i < size; i++) weightGrad[i] += weightsByGroup[g * size + i];
+        }
+    }
+
+    /**
+     * Item g = group g, images [g * groupSize, + groupSize). This worker's scratch holds a chunk's
+     * output gradients (from 0), its padded inputs (from xAt) and every tile's running sums (from
+     * sumsAt); a weight's sum runs over the group's images, then pixels, in order. Then the tiles'
+     * sums become group g's weight gradient (each weight written by exactly one tile).
+     */
+    private final Parallel.Task byImageGroup = new Parallel.Task() {
         @Override protected void run(int from, int to, int worker) {
             ConvShape s = shape;
-            int taps = s.taps, tile = 2 * PAIR_TAPS * VL, outC = s.outChannels, pixels = s.pixels;
-            int[] o = s.tapOffset;
-            float[] sums = scratch.get(worker, (to - from) * tile);
-            Arrays.fill(sums, 0, (to - from) * tile, 0f);
-            for (int n0 = 0; n0 < s.batch; n0 += chunkImages) {
-                int steps = Math.min(chunkImages, s.batch - n0) * pixels;
-                for (int item = from; item < to; item++) {
-                    int k0 = item / tapTiles * 2 * VL, q0 = Math.min(item % tapTiles * PAIR_TAPS, taps - PAIR_TAPS);
-                    WeightGradientTiles.tilePairTaps(steps, s.outWidth, s.outHeight, s.paddedWidth, inputSlice, n0 * inputSlice, outC,
-                            gradsByPixel, n0 * pixels * outC + k0, inputsByImage, o[q0], o[q0 + 1], o[q0 + 2], o[q0 + 3],
-                            o[q0 + 4], o[q0 + 5], o[q0 + 6], o[q0 + 7], o[q0 + 8], o[q0 + 9], o[q0 + 10], o[q0 + 11],
-                            sums, (item - from) * tile);
-                }
-            }
-            for (int item = from; item < to; item++) {
-                int k0 = item / tapTiles * 2 * VL, first = item % tapTiles * PAIR_TAPS, q0 = Math.min(first, taps - PAIR_TAPS);
-                int t = (item - from) * tile;
-                for (int i = first - q0; i < PAIR_TAPS; i++) {
-                    for (int l = 0; l < VL; l++) {
-                        weightGrad[(k0 + l) * taps + q0 + i] += sums[t + i * VL + l];
-                        weightGrad[(k0 + VL + l) * taps + q0 + i] += sums[t + (PAIR_TAPS + i) * VL + l];
+            int outC = s.outChannels, pixels = s.pixels, xAt = chunkImages * gradImage, sumsAt = xAt + chunkImages * inputSlice;
+            float[] buf = scratch.get(worker, sumsAt + weightTiles * tileFloats);
+            for (int g = from; g < to; g++) {
+                int first = g * groupSize, end = Math.min(s.batch, first + groupSize);
+                Arrays.fill(buf, sumsAt, sumsAt + weightTiles * tileFloats, 0f);
+                for (int n0 = first; n0 < end; n0 += chunkImages) {
+                    int images = Math.min(chunkImages, end - n0);
+                    for (int i = 0; i < images; i++) {
+                        int n = n0 + i;
+                        for (int k = 0; k < outC; k++) biasByImage[n * outC + k] = Vec.sum(outputGrad, (n * outC + k) * pixels, pixels);
+                        s.padImage(input, n, buf, xAt + i * inputSlice);
+                        if (rowTaps) byPaddedRows(n, buf, i * gradImage);
+                        else byPixel(n, buf, i * gradImage);
                     }
+                    for (int t = 0; t < weightTiles; t++) {
+                        if (rowTaps) rowTapTile(t, images, buf, xAt, sumsAt + t * tileFloats);
+                        else pairTile(t, images, buf, xAt, sumsAt + t * tileFloats);
+                    }
+                }
+                for (int t = 0; t < weightTiles; t++) {
+                    if (rowTaps) rowTapSums(t, buf, sumsAt + t * tileFloats, g * outC * s.taps);
+                    else pairSums(t, buf, sumsAt + t * tileFloats, g * outC * s.taps);
                 }
             }
         }
     };
+
+    /**
+     * ROW_TAPS: outputGrad[n] transposed into to[at..] as [output row][column][output channel], each
+     * row outWidth + 4 columns long: two zero columns before the row's pixels and two after, so that
+     * the tile can read pixel j - s for every tap s of every input column j.
+     */
+    private void byPaddedRows(int n, float[] to, int at) {
+        int outW = shape.outWidth, outH = shape.outHeight, outC = shape.outChannels, pixels = shape.pixels;
+        int rowFloats = (outW + 4) * outC, src = n * outC * pixels;
+        for (int oy = 0; oy < outH; oy++) {
+            int row = at + oy * rowFloats;
+            Arrays.fill(to, row, row + 2 * outC, 0f);
+            Arrays.fill(to, row + (outW + 2) * outC, row + rowFloats, 0f);
+        }
+        for (int k = 0; k < outC; k++) {
+            for (int oy = 0; oy < outH; oy++) {
+                int dst = at + oy * rowFloats + 2 * outC + k, from = src + k * pixels + oy * outW;
+                for (int ox = 0; ox < outW; ox++) to[dst + ox * outC] = outputGrad[from + ox];
+            }
+        }
+    }
+
+    /**
+     * ROW_TAPS (3x3 filters at stride 1, one vector of output channels: ResNet's 16). Tile t = 8
+     * filter rows (c, r) (the last tile overlapping the one before), each with its 3 taps s, by the
+     * VL output channels in the lanes, over a chunk of images. Where byTaps broadcasts each tap's
+     * input value at every output pixel (15 broadcasts per 15 FMAs), here the tile walks the padded
+     * input's columns j and broadcasts each value once for the three taps that meet it, with the
+     * output gradients of pixels j, j - 1 and j - 2 (zeros past the row's ends: byPaddedRows): 8
+     * broadcasts and 3 loads per 24 FMAs.
+     */
+    private void rowTapTile(int t, int images, float[] buf, int xAt, int sumsAt) {
+        ConvShape s = shape;
+        int[] o = s.tapOffset;
+        int r0 = Math.min(t * ROW_TAP_ROWS, s.inChannels * s.kernelHeight - ROW_TAP_ROWS) * 3;  // tap (c, r, 0) of its first row
+        WeightGradientTiles.tileRowTaps(images * s.outHeight * (s.outWidth + 2), s.outWidth + 2, s.outHeight, s.paddedWidth,
+                inputSlice, xAt, s.outChannels, buf, 0, buf, o[r0], o[r0 + 3], o[r0 + 6], o[r0 + 9], o[r0 + 12], o[r0 + 15],
+                o[r0 + 18], o[r0 + 21], buf, sumsAt);
+    }
+
+    /** Tile t's sums (rowTapTile) into to[at..], [outChannels][taps], the rows an earlier tile did not have. */
+    private void rowTapSums(int t, float[] sums, int sumsAt, int at) {
+        int taps = shape.taps, first = t * ROW_TAP_ROWS, r0 = Math.min(first, shape.inChannels * shape.kernelHeight - ROW_TAP_ROWS);
+        for (int i = first - r0; i < ROW_TAP_ROWS; i++) {
+            for (int tap = 0; tap < 3; tap++) {
+                int q = (r0 + i) * 3 + tap;
+                for (int l = 0; l < VL; l++) weightsByGroup[at + l * taps + q] = sums[sumsAt + (i * 3 + tap) * VL + l];
+            }
+        }
+    }
+
+    /**
+     * CHANNELS with output channels in pairs of vectors (AVX-512; ResNet's 32 and 64). Tile t = 2 x VL
+     * output channels k0.. by 12 taps q0.. (the last tile overlapping), over a chunk of images: at
+     * each pixel, 12 broadcast input values meet two vectors of output gradients (24 FMAs per 12
+     * broadcasts, against byTaps' 15 per 15).
+     */
+    private void pairTile(int t, int images, float[] buf, int xAt, int sumsAt) {
+        ConvShape s = shape;
+        int[] o = s.tapOffset;
+        int k0 = t / tapTiles * 2 * VL, q0 = Math.min(t % tapTiles * PAIR_TAPS, s.taps - PAIR_TAPS);
+        WeightGradientTiles.tilePairTaps(images * s.pixels, s.outWidth, s.outHeight, s.paddedWidth, inputSlice, xAt, s.outChannels,
+                buf, k0, buf, o[q0], o[q0 + 1], o[q0 + 2], o[q0 + 3], o[q0 + 4], o[q0 + 5], o[q0 + 6], o[q0 + 7], o[q0 + 8],
+                o[q0 + 9], o[q0 + 10], o[q0 + 11], buf, sumsAt);
+    }
+
+    /** Tile t's sums (pairTile) into weightsByGroup[at..], [outChannels][taps], the taps an earlier tile did not have. */
+    private void pairSums(int t, float[] sums, int sumsAt, int at) {
+        int taps = shape.taps, k0 = t / tapTiles * 2 * VL, first = t % tapTiles * PAIR_TAPS, q0 = Math.min(first, taps - PAIR_TAPS);
+        for (int i = first - q0; i < PAIR_TAPS; i++) {
+            for (int l = 0; l < VL; l++) {
+                weightsByGroup[at + (k0 + l) * taps + q0 + i] = sums[sumsAt + i * VL + l];
+                weightsByGroup[at + (k0 + VL + l) * taps + q0 + i] = sums[sumsAt + (PAIR_TAPS + i) * VL + l];
+            }
+        }
+    }
 
     // ---- WIDE_ROWS_IN_GROUPS ---------------------------------------------------------------------
 
