@@ -127,11 +127,7 @@ final class BatchNorm {
                 if (dx == null) continue;
                 float p = (gamma == null ? 1f : gamma[c]) * invStd;
                 float q = batchStats ? (float) (p * invStd * gradDotXhat / count) : 0f, r = batchStats ? (float) (-p * gradSum / count) : 0f;
-                for (int n = 0; n < batch; n++) {
-                    int off = (n * channels + c) * plane;
-                    if (addToDx) inputGradient(dy, x, dx, off, plane, mu, p, q, r);
-                    else inputGradientFresh(dy, x, dx, off, plane, mu, p, q, r);
-                }
+                for (int n = 0; n < batch; n++) inputGradient(dy, x, dx, addToDx, (n * channels + c) * plane, plane, mu, p, q, r);
             }
         }
     };
@@ -215,8 +211,12 @@ final class BatchNorm {
         return total;
     }
 
-    /** dx[i] += p * dy[i] - q * (x[i] - mu) + r over [off, off + len); with q = r = 0, x is not read. */
-    private static void inputGradient(float[] dy, float[] x, float[] dx, int off, int len, float mu, float p, float q, float r) {
+    /**
+     * dx[i] += p * dy[i] - q * (x[i] - mu) + r over [off, off + len) (add), or dx[i] = it (dx's old
+     * contents not read); with q = r = 0, x is not read.
+     */
+    private static void inputGradient(float[] dy, float[] x, float[] dx, boolean add, int off, int len, float mu, float p,
+                                      float q, float r) {
         FloatVector pV = FloatVector.broadcast(Gemm.S, p), minusQ = FloatVector.broadcast(Gemm.S, -q),
                 rV = FloatVector.broadcast(Gemm.S, r), muV = FloatVector.broadcast(Gemm.S, mu);
         int i = 0, whole = len - len % VL;
@@ -224,29 +224,19 @@ final class BatchNorm {
             for (; i < whole; i += VL) {
                 FloatVector centered = FloatVector.fromArray(Gemm.S, x, off + i).sub(muV);
                 FloatVector step = FloatVector.fromArray(Gemm.S, dy, off + i).fma(pV, centered.fma(minusQ, rV));
-                FloatVector.fromArray(Gemm.S, dx, off + i).add(step).intoArray(dx, off + i);
+                if (add) FloatVector.fromArray(Gemm.S, dx, off + i).add(step).intoArray(dx, off + i);
+                else step.intoArray(dx, off + i);
             }
         } else {
             for (; i < whole; i += VL) {
-                FloatVector.fromArray(Gemm.S, dy, off + i).fma(pV, FloatVector.fromArray(Gemm.S, dx, off + i)).intoArray(dx, off + i);
+                FloatVector grad = FloatVector.fromArray(Gemm.S, dy, off + i);
+                if (add) grad.fma(pV, FloatVector.fromArray(Gemm.S, dx, off + i)).intoArray(dx, off + i);
+                else grad.mul(pV).intoArray(dx, off + i);
             }
         }
-        for (; i < len; i++) dx[off + i] += Math.fma(dy[off + i], p, Math.fma(x[off + i] - mu, -q, r));
-    }
-
-    /** dx[i] = p * dy[i] - q * (x[i] - mu) + r over [off, off + len): {@link #inputGradient} without reading dx. */
-    private static void inputGradientFresh(float[] dy, float[] x, float[] dx, int off, int len, float mu, float p, float q, float r) {
-        FloatVector pV = FloatVector.broadcast(Gemm.S, p), minusQ = FloatVector.broadcast(Gemm.S, -q),
-                rV = FloatVector.broadcast(Gemm.S, r), muV = FloatVector.broadcast(Gemm.S, mu);
-        int i = 0, whole = len - len % VL;
-        if (q != 0f || r != 0f) {
-            for (; i < whole; i += VL) {
-                FloatVector centered = FloatVector.fromArray(Gemm.S, x, off + i).sub(muV);
-                FloatVector.fromArray(Gemm.S, dy, off + i).fma(pV, centered.fma(minusQ, rV)).intoArray(dx, off + i);
-            }
-        } else {
-            for (; i < whole; i += VL) FloatVector.fromArray(Gemm.S, dy, off + i).mul(pV).intoArray(dx, off + i);
+        for (; i < len; i++) {
+            float step = Math.fma(dy[off + i], p, Math.fma(x[off + i] - mu, -q, r));
+            dx[off + i] = add ? dx[off + i] + step : step;
         }
-        for (; i < len; i++) dx[off + i] = Math.fma(dy[off + i], p, Math.fma(x[off + i] - mu, -q, r));
     }
 }
