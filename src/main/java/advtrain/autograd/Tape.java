@@ -45,6 +45,8 @@ public final class Tape implements AutoCloseable {
     /**
      * Runs backward from a scalar: seeds d(root)/d(root) = 1, then calls the recorded backward
      * steps in reverse order. Gradients accumulate into parameters and into inputs that require them.
+     * Once per recording (then {@link #reset}): a second pass would start from the intermediate
+     * gradients the first one left.
      */
     public void backward(Variable root) {
         if (root.shape().size() != 1) throw new IllegalArgumentException("backward: needs a scalar, got " + root.shape());
