@@ -33,8 +33,6 @@ final class ConvInputGradient {
      */
     private int lead, gradPlane, gradImage, resultPlane, rowsLength;
     private boolean byFilterRow;
-    /** FLIPPED: whether its forward convolution adds to inputGrad (true) or writes it. */
-    private boolean adding = true;
     /** The algorithm the backend asked for (FLIPPED passes it on to its forward convolution). */
     ConvPlan.Algorithm algorithm = ConvPlan.Algorithm.AUTO;
     /** FLIPPED: the input gradient as a forward convolution, its sizes, and the filters it takes. */
@@ -58,13 +56,12 @@ final class ConvInputGradient {
      */
     void run(ConvPlan.InputGradient path, float[] weights, float[] outputGrad, float[] inputGrad, boolean add) {
         if (!add && !writes(path)) throw new IllegalArgumentException(path + " adds to the input gradient");
-        adding = add;
         begin(path, weights, outputGrad, inputGrad);
         ConvShape s = shape;
         long flopsPerImage = 2L * s.outChannels * s.taps * s.pixels;
         switch (path) {
             case LANES -> lanes();
-            case FLIPPED -> flipped();
+            case FLIPPED -> flipped(add);
             case COL2IM -> {
                 scatterByPhases = byPhases();
                 if (scatterByPhases) for (int l = 0; l < VL; l++) firstColumnZero[l] = l % s.outWidth == 0 ? 0f : 1f;
@@ -173,13 +170,13 @@ final class ConvInputGradient {
      * flipped[c, k, r', s'] * outputGrad[k, y - (R-1-pad) + r', x - (S-1-pad) + s']: the output
      * gradient [N, K, outH, outW] convolved with the filters transposed and flipped,
      * flipped[c, k, r', s'] = weight[k, c, R-1-r', S-1-s'], padded by R-1-pad, which gives
-     * [N, C, H, W] exactly. So it runs as a forward pass, adding into inputGrad, on the path the plan
-     * picks for that convolution (wide rows, or CHANNELS where they waste a quarter of their
-     * columns): only real products, at the forward pass's speed, where LANES walks a different set
-     * of taps for every pixel near the border. (Used where the input channels fill whole vectors:
-     * measured on ResNet-20's layers only.)
+     * [N, C, H, W] exactly. So it runs as a forward pass, adding into inputGrad (or writing it,
+     * without add), on the path the plan picks for that convolution (wide rows, or CHANNELS where
+     * they waste a quarter of their columns): only real products, at the forward pass's speed,
+     * where LANES walks a different set of taps for every pixel near the border. (Used where the
+     * input channels fill whole vectors: measured on ResNet-20's layers only.)
      */
-    private void flipped() {
+    private void flipped(boolean add) {
         ConvShape s = shape;
         int kH = s.kernelHeight, kW = s.kernelWidth, inC = s.inChannels, outC = s.outChannels;
         flippedWeights = WorkerScratch.atLeast(flippedWeights, outC * s.taps);
@@ -193,7 +190,7 @@ final class ConvInputGradient {
         int flippedPad = kH - 1 - s.pad;
         flippedShape.set(s.batch, outC, s.outHeight, s.outWidth, inC, kH, kW, 1, flippedPad, true);
         ConvPlan.Forward path = ConvPlan.HERE.forward(1, outC, inC, s.outHeight, s.outWidth, kH, kW, flippedPad, algorithm);
-        if (adding) flippedForward.runAdding(path, outputGrad, flippedWeights, inputGrad);
+        if (add) flippedForward.runAdding(path, outputGrad, flippedWeights, inputGrad);
         else flippedForward.run(path, outputGrad, flippedWeights, null, inputGrad);
     }
 

@@ -46,8 +46,7 @@ final class ConvWeightGradient {
     private int groupSize, groups;
     /** inImageGroups: images per chunk, whose operands stay in a core's L2 while every tile uses them. */
     private int chunkImages;
-    /** inImageGroups: ROW_TAPS (true) or CHANNELS in pairs; one image's laid-out output gradient; one register tile's floats. */
-    private boolean rowTaps;
+    /** inImageGroups: one image's laid-out output gradient; one register tile's floats. */
     private int gradImage, tileFloats;
     /** WIDE_ROWS_IN_GROUPS: the input gradient computed in the groups too, or null. */
     private ConvInputGradient inputGradient;
@@ -89,7 +88,7 @@ final class ConvWeightGradient {
         gradRow = s.padded ? s.wideLength : s.pixelsPadded;
         gradSlice = s.outChannels * gradRow;
         if (rowTaps || channels && ConvPlan.HERE.channelVectors(s.outChannels) == 2) {
-            inImageGroups(rowTaps);
+            inImageGroups();
             return;
         }
         if (weightGrad != null) inputsByImage = WorkerScratch.atLeast(inputsByImage, s.batch * inputSlice);
@@ -204,11 +203,10 @@ final class ConvWeightGradient {
      * and then streaming it once per chunk of tiles cost ResNet-20's weight gradients 20-40 % of
      * their time.
      */
-    private void inImageGroups(boolean rowTaps) {
+    private void inImageGroups() {
         ConvShape s = shape;
         int outC = s.outChannels, taps = s.taps;
-        this.rowTaps = rowTaps;
-        if (rowTaps) {
+        if (path == ConvPlan.WeightGradient.ROW_TAPS) {
             gradImage = s.outHeight * (s.outWidth + 4) * outC;
             weightTiles = (s.inChannels * s.kernelHeight + ROW_TAP_ROWS - 1) / ROW_TAP_ROWS;
             tileFloats = ROW_TAP_ROWS * 3 * VL;
@@ -223,7 +221,12 @@ final class ConvWeightGradient {
         groups = (s.batch + groupSize - 1) / groupSize;
         weightsByGroup = WorkerScratch.atLeast(weightsByGroup, groups * outC * taps);
         Parallel.range(groups, 2L * outC * taps * s.pixels * groupSize, byImageGroup);
-        int size = outC * taps;
+        addGroups();
+    }
+
+    /** weightGrad += each group's weight gradient (weightsByGroup), in group order. */
+    private void addGroups() {
+        int size = shape.outChannels * shape.taps;
         for (int g = 0; g < groups; g++) {
             for (int i = 0; i < size; i++) weightGrad[i] += weightsByGroup[g * size + i];
         }
@@ -239,6 +242,7 @@ final class ConvWeightGradient {
         @Override protected void run(int from, int to, int worker) {
             ConvShape s = shape;
             int outC = s.outChannels, pixels = s.pixels, xAt = chunkImages * gradImage, sumsAt = xAt + chunkImages * inputSlice;
+            boolean rowTaps = path == ConvPlan.WeightGradient.ROW_TAPS;  // else CHANNELS in pairs of vectors
             float[] buf = scratch.get(worker, sumsAt + weightTiles * tileFloats);
             for (int g = from; g < to; g++) {
                 int first = g * groupSize, end = Math.min(s.batch, first + groupSize);
@@ -368,12 +372,7 @@ final class ConvWeightGradient {
         long flops = 2L * s.outChannels * s.taps * s.pixels;
         long flopsPerImage = (weightGrad == null ? 0 : flops) + (inputGradient != null ? flops : 0);
         Parallel.range(groups, Math.max((long) s.outChannels * s.pixels, flopsPerImage) * groupSize, byGroup);
-        if (weightGrad != null) {
-            int size = s.outChannels * s.taps;
-            for (int g = 0; g < groups; g++) {
-                for (int i = 0; i < size; i++) weightGrad[i] += weightsByGroup[g * size + i];
-            }
-        }
+        if (weightGrad != null) addGroups();
     }
 
     /**

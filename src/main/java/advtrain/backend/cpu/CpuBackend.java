@@ -9,6 +9,8 @@ import advtrain.backend.reference.ReferenceBackend;
 import advtrain.tensor.Shape;
 import advtrain.tensor.Tensor;
 
+import java.util.Objects;
+
 /**
  * The tuned Java backend: the {@link ReferenceBackend}'s definitions, with the kernels a training
  * step or an attack spends its time in replaced by faster ones (every other kernel is inherited as
@@ -139,25 +141,27 @@ public final class CpuBackend extends ReferenceBackend implements FusedKernels, 
 
     @Override public void conv2dBackward(Tensor input, Tensor weight, Tensor outputGrad,
                                          Tensor inputGrad, Tensor weightGrad, Tensor biasGrad, int stride, int padding) {
-        checkConv("conv2dBackward", input, weight, outputGrad, stride, padding);
-        if (inputGrad != null) Checks.sameShape("conv2dBackward inputGrad", input, inputGrad);
-        if (weightGrad != null) Checks.sameShape("conv2dBackward weightGrad", weight, weightGrad);
-        if (biasGrad != null && biasGrad.size() != weight.shape().dim(0)) {
-            throw new IllegalArgumentException("conv2dBackward: biasGrad " + biasGrad.shape() + " for weight " + weight.shape());
-        }
+        checkConvBackward("conv2dBackward", input, weight, outputGrad, inputGrad, weightGrad, biasGrad, stride, padding);
         if (inputGrad == null && weightGrad == null && biasGrad == null) return;
         conv2dBackward(input, weight, outputGrad, inputGrad, true, weightGrad, biasGrad, stride, padding);
     }
 
     @Override public void conv2dBackwardFresh(Tensor input, Tensor weight, Tensor outputGrad,
                                               Tensor inputGrad, Tensor weightGrad, Tensor biasGrad, int stride, int padding) {
-        checkConv("conv2dBackwardFresh", input, weight, outputGrad, stride, padding);
-        Checks.sameShape("conv2dBackwardFresh inputGrad", input, inputGrad);
-        if (weightGrad != null) Checks.sameShape("conv2dBackwardFresh weightGrad", weight, weightGrad);
-        if (biasGrad != null && biasGrad.size() != weight.shape().dim(0)) {
-            throw new IllegalArgumentException("conv2dBackwardFresh: biasGrad " + biasGrad.shape() + " for weight " + weight.shape());
-        }
+        checkConvBackward("conv2dBackwardFresh", input, weight, outputGrad, inputGrad, weightGrad, biasGrad, stride, padding);
+        Objects.requireNonNull(inputGrad, "conv2dBackwardFresh: inputGrad");
         conv2dBackward(input, weight, outputGrad, inputGrad, false, weightGrad, biasGrad, stride, padding);
+    }
+
+    /** conv2dBackward's checks: the convolution's shapes, and each gradient given against its tensor. */
+    private static void checkConvBackward(String op, Tensor input, Tensor weight, Tensor outputGrad, Tensor inputGrad,
+                                          Tensor weightGrad, Tensor biasGrad, int stride, int padding) {
+        checkConv(op, input, weight, outputGrad, stride, padding);
+        if (inputGrad != null) Checks.sameShape(op + " inputGrad", input, inputGrad);
+        if (weightGrad != null) Checks.sameShape(op + " weightGrad", weight, weightGrad);
+        if (biasGrad != null && biasGrad.size() != weight.shape().dim(0)) {
+            throw new IllegalArgumentException(op + ": biasGrad " + biasGrad.shape() + " for weight " + weight.shape());
+        }
     }
 
     private void conv2dBackward(Tensor input, Tensor weight, Tensor outputGrad, Tensor inputGrad, boolean addToInputGrad,
@@ -268,18 +272,23 @@ public final class CpuBackend extends ReferenceBackend implements FusedKernels, 
 
     @Override public void batchNormBackward(Tensor x, Tensor gamma, Tensor mean, Tensor var, float eps, boolean batchStats,
                                             Tensor outGrad, Tensor inputGrad, Tensor gammaGrad, Tensor betaGrad) {
-        Checks.batchNorm("batchNormBackward", x, gamma, null, mean, var, outGrad);
-        Checks.batchNorm("batchNormBackward", x, gammaGrad, betaGrad, mean, var, outGrad);
-        if (inputGrad != null) Checks.sameShape("batchNormBackward inputGrad", x, inputGrad);
+        checkBatchNormBackward("batchNormBackward", x, gamma, mean, var, outGrad, inputGrad, gammaGrad, betaGrad);
         batchNormBackward(x, gamma, mean, var, eps, batchStats, outGrad, inputGrad, true, gammaGrad, betaGrad);
     }
 
     @Override public void batchNormBackwardFresh(Tensor x, Tensor gamma, Tensor mean, Tensor var, float eps, boolean batchStats,
                                                  Tensor outGrad, Tensor inputGrad, Tensor gammaGrad, Tensor betaGrad) {
-        Checks.batchNorm("batchNormBackwardFresh", x, gamma, null, mean, var, outGrad);
-        Checks.batchNorm("batchNormBackwardFresh", x, gammaGrad, betaGrad, mean, var, outGrad);
-        Checks.sameShape("batchNormBackwardFresh inputGrad", x, inputGrad);
+        checkBatchNormBackward("batchNormBackwardFresh", x, gamma, mean, var, outGrad, inputGrad, gammaGrad, betaGrad);
+        Objects.requireNonNull(inputGrad, "batchNormBackwardFresh: inputGrad");
         batchNormBackward(x, gamma, mean, var, eps, batchStats, outGrad, inputGrad, false, gammaGrad, betaGrad);
+    }
+
+    /** batchNormBackward's checks: the statistics and parameters against x, each gradient given against its tensor. */
+    private static void checkBatchNormBackward(String op, Tensor x, Tensor gamma, Tensor mean, Tensor var, Tensor outGrad,
+                                               Tensor inputGrad, Tensor gammaGrad, Tensor betaGrad) {
+        Checks.batchNorm(op, x, gamma, null, mean, var, outGrad);
+        Checks.batchNorm(op, x, gammaGrad, betaGrad, mean, var, outGrad);
+        if (inputGrad != null) Checks.sameShape(op + " inputGrad", x, inputGrad);
     }
 
     private static void batchNormBackward(Tensor x, Tensor gamma, Tensor mean, Tensor var, float eps, boolean batchStats,
