@@ -33,22 +33,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from torch_net import Net, write_safetensors  # noqa: E402  (the shared Net and writer)
-
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
-
-
-def find_data(explicit):
-    candidates = [explicit] if explicit else [
-        os.environ.get("ADVTRAIN_DATA"),
-        os.path.join(ROOT, "data", "cifar-10-batches-bin"),
-        os.path.join(ROOT, "..", "shared", "data", "cifar-10"),
-    ]
-    for d in candidates:
-        if d and (os.path.exists(os.path.join(d, "test_batch.bin")) or os.path.exists(os.path.join(d, "test_batch.bin.gz"))):
-            return d
-    raise SystemExit("CIFAR-10 not found; pass --data DIR")
+from torch_net import ROOT, Net, find_data, write_safetensors  # noqa: E402  (the shared Net and writer)
 
 
 def read_batch(folder, name, count):

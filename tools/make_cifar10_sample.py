@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes the tests' CIFAR-10 sample: the first records of the official binary files, gzipped.
 
-    python3 tools/make_cifar10_sample.py DATA_DIR [--train 1000] [--test 500]
+    python3 tools/make_cifar10_sample.py DATA_DIR [--train 512] [--test 256]
 
 DATA_DIR holds the official binary files (data_batch_1.bin, test_batch.bin, or .bin.gz). The sample goes
 to src/test/resources/cifar-10-sample/ with a sample.properties that tells advtrain how many records
@@ -44,8 +44,8 @@ def write_gzip(path, data):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data", help="folder holding the official CIFAR-10 binary files")
-    parser.add_argument("--train", type=int, default=1000, help="records of data_batch_1 (default 1000)")
-    parser.add_argument("--test", type=int, default=500, help="records of test_batch (default 500)")
+    parser.add_argument("--train", type=int, default=512, help="records of data_batch_1 (default 512)")
+    parser.add_argument("--test", type=int, default=256, help="records of test_batch (default 256)")
     args = parser.parse_args()
     os.makedirs(OUT, exist_ok=True)
     counts = {"data_batch_1": args.train, "test_batch": args.test}

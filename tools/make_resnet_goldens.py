@@ -1,17 +1,18 @@
 #!/usr/bin/python3
 """Writes the PyTorch goldens of advtrain's ResNets into src/test/resources/goldens/resnet/.
 
-    /usr/bin/python3 tools/make_resnet_goldens.py                  # regenerate (deterministic)
+    /usr/bin/python3 tools/make_resnet_goldens.py [--data DIR]     # regenerate (deterministic)
     /usr/bin/python3 tools/make_resnet_goldens.py --check FILE     # load an advtrain model file in PyTorch
 
-The networks are those of tools/resnet_cifar.py; the images are the committed CIFAR-10 sample
-(src/test/resources/cifar-10-sample), read in file order. Files:
+The networks are those of tools/resnet_cifar.py; the images are the first records of the real
+CIFAR-10 files in file order (--data DIR, else where advtrain's commands look). The tests read the
+images they need from the committed sample, which holds the same first records. Files:
 
   layouts.json          for resnet20 and preact-resnet18: the state_dict as PyTorch lists it, in
                         order, each entry [name, dtype, shape]; advtrain's must be the same.
   resnet20_trained.safetensors
                         a ResNet-20 trained by PyTorch (float32, its own initialisation, seed 0) for
-                        TRAIN_EPOCHS epochs on the sample's 1,000 training images, written as a
+                        TRAIN_EPOCHS epochs on the first TRAIN_IMAGES training images, written as a
                         PyTorch user would: its state_dict, num_batches_tracked as I64, and
                         metadata {"format": "pt", "arch": "resnet20"}.
   resnet20_eval.safetensors
@@ -47,9 +48,10 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from resnet_cifar import (ARCHITECTURES, ROOT, PreActResNet18, ResNet20, hash_init,  # noqa: E402
                           load_advtrain_file, read_cifar, read_safetensors, write_safetensors)
+from torch_net import find_data  # noqa: E402
 
 OUT = os.path.join(ROOT, "src", "test", "resources", "goldens", "resnet")
-TRAIN_EPOCHS, TRAIN_BATCH, TRAIN_LR = 8, 32, 0.05
+TRAIN_IMAGES, TRAIN_EPOCHS, TRAIN_BATCH, TRAIN_LR = 1000, 8, 32, 0.05
 FORWARD_IMAGES = 8
 EVAL_IMAGES, EVAL_EPS, EVAL_STEPS = 100, 1 / 255, 10
 PARITY_IMAGES, PARITY_BATCH, PARITY_LR = 64, 16, 0.001
@@ -72,10 +74,10 @@ def write_layouts():
         f.write("{\n" + ",\n".join(arches) + "\n}\n")
 
 
-def train_resnet20():
+def train_resnet20(folder):
     torch.manual_seed(0)
     model = ResNet20()
-    images, labels = read_cifar("data_batch_1", 1000)
+    images, labels = read_cifar(folder, "data_batch_1", TRAIN_IMAGES)
     opt = torch.optim.SGD(model.parameters(), lr=TRAIN_LR, momentum=0.9, weight_decay=5e-4)
     gen = torch.Generator().manual_seed(0)
     model.train()
@@ -104,10 +106,10 @@ def pgd(model, x, y, eps, steps):
     return adv
 
 
-def eval_goldens(state):
+def eval_goldens(folder, state):
     model = ResNet20().double()
     model.load_state_dict(state, strict=True)
-    images, labels = read_cifar("test_batch", EVAL_IMAGES)
+    images, labels = read_cifar(folder, "test_batch", EVAL_IMAGES)
     images = images.double()
     out = {}
     model.eval()
@@ -134,9 +136,9 @@ def eval_goldens(state):
     return out, meta
 
 
-def preact_forward():
+def preact_forward(folder):
     model = hash_init(PreActResNet18()).double()
-    images, labels = read_cifar("test_batch", 2)
+    images, labels = read_cifar(folder, "test_batch", 2)
     out = {}
     with torch.no_grad():
         out["eval_log_probs"] = model.eval()(images.double())
@@ -156,9 +158,9 @@ def preact_forward():
     return out, {"images": 2, "grad_head": GRAD_HEAD, "init": "resnet_cifar.hash_init", "source": "tools/make_resnet_goldens.py"}
 
 
-def parity_golden():
+def parity_golden(folder):
     model = hash_init(ResNet20()).double()
-    images, labels = read_cifar("data_batch_1", PARITY_IMAGES)
+    images, labels = read_cifar(folder, "data_batch_1", PARITY_IMAGES)
     images = images.double()
     opt = torch.optim.SGD(model.parameters(), lr=PARITY_LR, momentum=0.9)
     model.train()
@@ -182,20 +184,23 @@ def main():
         model = load_advtrain_file(sys.argv[2])
         print("%s: load_state_dict(strict=True) into %s accepted it" % (sys.argv[2], type(model).__name__))
         return
+    if len(sys.argv) not in (1, 3) or (len(sys.argv) == 3 and sys.argv[1] != "--data"):
+        raise SystemExit(__doc__.split("\n\n")[1])
+    folder = find_data(sys.argv[2] if len(sys.argv) == 3 else None)
     torch.set_num_threads(2)
     os.makedirs(OUT, exist_ok=True)
     write_layouts()
-    print("training a ResNet-20 for %d epochs on the sample" % TRAIN_EPOCHS)
-    model = train_resnet20()
+    print("training a ResNet-20 for %d epochs on the first %d training images of %s" % (TRAIN_EPOCHS, TRAIN_IMAGES, folder))
+    model = train_resnet20(folder)
     trained = os.path.join(OUT, "resnet20_trained.safetensors")
     size = write_safetensors(trained, model.state_dict(), {"format": "pt", "arch": "resnet20"})
     print("  wrote %s (%d bytes)" % (trained, size))
     state, _ = read_safetensors(trained)  # exactly the float32 weights the tests load
-    tensors, meta = eval_goldens(state)
+    tensors, meta = eval_goldens(folder, state)
     print("  wrote resnet20_eval (%d bytes)" % write_safetensors(os.path.join(OUT, "resnet20_eval.safetensors"), tensors, meta))
-    tensors, meta = preact_forward()
+    tensors, meta = preact_forward(folder)
     print("  wrote preact_forward (%d bytes)" % write_safetensors(os.path.join(OUT, "preact_forward.safetensors"), tensors, meta))
-    tensors, meta = parity_golden()
+    tensors, meta = parity_golden(folder)
     print("  wrote resnet20_epoch (%d bytes)" % write_safetensors(os.path.join(OUT, "resnet20_epoch.safetensors"), tensors, meta))
 
 

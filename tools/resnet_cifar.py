@@ -10,7 +10,7 @@ return log-probabilities, as advtrain.nn.ResNet20 and advtrain.nn.PreActResNet18
 normalisation has no state, so the state_dicts are exactly those of the usual definitions.
 
 Also here: a safetensors reader and writer that keep int64 tensors (num_batches_tracked) and
-0-dimensional shapes, the CIFAR-10 sample reader, and a deterministic initialisation that
+0-dimensional shapes, a CIFAR-10 reader, and a deterministic initialisation that
 advtrain's tests compute the same way (ResNetGoldenTest.hashInit), so the parity golden needs no
 file of initial weights. Run with Debian's /usr/bin/python3 (python3-torch 1.13).
 """
@@ -27,7 +27,6 @@ import torch.nn.functional as F
 CIFAR10_MEAN = (0.4914, 0.4822, 0.4465)
 CIFAR10_STD = (0.2470, 0.2435, 0.2616)
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
-SAMPLE = os.path.join(ROOT, "src", "test", "resources", "cifar-10-sample")
 
 
 def normalize(x):
@@ -175,14 +174,17 @@ def hash_init(model):
 
 # ---- data and files -----------------------------------------------------------------------------
 
-def read_cifar(name, count, folder=SAMPLE):
-    """The first `count` records of a CIFAR-10 binary file as (images [N,3,32,32] float32 byte/255, labels)."""
+def read_cifar(folder, name, count):
+    """The first `count` records of a CIFAR-10 binary file in `folder` (name.bin or name.bin.gz) as
+    (images [N,3,32,32] float32 byte/255, labels)."""
     path = os.path.join(folder, name + ".bin")
     opener = open
     if not os.path.exists(path):
         path, opener = path + ".gz", gzip.open
     with opener(path, "rb") as f:
         raw = f.read(count * 3073)
+    if len(raw) != count * 3073:
+        raise SystemExit("%s: fewer than %d records" % (path, count))
     data = torch.tensor(list(raw), dtype=torch.uint8).view(count, 3073)
     labels = data[:, 0].to(torch.int64)
     images = data[:, 1:].to(torch.float32).view(count, 3, 32, 32) / 255.0  # a division, as advtrain and ToTensor

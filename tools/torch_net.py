@@ -1,8 +1,8 @@
-"""What the PyTorch scripts share: the seed's Net and a safetensors writer.
+"""What the PyTorch scripts share: the seed's Net, a safetensors writer, and where CIFAR-10 is.
 
-Used by tools/make_goldens.py, tools/make_attack_goldens.py and benchmarks/vs_pytorch.py, so the
-network the goldens and the benchmark run is defined once, as advtrain.nn.Net defines it. Run the
-scripts with Debian's /usr/bin/python3 (python3-torch).
+Used by tools/make_goldens.py, tools/make_attack_goldens.py, tools/resnet_cifar.py and
+benchmarks/vs_pytorch.py, so the network the goldens and the benchmark run is defined once, as
+advtrain.nn.Net defines it. Run the scripts with Debian's /usr/bin/python3 (python3-torch).
 """
 import json
 import os
@@ -11,6 +11,25 @@ import struct
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def find_data(explicit=None):
+    """The full CIFAR-10 binary folder: `explicit`, else where advtrain's commands look
+    ($ADVTRAIN_DATA, data/cifar-10-batches-bin/, ../shared/data/cifar-10/). The committed sample
+    (a folder with sample.properties) is refused: the goldens are made from the real files."""
+    candidates = [explicit] if explicit else [
+        os.environ.get("ADVTRAIN_DATA"),
+        os.path.join(ROOT, "data", "cifar-10-batches-bin"),
+        os.path.join(ROOT, "..", "shared", "data", "cifar-10"),
+    ]
+    for d in candidates:
+        if d and not os.path.exists(os.path.join(d, "sample.properties")) and any(
+                os.path.exists(os.path.join(d, "test_batch.bin" + ext)) for ext in ("", ".gz")):
+            return d
+    raise SystemExit("the full CIFAR-10 was not found (looked in %s); pass --data DIR"
+                     % ", ".join(d for d in candidates if d))
 
 
 class Net(nn.Module):

@@ -21,11 +21,12 @@ import java.util.Map;
 
 /**
  * A small trained model for the attack tests: the seed's Net after a few epochs of SGD on the
- * committed sample of the real CIFAR-10 (its 1,000 training images), trained once per test JVM (with the engine directly: the
- * train command is not this package's) and then copied into a fresh Net per backend.
+ * committed sample of the real CIFAR-10 (its 512 training images), trained once per test JVM (with
+ * the engine directly: the train command is not this package's) and then copied into a fresh Net per
+ * backend.
  */
 public final class TrainedModels {
-    static final int TRAIN_IMAGES = 1000, EPOCHS = 8, BATCH = 16;  // all of the sample; 8,000 image-steps
+    static final int TRAIN_IMAGES = 512, EPOCHS = 16, BATCH = 16;  // all of the sample; 8,192 image-steps
     private static Map<String, HostTensor> weights;
     private static double trainSeconds;
 

@@ -18,7 +18,7 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /**
  * reproduce and demo on the committed CIFAR-10 sample. {@code reproduce --quick} runs once on it (the
- * quick plan fitted to the sample's 1,000 training and 500 test images) for the files test; the other
+ * quick plan fitted to the sample's 512 training and 256 test images) for the files test; the other
  * tests use a much smaller plan through the size options. The quick plan's result on all of CIFAR-10
  * is {@link ReproduceFullDataTest}'s.
  */
@@ -73,8 +73,8 @@ class ReproduceCommandTest {
             assertTrue(report.contains(claim), "the table has the seed's claim " + claim);
         }
         assertTrue(report.contains("Not the seed's recipe"), "a quick run says it is not the seed's recipe");
-        assertTrue(quick.out().contains("on a sample of CIFAR-10 (1,000 training and 500 test images)"), "the plan says it ran on the sample");
-        assertEquals(1000L, ((Map<?, ?>) json.get("plan")).get("train_images"), "every sample image, not the quick plan's 5,000");
+        assertTrue(quick.out().contains("on a sample of CIFAR-10 (512 training and 256 test images)"), "the plan says it ran on the sample");
+        assertEquals(512L, ((Map<?, ?>) json.get("plan")).get("train_images"), "every sample image, not the quick plan's 5,000");
         assertEquals(5, ((List<?>) json.get("claims")).size());
         assertTrue(quick.out().contains("expected duration about"), "the duration is said up front");
         assertTrue(quick.out().contains("[1/"), "progress by stage");

@@ -19,14 +19,16 @@ import java.util.zip.GZIPOutputStream;
 import static org.junit.jupiter.api.Assertions.*;
 
 class Cifar10Test {
-    /** A full-size test_batch.bin (10,000 records): the sample's 500 real test records, 20 times over. */
+    /** A full-size test_batch.bin (10,000 records): the sample's 256 real test records, over and over. */
     private static byte[] testBatch;
 
     @BeforeAll
     static void buildAFullSizeTestBatch() throws IOException {
         byte[] sample = uncompressed(Cifar10.find(RealData.sample(), Cifar10.TEST_FILE));
         testBatch = new byte[(int) Cifar10.FILE_BYTES];
-        for (int at = 0; at < testBatch.length; at += sample.length) System.arraycopy(sample, 0, testBatch, at, sample.length);
+        for (int at = 0; at < testBatch.length; at += sample.length) {
+            System.arraycopy(sample, 0, testBatch, at, Math.min(sample.length, testBatch.length - at));
+        }
     }
 
     private static byte[] uncompressed(Path gz) throws IOException {
@@ -48,11 +50,11 @@ class Cifar10Test {
         Path sample = RealData.sample();
         assertEquals(sample, DataLocator.require(sample), "--data accepts the sample folder");
         assertEquals(List.of(), Cifar10.missingFiles(sample), "it needs only the files its sample file names");
-        assertEquals(1000, Cifar10.trainSize(sample));
-        assertEquals(500, Cifar10.testSize(sample));
+        assertEquals(512, Cifar10.trainSize(sample));
+        assertEquals(256, Cifar10.testSize(sample));
         Dataset train = Cifar10.train(sample, Cifar10.TRAIN_SIZE), test = Cifar10.test(sample, Cifar10.TEST_SIZE);
-        assertEquals(1000, train.size(), "a limit above what the sample holds means all of it");
-        assertEquals(500, test.size());
+        assertEquals(512, train.size(), "a limit above what the sample holds means all of it");
+        assertEquals(256, test.size());
         assertEquals(6, train.label(0), "the first training image is a frog");
         assertEquals(3, test.label(0), "the first test image is a cat");
         assertEquals(5, Cifar10.test(sample, 5).size(), "a limit keeps the first images");
@@ -68,18 +70,18 @@ class Cifar10Test {
             Files.copy(RealData.sample().resolve(name), tmp.resolve(name));
         }
         Path sampleFile = tmp.resolve(Cifar10.SAMPLE_FILE);
-        Files.writeString(sampleFile, "data_batch_1=1000\ntest_batch=600\n");
+        Files.writeString(sampleFile, "data_batch_1=512\ntest_batch=300\n");
         String message = assertThrows(Cifar10.DataException.class, () -> Cifar10.test(tmp, 10)).getMessage();
-        assertTrue(message.contains("1536500 bytes, expected 1843800 (600 records") && message.contains("truncated"), message);
+        assertTrue(message.contains("786688 bytes, expected 921900 (300 records") && message.contains("truncated"), message);
 
-        Files.writeString(sampleFile, "data_batch_1=1000\ntest_batch=400\n");
+        Files.writeString(sampleFile, "data_batch_1=512\ntest_batch=200\n");
         message = assertThrows(Cifar10.DataException.class, () -> Cifar10.test(tmp, 10)).getMessage();
-        assertTrue(message.contains("longer than 400 records"), message);
+        assertTrue(message.contains("longer than 200 records"), message);
 
         for (String[] c : new String[][] {
-                {"data_batch_1=1000\ntest_batch=many\n", "test_batch=many, expected a number of records from 0 to 10000"},
-                {"data_batch_1=1000\ntest_batch=500\ndata_batch_9=3\n", "unknown file data_batch_9"},
-                {"data_batch_1=1000\n", "a sample needs records of data_batch_1 and test_batch"}}) {
+                {"data_batch_1=512\ntest_batch=many\n", "test_batch=many, expected a number of records from 0 to 10000"},
+                {"data_batch_1=512\ntest_batch=256\ndata_batch_9=3\n", "unknown file data_batch_9"},
+                {"data_batch_1=512\n", "a sample needs records of data_batch_1 and test_batch"}}) {
             Files.writeString(sampleFile, c[0]);
             message = assertThrows(Cifar10.DataException.class, () -> Cifar10.test(tmp, 10)).getMessage();
             assertTrue(message.contains(sampleFile.toString()) && message.contains(c[1]), message);
@@ -138,14 +140,15 @@ class Cifar10Test {
         Files.write(plainDir.resolve("test_batch.bin"), testBatch);
         Files.write(gzDir.resolve("test_batch.bin.gz"), gzip(testBatch));
         Dataset plain = Cifar10.test(plainDir, Cifar10.TEST_SIZE), gzipped = Cifar10.test(gzDir, Cifar10.TEST_SIZE);
-        Dataset sample = Cifar10.test(RealData.sample(), 500);
+        Dataset sample = Cifar10.test(RealData.sample(), Cifar10.TEST_SIZE);
+        int n = sample.size();
         float[] a = new float[Dataset.IMAGE_BYTES], b = new float[Dataset.IMAGE_BYTES], c = new float[Dataset.IMAGE_BYTES];
         for (int i = 0; i < Cifar10.TEST_SIZE; i += 97) {
             assertEquals(gzipped.label(i), plain.label(i));
-            assertEquals(sample.label(i % 500), plain.label(i));
+            assertEquals(sample.label(i % n), plain.label(i));
             plain.copyImage(i, a, 0);
             gzipped.copyImage(i, b, 0);
-            sample.copyImage(i % 500, c, 0);
+            sample.copyImage(i % n, c, 0);
             assertArrayEquals(b, a);
             assertArrayEquals(c, a);
         }

@@ -8,7 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * Real CIFAR-10 for tests. Most tests use {@link #sample()}, the first 1,000 training and 500 test
+ * Real CIFAR-10 for tests. Most tests use {@link #sample()}, the first 512 training and 256 test
  * images committed under src/test/resources/cifar-10-sample, so a fresh clone runs them with no
  * download. The few that need all of it carry the tag {@value #FULL}: `mvn verify` leaves them out and
  * .ci/run runs them against the full data set (-Dadvtrain.data=DIR).
