@@ -21,7 +21,7 @@ final class TimedBackend implements Backend, FusedKernels, OptimizerKernels {
         ALLOCATE, FILL, COPY, WRITE, READ, ADD, MUL, AXPY, AFFINE, SIGN, CLAMP, RSQRT, MINIMUM, MAXIMUM, SUM, SUM_SQUARES,
         ARGMAX, UNIFORM, CONV2D, CONV2D_MAX_POOL, CONV2D_BATCH_NORM, CONV2D_BACKWARD, MAX_POOL2D, MAX_POOL2D_BACKWARD,
         LINEAR, LINEAR_BACKWARD, RELU, RELU_BACKWARD, LOG_SOFTMAX, LOG_SOFTMAX_BACKWARD, NLL_LOSS, NLL_LOSS_BACKWARD, SGD_STEP,
-        BATCH_NORM, BATCH_NORM_BACKWARD
+        BATCH_NORM, BATCH_NORM_BACKWARD, BATCH_NORM_ADD_RELU, BATCH_NORM_ADD_RELU_BACKWARD
     }
 
     final Backend inner;
@@ -229,6 +229,36 @@ final class TimedBackend implements Backend, FusedKernels, OptimizerKernels {
         }
         begin(); fused.batchNormBackwardFresh(x, gamma, mean, var, eps, batchStats, outGrad, inputGrad, gammaGrad, betaGrad);
         end(Op.BATCH_NORM_BACKWARD);
+    }
+
+    @Override public void batchNormAddRelu(Tensor x, Tensor gamma, Tensor beta, Tensor mean, Tensor var, float eps, boolean batchStats,
+                                           Tensor residual, Tensor out) {
+        if (!(inner instanceof FusedKernels fused)) {
+            batchNorm(x, gamma, beta, mean, var, eps, batchStats, out);
+            if (residual != null) binary(BinaryOp.ADD, out, residual, out);
+            unary(UnaryOp.RELU, out, out);
+            return;
+        }
+        begin(); fused.batchNormAddRelu(x, gamma, beta, mean, var, eps, batchStats, residual, out); end(Op.BATCH_NORM_ADD_RELU);
+    }
+
+    /** The fallback masks the gradient through a temporary tensor (a profiling fallback: it allocates). */
+    @Override public void batchNormAddReluBackward(Tensor x, Tensor gamma, Tensor mean, Tensor var, float eps, boolean batchStats,
+                                                   Tensor out, Tensor outGrad, Tensor inputGrad, boolean inputGradFresh,
+                                                   Tensor gammaGrad, Tensor betaGrad) {
+        if (!(inner instanceof FusedKernels fused)) {
+            Tensor masked = allocate(outGrad.shape());
+            fill(masked, 0f);
+            reluBackward(out, outGrad, masked);
+            copy(masked, outGrad);
+            release(masked);
+            if (inputGrad != null && inputGradFresh) fill(inputGrad, 0f);
+            batchNormBackward(x, gamma, mean, var, eps, batchStats, outGrad, inputGrad, gammaGrad, betaGrad);
+            return;
+        }
+        begin(); fused.batchNormAddReluBackward(x, gamma, mean, var, eps, batchStats, out, outGrad, inputGrad, inputGradFresh, gammaGrad,
+                betaGrad);
+        end(Op.BATCH_NORM_ADD_RELU_BACKWARD);
     }
     @Override public void sgdStep(Tensor param, Tensor grad, Tensor velocity, float lr, float momentum, float weightDecay) {
         if (!(inner instanceof OptimizerKernels fused)) {

@@ -10,7 +10,9 @@ import advtrain.tensor.Tensor;
  * through an {@link ShortcutA} first if one is given, the ReLU optional. These are the
  * {@link Ops.Conv2d}, {@link Ops.BatchNorm2d}, {@link ShortcutA}, {@link Ops.Add} and
  * {@link Ops.Relu} ops applied one after another, and they are what runs whenever a gradient may be
- * asked for, in training or evaluation mode.
+ * asked for, in training or evaluation mode; on a backend with {@link FusedKernels} the batch norm,
+ * an identity residual's sum and the ReLU are one op there ({@link FusedKernels#batchNormAddRelu}:
+ * one pass over the activation instead of three, forward and backward).
  *
  * <p>At inference (batch norm in evaluation mode, no gradient recorded, as in evaluation and the
  * inference benchmark) and on a backend with {@link FusedKernels}, it is one backend call
@@ -39,7 +41,14 @@ public final class ConvBatchNorm {
                           Tensor runningVar, boolean training, Variable residual, ShortcutA shortcut) {
         Tape tape = x.tape;
         if (training || !(tape.backend() instanceof FusedKernels fused) || tape.records(x, w, b) || tape.records(gamma, beta, residual)) {
-            Variable y = norm.apply(conv.apply(x, w, b), gamma, beta, runningMean, runningVar, training);
+            Variable c = conv.apply(x, w, b);
+            if (relu && (residual == null || shortcut == null) && tape.backend() instanceof FusedKernels addRelu) {
+                if (residual != null && !residual.shape().equals(c.shape())) {
+                    throw new IllegalArgumentException("add: shapes " + c.shape() + " and " + residual.shape() + " differ");
+                }
+                return norm.apply(c, gamma, beta, runningMean, runningVar, training, residual, addRelu);
+            }
+            Variable y = norm.apply(c, gamma, beta, runningMean, runningVar, training);
             if (residual != null) y = Ops.add(y, shortcut == null ? residual : shortcut.apply(residual));
             return relu ? Ops.relu(y) : y;
         }

@@ -319,6 +319,8 @@ public final class Ops {
     public static final class BatchNorm2d implements Op {
         public final float eps, momentum;
         private final Op evaluation = (y, be, tape) -> backward(y, be, tape, false);  // recorded by evaluation-mode calls
+        private final Op trainingAddRelu = (y, be, tape) -> backwardAddRelu(y, be, tape, true);
+        private final Op evaluationAddRelu = (y, be, tape) -> backwardAddRelu(y, be, tape, false);
         public BatchNorm2d() { this(1e-5f, 0.1f); }  // PyTorch's defaults
 
         public BatchNorm2d(float eps, float momentum) {
@@ -331,31 +333,43 @@ public final class Ops {
          * applied twice on one tape (clean and adversarial images) backpropagates each through its own.
          */
         public Variable apply(Variable x, Variable gamma, Variable beta, Tensor runningMean, Tensor runningVar, boolean training) {
+            return apply(x, gamma, beta, runningMean, runningVar, training, null, null);
+        }
+
+        /**
+         * With fused kernels given (addRelu not null): relu(this batch norm + residual), residual of x's
+         * shape or null, in one pass ({@link FusedKernels#batchNormAddRelu}), recorded as one op whose
+         * backward masks y's gradient in place and hands it on to the residual. The same values as
+         * {@link #apply} followed by {@link Ops#add} and {@link Ops#relu} (ConvBatchNorm chooses).
+         */
+        Variable apply(Variable x, Variable gamma, Variable beta, Tensor runningMean, Tensor runningVar, boolean training,
+                       Variable residual, FusedKernels addRelu) {
             Tape tape = x.tape;
             Backend be = tape.backend();
             Shape s = x.shape();
             long count = s.rank() != 4 ? 0 : (long) s.dim(0) * s.dim(2) * s.dim(3);
             if (count < (training ? 2 : 1)) throw new IllegalArgumentException("batchNorm2d: needs [N, C, H, W]"
                     + (training ? " with more than one value per channel in training" : "") + ", got " + s);
-            Variable y = tape.result(s, x, gamma, beta);
+            Variable y = tape.result(s, x, gamma, beta, residual);
             Tensor mean = runningMean, var = runningVar;
             if (training || y.requiresGrad) {  // this call's statistics: the batch's, or a copy of the running ones,
                 mean = tape.scratch(runningMean.shape());  // which a training-mode call before backward would move
                 var = tape.scratch(runningVar.shape());
             }
+            if (!training) {
+                if (mean != runningMean) be.copy(runningMean, mean);
+                if (var != runningVar) be.copy(runningVar, var);
+            }
+            if (addRelu == null) be.batchNorm(x.data(), dataOrNull(gamma), dataOrNull(beta), mean, var, eps, training, y.data());
+            else addRelu.batchNormAddRelu(x.data(), dataOrNull(gamma), dataOrNull(beta), mean, var, eps, training, dataOrNull(residual), y.data());
             if (training) {
-                be.batchNorm(x.data(), dataOrNull(gamma), dataOrNull(beta), mean, var, eps, true, y.data());
                 be.affine(runningMean, 1f - momentum, 0f, runningMean);
                 be.axpy(momentum, mean, runningMean);
                 be.affine(runningVar, 1f - momentum, 0f, runningVar);
                 be.axpy((float) (momentum * count / (count - 1.0)), var, runningVar);
-            } else {
-                if (mean != runningMean) be.copy(runningMean, mean);
-                if (var != runningVar) be.copy(runningVar, var);
-                be.batchNorm(x.data(), dataOrNull(gamma), dataOrNull(beta), mean, var, eps, false, y.data());
             }
             y.save(mean, var);
-            tape.record(y, training ? this : evaluation);
+            tape.record(y, addRelu == null ? (training ? this : evaluation) : (training ? trainingAddRelu : evaluationAddRelu));
             return y;
         }
 
@@ -373,6 +387,19 @@ public final class Ops {
                 be.batchNormBackward(x.data(), dataOrNull(gamma), y.saved(0), y.saved(1), eps, batchStats, y.grad,
                         tape.gradOf(x), tape.gradOf(gamma), tape.gradOf(beta));
             }
+        }
+
+        /**
+         * relu(batchNorm(x) + residual)'s backward: y's gradient masked in place by the ReLU (it is
+         * then the sum's gradient), the batch norm's backward from it, and the same tensor handed on
+         * to the residual (input 3), which takes it over when it has no gradient yet.
+         */
+        private void backwardAddRelu(Variable y, Backend be, Tape tape, boolean batchStats) {
+            Variable x = y.input(0), gamma = y.input(1), beta = y.input(2);
+            Tensor fresh = tape.freshGrad(x);
+            ((FusedKernels) be).batchNormAddReluBackward(x.data(), dataOrNull(gamma), y.saved(0), y.saved(1), eps, batchStats,
+                    y.data(), y.grad, fresh != null ? fresh : tape.gradOf(x), fresh != null, tape.gradOf(gamma), tape.gradOf(beta));
+            tape.passGrad(y.input(3), y);
         }
     }
 

@@ -116,10 +116,13 @@ public final class Tape implements AutoCloseable {
      * The output variable of an op whose inputs are given (a, b, c in the op's order; null for
      * none): a pooled tensor of this shape, requiring grad if any input does.
      */
-    Variable result(Shape shape, Variable a, Variable b, Variable c) {
-        boolean needsGrad = records(a, b, c);
+    Variable result(Shape shape, Variable a, Variable b, Variable c) { return result(shape, a, b, c, null); }
+
+    /** {@link #result(Shape, Variable, Variable, Variable)} for an op of four inputs. */
+    Variable result(Shape shape, Variable a, Variable b, Variable c, Variable d) {
+        boolean needsGrad = records(a, b, c) || records(d, null, null);
         Variable y = variable(pool.take(shape), needsGrad);
-        y.setInputs(a, b, c);
+        y.setInputs(a, b, c, d);
         return y;
     }
 

@@ -23,10 +23,10 @@ public final class Variable {
     Tensor grad;
     boolean requiresGrad;
 
-    // How an op made this variable: the op, its inputs in the op's order (null where it took fewer),
+    // How an op made this variable: the op, its inputs in the op's order (up to 4, null where it took fewer),
     // and up to two tensors the op's forward computed for its backward (a batch norm's statistics).
     Op op;
-    private final Variable[] inputs = new Variable[3];
+    private final Variable[] inputs = new Variable[4];
     private final Tensor[] saved = new Tensor[2];
 
     Variable(Tensor data, Tape tape, boolean requiresGrad) {
@@ -41,7 +41,7 @@ public final class Variable {
         grad = null;
         requiresGrad = needsGrad;
         op = null;
-        inputs[0] = inputs[1] = inputs[2] = null;
+        inputs[0] = inputs[1] = inputs[2] = inputs[3] = null;
         saved[0] = saved[1] = null;
         return this;
     }
@@ -55,13 +55,14 @@ public final class Variable {
         saved[1] = second;
     }
 
-    /** Input i (0, 1, 2) of the op that made this variable. */
+    /** Input i (0 to 3) of the op that made this variable. */
     Variable input(int i) { return inputs[i]; }
 
-    void setInputs(Variable a, Variable b, Variable c) {
+    void setInputs(Variable a, Variable b, Variable c, Variable d) {
         inputs[0] = a;
         inputs[1] = b;
         inputs[2] = c;
+        inputs[3] = d;
     }
 
     /**

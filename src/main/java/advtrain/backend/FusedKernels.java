@@ -61,4 +61,24 @@ public interface FusedKernels {
      */
     void batchNormBackwardFresh(Tensor x, Tensor gamma, Tensor mean, Tensor var, float eps, boolean batchStats,
                                 Tensor outGrad, Tensor inputGrad, Tensor gammaGrad, Tensor betaGrad);
+
+    /**
+     * A residual block's batch norm, residual sum and ReLU in one pass over the activation:
+     * out = relu(batchNorm(x) + residual), {@link Backend#batchNorm} (mean and var written with
+     * batchStats, read without), then {@link Backend.BinaryOp#ADD} of residual (same shape as x; null:
+     * no sum), then {@link Backend.UnaryOp#RELU}, each element rounded as those kernels round it.
+     * Unlike them it keeps neither the batch norm's output nor the sum, only out.
+     */
+    void batchNormAddRelu(Tensor x, Tensor gamma, Tensor beta, Tensor mean, Tensor var, float eps, boolean batchStats,
+                          Tensor residual, Tensor out);
+
+    /**
+     * The backward pass of {@link #batchNormAddRelu}, out being its output: first outGrad is zeroed
+     * IN PLACE where out is not positive (the ReLU's backward), so that afterwards it holds the
+     * gradient of the sum, which is also the residual's; then {@link Backend#batchNormBackward} from
+     * it, inputGrad (null: not wanted) written when inputGradFresh (its old contents ignored), else
+     * added to; gammaGrad and betaGrad added to.
+     */
+    void batchNormAddReluBackward(Tensor x, Tensor gamma, Tensor mean, Tensor var, float eps, boolean batchStats, Tensor out,
+                                  Tensor outGrad, Tensor inputGrad, boolean inputGradFresh, Tensor gammaGrad, Tensor betaGrad);
 }

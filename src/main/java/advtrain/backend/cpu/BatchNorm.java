@@ -1,6 +1,8 @@
 package advtrain.backend.cpu;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
 
 /**
  * Batch normalisation, forward and backward, parallel over channels: a thread takes whole channels
@@ -15,6 +17,9 @@ import jdk.incubator.vector.FloatVector;
  *       totals are then added in double.</li>
  *   <li>The input gradient is folded into one multiply-add per term, dx += p * dy - q * (x - mean) + r,
  *       with p, q and r computed once per channel; in evaluation mode (q = r = 0) x is not read.</li>
+ *   <li>A residual block's batch norm, sum and ReLU run as one pass ({@link #forward} with a
+ *       residual and relu; the backward pass with the output as a mask): the plain version is three
+ *       kernels, each reading and writing the whole activation.</li>
  * </ul>
  * The arguments of the running call sit in fields, and the loop bodies are reusable task objects,
  * so a call allocates nothing.
@@ -31,9 +36,9 @@ final class BatchNorm {
 
     static BatchNorm forThisThread() { return PER_THREAD.get(); }
 
-    private float[] x, gamma, beta, mean, var, out, dy, dx, dGamma, dBeta;
+    private float[] x, gamma, beta, mean, var, out, residual, dy, dx, dGamma, dBeta;
     private float eps;
-    private boolean batchStats;
+    private boolean batchStats, relu;
     /** Backward: whether dx holds a gradient to add to (true), or nothing yet and is written (false). */
     private boolean addToDx;
     private int batch, channels, plane;
@@ -43,20 +48,29 @@ final class BatchNorm {
 
     private BatchNorm() {}
 
-    void forward(float[] x, float[] gamma, float[] beta, float[] mean, float[] var, float eps, boolean batchStats, float[] out,
-                 int batch, int channels, int plane) {
+    /**
+     * out = batchNorm(x), or with a residual (same shape as x; null: none) and relu:
+     * out = relu(batchNorm(x) + residual), each element rounded as the three kernels round it.
+     */
+    void forward(float[] x, float[] gamma, float[] beta, float[] mean, float[] var, float eps, boolean batchStats,
+                 float[] residual, boolean relu, float[] out, int batch, int channels, int plane) {
         set(x, gamma, mean, var, eps, batchStats, batch, channels, plane);
-        this.beta = beta;
+        this.beta = beta; this.residual = residual; this.relu = relu;
         this.out = out;
         Parallel.range(channels, (batchStats ? 6L : 3L) * batch * plane, forwardChannels);
         clear();
     }
 
-    /** dx += the input gradient (addToDx), or dx = it (dx's old contents ignored: no fill, no read of zeros). */
-    void backward(float[] x, float[] gamma, float[] mean, float[] var, float eps, boolean batchStats, float[] dy, float[] dx,
-                  boolean addToDx, float[] dGamma, float[] dBeta, int batch, int channels, int plane) {
+    /**
+     * dx += the input gradient (addToDx), or dx = it (dx's old contents ignored: no fill, no read of
+     * zeros). With reluOut (the output of {@link #forward} with relu; null: none), dy is first
+     * zeroed in place where reluOut is not positive, in the pass that sums it: dy then holds the
+     * gradient of the sum before the ReLU, which is the residual's.
+     */
+    void backward(float[] x, float[] gamma, float[] mean, float[] var, float eps, boolean batchStats, float[] reluOut,
+                  float[] dy, float[] dx, boolean addToDx, float[] dGamma, float[] dBeta, int batch, int channels, int plane) {
         set(x, gamma, mean, var, eps, batchStats, batch, channels, plane);
-        this.dy = dy; this.dx = dx; this.addToDx = addToDx; this.dGamma = dGamma; this.dBeta = dBeta;
+        this.out = reluOut; this.dy = dy; this.dx = dx; this.addToDx = addToDx; this.dGamma = dGamma; this.dBeta = dBeta;
         Parallel.range(channels, 9L * batch * plane, backwardChannels);
         clear();
     }
@@ -67,7 +81,7 @@ final class BatchNorm {
         this.batch = batch; this.channels = channels; this.plane = plane;
     }
 
-    private void clear() { x = gamma = beta = mean = var = out = dy = dx = dGamma = dBeta = null; }
+    private void clear() { x = gamma = beta = mean = var = out = residual = dy = dx = dGamma = dBeta = null; }
 
     private float invStd(int c) { return invStd(var[c], eps); }
 
@@ -83,7 +97,11 @@ final class BatchNorm {
             for (int c = from; c < to; c++) {
                 if (batchStats) statistics(c, sums[worker], lanes[worker]);
                 float mu = mean[c], scale = (gamma == null ? 1f : gamma[c]) * invStd(c), shift = beta == null ? 0f : beta[c];
-                for (int n = 0; n < batch; n++) normalise(x, out, (n * channels + c) * plane, plane, mu, scale, shift);
+                for (int n = 0; n < batch; n++) {
+                    int off = (n * channels + c) * plane;
+                    if (residual == null && !relu) normalise(x, out, off, plane, mu, scale, shift);
+                    else normaliseAddRelu(x, residual, relu, out, off, plane, mu, scale, shift);
+                }
             }
         }
     };
@@ -115,9 +133,9 @@ final class BatchNorm {
             for (int c = from; c < to; c++) {
                 float mu = mean[c], invStd = invStd(c);
                 total[0] = total[1] = 0;
-                if (batchStats || dGamma != null || dBeta != null) {
+                if (batchStats || dGamma != null || dBeta != null || out != null) {
                     for (int block = 0, planes = planesPerFlush(); block < batch; block += planes) {
-                        gradientSums(dy, x, (block * channels + c) * plane, channels * plane, Math.min(planes, batch - block), plane,
+                        gradientSums(dy, out, x, (block * channels + c) * plane, channels * plane, Math.min(planes, batch - block), plane,
                                 mu, total, lanes[worker]);
                     }
                 }
@@ -141,6 +159,28 @@ final class BatchNorm {
             FloatVector.fromArray(Gemm.S, x, off + i).sub(muV).fma(scaleV, shiftV).intoArray(out, off + i);
         }
         for (; i < len; i++) out[off + i] = Math.fma(x[off + i] - mu, scale, shift);
+    }
+
+    /**
+     * out[i] = relu((x[i] - mu) * scale + shift + residual[i]) over [off, off + len), the residual
+     * only where given, the ReLU (x > 0 ? x : 0, as {@link Vec#relu}) only with relu.
+     */
+    private static void normaliseAddRelu(float[] x, float[] residual, boolean relu, float[] out, int off, int len, float mu,
+                                         float scale, float shift) {
+        FloatVector muV = FloatVector.broadcast(Gemm.S, mu), scaleV = FloatVector.broadcast(Gemm.S, scale),
+                shiftV = FloatVector.broadcast(Gemm.S, shift), zero = FloatVector.zero(Gemm.S);
+        int i = 0;
+        for (int whole = len - len % VL; i < whole; i += VL) {
+            FloatVector v = FloatVector.fromArray(Gemm.S, x, off + i).sub(muV).fma(scaleV, shiftV);
+            if (residual != null) v = v.add(FloatVector.fromArray(Gemm.S, residual, off + i));
+            if (relu) v = zero.blend(v, v.compare(VectorOperators.GT, 0f));
+            v.intoArray(out, off + i);
+        }
+        for (; i < len; i++) {
+            float v = Math.fma(x[off + i] - mu, scale, shift);
+            if (residual != null) v += residual[off + i];
+            out[off + i] = relu && !(v > 0) ? 0f : v;
+        }
     }
 
     /**
@@ -176,12 +216,16 @@ final class BatchNorm {
         s2.intoArray(lanes, VL);
     }
 
-    /** total[0] += sum of dy, total[1] += sum of dy * (x - mu), over planes of len floats, stride apart. */
-    private static void gradientSums(float[] dy, float[] x, int off, int stride, int planes, int len, float mu, double[] total,
-                                     float[] lanes) {
+    /**
+     * total[0] += sum of dy, total[1] += sum of dy * (x - mu), over planes of len floats, stride apart;
+     * with reluOut (not null), dy is first zeroed in place where reluOut is not positive.
+     */
+    private static void gradientSums(float[] dy, float[] reluOut, float[] x, int off, int stride, int planes, int len, float mu,
+                                     double[] total, float[] lanes) {
         java.util.Arrays.fill(lanes, 0f);
         double tail1 = 0, tail2 = 0;
         for (int plane = 0; plane < planes; plane++, off += stride) {
+            if (reluOut != null) mask(dy, reluOut, off, len);
             gradientPlaneSums(dy, x, off, len, mu, lanes);
             for (int i = len - len % VL; i < len; i++) {
                 tail1 += dy[off + i];
@@ -203,6 +247,17 @@ final class BatchNorm {
         }
         s1.intoArray(lanes, 0);
         s2.intoArray(lanes, VL);
+    }
+
+    /** dy[i] = y[i] > 0 ? dy[i] : 0 over [off, off + len): the ReLU's backward, in place (as {@link Vec#reluBackwardFresh}). */
+    private static void mask(float[] dy, float[] y, int off, int len) {
+        FloatVector zero = FloatVector.zero(Gemm.S);
+        int i = 0;
+        for (int whole = len - len % VL; i < whole; i += VL) {
+            VectorMask<Float> on = FloatVector.fromArray(Gemm.S, y, off + i).compare(VectorOperators.GT, 0f);
+            zero.blend(FloatVector.fromArray(Gemm.S, dy, off + i), on).intoArray(dy, off + i);
+        }
+        for (; i < len; i++) if (!(y[off + i] > 0)) dy[off + i] = 0f;
     }
 
     private static double laneSum(float[] lanes, int from) {

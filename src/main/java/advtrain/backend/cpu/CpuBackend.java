@@ -267,20 +267,38 @@ public final class CpuBackend extends ReferenceBackend implements FusedKernels, 
         Checks.batchNorm("batchNorm", x, gamma, beta, mean, var, out);
         Shape s = x.shape();
         BatchNorm.forThisThread().forward(data(x), gamma == null ? null : data(gamma), beta == null ? null : data(beta),
-                data(mean), data(var), eps, batchStats, data(out), s.dim(0), s.dim(1), s.dim(2) * s.dim(3));
+                data(mean), data(var), eps, batchStats, null, false, data(out), s.dim(0), s.dim(1), s.dim(2) * s.dim(3));
+    }
+
+    @Override public void batchNormAddRelu(Tensor x, Tensor gamma, Tensor beta, Tensor mean, Tensor var, float eps,
+                                           boolean batchStats, Tensor residual, Tensor out) {
+        Checks.batchNorm("batchNormAddRelu", x, gamma, beta, mean, var, out);
+        if (residual != null) Checks.sameShape("batchNormAddRelu residual", x, residual);
+        Shape s = x.shape();
+        BatchNorm.forThisThread().forward(data(x), gamma == null ? null : data(gamma), beta == null ? null : data(beta),
+                data(mean), data(var), eps, batchStats, residual == null ? null : data(residual), true, data(out),
+                s.dim(0), s.dim(1), s.dim(2) * s.dim(3));
+    }
+
+    @Override public void batchNormAddReluBackward(Tensor x, Tensor gamma, Tensor mean, Tensor var, float eps, boolean batchStats,
+                                                   Tensor out, Tensor outGrad, Tensor inputGrad, boolean inputGradFresh,
+                                                   Tensor gammaGrad, Tensor betaGrad) {
+        checkBatchNormBackward("batchNormAddReluBackward", x, gamma, mean, var, outGrad, inputGrad, gammaGrad, betaGrad);
+        Checks.sameShape("batchNormAddReluBackward out", x, out);
+        batchNormBackward(x, gamma, mean, var, eps, batchStats, out, outGrad, inputGrad, !inputGradFresh, gammaGrad, betaGrad);
     }
 
     @Override public void batchNormBackward(Tensor x, Tensor gamma, Tensor mean, Tensor var, float eps, boolean batchStats,
                                             Tensor outGrad, Tensor inputGrad, Tensor gammaGrad, Tensor betaGrad) {
         checkBatchNormBackward("batchNormBackward", x, gamma, mean, var, outGrad, inputGrad, gammaGrad, betaGrad);
-        batchNormBackward(x, gamma, mean, var, eps, batchStats, outGrad, inputGrad, true, gammaGrad, betaGrad);
+        batchNormBackward(x, gamma, mean, var, eps, batchStats, null, outGrad, inputGrad, true, gammaGrad, betaGrad);
     }
 
     @Override public void batchNormBackwardFresh(Tensor x, Tensor gamma, Tensor mean, Tensor var, float eps, boolean batchStats,
                                                  Tensor outGrad, Tensor inputGrad, Tensor gammaGrad, Tensor betaGrad) {
         checkBatchNormBackward("batchNormBackwardFresh", x, gamma, mean, var, outGrad, inputGrad, gammaGrad, betaGrad);
         Objects.requireNonNull(inputGrad, "batchNormBackwardFresh: inputGrad");
-        batchNormBackward(x, gamma, mean, var, eps, batchStats, outGrad, inputGrad, false, gammaGrad, betaGrad);
+        batchNormBackward(x, gamma, mean, var, eps, batchStats, null, outGrad, inputGrad, false, gammaGrad, betaGrad);
     }
 
     /** batchNormBackward's checks: the statistics and parameters against x, each gradient given against its tensor. */
@@ -292,10 +310,11 @@ public final class CpuBackend extends ReferenceBackend implements FusedKernels, 
     }
 
     private static void batchNormBackward(Tensor x, Tensor gamma, Tensor mean, Tensor var, float eps, boolean batchStats,
-                                          Tensor outGrad, Tensor inputGrad, boolean addToInputGrad, Tensor gammaGrad, Tensor betaGrad) {
+                                          Tensor reluOut, Tensor outGrad, Tensor inputGrad, boolean addToInputGrad, Tensor gammaGrad,
+                                          Tensor betaGrad) {
         Shape s = x.shape();
         BatchNorm.forThisThread().backward(data(x), gamma == null ? null : data(gamma), data(mean), data(var), eps, batchStats,
-                data(outGrad), inputGrad == null ? null : data(inputGrad), addToInputGrad, gammaGrad == null ? null : data(gammaGrad),
+                reluOut == null ? null : data(reluOut), data(outGrad), inputGrad == null ? null : data(inputGrad), addToInputGrad, gammaGrad == null ? null : data(gammaGrad),
                 betaGrad == null ? null : data(betaGrad), s.dim(0), s.dim(1), s.dim(2) * s.dim(3));
     }
 
