@@ -225,9 +225,10 @@ final class BatchNorm {
         java.util.Arrays.fill(lanes, 0f);
         double tail1 = 0, tail2 = 0;
         for (int plane = 0; plane < planes; plane++, off += stride) {
-            if (reluOut != null) mask(dy, reluOut, off, len);
-            gradientPlaneSums(dy, x, off, len, mu, lanes);
+            if (reluOut != null) maskedGradientPlaneSums(dy, reluOut, x, off, len, mu, lanes);
+            else gradientPlaneSums(dy, x, off, len, mu, lanes);
             for (int i = len - len % VL; i < len; i++) {
+                if (reluOut != null && !(reluOut[off + i] > 0)) dy[off + i] = 0f;
                 tail1 += dy[off + i];
                 tail2 += dy[off + i] * (x[off + i] - mu);
             }
@@ -249,15 +250,22 @@ final class BatchNorm {
         s2.intoArray(lanes, VL);
     }
 
-    /** dy[i] = y[i] > 0 ? dy[i] : 0 over [off, off + len): the ReLU's backward, in place (as {@link Vec#reluBackwardFresh}). */
-    private static void mask(float[] dy, float[] y, int off, int len) {
-        FloatVector zero = FloatVector.zero(Gemm.S);
-        int i = 0;
-        for (int whole = len - len % VL; i < whole; i += VL) {
+    /**
+     * {@link #gradientPlaneSums} of dy masked by the ReLU's output y (dy = y > 0 ? dy : 0, as
+     * {@link Vec#reluBackwardFresh}), the masked dy stored back in place, over the whole vectors of one plane.
+     */
+    private static void maskedGradientPlaneSums(float[] dy, float[] y, float[] x, int off, int len, float mu, float[] lanes) {
+        FloatVector muV = FloatVector.broadcast(Gemm.S, mu), zero = FloatVector.zero(Gemm.S);
+        FloatVector s1 = FloatVector.fromArray(Gemm.S, lanes, 0), s2 = FloatVector.fromArray(Gemm.S, lanes, VL);
+        for (int i = 0, whole = len - len % VL; i < whole; i += VL) {
             VectorMask<Float> on = FloatVector.fromArray(Gemm.S, y, off + i).compare(VectorOperators.GT, 0f);
-            zero.blend(FloatVector.fromArray(Gemm.S, dy, off + i), on).intoArray(dy, off + i);
+            FloatVector g = zero.blend(FloatVector.fromArray(Gemm.S, dy, off + i), on);
+            g.intoArray(dy, off + i);
+            s1 = s1.add(g);
+            s2 = g.fma(FloatVector.fromArray(Gemm.S, x, off + i).sub(muV), s2);
         }
-        for (; i < len; i++) if (!(y[off + i] > 0)) dy[off + i] = 0f;
+        s1.intoArray(lanes, 0);
+        s2.intoArray(lanes, VL);
     }
 
     private static double laneSum(float[] lanes, int from) {
