@@ -40,6 +40,11 @@ public final class Checks {
         if (!a.shape().equals(b.shape())) throw mismatch(op, a, b);
     }
 
+    /** {@link #sameShape(String, Tensor, Tensor)} naming "op what": the name is put together only on a mismatch (no allocation per call). */
+    public static void sameShape(String op, String what, Tensor a, Tensor b) {
+        if (!a.shape().equals(b.shape())) throw mismatch(op + " " + what, a, b);
+    }
+
     /**
      * A residual read into out [N, K, H, W] at every stride-th pixel from channel k - offset
      * ({@link FusedKernels#conv2dBatchNorm}): the same batch, its channels within out's after the
@@ -48,7 +53,7 @@ public final class Checks {
     public static void residual(String op, Tensor residual, int stride, int offset, Tensor out) {
         Shape r = residual.shape(), o = out.shape();
         if (stride == 1 && offset == 0) {
-            sameShape(op + " residual", out, residual);
+            sameShape(op, "residual", out, residual);
             return;
         }
         boolean fits = stride >= 1 && offset >= 0 && r.rank() == 4 && o.rank() == 4 && r.dim(0) == o.dim(0)

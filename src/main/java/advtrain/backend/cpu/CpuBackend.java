@@ -157,8 +157,8 @@ public final class CpuBackend extends ReferenceBackend implements FusedKernels, 
     private static void checkConvBackward(String op, Tensor input, Tensor weight, Tensor outputGrad, Tensor inputGrad,
                                           Tensor weightGrad, Tensor biasGrad, int stride, int padding) {
         checkConv(op, input, weight, outputGrad, stride, padding);
-        if (inputGrad != null) Checks.sameShape(op + " inputGrad", input, inputGrad);
-        if (weightGrad != null) Checks.sameShape(op + " weightGrad", weight, weightGrad);
+        if (inputGrad != null) Checks.sameShape(op, "inputGrad", input, inputGrad);
+        if (weightGrad != null) Checks.sameShape(op, "weightGrad", weight, weightGrad);
         if (biasGrad != null && biasGrad.size() != weight.shape().dim(0)) {
             throw new IllegalArgumentException(op + ": biasGrad " + biasGrad.shape() + " for weight " + weight.shape());
         }
@@ -306,7 +306,7 @@ public final class CpuBackend extends ReferenceBackend implements FusedKernels, 
                                                Tensor inputGrad, Tensor gammaGrad, Tensor betaGrad) {
         Checks.batchNorm(op, x, gamma, null, mean, var, outGrad);
         Checks.batchNorm(op, x, gammaGrad, betaGrad, mean, var, outGrad);
-        if (inputGrad != null) Checks.sameShape(op + " inputGrad", x, inputGrad);
+        if (inputGrad != null) Checks.sameShape(op, "inputGrad", x, inputGrad);
     }
 
     private static void batchNormBackward(Tensor x, Tensor gamma, Tensor mean, Tensor var, float eps, boolean batchStats,
