@@ -81,7 +81,9 @@ public final class Variable {
     /**
      * The accumulated gradient, or null when no gradient reached this variable. For a leaf (a
      * parameter, a tape input) it is the gradient; for an intermediate result it is what the
-     * backward pass left there: a residual sum's gradient tensor is handed on to its first input.
+     * backward pass left there: a residual sum's gradient tensor is handed on to its first input,
+     * and a fused batch norm + sum + ReLU leaves its output's gradient masked by the ReLU and hands
+     * it on to the residual.
      */
     public Tensor grad() { return grad; }
 
