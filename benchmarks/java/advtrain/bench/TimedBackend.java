@@ -248,8 +248,7 @@ final class TimedBackend implements Backend, FusedKernels, OptimizerKernels {
                                                    Tensor gammaGrad, Tensor betaGrad) {
         if (!(inner instanceof FusedKernels fused)) {
             Tensor masked = allocate(outGrad.shape());
-            fill(masked, 0f);
-            reluBackward(out, outGrad, masked);
+            reluBackwardFresh(out, outGrad, masked);
             copy(masked, outGrad);
             release(masked);
             if (inputGrad != null && inputGradFresh) fill(inputGrad, 0f);

@@ -40,13 +40,12 @@ public final class ConvBatchNorm {
     public Variable apply(Variable x, Variable w, Variable b, Variable gamma, Variable beta, Tensor runningMean,
                           Tensor runningVar, boolean training, Variable residual, ShortcutA shortcut) {
         Tape tape = x.tape;
-        if (training || !(tape.backend() instanceof FusedKernels fused) || tape.records(x, w, b) || tape.records(gamma, beta, residual)) {
+        FusedKernels fused = tape.backend() instanceof FusedKernels f ? f : null;
+        if (training || fused == null || tape.records(x, w, b) || tape.records(gamma, beta, residual)) {
             Variable c = conv.apply(x, w, b);
-            if (relu && (residual == null || shortcut == null) && tape.backend() instanceof FusedKernels addRelu) {
-                if (residual != null && !residual.shape().equals(c.shape())) {
-                    throw new IllegalArgumentException("add: shapes " + c.shape() + " and " + residual.shape() + " differ");
-                }
-                return norm.apply(c, gamma, beta, runningMean, runningVar, training, residual, addRelu);
+            if (fused != null && relu && (residual == null || shortcut == null)) {
+                if (residual != null) Ops.Add.checkShapes(c, residual);
+                return norm.apply(c, gamma, beta, runningMean, runningVar, training, residual, fused);
             }
             Variable y = norm.apply(c, gamma, beta, runningMean, runningVar, training);
             if (residual != null) y = Ops.add(y, shortcut == null ? residual : shortcut.apply(residual));

@@ -211,12 +211,17 @@ public final class Ops {
         static final Add OP = new Add();
 
         public Variable apply(Variable a, Variable b) {
-            if (!a.shape().equals(b.shape())) throw new IllegalArgumentException("add: shapes " + a.shape() + " and " + b.shape() + " differ");
+            checkShapes(a, b);
             Tape tape = a.tape != null ? a.tape : b.tape;
             Variable y = tape.result(a.shape(), a, b, null);
             tape.backend().binary(Backend.BinaryOp.ADD, a.data(), b.data(), y.data());
             tape.record(y, this);
             return y;
+        }
+
+        /** Refuses a and b of different shapes (also for a sum fused into another op). */
+        static void checkShapes(Variable a, Variable b) {
+            if (!a.shape().equals(b.shape())) throw new IllegalArgumentException("add: shapes " + a.shape() + " and " + b.shape() + " differ");
         }
 
         /** Both inputs' gradient is y's: the first input takes y's gradient tensor over when it has none yet. */
