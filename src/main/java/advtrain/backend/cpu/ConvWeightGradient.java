@@ -24,6 +24,7 @@ final class ConvWeightGradient {
     private static final int CHUNK_FLOATS = 128 * 1024;
 
     private final ConvShape shape;
+    private final WinogradWeightGradient winograd;
     private final WorkerScratch scratch = new WorkerScratch();
     /** Every image's B operand of the products: padded input (WIDE_ROWS, CHANNELS) or im2col matrix (IM2COL). */
     private float[] inputsByImage = new float[0];
@@ -51,7 +52,10 @@ final class ConvWeightGradient {
     /** WIDE_ROWS_IN_GROUPS: the input gradient computed in the groups too, or null. */
     private ConvInputGradient inputGradient;
 
-    ConvWeightGradient(ConvShape shape) { this.shape = shape; }
+    ConvWeightGradient(ConvShape shape) {
+        this.shape = shape;
+        winograd = new WinogradWeightGradient(shape);
+    }
 
     /**
      * weightGrad += and biasGrad += the gradients, on the path `path` (shape already set). With
@@ -64,7 +68,8 @@ final class ConvWeightGradient {
         this.inputGradient = inputGradient;
         ConvShape s = shape;
         biasByImage = WorkerScratch.atLeast(biasByImage, s.batch * s.outChannels);
-        if (path == ConvPlan.WeightGradient.WIDE_ROWS_IN_GROUPS) inGroups();
+        if (path == ConvPlan.WeightGradient.WINOGRAD && weightGrad != null) winograd.run(input, outputGrad, weightGrad, biasByImage);
+        else if (path == ConvPlan.WeightGradient.WIDE_ROWS_IN_GROUPS) inGroups();
         else batchWide();
         if (biasGrad != null) {
             for (int n = 0; n < s.batch; n++) for (int k = 0; k < s.outChannels; k++) biasGrad[k] += biasByImage[n * s.outChannels + k];
