@@ -74,24 +74,21 @@ final class Winograd {
     /** U[xi][c][k]: the filters transformed; the weights as [c][tap][k], their input; G g's rows for VL filters. */
     private float[] filters = new float[0], byTap = new float[0], rows = new float[12 * VL];
     /** Per lane of each vector of a row of tiles: the image in the group (-1: unused lane) and the tile's column. */
-    int[] laneImage = new int[0], laneTile = new int[0];
+    private int[] laneImage = new int[0], laneTile = new int[0];
 
     // ---- the call in progress (fields: the parallel task reads them) ------------------------------
     private float[] input, bias, output;
     private boolean accumulate;
     /** Applied to each output plane once written (batch norm, residual, ReLU), or null. */
     private ConvEpilogue epilogue;
-    /**
-     * Rows and columns of tiles, images per group, vectors per row of tiles, vectors of tiles per
-     * group (and as multiplied). This layout and {@link #inputTransform} serve WinogradWeightGradient too.
-     */
-    int tileRows, tileCols, groupImages, rowVectors, vectors, productVectors;
+    /** Rows and columns of tiles, images per group, vectors per row of tiles, vectors of tiles per group (and as multiplied). */
+    private int tileRows, tileCols, groupImages, rowVectors, vectors, productVectors;
     /**
      * Floats from one element xi's transformed tiles to the next in V ([xi][c][tiles]) and from its
      * products to the next in M ([xi][k][tiles]): a vector more than the channels' rows, so that a
      * tile's 16 elements are not a multiple of 4 KB apart (one set of the L1 cache, 12 lines).
      */
-    int vStep, mStep;
+    private int vStep, mStep;
     /**
      * Whether a group's input rows pack into 2 VL floats (padding 1, even sizes, the width dividing
      * 2 VL): then the gathers and the writes are whole vectors (packedRow, packedWrite).
@@ -128,12 +125,6 @@ final class Winograd {
         Parallel.range((s.batch + groupImages - 1) / groupImages, flopsPerGroup, byGroup);
         this.input = this.bias = this.output = null;
         this.epilogue = null;
-    }
-
-    /** Lays out the tiles for the shape set and takes `input` (null: lets it go): what inputTransform needs. */
-    void useInput(float[] input) {
-        if (input != null) layOut(shape);
-        this.input = input;
     }
 
     /** Tiles, the group of images, and which tile each lane holds. */
@@ -237,7 +228,8 @@ final class Winograd {
         @Override protected void run(int from, int to, int worker) {
             ConvShape s = shape;
             int C = s.inChannels, K = s.outChannels, rowLen = productVectors * VL;
-            int vAt = 0, mAt = vAt + XI * vStep, rowsAt = mAt + XI * mStep, gatherAt = rowsAt + rowsFloats();
+            int paddedRows = 2 * tileRows + 2;
+            int vAt = 0, mAt = vAt + XI * vStep, rowsAt = mAt + XI * mStep, gatherAt = rowsAt + paddedRows * rowVectors * 4 * VL;
             float[] buf = scratch.get(worker, gatherAt + 6 * VL);
             for (int group = from; group < to; group++) {
                 int n0 = group * groupImages;
@@ -268,11 +260,8 @@ final class Winograd {
         }
     };
 
-    /** Floats of inputTransform's rows of d B (at rowsAt); its gathers take 6 VL more (at gatherAt). */
-    int rowsFloats() { return (2 * tileRows + 2) * rowVectors * 4 * VL; }
-
     /** Input channel c of the group starting at image n0 into V[xi][c][vector] (at vAt): rows, then columns. */
-    void inputTransform(int n0, int c, float[] buf, int rowsAt, int gatherAt, int vAt, int rowLen) {
+    private void inputTransform(int n0, int c, float[] buf, int rowsAt, int gatherAt, int vAt, int rowLen) {
         for (int y = 0; y < 2 * tileRows + 2; y++) {
             int iy = y - shape.pad, to = rowsAt + y * rowVectors * 4 * VL;
             if (iy < 0 || iy >= shape.inHeight) java.util.Arrays.fill(buf, to, to + rowVectors * 4 * VL, 0f);  // a row of padding

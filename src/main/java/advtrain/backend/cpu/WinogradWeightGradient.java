@@ -11,7 +11,7 @@ import java.util.Arrays;
  * elementwise, and with respect to the filter g it is G' of that times G. The sum over tiles
  * moves inside, so per pair of channels:
  * <pre>
- *   V = B' d B       each tile's 4x4 input patch transformed (the forward's inputTransform)
+ *   V = B' d B       each tile's 4x4 input patch transformed, as in the forward
  *   Y = A dy A'      each tile's 2x2 output gradient transformed: 16 numbers per tile and output channel
  *   M = sum over every tile of every image of Y * V, elementwise     (16 matrix products, one per xi)
  *   dg = G' M G      once per pair of channels, at the end
@@ -24,16 +24,23 @@ import java.util.Arrays;
  * In one dimension: dg0 = dy0 d0 + dy1 d1 = m1 + (m2 + m3)/2, dg1 = dy0 d1 + dy1 d2 = (m2 - m3)/2,
  * dg2 = dy0 d2 + dy1 d3 = (m2 + m3)/2 + m4, with m1 = dy0 (d0 - d2), m2 = (dy0 + dy1)(d1 + d2),
  * m3 = (dy0 - dy1)(d2 - d1), m4 = -dy1 (d1 - d3): 4 products per 2 outputs and 3 taps where the
- * direct sum takes 6, so 16 per tile and pair of channels instead of 36. Unlike the forward, whose
- * products sum over the input channels only, these sum over every tile of the batch: long dot
- * products, so the multiplications run near the machine's peak and the transforms weigh little.
+ * direct sums take 6, so 16 per tile and pair of channels instead of 36. Unlike the forward's
+ * products, which sum over the input channels only, these sum over every tile of the batch: long
+ * sums, whose multiplications run near the machine's peak while the transforms weigh little.
  *
- * <p>Layout: V as the forward lays it out, VL tiles in a vector's lanes, [xi][c][tile]; Y with VL
- * output channels in a vector's lanes, [xi][tile][k], from the output gradient transposed
- * pixel-major. The register tile ({@link #tile}) broadcasts 16 input channels' V and multiplies
- * each by a vector of output channels' Y: M[xi][c][k]. The batch is cut into at most GROUPS groups
- * of whole Winograd groups of images, a fixed cut, each group one task with its own M; the groups'
- * M are added up in order at the end, so the bits do not depend on the number of threads.
+ * <p>Layout: channels in a vector's lanes, tiles one after another. Each chunk of images is laid
+ * out pixel-major, [image][row][column][channel]: the input zero-padded ({@link #padPixelMajor},
+ * its channels rounded up to whole vectors) and the output gradient ({@link #byPixel}). Then V is
+ * [xi][tile][input channel] ({@link #inputTile}) and Y [xi][tile][output channel]
+ * ({@link #gradientTile}), all whole-vector arithmetic. The register tile ({@link #tile}) loads a
+ * vector of V's input channels and broadcasts 16 output channels' Y, which lie side by side: the
+ * first layout tried, V with tiles in the lanes as the forward makes it and 16 input channels'
+ * values broadcast from 16 rows, ran at half the speed (each of those reads a bounds check of
+ * its own, where C2 checks 16 neighbours at once).
+ *
+ * <p>The batch is cut into at most GROUPS groups of images, a fixed cut, each group one task
+ * with its own M, walked in chunks whose V and Y stay in a core's L2; the groups' M are added up
+ * in order at the end, so the bits do not depend on the number of threads.
  */
 final class WinogradWeightGradient {
     private static final int VL = Gemm.VL;
@@ -41,51 +48,58 @@ final class WinogradWeightGradient {
     private static final int XI = 16;
     /** Groups of images: the batch in at most GROUPS groups (as ConvWeightGradient's). */
     private static final int GROUPS = 8;
-    /** Input channels per register tile: 16 sums of one vector of output channels. */
-    private static final int TILE_CHANNELS = 16;
+    /** Output channels per register tile: 16 sums of one vector of input channels. */
+    private static final int TILE_FILTERS = 16;
+    /** Floats of a chunk's V and Y together: 512 KB, half a core's L2. */
+    private static final int CHUNK_FLOATS = 128 * 1024;
 
     private final ConvShape shape;
-    /** The forward's layout of tiles and its input transform (its own instance: its filter buffers stay empty). */
-    private final Winograd winograd;
     private final WorkerScratch scratch = new WorkerScratch();
-    /** Each group's M, [group][xi][c][k]. */
+    /** Each group's M, [group][xi][output channel][input channel, rounded up to whole vectors]. */
     private float[] sums = new float[0];
 
     // ---- the call in progress ------------------------------------------------------------------
-    private float[] outputGrad, biasByImage;
-    /** Images per group (whole Winograd groups), groups, tiles per Winograd group, floats per group's M, from one xi's Y to the next. */
-    private int groupSize, groups, tiles, mSize, yStep;
+    private float[] input, outputGrad, biasByImage;
+    /** Rows and columns of tiles per image, and tiles; input channels rounded up to whole vectors. */
+    private int tileRows, tileCols, imageTiles, channels;
+    /** The padded pixel-major input's rows and columns per image (2 per tile, and 2 more). */
+    private int paddedRows, paddedCols;
+    /** Images per chunk, images per group, groups, floats of a group's M, from one xi's V (Y) to the next. */
+    private int chunkImages, groupSize, groups, mSize, vStep, yStep;
 
-    WinogradWeightGradient(ConvShape shape) {
-        this.shape = shape;
-        winograd = new Winograd(shape);
-    }
+    WinogradWeightGradient(ConvShape shape) { this.shape = shape; }
 
     /**
-     * weightGrad += the weight gradient of the convolution set in the shape; each image's bias
-     * gradient (the sums of its output gradient's planes) into biasByImage [image][output channel].
+     * weightGrad += the weight gradient of the convolution set in the shape (3x3, stride 1, output
+     * channels in whole vectors); each image's bias gradient (its output gradient's plane sums)
+     * into biasByImage [image][output channel].
      */
     void run(float[] input, float[] outputGrad, float[] weightGrad, float[] biasByImage) {
         ConvShape s = shape;
-        Winograd w = winograd;
-        w.useInput(input);
-        this.outputGrad = outputGrad; this.biasByImage = biasByImage;
+        this.input = input; this.outputGrad = outputGrad; this.biasByImage = biasByImage;
         int C = s.inChannels, K = s.outChannels;
-        tiles = w.vectors * VL;
-        yStep = tiles * K + VL;  // a vector more: xi's 16 stores not a multiple of 4 KB apart
-        mSize = XI * C * K;
-        groupSize = Gemm.roundUp((s.batch + GROUPS - 1) / GROUPS, w.groupImages);
+        tileRows = (s.outHeight + 1) / 2;
+        tileCols = (s.outWidth + 1) / 2;
+        imageTiles = tileRows * tileCols;
+        channels = Gemm.roundUp(C, VL);
+        paddedRows = 2 * tileRows + 2;
+        paddedCols = 2 * tileCols + 2;
+        chunkImages = Math.max(1, Math.min(s.batch, CHUNK_FLOATS / (XI * imageTiles * (channels + K))));
+        int chunkTiles = chunkImages * imageTiles;
+        vStep = chunkTiles * channels + VL;  // a vector more: a tile's 16 stores not a multiple of 4 KB apart
+        yStep = chunkTiles * K + VL;
+        mSize = XI * K * channels;
+        groupSize = (s.batch + GROUPS - 1) / GROUPS;
         groups = (s.batch + groupSize - 1) / groupSize;
         sums = WorkerScratch.atLeast(sums, groups * mSize);
-        Parallel.range(groups, 2L * mSize * tiles * (groupSize / w.groupImages), byGroup);
+        Parallel.range(groups, 2L * mSize * imageTiles * groupSize, byGroup);
         for (int g = 1; g < groups; g++) {
             for (int i = 0; i < mSize; i++) sums[i] += sums[g * mSize + i];
         }
         for (int k = 0; k < K; k++) {
-            for (int c = 0; c < C; c++) filterGradient(sums, c * K + k, C * K, weightGrad, (k * C + c) * 9);
+            for (int c = 0; c < C; c++) filterGradient(sums, k * channels + c, K * channels, weightGrad, (k * C + c) * 9);
         }
-        w.useInput(null);
-        this.outputGrad = this.biasByImage = null;
+        this.input = this.outputGrad = this.biasByImage = null;
     }
 
     /** dw[to + 3 r + s] += (G' M G)[r][s], M's element xi = 4 i + j at m[at + xi * step]. */
@@ -109,47 +123,56 @@ final class WinogradWeightGradient {
     }
 
     /**
-     * Item g = group g, images [g * groupSize, + groupSize), one Winograd group of images at a time:
-     * V by the forward's inputTransform, the output gradients pixel-major, Y (gradientTile), then
-     * M[xi] += the products (tile), in the group's M. This worker's scratch holds V (from 0), Y
-     * (yAt), the pixel-major gradients (pixelAt), a vector of zeros (zeroAt: the gradient of an
-     * output pixel past the edge) and inputTransform's rows and gathers (rowsAt, gatherAt).
+     * Item g = group g, images [g * groupSize, + groupSize), chunk by chunk: the chunk laid out
+     * pixel-major, V and Y made, then M[xi] += the products, into the group's M. This worker's
+     * scratch holds V (from 0), Y (yAt), the padded inputs (paddedAt), the output gradients
+     * (pixelAt) and a vector of zeros (zeroAt: the gradient of an output pixel past the edge).
      */
     private final Parallel.Task byGroup = new Parallel.Task() {
         @Override protected void run(int from, int to, int worker) {
             ConvShape s = shape;
-            Winograd w = winograd;
-            int C = s.inChannels, K = s.outChannels, pixels = s.pixels, rowLen = w.productVectors * VL;
-            int yAt = XI * w.vStep, pixelAt = yAt + XI * yStep, zeroAt = pixelAt + w.groupImages * pixels * K;
-            int rowsAt = zeroAt + VL, gatherAt = rowsAt + w.rowsFloats();
-            float[] buf = scratch.get(worker, gatherAt + 6 * VL);
+            int K = s.outChannels, pixels = s.pixels, paddedImage = paddedRows * paddedCols * channels;
+            int yAt = XI * vStep, paddedAt = yAt + XI * yStep, pixelAt = paddedAt + chunkImages * paddedImage;
+            int zeroAt = pixelAt + chunkImages * pixels * K;
+            float[] buf = scratch.get(worker, zeroAt + VL);
             Arrays.fill(buf, zeroAt, zeroAt + VL, 0f);
             for (int g = from; g < to; g++) {
                 int m = g * mSize, first = g * groupSize, end = Math.min(s.batch, first + groupSize);
                 Arrays.fill(sums, m, m + mSize, 0f);
-                for (int n0 = first; n0 < end; n0 += w.groupImages) {
-                    int images = Math.min(w.groupImages, s.batch - n0);
+                for (int n0 = first; n0 < end; n0 += chunkImages) {
+                    int images = Math.min(chunkImages, end - n0), tiles = images * imageTiles;
                     for (int i = 0; i < images; i++) {
                         int n = n0 + i;
                         for (int k = 0; k < K; k++) biasByImage[n * K + k] = Vec.sum(outputGrad, (n * K + k) * pixels, pixels);
+                        padPixelMajor(n, buf, paddedAt + i * paddedImage);
                         byPixel(n, buf, pixelAt + i * pixels * K);
                     }
-                    for (int c = 0; c < C; c++) w.inputTransform(n0, c, buf, rowsAt, gatherAt, 0, rowLen);
-                    gradients(n0, buf, yAt, pixelAt, zeroAt);
+                    transform(images, buf, paddedAt, pixelAt, zeroAt, yAt);
                     for (int xi = 0; xi < XI; xi++) {
-                        int v = xi * w.vStep, y = yAt + xi * yStep, mx = m + xi * C * K;
-                        for (int kv = 0; kv < K; kv += VL) {
-                            int c = 0;
-                            for (; c + TILE_CHANNELS <= C; c += TILE_CHANNELS) {
-                                tile(tiles, buf, v + c * rowLen, rowLen, buf, y + kv, K, sums, mx + c * K + kv, K);
-                            }
-                            for (; c < C; c++) channel(tiles, buf, v + c * rowLen, buf, y + kv, K, sums, mx + c * K + kv);
+                        int v = xi * vStep, y = yAt + xi * yStep, mx = m + xi * K * channels;
+                        for (int cv = 0; cv < channels; cv += VL) {
+                            int k = 0;
+                            for (; k + TILE_FILTERS <= K; k += TILE_FILTERS) tile(tiles, buf, y + k, K, buf, v + cv, channels, sums, mx + k * channels + cv, channels);
+                            for (; k < K; k++) filter(tiles, buf, y + k, K, buf, v + cv, channels, sums, mx + k * channels + cv);
                         }
                     }
                 }
             }
         }
     };
+
+    /** Input image n zero-padded into to[at..] as [row][column][channel]: paddedRows x paddedCols pixels of `channels` floats. */
+    private void padPixelMajor(int n, float[] to, int at) {
+        ConvShape s = shape;
+        int C = s.inChannels, H = s.inHeight, W = s.inWidth, pad = s.pad;
+        Arrays.fill(to, at, at + paddedRows * paddedCols * channels, 0f);
+        for (int c = 0; c < C; c++) {
+            for (int iy = 0; iy < H; iy++) {
+                int dst = at + ((iy + pad) * paddedCols + pad) * channels + c, src = ((n * C + c) * H + iy) * W;
+                for (int ix = 0; ix < W; ix++) to[dst + ix * channels] = input[src + ix];
+            }
+        }
+    }
 
     /** Output gradient of image n transposed into to[at..] as [pixel][output channel]. */
     private void byPixel(int n, float[] to, int at) {
@@ -160,32 +183,61 @@ final class WinogradWeightGradient {
     }
 
     /**
-     * Y for every tile of the Winograd group starting at image n0, in the lanes' order of V (tile
-     * t = vector * VL + lane), into buf[yAt + xi * yStep + t * K + k]: from the 2x2 output gradients
-     * (pixel-major at pixelAt), zeros past the edges (zeroAt) and for lanes with no image.
+     * V and Y of every tile of the chunk's `images` images, tile t = (image, tile row, tile column)
+     * in that order: V into buf[xi * vStep + t * channels + c], Y into buf[yAt + xi * yStep + t * K
+     * + k], from the padded inputs (paddedAt) and the output gradients (pixelAt), zeros past the
+     * output's edges (zeroAt).
      */
-    private void gradients(int n0, float[] buf, int yAt, int pixelAt, int zeroAt) {
+    private void transform(int images, float[] buf, int paddedAt, int pixelAt, int zeroAt, int yAt) {
         ConvShape s = shape;
-        Winograd w = winograd;
-        int K = s.outChannels, outW = s.outWidth, outH = s.outHeight;
-        for (int vector = 0; vector < w.vectors; vector++) {
-            int ty = vector / w.rowVectors, v = vector % w.rowVectors, oy = 2 * ty;
-            for (int l = 0; l < VL; l++) {
-                int lane = v * VL + l, image = w.laneImage[lane], ox = 2 * w.laneTile[lane];
-                int y = yAt + (vector * VL + l) * K;
-                boolean live = image >= 0 && n0 + image < s.batch;
-                int p = pixelAt + (image * s.pixels + oy * outW + ox) * K;
-                for (int k = 0; k < K; k += VL) {
-                    if (!live) {
-                        for (int xi = 0; xi < XI; xi++) Arrays.fill(buf, y + xi * yStep + k, y + xi * yStep + k + VL, 0f);
-                        continue;
-                    }
+        int K = s.outChannels, outW = s.outWidth, outH = s.outHeight, rowFloats = paddedCols * channels;
+        for (int i = 0, t = 0; i < images; i++) {
+            for (int ty = 0; ty < tileRows; ty++) {
+                for (int tx = 0; tx < tileCols; tx++, t++) {
+                    int d = paddedAt + (i * paddedRows + 2 * ty) * rowFloats + 2 * tx * channels;
+                    for (int c = 0; c < channels; c += VL) inputTile(buf, d + c, rowFloats, channels, t * channels + c, vStep);
+                    int oy = 2 * ty, ox = 2 * tx, p = pixelAt + (i * s.pixels + oy * outW + ox) * K;
                     boolean right = ox + 1 < outW, below = oy + 1 < outH;
-                    gradientTile(buf, p + k, right ? p + K + k : zeroAt, below ? p + outW * K + k : zeroAt,
-                            right && below ? p + (outW + 1) * K + k : zeroAt, y + k, yStep);
+                    for (int k = 0; k < K; k += VL) {
+                        gradientTile(buf, p + k, right ? p + K + k : zeroAt, below ? p + outW * K + k : zeroAt,
+                                right && below ? p + (outW + 1) * K + k : zeroAt, yAt + t * K + k, yStep);
+                    }
                 }
             }
         }
+    }
+
+    /**
+     * V = B' d B for VL channels: the tile's 4x4 input pixels at d + i * rowStride + j * colStride
+     * into the 16 vectors at v + xi * step; the same sums as the forward's (Winograd.packedRow, columns).
+     */
+    private static void inputTile(float[] b, int d, int rowStride, int colStride, int v, int step) {
+        // d B along each row: (x0, x1, x2, x3) -> (x0 - x2, x1 + x2, x2 - x1, x1 - x3)
+        int c2 = 2 * colStride, c3 = 3 * colStride;
+        FloatVector x0 = FloatVector.fromArray(Gemm.S, b, d), x1 = FloatVector.fromArray(Gemm.S, b, d + colStride);
+        FloatVector x2 = FloatVector.fromArray(Gemm.S, b, d + c2), x3 = FloatVector.fromArray(Gemm.S, b, d + c3);
+        FloatVector e00 = x0.sub(x2), e01 = x1.add(x2), e02 = x2.sub(x1), e03 = x1.sub(x3);
+        d += rowStride;
+        x0 = FloatVector.fromArray(Gemm.S, b, d); x1 = FloatVector.fromArray(Gemm.S, b, d + colStride);
+        x2 = FloatVector.fromArray(Gemm.S, b, d + c2); x3 = FloatVector.fromArray(Gemm.S, b, d + c3);
+        FloatVector e10 = x0.sub(x2), e11 = x1.add(x2), e12 = x2.sub(x1), e13 = x1.sub(x3);
+        d += rowStride;
+        x0 = FloatVector.fromArray(Gemm.S, b, d); x1 = FloatVector.fromArray(Gemm.S, b, d + colStride);
+        x2 = FloatVector.fromArray(Gemm.S, b, d + c2); x3 = FloatVector.fromArray(Gemm.S, b, d + c3);
+        FloatVector e20 = x0.sub(x2), e21 = x1.add(x2), e22 = x2.sub(x1), e23 = x1.sub(x3);
+        d += rowStride;
+        x0 = FloatVector.fromArray(Gemm.S, b, d); x1 = FloatVector.fromArray(Gemm.S, b, d + colStride);
+        x2 = FloatVector.fromArray(Gemm.S, b, d + c2); x3 = FloatVector.fromArray(Gemm.S, b, d + c3);
+        FloatVector e30 = x0.sub(x2), e31 = x1.add(x2), e32 = x2.sub(x1), e33 = x1.sub(x3);
+        // B' down each column j: (e0j, e1j, e2j, e3j) -> (e0j - e2j, e1j + e2j, e2j - e1j, e1j - e3j), element xi = 4 i + j
+        e00.sub(e20).intoArray(b, v); e01.sub(e21).intoArray(b, v + step);
+        e02.sub(e22).intoArray(b, v + 2 * step); e03.sub(e23).intoArray(b, v + 3 * step);
+        e10.add(e20).intoArray(b, v + 4 * step); e11.add(e21).intoArray(b, v + 5 * step);
+        e12.add(e22).intoArray(b, v + 6 * step); e13.add(e23).intoArray(b, v + 7 * step);
+        e20.sub(e10).intoArray(b, v + 8 * step); e21.sub(e11).intoArray(b, v + 9 * step);
+        e22.sub(e12).intoArray(b, v + 10 * step); e23.sub(e13).intoArray(b, v + 11 * step);
+        e10.sub(e30).intoArray(b, v + 12 * step); e11.sub(e31).intoArray(b, v + 13 * step);
+        e12.sub(e32).intoArray(b, v + 14 * step); e13.sub(e33).intoArray(b, v + 15 * step);
     }
 
     /** Y = A dy A' for VL output channels: the gradients at p00 p01 (row 0) and p10 p11 (row 1) into the 16 vectors at y + xi * step. */
@@ -206,11 +258,11 @@ final class WinogradWeightGradient {
     }
 
     /**
-     * The register tile: m[mBase + i * mStride + l] += sum over t in [0, tiles) of
-     * v[vBase + i * vStride + t] * y[yBase + t * yStride + l], for 16 input channels i and the VL
-     * output channels l: per tile, one vector load, 16 broadcasts and 16 FMAs.
+     * The register tile: m[mBase + j * mStride + l] += sum over t in [0, tiles) of
+     * y[yBase + t * yStride + j] * v[vBase + t * vStride + l], for 16 output channels j and the VL
+     * input channels l: per tile, one vector load, 16 broadcasts of neighbouring floats and 16 FMAs.
      */
-    private static void tile(int tiles, float[] v, int vBase, int vStride, float[] y, int yBase, int yStride,
+    private static void tile(int tiles, float[] y, int yBase, int yStride, float[] v, int vBase, int vStride,
                              float[] m, int mBase, int mStride) {
         FloatVector a0 = FloatVector.fromArray(Gemm.S, m, mBase), a1 = FloatVector.fromArray(Gemm.S, m, mBase + mStride);
         FloatVector a2 = FloatVector.fromArray(Gemm.S, m, mBase + 2 * mStride), a3 = FloatVector.fromArray(Gemm.S, m, mBase + 3 * mStride);
@@ -220,29 +272,17 @@ final class WinogradWeightGradient {
         FloatVector a10 = FloatVector.fromArray(Gemm.S, m, mBase + 10 * mStride), a11 = FloatVector.fromArray(Gemm.S, m, mBase + 11 * mStride);
         FloatVector a12 = FloatVector.fromArray(Gemm.S, m, mBase + 12 * mStride), a13 = FloatVector.fromArray(Gemm.S, m, mBase + 13 * mStride);
         FloatVector a14 = FloatVector.fromArray(Gemm.S, m, mBase + 14 * mStride), a15 = FloatVector.fromArray(Gemm.S, m, mBase + 15 * mStride);
-        int s2 = 2 * vStride, s3 = 3 * vStride, s4 = 4 * vStride;
         for (int t = 0; t < tiles; t++) {
-            FloatVector g = FloatVector.fromArray(Gemm.S, y, yBase + t * yStride);
-            int i = vBase + t;
-            a0 = g.fma(FloatVector.broadcast(Gemm.S, v[i]), a0);
-            a1 = g.fma(FloatVector.broadcast(Gemm.S, v[i + vStride]), a1);
-            a2 = g.fma(FloatVector.broadcast(Gemm.S, v[i + s2]), a2);
-            a3 = g.fma(FloatVector.broadcast(Gemm.S, v[i + s3]), a3);
-            i += s4;
-            a4 = g.fma(FloatVector.broadcast(Gemm.S, v[i]), a4);
-            a5 = g.fma(FloatVector.broadcast(Gemm.S, v[i + vStride]), a5);
-            a6 = g.fma(FloatVector.broadcast(Gemm.S, v[i + s2]), a6);
-            a7 = g.fma(FloatVector.broadcast(Gemm.S, v[i + s3]), a7);
-            i += s4;
-            a8 = g.fma(FloatVector.broadcast(Gemm.S, v[i]), a8);
-            a9 = g.fma(FloatVector.broadcast(Gemm.S, v[i + vStride]), a9);
-            a10 = g.fma(FloatVector.broadcast(Gemm.S, v[i + s2]), a10);
-            a11 = g.fma(FloatVector.broadcast(Gemm.S, v[i + s3]), a11);
-            i += s4;
-            a12 = g.fma(FloatVector.broadcast(Gemm.S, v[i]), a12);
-            a13 = g.fma(FloatVector.broadcast(Gemm.S, v[i + vStride]), a13);
-            a14 = g.fma(FloatVector.broadcast(Gemm.S, v[i + s2]), a14);
-            a15 = g.fma(FloatVector.broadcast(Gemm.S, v[i + s3]), a15);
+            FloatVector x = FloatVector.fromArray(Gemm.S, v, vBase + t * vStride);
+            int i = yBase + t * yStride;
+            a0 = x.fma(FloatVector.broadcast(Gemm.S, y[i]), a0); a1 = x.fma(FloatVector.broadcast(Gemm.S, y[i + 1]), a1);
+            a2 = x.fma(FloatVector.broadcast(Gemm.S, y[i + 2]), a2); a3 = x.fma(FloatVector.broadcast(Gemm.S, y[i + 3]), a3);
+            a4 = x.fma(FloatVector.broadcast(Gemm.S, y[i + 4]), a4); a5 = x.fma(FloatVector.broadcast(Gemm.S, y[i + 5]), a5);
+            a6 = x.fma(FloatVector.broadcast(Gemm.S, y[i + 6]), a6); a7 = x.fma(FloatVector.broadcast(Gemm.S, y[i + 7]), a7);
+            a8 = x.fma(FloatVector.broadcast(Gemm.S, y[i + 8]), a8); a9 = x.fma(FloatVector.broadcast(Gemm.S, y[i + 9]), a9);
+            a10 = x.fma(FloatVector.broadcast(Gemm.S, y[i + 10]), a10); a11 = x.fma(FloatVector.broadcast(Gemm.S, y[i + 11]), a11);
+            a12 = x.fma(FloatVector.broadcast(Gemm.S, y[i + 12]), a12); a13 = x.fma(FloatVector.broadcast(Gemm.S, y[i + 13]), a13);
+            a14 = x.fma(FloatVector.broadcast(Gemm.S, y[i + 14]), a14); a15 = x.fma(FloatVector.broadcast(Gemm.S, y[i + 15]), a15);
         }
         a0.intoArray(m, mBase); a1.intoArray(m, mBase + mStride); a2.intoArray(m, mBase + 2 * mStride); a3.intoArray(m, mBase + 3 * mStride);
         a4.intoArray(m, mBase + 4 * mStride); a5.intoArray(m, mBase + 5 * mStride); a6.intoArray(m, mBase + 6 * mStride);
@@ -251,10 +291,12 @@ final class WinogradWeightGradient {
         a13.intoArray(m, mBase + 13 * mStride); a14.intoArray(m, mBase + 14 * mStride); a15.intoArray(m, mBase + 15 * mStride);
     }
 
-    /** One input channel of the tile (the channels past the last whole tile): m[mBase + l] += sum over t of v[vBase + t] * y[yBase + t * yStride + l]. */
-    private static void channel(int tiles, float[] v, int vBase, float[] y, int yBase, int yStride, float[] m, int mBase) {
+    /** One output channel (those past the last whole tile): m[mBase + l] += sum over t of y[yBase + t * yStride] * v[vBase + t * vStride + l]. */
+    private static void filter(int tiles, float[] y, int yBase, int yStride, float[] v, int vBase, int vStride, float[] m, int mBase) {
         FloatVector a = FloatVector.fromArray(Gemm.S, m, mBase);
-        for (int t = 0; t < tiles; t++) a = FloatVector.fromArray(Gemm.S, y, yBase + t * yStride).fma(FloatVector.broadcast(Gemm.S, v[vBase + t]), a);
+        for (int t = 0; t < tiles; t++) {
+            a = FloatVector.fromArray(Gemm.S, v, vBase + t * vStride).fma(FloatVector.broadcast(Gemm.S, y[yBase + t * yStride]), a);
+        }
         a.intoArray(m, mBase);
     }
 }
