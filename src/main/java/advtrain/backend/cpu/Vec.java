@@ -61,6 +61,35 @@ final class Vec {
         }
     }
 
+    /**
+     * The VL x VL block src[srcAt + r * srcStride + c] transposed: dst[dstAt + c * dstStride + r].
+     * In log2(VL) rounds of {@link #interleave} through tmp[tmpAt, + 2 VL * VL): a round zips row i
+     * with row i + VL/2 into rows 2i and 2i + 1, which moves the column index's top bit to the
+     * bottom of the row index; after all rounds the two indices have traded places. 4 vector loads,
+     * 8 permutes, 4 blends and 4 stores per row and round, where an element-by-element transpose
+     * does a load and a scattered store per element.
+     */
+    static void transpose(float[] src, int srcAt, int srcStride, float[] dst, int dstAt, int dstStride, float[] tmp, int tmpAt) {
+        transpose(src, srcAt, srcStride, dst, dstAt, dstAt + VL / 2 * dstStride, dstStride, tmp, tmpAt);
+    }
+
+    /** transpose with the result's second half of rows (columns VL/2 on of the block) at dst[dstHighAt + (c - VL/2) * dstStride]. */
+    static void transpose(float[] src, int srcAt, int srcStride, float[] dst, int dstAt, int dstHighAt, int dstStride, float[] tmp, int tmpAt) {
+        int rounds = Integer.numberOfTrailingZeros(VL), half = VL / 2;
+        float[] in = src;
+        int inAt = srcAt, inStride = srcStride;
+        for (int round = 0; round < rounds; round++) {
+            boolean last = round == rounds - 1;
+            float[] out = last ? dst : tmp;
+            int outAt = last ? dstAt : tmpAt + (round % 2) * VL * VL, outStride = last ? dstStride : VL;
+            for (int i = 0; i < half; i++) {
+                int row = last && 2 * i >= half ? dstHighAt + (2 * i - half) * outStride : outAt + 2 * i * outStride;
+                interleave(in, inAt + i * inStride, inAt + (i + half) * inStride, out, row, row + outStride, false);
+            }
+            in = out; inAt = outAt; inStride = outStride;
+        }
+    }
+
     /** The 2 VL floats at src[at]: the even ones (x[0], x[2], ...) to dst[evens], the odd ones to dst[odds], VL each. */
     static void splitEvenOdd(float[] src, int at, float[] dst, int evens, int odds) {
         FloatVector lo = FloatVector.fromArray(Gemm.S, src, at), hi = FloatVector.fromArray(Gemm.S, src, at + VL);

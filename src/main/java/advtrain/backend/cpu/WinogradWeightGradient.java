@@ -31,7 +31,7 @@ import java.util.Arrays;
  * <p>Layout: channels in a vector's lanes, tiles one after another. Each chunk of images is laid
  * out pixel-major, [image][row][column][channel]: the input zero-padded ({@link #padPixelMajor},
  * its channels rounded up to whole vectors) and the output gradient ({@link #byPixel}). Then V is
- * [xi][tile][input channel] ({@link #inputTile}) and Y [xi][tile][output channel]
+ * [xi][tile][input channel] ({@link #transformB}) and Y [xi][tile][output channel]
  * ({@link #gradientTile}), all whole-vector arithmetic. The register tile ({@link #tile}) loads a
  * vector of V's input channels and broadcasts 16 output channels' Y, which lie side by side: the
  * first layout tried, V with tiles in the lanes as the forward makes it and 16 input channels'
@@ -126,15 +126,16 @@ final class WinogradWeightGradient {
      * Item g = group g, images [g * groupSize, + groupSize), chunk by chunk: the chunk laid out
      * pixel-major, V and Y made, then M[xi] += the products, into the group's M. This worker's
      * scratch holds V (from 0), Y (yAt), the padded inputs (paddedAt), the output gradients
-     * (pixelAt) and a vector of zeros (zeroAt: the gradient of an output pixel past the edge).
+     * (pixelAt), a vector of zeros (zeroAt: the gradient of an output pixel past the edge), the
+     * transposes' blocks (tmpAt) and one image's rows of d B (rowsAt).
      */
     private final Parallel.Task byGroup = new Parallel.Task() {
         @Override protected void run(int from, int to, int worker) {
             ConvShape s = shape;
             int K = s.outChannels, pixels = s.pixels, paddedImage = paddedRows * paddedCols * channels;
             int yAt = XI * vStep, paddedAt = yAt + XI * yStep, pixelAt = paddedAt + chunkImages * paddedImage;
-            int zeroAt = pixelAt + chunkImages * pixels * K;
-            float[] buf = scratch.get(worker, zeroAt + VL);
+            int zeroAt = pixelAt + chunkImages * pixels * K, tmpAt = zeroAt + VL, rowsAt = tmpAt + 2 * VL * VL;
+            float[] buf = scratch.get(worker, rowsAt + paddedRows * tileCols * 4 * channels);
             Arrays.fill(buf, zeroAt, zeroAt + VL, 0f);
             for (int g = from; g < to; g++) {
                 int m = g * mSize, first = g * groupSize, end = Math.min(s.batch, first + groupSize);
@@ -144,10 +145,10 @@ final class WinogradWeightGradient {
                     for (int i = 0; i < images; i++) {
                         int n = n0 + i;
                         for (int k = 0; k < K; k++) biasByImage[n * K + k] = Vec.sum(outputGrad, (n * K + k) * pixels, pixels);
-                        padPixelMajor(n, buf, paddedAt + i * paddedImage);
-                        byPixel(n, buf, pixelAt + i * pixels * K);
+                        padPixelMajor(n, buf, paddedAt + i * paddedImage, tmpAt);
+                        byPixel(n, buf, pixelAt + i * pixels * K, tmpAt);
                     }
-                    transform(images, buf, paddedAt, pixelAt, zeroAt, yAt);
+                    transform(images, buf, paddedAt, pixelAt, zeroAt, yAt, rowsAt);
                     for (int xi = 0; xi < XI; xi++) {
                         int v = xi * vStep, y = yAt + xi * yStep, mx = m + xi * K * channels;
                         for (int cv = 0; cv < channels; cv += VL) {
@@ -161,11 +162,26 @@ final class WinogradWeightGradient {
         }
     };
 
-    /** Input image n zero-padded into to[at..] as [row][column][channel]: paddedRows x paddedCols pixels of `channels` floats. */
-    private void padPixelMajor(int n, float[] to, int at) {
+    /**
+     * Input image n zero-padded into to[at..] as [row][column][channel]: paddedRows x paddedCols
+     * pixels of `channels` floats. Where the channels come in whole vectors and a block of VL
+     * pixels is part of a row (the width a multiple of VL) or two half rows (the width VL/2), by
+     * blocks of VL x VL (Vec.transpose, through to[tmpAt..]); else element by element.
+     */
+    private void padPixelMajor(int n, float[] to, int at, int tmpAt) {
         ConvShape s = shape;
-        int C = s.inChannels, H = s.inHeight, W = s.inWidth, pad = s.pad;
+        int C = s.inChannels, H = s.inHeight, W = s.inWidth, pad = s.pad, plane = H * W;
         Arrays.fill(to, at, at + paddedRows * paddedCols * channels, 0f);
+        if (C % VL == 0 && (W % VL == 0 || 2 * W == VL && H % 2 == 0)) {
+            for (int c = 0; c < C; c += VL) {
+                for (int p = 0; p < plane; p += VL) {
+                    int iy = p / W, ix = p % W, dst = at + ((iy + pad) * paddedCols + ix + pad) * channels + c;
+                    int high = W % VL == 0 ? dst + VL / 2 * channels : dst + paddedCols * channels;  // a half row on, or the next row
+                    Vec.transpose(input, (n * C + c) * plane + p, plane, to, dst, high, channels, to, tmpAt);
+                }
+            }
+            return;
+        }
         for (int c = 0; c < C; c++) {
             for (int iy = 0; iy < H; iy++) {
                 int dst = at + ((iy + pad) * paddedCols + pad) * channels + c, src = ((n * C + c) * H + iy) * W;
@@ -174,9 +190,15 @@ final class WinogradWeightGradient {
         }
     }
 
-    /** Output gradient of image n transposed into to[at..] as [pixel][output channel]. */
-    private void byPixel(int n, float[] to, int at) {
+    /** Output gradient of image n transposed into to[at..] as [pixel][output channel]: by VL x VL blocks where they fit (through to[tmpAt..]). */
+    private void byPixel(int n, float[] to, int at, int tmpAt) {
         int pixels = shape.pixels, K = shape.outChannels, src = n * K * pixels;
+        if (K % VL == 0 && pixels % VL == 0) {
+            for (int k = 0; k < K; k += VL) {
+                for (int p = 0; p < pixels; p += VL) Vec.transpose(outputGrad, src + k * pixels + p, pixels, to, at + p * K + k, K, to, tmpAt);
+            }
+            return;
+        }
         for (int k = 0; k < K; k++) {
             for (int p = 0; p < pixels; p++) to[at + p * K + k] = outputGrad[src + k * pixels + p];
         }
@@ -186,16 +208,27 @@ final class WinogradWeightGradient {
      * V and Y of every tile of the chunk's `images` images, tile t = (image, tile row, tile column)
      * in that order: V into buf[xi * vStep + t * channels + c], Y into buf[yAt + xi * yStep + t * K
      * + k], from the padded inputs (paddedAt) and the output gradients (pixelAt), zeros past the
-     * output's edges (zeroAt).
+     * output's edges (zeroAt). V in two passes, as the forward makes it: each padded row's d B for
+     * every tile column into buf[rowsAt..] ([row][tile column][j][channel]), then B' down the
+     * columns, 4 rows at a time; a row serves the two rows of tiles that overlap on it.
      */
-    private void transform(int images, float[] buf, int paddedAt, int pixelAt, int zeroAt, int yAt) {
+    private void transform(int images, float[] buf, int paddedAt, int pixelAt, int zeroAt, int yAt, int rowsAt) {
         ConvShape s = shape;
         int K = s.outChannels, outW = s.outWidth, outH = s.outHeight, rowFloats = paddedCols * channels;
+        int rowOfTiles = tileCols * 4 * channels;  // one padded row's d B
         for (int i = 0, t = 0; i < images; i++) {
+            for (int y = 0; y < paddedRows; y++) {  // d B along each padded row: (x0, x1, x2, x3) of tile column tx
+                int d = paddedAt + (i * paddedRows + y) * rowFloats, r = rowsAt + y * rowOfTiles;
+                for (int tx = 0; tx < tileCols; tx++) {
+                    for (int c = 0; c < channels; c += VL) transformB(buf, d + 2 * tx * channels + c, channels, r + tx * 4 * channels + c, channels);
+                }
+            }
             for (int ty = 0; ty < tileRows; ty++) {
                 for (int tx = 0; tx < tileCols; tx++, t++) {
-                    int d = paddedAt + (i * paddedRows + 2 * ty) * rowFloats + 2 * tx * channels;
-                    for (int c = 0; c < channels; c += VL) inputTile(buf, d + c, rowFloats, channels, t * channels + c, vStep);
+                    int r = rowsAt + 2 * ty * rowOfTiles + tx * 4 * channels;
+                    for (int j = 0; j < 4; j++) {  // B' down column j: elements xi = 4 i + j
+                        for (int c = 0; c < channels; c += VL) transformB(buf, r + j * channels + c, rowOfTiles, j * vStep + t * channels + c, 4 * vStep);
+                    }
                     int oy = 2 * ty, ox = 2 * tx, p = pixelAt + (i * s.pixels + oy * outW + ox) * K;
                     boolean right = ox + 1 < outW, below = oy + 1 < outH;
                     for (int k = 0; k < K; k += VL) {
@@ -208,36 +241,16 @@ final class WinogradWeightGradient {
     }
 
     /**
-     * V = B' d B for VL channels: the tile's 4x4 input pixels at d + i * rowStride + j * colStride
-     * into the 16 vectors at v + xi * step; the same sums as the forward's (Winograd.packedRow, columns).
+     * B' x for VL channels, the forward's sums (Winograd.packedRow, columns): the 4 vectors at
+     * in + i * inStride, (x0, x1, x2, x3), become (x0 - x2, x1 + x2, x2 - x1, x1 - x3) at out + i * outStride.
      */
-    private static void inputTile(float[] b, int d, int rowStride, int colStride, int v, int step) {
-        // d B along each row: (x0, x1, x2, x3) -> (x0 - x2, x1 + x2, x2 - x1, x1 - x3)
-        int c2 = 2 * colStride, c3 = 3 * colStride;
-        FloatVector x0 = FloatVector.fromArray(Gemm.S, b, d), x1 = FloatVector.fromArray(Gemm.S, b, d + colStride);
-        FloatVector x2 = FloatVector.fromArray(Gemm.S, b, d + c2), x3 = FloatVector.fromArray(Gemm.S, b, d + c3);
-        FloatVector e00 = x0.sub(x2), e01 = x1.add(x2), e02 = x2.sub(x1), e03 = x1.sub(x3);
-        d += rowStride;
-        x0 = FloatVector.fromArray(Gemm.S, b, d); x1 = FloatVector.fromArray(Gemm.S, b, d + colStride);
-        x2 = FloatVector.fromArray(Gemm.S, b, d + c2); x3 = FloatVector.fromArray(Gemm.S, b, d + c3);
-        FloatVector e10 = x0.sub(x2), e11 = x1.add(x2), e12 = x2.sub(x1), e13 = x1.sub(x3);
-        d += rowStride;
-        x0 = FloatVector.fromArray(Gemm.S, b, d); x1 = FloatVector.fromArray(Gemm.S, b, d + colStride);
-        x2 = FloatVector.fromArray(Gemm.S, b, d + c2); x3 = FloatVector.fromArray(Gemm.S, b, d + c3);
-        FloatVector e20 = x0.sub(x2), e21 = x1.add(x2), e22 = x2.sub(x1), e23 = x1.sub(x3);
-        d += rowStride;
-        x0 = FloatVector.fromArray(Gemm.S, b, d); x1 = FloatVector.fromArray(Gemm.S, b, d + colStride);
-        x2 = FloatVector.fromArray(Gemm.S, b, d + c2); x3 = FloatVector.fromArray(Gemm.S, b, d + c3);
-        FloatVector e30 = x0.sub(x2), e31 = x1.add(x2), e32 = x2.sub(x1), e33 = x1.sub(x3);
-        // B' down each column j: (e0j, e1j, e2j, e3j) -> (e0j - e2j, e1j + e2j, e2j - e1j, e1j - e3j), element xi = 4 i + j
-        e00.sub(e20).intoArray(b, v); e01.sub(e21).intoArray(b, v + step);
-        e02.sub(e22).intoArray(b, v + 2 * step); e03.sub(e23).intoArray(b, v + 3 * step);
-        e10.add(e20).intoArray(b, v + 4 * step); e11.add(e21).intoArray(b, v + 5 * step);
-        e12.add(e22).intoArray(b, v + 6 * step); e13.add(e23).intoArray(b, v + 7 * step);
-        e20.sub(e10).intoArray(b, v + 8 * step); e21.sub(e11).intoArray(b, v + 9 * step);
-        e22.sub(e12).intoArray(b, v + 10 * step); e23.sub(e13).intoArray(b, v + 11 * step);
-        e10.sub(e30).intoArray(b, v + 12 * step); e11.sub(e31).intoArray(b, v + 13 * step);
-        e12.sub(e32).intoArray(b, v + 14 * step); e13.sub(e33).intoArray(b, v + 15 * step);
+    private static void transformB(float[] b, int in, int inStride, int out, int outStride) {
+        FloatVector x0 = FloatVector.fromArray(Gemm.S, b, in), x1 = FloatVector.fromArray(Gemm.S, b, in + inStride);
+        FloatVector x2 = FloatVector.fromArray(Gemm.S, b, in + 2 * inStride), x3 = FloatVector.fromArray(Gemm.S, b, in + 3 * inStride);
+        x0.sub(x2).intoArray(b, out);
+        x1.add(x2).intoArray(b, out + outStride);
+        x2.sub(x1).intoArray(b, out + 2 * outStride);
+        x1.sub(x3).intoArray(b, out + 3 * outStride);
     }
 
     /** Y = A dy A' for VL output channels: the gradients at p00 p01 (row 0) and p10 p11 (row 1) into the 16 vectors at y + xi * step. */
