@@ -80,6 +80,8 @@ final class ConvPlan {
     static final int CHANNELS_TAP_TILE = 15;
     /** Input channels from which WINOGRAD's products outweigh its transforms (see forward). */
     static final int WINOGRAD_MIN_CHANNELS = 16;
+    /** Input channels from which the WINOGRAD weight gradient's products outweigh its transforms and transposes (see weightGradient). */
+    static final int WINOGRAD_GRADIENT_MIN_CHANNELS = 64;
     /** Taps per two-vector register tile of the CHANNELS weight gradient (ConvWeightGradient's PAIR_TAPS). */
     static final int PAIR_TAP_TILE = 12;
 
@@ -178,7 +180,7 @@ final class ConvPlan {
                                          int kernelHeight, int kernelWidth, int stride, int padding, Algorithm forced) {
         if (!direct(stride, forced)) return WeightGradient.IM2COL;
         boolean winograd = Winograd.applies(stride, kernelHeight, kernelWidth, outChannels) && outChannels % vectorLength == 0;
-        if (winograd && (forced == Algorithm.WINOGRAD || forced == Algorithm.AUTO && inChannels >= WINOGRAD_MIN_CHANNELS
+        if (winograd && (forced == Algorithm.WINOGRAD || forced == Algorithm.AUTO && inChannels >= WINOGRAD_GRADIENT_MIN_CHANNELS
                 && Winograd.packs(vectorLength, height, width, padding))) {
             return WeightGradient.WINOGRAD;
         }

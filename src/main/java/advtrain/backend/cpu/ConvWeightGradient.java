@@ -4,10 +4,11 @@ import java.util.Arrays;
 
 /**
  * The convolution's weight and bias gradients, weightGrad += and biasGrad += (either may be null).
- * Five paths, chosen by {@link ConvPlan#weightGradient}: IM2COL and WIDE_ROWS ({@link #byTiles}),
+ * Six paths, chosen by {@link ConvPlan#weightGradient}: IM2COL and WIDE_ROWS ({@link #byTiles}),
  * WIDE_ROWS_IN_GROUPS ({@link #inGroups}, which also runs the input gradient of its images),
- * CHANNELS ({@link #byTaps}, or {@link #inImageGroups} for channels in pairs of vectors) and ROW_TAPS
- * ({@link #inImageGroups}); the register tiles are in {@link WeightGradientTiles}. Every path sums each
+ * CHANNELS ({@link #byTaps}, or {@link #inImageGroups} for channels in pairs of vectors), ROW_TAPS
+ * ({@link #inImageGroups}) and WINOGRAD ({@link WinogradWeightGradient}); the register tiles of the
+ * CHANNELS paths are in {@link WeightGradientTiles}. Every path sums each
  * gradient element in a fixed order, whatever the number of threads, so results do not depend on
  * it. One instance per calling thread (inside {@link Conv}); workspaces grow on first use.
  */

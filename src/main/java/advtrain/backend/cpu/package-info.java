@@ -31,7 +31,9 @@
  *       filters transposed and flipped, on WIDE_ROWS or CHANNELS as the forward rule picks.</li>
  *   <li>WINOGRAD: 3x3 filters at stride 1 by minimal filtering, F(2x2, 3x3): 16 products per
  *       2x2 outputs and pair of channels instead of 36, with VL tiles in a vector's lanes
- *       ({@link advtrain.backend.cpu.Winograd}).</li>
+ *       ({@link advtrain.backend.cpu.Winograd}); the weight gradient the same way turned around,
+ *       summed over every tile of the batch, with channels in the lanes
+ *       ({@link advtrain.backend.cpu.WinogradWeightGradient}).</li>
  *   <li>IM2COL / COL2IM: any stride; COL2IM is the only input gradient for strides above 1 (at
  *       stride 2, where the output's rows are whole or half vectors, its scatter runs by phase planes).</li>
  * </ul>
@@ -116,12 +118,12 @@
  *     groups against 10.5 by wide rows; by im2col 5.2-6.9 ms at batch 64 against 3.5-3.9 in groups</td></tr>
  * <tr><td>resnet20 layer3.0.conv1</td><td>256</td><td>CHANNELS (AVX2: WIDE_ROWS)</td><td>CHANNELS (AVX2: WIDE_ROWS_IN_GROUPS)</td><td>COL2IM</td>
  *     <td>as at batch 128</td></tr>
- * <tr><td>resnet20 layer3</td><td>128</td><td>WINOGRAD</td><td>CHANNELS (AVX2: WIDE_ROWS_IN_GROUPS)</td><td>FLIPPED</td>
+ * <tr><td>resnet20 layer3</td><td>128</td><td>WINOGRAD</td><td>WINOGRAD</td><td>FLIPPED</td>
  *     <td>64-64 on 8x8: forward 2.7-3.0 ms by WINOGRAD against 4.2 by channels' two-vector tile
  *     (142 GFLOP/s; 100 by wide rows, which waste 2 of 10 columns); the flipped input gradient
  *     2.9-3.2 against 4.3-4.4 (by the tile: 135 GFLOP/s against 92 by wide rows); weight
  *     gradient 4.4 ms by the two-vector tile, 10.2 in groups</td></tr>
- * <tr><td>resnet20 layer3</td><td>256</td><td>WINOGRAD</td><td>CHANNELS (AVX2: WIDE_ROWS_IN_GROUPS)</td><td>FLIPPED</td>
+ * <tr><td>resnet20 layer3</td><td>256</td><td>WINOGRAD</td><td>WINOGRAD</td><td>FLIPPED</td>
  *     <td>as at batch 128</td></tr>
  * <tr><td>resnet20 shortcut 16-32</td><td>128</td><td>WIDE_ROWS</td><td>WIDE_ROWS_IN_GROUPS</td><td>COL2IM</td>
  *     <td>option A's subsampling: a 1x1 stride-2 convolution whose weight needs no gradient</td></tr>
