@@ -128,7 +128,7 @@ final class ConvWeightGradient {
                 int base = n * gradSlice;
                 if (s.padded) {
                     s.padImage(input, n, inputsByImage, n * inputSlice);
-                    if (path == ConvPlan.WeightGradient.CHANNELS) byPixel(n, gradsByPixel, n * s.pixels * outC);
+                    if (path == ConvPlan.WeightGradient.CHANNELS) byPixel(n, gradsByPixel, n * s.pixels * outC, scratch.get(worker, 2 * VL * VL), 0);
                     else s.wideRows(outputGrad, n, gradsByImage, base);
                 } else {
                     s.im2col(input, n, inputsByImage, n * inputSlice);
@@ -161,11 +161,8 @@ final class ConvWeightGradient {
     };
 
     /** outputGrad[n] transposed into to[at..]: [pixel][output channel]. */
-    private void byPixel(int n, float[] to, int at) {
-        int pixels = shape.pixels, outC = shape.outChannels, src = n * outC * pixels;
-        for (int k = 0; k < outC; k++) {
-            for (int p = 0; p < pixels; p++) to[at + p * outC + k] = outputGrad[src + k * pixels + p];
-        }
+    private void byPixel(int n, float[] to, int at, float[] tmp, int tmpAt) {
+        Vec.pixelMajor(outputGrad, n * shape.outChannels * shape.pixels, shape.outChannels, shape.pixels, to, at, tmp, tmpAt);
     }
 
     /**
@@ -249,7 +246,8 @@ final class ConvWeightGradient {
             ConvShape s = shape;
             int outC = s.outChannels, pixels = s.pixels, xAt = chunkImages * gradImage, sumsAt = xAt + chunkImages * inputSlice;
             boolean rowTaps = path == ConvPlan.WeightGradient.ROW_TAPS;  // else CHANNELS in pairs of vectors
-            float[] buf = scratch.get(worker, sumsAt + weightTiles * tileFloats);
+            int tmpAt = sumsAt + weightTiles * tileFloats;  // the transposes' blocks
+            float[] buf = scratch.get(worker, tmpAt + 2 * VL * VL);
             for (int g = from; g < to; g++) {
                 int first = g * groupSize, end = Math.min(s.batch, first + groupSize);
                 Arrays.fill(buf, sumsAt, sumsAt + weightTiles * tileFloats, 0f);
@@ -259,8 +257,8 @@ final class ConvWeightGradient {
                         int n = n0 + i;
                         for (int k = 0; k < outC; k++) biasByImage[n * outC + k] = Vec.sum(outputGrad, (n * outC + k) * pixels, pixels);
                         s.padImage(input, n, buf, xAt + i * inputSlice);
-                        if (rowTaps) byPaddedRows(n, buf, i * gradImage);
-                        else byPixel(n, buf, i * gradImage);
+                        if (rowTaps) byPaddedRows(n, buf, i * gradImage, tmpAt);
+                        else byPixel(n, buf, i * gradImage, buf, tmpAt);
                     }
                     for (int t = 0; t < weightTiles; t++) {
                         if (rowTaps) rowTapTile(t, images, buf, xAt, sumsAt + t * tileFloats);
@@ -278,9 +276,10 @@ final class ConvWeightGradient {
     /**
      * ROW_TAPS: outputGrad[n] transposed into to[at..] as [output row][column][output channel], each
      * row outWidth + 4 columns long: two zero columns before the row's pixels and two after, so that
-     * the tile can read pixel j - s for every tap s of every input column j.
+     * the tile can read pixel j - s for every tap s of every input column j. Where the channels
+     * and the row come in whole vectors, by VL x VL blocks (Vec.transpose, through to[tmpAt..]).
      */
-    private void byPaddedRows(int n, float[] to, int at) {
+    private void byPaddedRows(int n, float[] to, int at, int tmpAt) {
         int outW = shape.outWidth, outH = shape.outHeight, outC = shape.outChannels, pixels = shape.pixels;
         int rowFloats = (outW + 4) * outC, src = n * outC * pixels;
         for (int oy = 0; oy < outH; oy++) {
@@ -288,10 +287,15 @@ final class ConvWeightGradient {
             Arrays.fill(to, row, row + 2 * outC, 0f);
             Arrays.fill(to, row + (outW + 2) * outC, row + rowFloats, 0f);
         }
-        for (int k = 0; k < outC; k++) {
+        boolean blocks = outC % VL == 0 && outW % VL == 0;
+        for (int k = 0; k < outC; k += blocks ? VL : 1) {
             for (int oy = 0; oy < outH; oy++) {
                 int dst = at + oy * rowFloats + 2 * outC + k, from = src + k * pixels + oy * outW;
-                for (int ox = 0; ox < outW; ox++) to[dst + ox * outC] = outputGrad[from + ox];
+                if (blocks) {
+                    for (int ox = 0; ox < outW; ox += VL) Vec.transpose(outputGrad, from + ox, pixels, to, dst + ox * outC, outC, to, tmpAt);
+                } else {
+                    for (int ox = 0; ox < outW; ox++) to[dst + ox * outC] = outputGrad[from + ox];
+                }
             }
         }
     }

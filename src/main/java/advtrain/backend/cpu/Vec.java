@@ -90,6 +90,23 @@ final class Vec {
         }
     }
 
+    /**
+     * Planes [channels][pixels] at src[srcAt..] into pixel-major order, dst[dstAt + p * channels + c]:
+     * by VL x VL blocks ({@link #transpose}, through tmp[tmpAt, + 2 VL * VL)) where the channels and
+     * the pixels come in whole vectors, else element by element.
+     */
+    static void pixelMajor(float[] src, int srcAt, int channels, int pixels, float[] dst, int dstAt, float[] tmp, int tmpAt) {
+        if (channels % VL == 0 && pixels % VL == 0) {
+            for (int c = 0; c < channels; c += VL) {
+                for (int p = 0; p < pixels; p += VL) transpose(src, srcAt + c * pixels + p, pixels, dst, dstAt + p * channels + c, channels, tmp, tmpAt);
+            }
+            return;
+        }
+        for (int c = 0; c < channels; c++) {
+            for (int p = 0; p < pixels; p++) dst[dstAt + p * channels + c] = src[srcAt + c * pixels + p];
+        }
+    }
+
     /** The 2 VL floats at src[at]: the even ones (x[0], x[2], ...) to dst[evens], the odd ones to dst[odds], VL each. */
     static void splitEvenOdd(float[] src, int at, float[] dst, int evens, int odds) {
         FloatVector lo = FloatVector.fromArray(Gemm.S, src, at), hi = FloatVector.fromArray(Gemm.S, src, at + VL);

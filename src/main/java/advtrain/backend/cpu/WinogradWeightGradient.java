@@ -30,7 +30,7 @@ import java.util.Arrays;
  *
  * <p>Layout: channels in a vector's lanes, tiles one after another. Each chunk of images is laid
  * out pixel-major, [image][row][column][channel]: the input zero-padded ({@link #padPixelMajor},
- * its channels rounded up to whole vectors) and the output gradient ({@link #byPixel}). Then V is
+ * its channels rounded up to whole vectors) and the output gradient ({@link Vec#pixelMajor}). Then V is
  * [xi][tile][input channel] ({@link #transformB}) and Y [xi][tile][output channel]
  * ({@link #gradientTile}), all whole-vector arithmetic. The register tile ({@link #tile}) loads a
  * vector of V's input channels and broadcasts 16 output channels' Y, which lie side by side: the
@@ -146,7 +146,7 @@ final class WinogradWeightGradient {
                         int n = n0 + i;
                         for (int k = 0; k < K; k++) biasByImage[n * K + k] = Vec.sum(outputGrad, (n * K + k) * pixels, pixels);
                         padPixelMajor(n, buf, paddedAt + i * paddedImage, tmpAt);
-                        byPixel(n, buf, pixelAt + i * pixels * K, tmpAt);
+                        Vec.pixelMajor(outputGrad, n * K * pixels, K, pixels, buf, pixelAt + i * pixels * K, buf, tmpAt);
                     }
                     transform(images, buf, paddedAt, pixelAt, zeroAt, yAt, rowsAt);
                     for (int xi = 0; xi < XI; xi++) {
@@ -187,20 +187,6 @@ final class WinogradWeightGradient {
                 int dst = at + ((iy + pad) * paddedCols + pad) * channels + c, src = ((n * C + c) * H + iy) * W;
                 for (int ix = 0; ix < W; ix++) to[dst + ix * channels] = input[src + ix];
             }
-        }
-    }
-
-    /** Output gradient of image n transposed into to[at..] as [pixel][output channel]: by VL x VL blocks where they fit (through to[tmpAt..]). */
-    private void byPixel(int n, float[] to, int at, int tmpAt) {
-        int pixels = shape.pixels, K = shape.outChannels, src = n * K * pixels;
-        if (K % VL == 0 && pixels % VL == 0) {
-            for (int k = 0; k < K; k += VL) {
-                for (int p = 0; p < pixels; p += VL) Vec.transpose(outputGrad, src + k * pixels + p, pixels, to, at + p * K + k, K, to, tmpAt);
-            }
-            return;
-        }
-        for (int k = 0; k < K; k++) {
-            for (int p = 0; p < pixels; p++) to[at + p * K + k] = outputGrad[src + k * pixels + p];
         }
     }
 
