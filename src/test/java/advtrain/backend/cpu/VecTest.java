@@ -4,7 +4,7 @@ import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-/** {@link Vec#transpose}: every element lands where the transpose puts it, and nothing else is written. */
+/** {@link Vec#transpose} and {@link Vec#pixelMajor}: every element lands where the transpose puts it, and nothing else is written. */
 class VecTest {
     private static final int VL = Gemm.VL;
 
@@ -32,6 +32,21 @@ class VecTest {
         for (int c = 0; c < VL; c++) {
             int row = c < VL / 2 ? low + c * VL : high + (c - VL / 2) * VL;
             for (int r = 0; r < VL; r++) assertEquals(src[r * VL + c], dst[row + r], "column " + c + ", row " + r);
+        }
+    }
+
+    @Test
+    void pixelMajorByBlocksAndElementByElementAgree() {
+        for (int[] size : new int[][] {{2 * VL, 3 * VL}, {VL, VL / 2 + 3}, {5, 7}}) {
+            int channels = size[0], pixels = size[1];
+            float[] src = new float[3 + channels * pixels], dst = new float[channels * pixels + 2], tmp = new float[2 * VL * VL];
+            for (int i = 0; i < src.length; i++) src[i] = i * 0.5f;
+            Vec.pixelMajor(src, 3, channels, pixels, dst, 2, tmp, 0);
+            for (int c = 0; c < channels; c++) {
+                for (int p = 0; p < pixels; p++) {
+                    assertEquals(src[3 + c * pixels + p], dst[2 + p * channels + c], channels + " x " + pixels + ": channel " + c + ", pixel " + p);
+                }
+            }
         }
     }
 }
