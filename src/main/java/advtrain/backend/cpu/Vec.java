@@ -93,10 +93,10 @@ final class Vec {
     /**
      * Planes [channels][pixels] at src[srcAt..] into pixel-major order, dst[dstAt + p * channels + c]:
      * by VL x VL blocks ({@link #transpose}, through tmp[tmpAt, + 2 VL * VL)) where the channels and
-     * the pixels come in whole vectors, else element by element.
+     * the pixels come in whole vectors, else (or with tmp null) element by element.
      */
     static void pixelMajor(float[] src, int srcAt, int channels, int pixels, float[] dst, int dstAt, float[] tmp, int tmpAt) {
-        if (channels % VL == 0 && pixels % VL == 0) {
+        if (tmp != null && channels % VL == 0 && pixels % VL == 0) {
             for (int c = 0; c < channels; c += VL) {
                 for (int p = 0; p < pixels; p += VL) transpose(src, srcAt + c * pixels + p, pixels, dst, dstAt + p * channels + c, channels, tmp, tmpAt);
             }
