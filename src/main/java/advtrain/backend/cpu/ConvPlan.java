@@ -168,10 +168,10 @@ final class ConvPlan {
      * input channels and output channels in whole vectors: ResNet-20's layer3. Its products cost
      * per pair of channels and its transforms and transposes per pixel and channel, so it gains
      * with the channels. Batch 128 on one thread (CPU time, ResNetConvs with all six layers in one
-     * JVM, builds taking turns), ms by WINOGRAD against the paths below: 64-64 8x8 3.3-3.8 against
-     * 4.6-5.1 by channels' two-vector tile; 32-32 16x16 4.6-5.1 against 4.0-4.8 (alone in a JVM it
-     * won, 3.2-3.5 against 4.5-4.9); 16-16 32x32 9.4-9.8 against 5.1-5.7 by ROW_TAPS (alone
-     * 4.8-6.8 against 5.7-6.3).
+     * JVM, builds taking turns), ms by WINOGRAD against the paths below: 64-64 8x8 3.7-4.0 against
+     * 4.6-4.9 by channels' two-vector tile (four runs each); 32-32 16x16 4.6-5.1 against 4.0-4.8;
+     * 16-16 32x32 8.5-9.8 against 5.1-5.7 by ROW_TAPS. Timed alone in a JVM of their own, the last
+     * two won: why C2's code differs when every layer runs is not understood (docs/PERFORMANCE.md).
      *
      * <p>Else CHANNELS with the two-vector tile where the forward takes it (output channels in pairs of
      * AVX-512 vectors, filters wider than 1) and there are taps for its 12: ResNet-20's 32- and

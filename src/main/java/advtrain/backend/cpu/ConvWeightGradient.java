@@ -161,10 +161,10 @@ final class ConvWeightGradient {
     };
 
     /**
-     * outputGrad[n] transposed into to[at..]: [pixel][output channel], element by element: by
-     * Vec.transpose's blocks ResNet-20's channel weight gradients took 10-15 % longer (layer2 4.3 →
-     * 4.8-5.1 ms, ResNetConvs --cpu-time, builds taking turns), where the row-tap and Winograd
-     * ones gained.
+     * outputGrad[n] transposed into to[at..]: [pixel][output channel], element by element. By
+     * Vec.transpose's blocks, as the row-tap and Winograd weight gradients do it, this path did not
+     * pay: layer2's weight gradient 4.3 → 4.8-5.1 ms in one pair of runs (ResNetConvs --cpu-time,
+     * builds taking turns), where this machine's noise on that layer is about 10 %.
      */
     private void byPixel(int n, float[] to, int at) {
         Vec.pixelMajor(outputGrad, n * shape.outChannels * shape.pixels, shape.outChannels, shape.pixels, to, at, null, 0);

@@ -65,9 +65,9 @@ final class Vec {
      * The VL x VL block src[srcAt + r * srcStride + c] transposed: dst[dstAt + c * dstStride + r].
      * In log2(VL) rounds of {@link #interleave} through tmp[tmpAt, + 2 VL * VL): a round zips row i
      * with row i + VL/2 into rows 2i and 2i + 1, which moves the column index's top bit to the
-     * bottom of the row index; after all rounds the two indices have traded places. 4 vector loads,
-     * 8 permutes, 4 blends and 4 stores per row and round, where an element-by-element transpose
-     * does a load and a scattered store per element.
+     * bottom of the row index; after all rounds the two indices have traded places. Per pair of
+     * rows and round: 2 vector loads, 4 permutes, 2 blends and 2 stores, where an element-by-element
+     * transpose does a load and a scattered store per element.
      */
     static void transpose(float[] src, int srcAt, int srcStride, float[] dst, int dstAt, int dstStride, float[] tmp, int tmpAt) {
         transpose(src, srcAt, srcStride, dst, dstAt, dstAt + VL / 2 * dstStride, dstStride, tmp, tmpAt);

@@ -26,17 +26,19 @@ import java.util.Arrays;
  * m3 = (dy0 - dy1)(d2 - d1), m4 = -dy1 (d1 - d3): 4 products per 2 outputs and 3 taps where the
  * direct sums take 6, so 16 per tile and pair of channels instead of 36. Unlike the forward's
  * products, which sum over the input channels only, these sum over every tile of the batch: long
- * sums, whose multiplications run near the machine's peak while the transforms weigh little.
+ * sums, whose accumulators stay in registers over a whole chunk of tiles. The transforms and
+ * transposes cost per pixel and channel, the products per pair of channels, so this pays only
+ * with many channels ({@link ConvPlan#weightGradient}: from 64).
  *
  * <p>Layout: channels in a vector's lanes, tiles one after another. Each chunk of images is laid
  * out pixel-major, [image][row][column][channel]: the input zero-padded ({@link #padPixelMajor},
  * its channels rounded up to whole vectors) and the output gradient ({@link Vec#pixelMajor}). Then V is
  * [xi][tile][input channel] ({@link #transformB}) and Y [xi][tile][output channel]
  * ({@link #gradientTile}), all whole-vector arithmetic. The register tile ({@link #tile}) loads a
- * vector of V's input channels and broadcasts 16 output channels' Y, which lie side by side: the
+ * vector of V's input channels and broadcasts 16 output channels' Y, which lie side by side. The
  * first layout tried, V with tiles in the lanes as the forward makes it and 16 input channels'
- * values broadcast from 16 rows, ran at half the speed (each of those reads a bounds check of
- * its own, where C2 checks 16 neighbours at once).
+ * values broadcast from 16 rows, was slower: each of those reads is bounds-checked on its own,
+ * where C2 checks 16 neighbours at once.
  *
  * <p>The batch is cut into at most GROUPS groups of images, a fixed cut, each group one task
  * with its own M, walked in chunks whose V and Y stay in a core's L2; the groups' M are added up

@@ -122,7 +122,7 @@
  *     <td>64-64 on 8x8: forward 2.7-3.0 ms by WINOGRAD against 4.2 by channels' two-vector tile
  *     (142 GFLOP/s; 100 by wide rows, which waste 2 of 10 columns); the flipped input gradient
  *     2.9-3.2 against 4.3-4.4 (by the tile: 135 GFLOP/s against 92 by wide rows); weight
- *     gradient 3.3-3.8 ms by WINOGRAD against 4.6-5.1 by the two-vector tile (earlier, 4.4 by the
+ *     gradient 3.7-4.0 ms by WINOGRAD against 4.6-4.9 by the two-vector tile (earlier, 4.4 by the
  *     tile against 10.2 in groups); on layer1 and layer2 the WINOGRAD weight gradient lost (see
  *     ConvPlan.weightGradient)</td></tr>
  * <tr><td>resnet20 layer3</td><td>256</td><td>WINOGRAD</td><td>WINOGRAD</td><td>FLIPPED</td>
