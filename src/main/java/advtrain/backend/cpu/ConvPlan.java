@@ -171,7 +171,8 @@ final class ConvPlan {
      * JVM, builds taking turns), ms by WINOGRAD against the paths below: 64-64 8x8 3.7-4.0 against
      * 4.6-4.9 by channels' two-vector tile (four runs each); 32-32 16x16 4.6-5.1 against 4.0-4.8;
      * 16-16 32x32 8.5-9.8 against 5.1-5.7 by ROW_TAPS. Timed alone in a JVM of their own, the last
-     * two won: why C2's code differs when every layer runs is not understood (docs/PERFORMANCE.md).
+     * two won, and with this threshold at 16 layer2 won (3.7-4.2 against 4.6-4.7) while layer1 lost;
+     * at 32, layer2 lost (4.85 against 4.4): why C2's code differs is not understood (docs/PERFORMANCE.md).
      *
      * <p>Else CHANNELS with the two-vector tile where the forward takes it (output channels in pairs of
      * AVX-512 vectors, filters wider than 1) and there are taps for its 12: ResNet-20's 32- and
