@@ -82,6 +82,11 @@ final class ConvPlan {
     static final int WINOGRAD_MIN_CHANNELS = 16;
     /** Input channels from which the WINOGRAD weight gradient's products outweigh its transforms and transposes (see weightGradient). */
     static final int WINOGRAD_GRADIENT_MIN_CHANNELS = 64;
+    /**
+     * Pairs of channels up to which the WINOGRAD weight gradient is taken (see weightGradient): 64 x 64,
+     * the only size measured; each of its groups of images keeps 16 sums per pair.
+     */
+    static final int WINOGRAD_GRADIENT_MAX_PAIRS = 64 * 64;
     /** Taps per two-vector register tile of the CHANNELS weight gradient (ConvWeightGradient's PAIR_TAPS). */
     static final int PAIR_TAP_TILE = 12;
 
@@ -165,7 +170,9 @@ final class ConvPlan {
 
     /**
      * WINOGRAD where the forward's AUTO takes it (3x3 at stride 1, rows that pack) with at least 64
-     * input channels and output channels in whole vectors: ResNet-20's layer3. Its products cost
+     * input channels, output channels in whole vectors and at most 64 x 64 pairs of channels:
+     * ResNet-20's layer3 (larger layers, such as PreAct ResNet-18's, were not measured, and each of
+     * the 8 groups' sums, 16 per pair of channels, would take 32 MB at 256 x 256). Its products cost
      * per pair of channels and its transforms and transposes per pixel and channel, so it gains
      * with the channels. Batch 128 on one thread (CPU time, ResNetConvs with all six layers in one
      * JVM, builds taking turns), ms by WINOGRAD against the paths below: 64-64 8x8 3.7-4.0 against
@@ -191,7 +198,7 @@ final class ConvPlan {
         if (!direct(stride, forced)) return WeightGradient.IM2COL;
         boolean winograd = Winograd.applies(stride, kernelHeight, kernelWidth, outChannels) && outChannels % vectorLength == 0;
         if (winograd && (forced == Algorithm.WINOGRAD || forced == Algorithm.AUTO && inChannels >= WINOGRAD_GRADIENT_MIN_CHANNELS
-                && Winograd.packs(vectorLength, height, width, padding))) {
+                && inChannels * outChannels <= WINOGRAD_GRADIENT_MAX_PAIRS && Winograd.packs(vectorLength, height, width, padding))) {
             return WeightGradient.WINOGRAD;
         }
         if (forced == Algorithm.AUTO && channelVectors(outChannels) == 2 && kernelWidth > 1

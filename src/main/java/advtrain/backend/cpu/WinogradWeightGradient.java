@@ -28,7 +28,7 @@ import java.util.Arrays;
  * products, which sum over the input channels only, these sum over every tile of the batch: long
  * sums, whose accumulators stay in registers over a whole chunk of tiles. The transforms and
  * transposes cost per pixel and channel, the products per pair of channels, so this pays only
- * with many channels ({@link ConvPlan#weightGradient}: from 64).
+ * with many channels ({@link ConvPlan#weightGradient}: 64, the size measured).
  *
  * <p>Layout: channels in a vector's lanes, tiles one after another. Each chunk of images is laid
  * out pixel-major, [image][row][column][channel]: the input zero-padded ({@link #padPixelMajor},

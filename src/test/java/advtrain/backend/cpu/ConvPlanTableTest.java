@@ -118,10 +118,11 @@ class ConvPlanTableTest {
         assertEquals(ConvPlan.Forward.WIDE_ROWS, plan.forward(1, 6, 16, 14, 14, 5, 5, 0, ConvPlan.Algorithm.WINOGRAD));
         assertEquals(ConvPlan.InputGradient.FLIPPED, plan.inputGradient(4, 16, 14, 3, 3, 1, 1, ConvPlan.Algorithm.WINOGRAD));
         assertEquals(ConvPlan.Forward.WIDE_ROWS, plan.forward(1, 16, 6, 32, 32, 3, 3, 1, ConvPlan.Algorithm.WINOGRAD));
-        // The weight gradient by WINOGRAD: where the forward's AUTO takes it and from 64 input channels, or forced on 3x3 at stride 1 with output
+        // The weight gradient by WINOGRAD: where the forward's AUTO takes it, from 64 input channels to 64 x 64 pairs, or forced on 3x3 at stride 1 with output
         // channels in whole vectors; elsewhere forced, it falls back to wide rows.
         assertEquals(ConvPlan.WeightGradient.WINOGRAD, plan.weightGradient(128, 64, 8, 8, 64, 3, 3, 1, 1, AUTO));
         assertEquals(ConvPlan.WeightGradient.CHANNELS, plan.weightGradient(128, 32, 16, 16, 32, 3, 3, 1, 1, AUTO));
+        assertEquals(ConvPlan.WeightGradient.CHANNELS, plan.weightGradient(128, 128, 16, 16, 128, 3, 3, 1, 1, AUTO));
         assertEquals(ConvPlan.WeightGradient.WINOGRAD, plan.weightGradient(4, 3, 7, 9, 16, 3, 3, 1, 2, ConvPlan.Algorithm.WINOGRAD));
         assertEquals(ConvPlan.WeightGradient.WIDE_ROWS, plan.weightGradient(4, 6, 14, 14, 16, 5, 5, 1, 0, ConvPlan.Algorithm.WINOGRAD));
         assertEquals(ConvPlan.WeightGradient.WIDE_ROWS, plan.weightGradient(128, 16, 32, 32, 32, 3, 3, 2, 1, ConvPlan.Algorithm.WINOGRAD));
