@@ -35,6 +35,8 @@ final class ConvWeightGradient {
     private float[] gradsByPixel = new float[0];
     /** Each image's bias gradient, [image][output channel], added up in order afterwards. */
     private float[] biasByImage = new float[0];
+    /** The call's biasByImage, or null where no bias gradient is asked for (the sums are skipped). */
+    private float[] imageBias;
     /** WIDE_ROWS_IN_GROUPS: each group's weight gradient, [group][outChannels * taps], added up in order afterwards. */
     private float[] weightsByGroup = new float[0];
 
@@ -68,15 +70,25 @@ final class ConvWeightGradient {
         this.path = path; this.input = input; this.outputGrad = outputGrad; this.weightGrad = weightGrad;
         this.inputGradient = inputGradient;
         ConvShape s = shape;
-        biasByImage = WorkerScratch.atLeast(biasByImage, s.batch * s.outChannels);
-        if (path == ConvPlan.WeightGradient.WINOGRAD && weightGrad != null) winograd.run(input, outputGrad, weightGrad, biasByImage);
+        if (biasGrad != null) biasByImage = WorkerScratch.atLeast(biasByImage, s.batch * s.outChannels);
+        imageBias = biasGrad != null ? biasByImage : null;
+        if (path == ConvPlan.WeightGradient.WINOGRAD && weightGrad != null) winograd.run(input, outputGrad, weightGrad, imageBias);
         else if (path == ConvPlan.WeightGradient.WIDE_ROWS_IN_GROUPS) inGroups();
         else batchWide();
         if (biasGrad != null) {
             for (int n = 0; n < s.batch; n++) for (int k = 0; k < s.outChannels; k++) biasGrad[k] += biasByImage[n * s.outChannels + k];
         }
-        this.input = this.outputGrad = this.weightGrad = null;
+        this.input = this.outputGrad = this.weightGrad = this.imageBias = null;
         this.inputGradient = null;
+    }
+
+    /**
+     * Image n's bias gradient, the sums of its output gradient's outC planes of `pixels`, into
+     * to[n * outC..]; nothing where to is null (no bias gradient asked for: ResNets have none).
+     */
+    static void biasSums(float[] outputGrad, int n, int outC, int pixels, float[] to) {
+        if (to == null) return;
+        for (int k = 0; k < outC; k++) to[n * outC + k] = Vec.sum(outputGrad, (n * outC + k) * pixels, pixels);
     }
 
     // ---- IM2COL, WIDE_ROWS, CHANNELS: batch-wide passes ------------------------------------------
@@ -123,7 +135,7 @@ final class ConvWeightGradient {
             ConvShape s = shape;
             int pixels = s.pixels, outC = s.outChannels;
             for (int n = from; n < to; n++) {
-                for (int k = 0; k < outC; k++) biasByImage[n * outC + k] = Vec.sum(outputGrad, (n * outC + k) * pixels, pixels);
+                biasSums(outputGrad, n, outC, pixels, imageBias);
                 if (weightGrad == null) continue;
                 int base = n * gradSlice;
                 if (s.padded) {
@@ -260,7 +272,7 @@ final class ConvWeightGradient {
                     int images = Math.min(chunkImages, end - n0);
                     for (int i = 0; i < images; i++) {
                         int n = n0 + i;
-                        for (int k = 0; k < outC; k++) biasByImage[n * outC + k] = Vec.sum(outputGrad, (n * outC + k) * pixels, pixels);
+                        biasSums(outputGrad, n, outC, pixels, imageBias);
                         s.padImage(input, n, buf, xAt + i * inputSlice);
                         if (rowTaps) byPaddedRows(n, buf, i * gradImage, tmpAt);
                         else byPixel(n, buf, i * gradImage);
@@ -407,7 +419,7 @@ final class ConvWeightGradient {
                 int n0 = g * groupSize, images = Math.min(s.batch, n0 + groupSize) - n0;
                 for (int i = 0; i < images; i++) {
                     int n = n0 + i;
-                    for (int k = 0; k < outC; k++) biasByImage[n * outC + k] = Vec.sum(outputGrad, (n * outC + k) * pixels, pixels);
+                    biasSums(outputGrad, n, outC, pixels, imageBias);
                     if (weightGrad != null) {
                         s.wideRows(outputGrad, n, buf, i * gradSlice);
                         s.padImage(input, n, buf, inputsAt + i * inputSlice);

@@ -74,7 +74,7 @@ final class WinogradWeightGradient {
     /**
      * weightGrad += the weight gradient of the convolution set in the shape (3x3, stride 1, output
      * channels in whole vectors); each image's bias gradient (its output gradient's plane sums)
-     * into biasByImage [image][output channel].
+     * into biasByImage [image][output channel], unless that is null.
      */
     void run(float[] input, float[] outputGrad, float[] weightGrad, float[] biasByImage) {
         ConvShape s = shape;
@@ -146,7 +146,7 @@ final class WinogradWeightGradient {
                     int images = Math.min(chunkImages, end - n0), tiles = images * imageTiles;
                     for (int i = 0; i < images; i++) {
                         int n = n0 + i;
-                        for (int k = 0; k < K; k++) biasByImage[n * K + k] = Vec.sum(outputGrad, (n * K + k) * pixels, pixels);
+                        ConvWeightGradient.biasSums(outputGrad, n, K, pixels, biasByImage);
                         padPixelMajor(n, buf, paddedAt + i * paddedImage, tmpAt);
                         Vec.pixelMajor(outputGrad, n * K * pixels, K, pixels, buf, pixelAt + i * pixels * K, buf, tmpAt);
                     }
