@@ -107,6 +107,11 @@ final class Vec {
         }
     }
 
+    /** dst[to, + VL) = src[a, + VL/2) then src[b, + VL/2): two half rows joined by a blend (src[a + VL) must exist). */
+    static void joinHalves(float[] src, int a, int b, float[] dst, int to) {
+        FloatVector.fromArray(Gemm.S, src, a).blend(FloatVector.fromArray(Gemm.S, src, b - VL / 2), UPPER).intoArray(dst, to);
+    }
+
     /** The 2 VL floats at src[at]: the even ones (x[0], x[2], ...) to dst[evens], the odd ones to dst[odds], VL each. */
     static void splitEvenOdd(float[] src, int at, float[] dst, int evens, int odds) {
         FloatVector lo = FloatVector.fromArray(Gemm.S, src, at), hi = FloatVector.fromArray(Gemm.S, src, at + VL);

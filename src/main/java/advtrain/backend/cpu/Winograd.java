@@ -272,34 +272,51 @@ final class Winograd {
     }
 
     /**
-     * packed: input row iy of channel c of the group's images, 2 VL floats side by side (the row
-     * itself for one image, else the images' rows copied to `stage`), split into its even and odd
-     * columns; each lane's tile's 4 columns are made from those by shifting a lane within the
-     * image's run of lanes (the tile at column t reads input columns 2t - 1, 2t, 2t + 1, 2t + 2),
-     * and combined along the row (d B) into 4 vectors at `to`.
+     * packed: input row iy of channel c of the group's images, 2 VL floats side by side, by
+     * {@link #split}: the row itself for one image, two images' rows as they lie for rows of VL,
+     * four images' rows joined in pairs ({@link Vec#joinHalves}) for rows of VL / 2; else (other
+     * widths, a group past the end of the batch) the rows copied to `stage` one by one. Those copies
+     * cost more than their own time: layer2's forward (16 x 16, two images to a group) took 22 % less
+     * without them, where copies of 16 floats by themselves take 3-4 ns each; a vector load of floats
+     * just stored by a copy of another width waiting for the stores is the likely cause.
      */
     private void packedRow(int n0, int c, int iy, float[] buf, int to, int stage) {
         ConvShape s = shape;
-        int W = s.inWidth, plane = s.inHeight * W;
-        float[] src = input;
-        int at = (n0 * s.inChannels + c) * plane + iy * W;
-        if (groupImages > 1) {
+        int W = s.inWidth, image = s.inChannels * s.inHeight * W, at = (n0 * s.inChannels + c) * s.inHeight * W + iy * W;
+        boolean whole = n0 + groupImages <= s.batch;
+        if (groupImages == 1) {
+            split(input, at, input, at + VL, buf, to);
+        } else if (whole && W == VL) {  // two images, a vector each
+            split(input, at, input, at + image, buf, to);
+        } else if (whole && 2 * W == VL && at + 3 * image + VL <= input.length) {  // four images, two to a vector
+            Vec.joinHalves(input, at, at + image, buf, stage);
+            Vec.joinHalves(input, at + 2 * image, at + 3 * image, buf, stage + VL);
+            split(buf, stage, buf, stage + VL, buf, to);
+        } else {  // any other width, or images past the batch: the rows copied side by side
             for (int g = 0; g < groupImages; g++) {
-                if (n0 + g < s.batch) System.arraycopy(input, ((n0 + g) * s.inChannels + c) * plane + iy * W, buf, stage + g * W, W);
+                if (n0 + g < s.batch) System.arraycopy(input, at + g * image, buf, stage + g * W, W);
                 else java.util.Arrays.fill(buf, stage + g * W, stage + (g + 1) * W, 0f);
             }
-            src = buf;
-            at = stage;
+            split(buf, stage, buf, stage + VL, buf, to);
         }
-        FloatVector lo = FloatVector.fromArray(Gemm.S, src, at), hi = FloatVector.fromArray(Gemm.S, src, at + VL);
-        FloatVector d1 = lo.rearrange(Vec.EVEN_LOW).blend(hi.rearrange(Vec.EVEN_LOW), Vec.UPPER);  // columns 2t
-        FloatVector d2 = lo.rearrange(Vec.ODD_LOW).blend(hi.rearrange(Vec.ODD_LOW), Vec.UPPER);    // columns 2t + 1
+    }
+
+    /**
+     * One packed row, its first VL floats at lo[loAt] and the next VL at hi[hiAt]: split into its
+     * even and odd columns, each lane's tile's 4 columns made from those by shifting a lane within
+     * the image's run of lanes (the tile at column t reads input columns 2t - 1, 2t, 2t + 1, 2t + 2),
+     * and combined along the row (d B) into 4 vectors at out[to].
+     */
+    private void split(float[] lo, int loAt, float[] hi, int hiAt, float[] out, int to) {
+        FloatVector l = FloatVector.fromArray(Gemm.S, lo, loAt), h = FloatVector.fromArray(Gemm.S, hi, hiAt);
+        FloatVector d1 = l.rearrange(Vec.EVEN_LOW).blend(h.rearrange(Vec.EVEN_LOW), Vec.UPPER);  // columns 2t
+        FloatVector d2 = l.rearrange(Vec.ODD_LOW).blend(h.rearrange(Vec.ODD_LOW), Vec.UPPER);    // columns 2t + 1
         FloatVector d0 = d2.rearrange(LATER).mul(FloatVector.fromArray(Gemm.S, keepLater, 0));     // columns 2t - 1
         FloatVector d3 = d1.rearrange(EARLIER).mul(FloatVector.fromArray(Gemm.S, keepEarlier, 0)); // columns 2t + 2
-        d0.sub(d2).intoArray(buf, to);
-        d1.add(d2).intoArray(buf, to + VL);
-        d2.sub(d1).intoArray(buf, to + 2 * VL);
-        d1.sub(d3).intoArray(buf, to + 3 * VL);
+        d0.sub(d2).intoArray(out, to);
+        d1.add(d2).intoArray(out, to + VL);
+        d2.sub(d1).intoArray(out, to + 2 * VL);
+        d1.sub(d3).intoArray(out, to + 3 * VL);
     }
 
     /**
@@ -424,6 +441,10 @@ final class Winograd {
             int row = o + a * W;
             if (groupImages == 1) {  // one image's row
                 Vec.interleave(buf, stage + 2 * a * VL, stage + (2 * a + 1) * VL, output, row, row + VL, accumulate);
+                continue;
+            }
+            if (W == VL && n0 + 1 < s.batch) {  // two images' rows: each half its own image's
+                Vec.interleave(buf, stage + 2 * a * VL, stage + (2 * a + 1) * VL, output, row, row + image, accumulate);
                 continue;
             }
             int rows = stage + 4 * VL;  // several images' rows side by side: copied out one by one

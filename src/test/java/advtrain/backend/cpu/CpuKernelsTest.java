@@ -172,6 +172,8 @@ class CpuKernelsTest {
                 new Conv(16, 64, 8, 8, 64, 3, 3, 1, 1),
                 new Conv(16, 32, 16, 16, 64, 3, 3, 2, 1),   // stride 2 on rows of one vector: split two rows at a time, on both threads
                 new Conv(16, 16, 32, 32, 32, 1, 1, 2, 0),   // option A's subsampling as a 1x1 stride-2 convolution
+                new Conv(3, 32, 16, 16, 32, 3, 3, 1, 1),    // Winograd groups of 2 images (rows of one vector), the last group 1 image
+                new Conv(6, 64, 8, 8, 64, 3, 3, 1, 1),      // groups of 4 images (rows of half a vector), the last group 2
                 new Conv(37, 16, 32, 32, 16, 3, 3, 1, 1),   // weight gradient by groups of 5 images (the last of 2), in chunks of 3
                 new Conv(37, 16, 32, 32, 32, 3, 3, 2, 1),   // the same with two-vector tiles, in chunks of 4
                 new Conv(1, 3, 32, 32, 64, 3, 3, 1, 1),     // PreAct-ResNet-18: conv1
