@@ -26,7 +26,9 @@ mvn -B -q -o test-compile
 cp_file=target/bench.classpath
 [ -s "$cp_file" ] && [ "$cp_file" -nt pom.xml ] || \
   mvn -B -q -o dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$cp_file" >/dev/null
-# -XX:-UseLoopPredicate as in the advtrain launcher (see there).
+# -XX:-UseLoopPredicate as in the advtrain launcher (see there), and ADVTRAIN_JAVA_OPTS as it takes them.
+# shellcheck disable=SC2206
+[ -z "${ADVTRAIN_JAVA_OPTS:-}" ] || jvm+=($ADVTRAIN_JAVA_OPTS)
 java --add-modules jdk.incubator.vector -XX:-UseLoopPredicate ${jvm[@]+"${jvm[@]}"} \
   -cp "target/test-classes:target/classes:$(cat "$cp_file")" advtrain.bench.StepProfile ${args[@]+"${args[@]}"} \
   2> >(grep -v '^WARNING: Using incubator modules' >&2)

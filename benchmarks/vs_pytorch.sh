@@ -28,6 +28,9 @@
 # malloc prints the GLIBC_TUNABLES): without that, each large tensor PyTorch allocates is a fresh
 # mapping, and on this VM its page faults cost PyTorch up to 4x (see vs_pytorch.py --help).
 #
+# advtrain's JVM takes the launcher's options, and ADVTRAIN_JAVA_OPTS after them, as ./advtrain
+# does (e.g. the Vector API's bounds checks off: docs/PERFORMANCE.md, "Bounds checks").
+#
 # Results (JSON) are kept in benchmarks/results/. Workload definitions: benchmarks/vs_pytorch.py
 # and benchmarks/java/advtrain/bench/SideBySide.java.
 set -euo pipefail
@@ -52,6 +55,8 @@ stamp="$(date +%Y%m%d-%H%M%S)"
 cp_file="target/bench.classpath"
 # advtrain's JVM, as the launcher runs it (see ./advtrain for -XX:-UseLoopPredicate).
 advtrain_jvm=(--add-modules jdk.incubator.vector -XX:+UseParallelGC -XX:-UseLoopPredicate)
+# shellcheck disable=SC2206  # split on spaces, as the launcher does
+[ -z "${ADVTRAIN_JAVA_OPTS:-}" ] || { advtrain_jvm+=($ADVTRAIN_JAVA_OPTS); echo "== advtrain's JVM also gets ADVTRAIN_JAVA_OPTS: $ADVTRAIN_JAVA_OPTS" >&2; }
 
 # PyTorch's environment: see the header. Checked before anything long starts.
 torch_env=(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_NUM_THREADS="$threads"
