@@ -432,7 +432,8 @@ final class Winograd {
     /**
      * packed: the 4 vectors of outputs at `stage` (y[a][b] of each lane's tile) interleaved into two
      * output rows of 2 VL floats each (y00 y01 y00 y01 ..., y10 y11 ...), written (or added) to the
-     * rows at o and o + outW of the group's images.
+     * rows at o and o + outW of the group's images: straight from the interleave for one image, or
+     * two with rows of VL (a vector each); else through `stage`, an image's row at a time.
      */
     private void packedWrite(int n0, int o, float[] buf, int stage) {
         ConvShape s = shape;
