@@ -337,13 +337,7 @@ final class Winograd {
                     buf[stage + j * VL + l] = live && x >= 0 && x < W ? input[row + x] : 0f;
                 }
             }
-            FloatVector d0 = FloatVector.fromArray(Gemm.S, buf, stage), d1 = FloatVector.fromArray(Gemm.S, buf, stage + VL);
-            FloatVector d2 = FloatVector.fromArray(Gemm.S, buf, stage + 2 * VL), d3 = FloatVector.fromArray(Gemm.S, buf, stage + 3 * VL);
-            int r = to + v * 4 * VL;
-            d0.sub(d2).intoArray(buf, r);
-            d1.add(d2).intoArray(buf, r + VL);
-            d2.sub(d1).intoArray(buf, r + 2 * VL);
-            d1.sub(d3).intoArray(buf, r + 3 * VL);
+            transformB(buf, stage, VL, to + v * 4 * VL, VL);
         }
     }
 
@@ -353,18 +347,24 @@ final class Winograd {
         for (int ty = 0; ty < tileRows; ty++) {
             for (int v = 0; v < rowVectors; v++) {
                 int r0 = rowsAt + 2 * ty * step + v * 4 * VL, to = vAt + c * rowLen + (ty * rowVectors + v) * VL;
-                for (int j = 0; j < 4; j++) {
-                    FloatVector e0 = FloatVector.fromArray(Gemm.S, buf, r0 + j * VL);
-                    FloatVector e1 = FloatVector.fromArray(Gemm.S, buf, r0 + step + j * VL);
-                    FloatVector e2 = FloatVector.fromArray(Gemm.S, buf, r0 + 2 * step + j * VL);
-                    FloatVector e3 = FloatVector.fromArray(Gemm.S, buf, r0 + 3 * step + j * VL);
-                    e0.sub(e2).intoArray(buf, to + j * vStep);
-                    e1.add(e2).intoArray(buf, to + (4 + j) * vStep);
-                    e2.sub(e1).intoArray(buf, to + (8 + j) * vStep);
-                    e1.sub(e3).intoArray(buf, to + (12 + j) * vStep);
-                }
+                for (int j = 0; j < 4; j++) transformB(buf, r0 + j * VL, step, to + j * vStep, 4 * vStep);  // elements xi = 4 i + j
             }
         }
+    }
+
+    /**
+     * B' x for a vector of VL lanes (tiles here, channels in {@link WinogradWeightGradient}): the 4
+     * vectors at in + i * inStride, (x0, x1, x2, x3), become (x0 - x2, x1 + x2, x2 - x1, x1 - x3)
+     * at out + i * outStride. Along a row it makes d B, down a column B' (d B). {@link #split} makes
+     * the same sums from vectors it has in registers.
+     */
+    static void transformB(float[] b, int in, int inStride, int out, int outStride) {
+        FloatVector x0 = FloatVector.fromArray(Gemm.S, b, in), x1 = FloatVector.fromArray(Gemm.S, b, in + inStride);
+        FloatVector x2 = FloatVector.fromArray(Gemm.S, b, in + 2 * inStride), x3 = FloatVector.fromArray(Gemm.S, b, in + 3 * inStride);
+        x0.sub(x2).intoArray(b, out);
+        x1.add(x2).intoArray(b, out + outStride);
+        x2.sub(x1).intoArray(b, out + 2 * outStride);
+        x1.sub(x3).intoArray(b, out + 3 * outStride);
     }
 
     /**

@@ -33,7 +33,7 @@ import java.util.Arrays;
  * <p>Layout: channels in a vector's lanes, tiles one after another. Each chunk of images is laid
  * out pixel-major, [image][row][column][channel]: the input zero-padded ({@link #padPixelMajor},
  * its channels rounded up to whole vectors) and the output gradient ({@link Vec#pixelMajor}). Then V is
- * [xi][tile][input channel] ({@link #transformB}) and Y [xi][tile][output channel]
+ * [xi][tile][input channel] ({@link Winograd#transformB}) and Y [xi][tile][output channel]
  * ({@link #gradientTile}), all whole-vector arithmetic. The register tile ({@link #tile}) loads a
  * vector of V's input channels and broadcasts 16 output channels' Y, which lie side by side. The
  * first layout tried, V with tiles in the lanes as the forward makes it and 16 input channels'
@@ -208,14 +208,14 @@ final class WinogradWeightGradient {
             for (int y = 0; y < paddedRows; y++) {  // d B along each padded row: (x0, x1, x2, x3) of tile column tx
                 int d = paddedAt + (i * paddedRows + y) * rowFloats, r = rowsAt + y * rowOfTiles;
                 for (int tx = 0; tx < tileCols; tx++) {
-                    for (int c = 0; c < channels; c += VL) transformB(buf, d + 2 * tx * channels + c, channels, r + tx * 4 * channels + c, channels);
+                    for (int c = 0; c < channels; c += VL) Winograd.transformB(buf, d + 2 * tx * channels + c, channels, r + tx * 4 * channels + c, channels);
                 }
             }
             for (int ty = 0; ty < tileRows; ty++) {
                 for (int tx = 0; tx < tileCols; tx++, t++) {
                     int r = rowsAt + 2 * ty * rowOfTiles + tx * 4 * channels;
                     for (int j = 0; j < 4; j++) {  // B' down column j: elements xi = 4 i + j
-                        for (int c = 0; c < channels; c += VL) transformB(buf, r + j * channels + c, rowOfTiles, j * vStep + t * channels + c, 4 * vStep);
+                        for (int c = 0; c < channels; c += VL) Winograd.transformB(buf, r + j * channels + c, rowOfTiles, j * vStep + t * channels + c, 4 * vStep);
                     }
                     int oy = 2 * ty, ox = 2 * tx, p = pixelAt + (i * s.pixels + oy * outW + ox) * K;
                     boolean right = ox + 1 < outW, below = oy + 1 < outH;
@@ -226,19 +226,6 @@ final class WinogradWeightGradient {
                 }
             }
         }
-    }
-
-    /**
-     * B' x for VL channels, the forward's sums (Winograd.packedRow, columns): the 4 vectors at
-     * in + i * inStride, (x0, x1, x2, x3), become (x0 - x2, x1 + x2, x2 - x1, x1 - x3) at out + i * outStride.
-     */
-    private static void transformB(float[] b, int in, int inStride, int out, int outStride) {
-        FloatVector x0 = FloatVector.fromArray(Gemm.S, b, in), x1 = FloatVector.fromArray(Gemm.S, b, in + inStride);
-        FloatVector x2 = FloatVector.fromArray(Gemm.S, b, in + 2 * inStride), x3 = FloatVector.fromArray(Gemm.S, b, in + 3 * inStride);
-        x0.sub(x2).intoArray(b, out);
-        x1.add(x2).intoArray(b, out + outStride);
-        x2.sub(x1).intoArray(b, out + 2 * outStride);
-        x1.sub(x3).intoArray(b, out + 3 * outStride);
     }
 
     /** Y = A dy A' for VL output channels: the gradients at p00 p01 (row 0) and p10 p11 (row 1) into the 16 vectors at y + xi * step. */
