@@ -34,7 +34,7 @@ import static org.jocl.CL.*;
 final class ClContext {
     /** The kernel families, one .cl file each. */
     static final List<String> FAMILIES = List.of(
-            "elementwise", "reduce", "random", "softmax_nll", "sgd", "pool", "linear", "conv", "batchnorm");
+            "elementwise", "reduce", "random", "softmax_nll", "sgd", "pool", "linear", "conv", "conv_rows", "batchnorm");
 
     private static final Map<Integer, ClContext> contexts = new HashMap<>();
 

@@ -38,7 +38,7 @@ public final class OpenClBackend implements Backend, OptimizerKernels {
     public enum Kernels {
         /** GPU-shaped: local-memory tiles shared by a work group, register blocks per work item. */
         TILED,
-        /** CPU-shaped convolutions (stride 1, no padding; others as TILED): see conv.cl's "rows" kernels. */
+        /** CPU-shaped convolutions (stride 1, no padding; others as TILED): see conv_rows.cl. */
         ROWS,
         /** One work item per output element. */
         PLAIN;

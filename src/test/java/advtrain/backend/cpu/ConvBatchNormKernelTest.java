@@ -2,7 +2,7 @@ package advtrain.backend.cpu;
 
 import advtrain.backend.Backend.BinaryOp;
 import advtrain.backend.Backend.UnaryOp;
-import advtrain.backend.cpu.CpuKernelsTest.Conv;
+import advtrain.backend.cpu.CpuConvKernelsTest.Conv;
 import advtrain.backend.reference.HeapStorage;
 import advtrain.tensor.Shape;
 import advtrain.tensor.Tensor;
@@ -35,7 +35,7 @@ class ConvBatchNormKernelTest {
     }
 
     static java.util.stream.Stream<Conv> shapes() {
-        return java.util.stream.Stream.concat(CpuKernelsTest.convs(), CpuKernelsTest.resNetConvs());
+        return java.util.stream.Stream.concat(CpuConvKernelsTest.convs(), CpuConvKernelsTest.resNetConvs());
     }
 
     @ParameterizedTest(name = "{0}")

@@ -71,9 +71,9 @@ class OpenClNetTrainingTest {
             assertEquals(java.losses().get(step), cl.losses().get(step), 1e-4, "loss at step " + step);
         }
         assertTrue(cl.losses().get(5) < cl.losses().get(0), "the loss falls: " + cl.losses());
-        OpenClMatchesJavaTest.assertClose("input gradient", java.inputGrad(), cl.inputGrad(), 1e-4);
+        OpenClTestSupport.assertClose("input gradient", java.inputGrad(), cl.inputGrad(), 1e-4);
         for (int i = 0; i < java.weights().size(); i++) {
-            OpenClMatchesJavaTest.assertClose("parameter " + i + " after 6 steps", java.weights().get(i), cl.weights().get(i), 1e-4);
+            OpenClTestSupport.assertClose("parameter " + i + " after 6 steps", java.weights().get(i), cl.weights().get(i), 1e-4);
         }
         assertArrayEquals(new long[] {0, 0, 1, 4}, cl.stepTransfers(),
                 "a training step copies nothing to the device and reads one float (the loss): {writes, bytes, reads, bytes}");
