@@ -31,7 +31,7 @@
 # advtrain's JVM takes the launcher's options, and ADVTRAIN_JAVA_OPTS after them, as ./advtrain
 # does (e.g. the Vector API's bounds checks off: docs/PERFORMANCE.md, "Bounds checks").
 #
-# Results (JSON) are kept in benchmarks/results/. Workload definitions: benchmarks/vs_pytorch.py
+# Results (JSON) are kept in benchmarks/results/. Workload definitions: benchmarks/torch_workloads.py
 # and benchmarks/java/advtrain/bench/SideBySide.java.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -1,7 +1,7 @@
 """What the PyTorch scripts share: the seed's Net, a safetensors writer, and where CIFAR-10 is.
 
 Used by tools/make_goldens.py, tools/make_attack_goldens.py, tools/resnet_cifar.py and
-benchmarks/vs_pytorch.py, so the network the goldens and the benchmark run is defined once, as
+benchmarks/torch_workloads.py, so the network the goldens and the benchmark run is defined once, as
 advtrain.nn.Net defines it. Run the scripts with Debian's /usr/bin/python3 (python3-torch).
 """
 import json

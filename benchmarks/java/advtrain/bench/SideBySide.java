@@ -35,9 +35,10 @@ import java.util.function.Function;
 
 /**
  * The advtrain half of the side-by-side benchmark (benchmarks/vs_pytorch.sh): times the same
- * workloads as benchmarks/vs_pytorch.py and prints one JSON object, for that script's report.
+ * workloads as benchmarks/torch_workloads.py defines for PyTorch and prints one JSON object, for
+ * benchmarks/vs_pytorch.py's report.
  *
- * <p>Workloads (keep in step with vs_pytorch.py), all on the seed's Net with random images in
+ * <p>Workloads (keep in step with torch_workloads.py), all on the seed's Net with random images in
  * [0, 1] of CIFAR shape and random labels:
  * <ul>
  *   <li>train-b32, train-b4: one SGD step (lr 0.001, momentum 0.9): zero the gradients, forward,
