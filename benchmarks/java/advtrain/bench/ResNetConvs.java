@@ -14,11 +14,13 @@ import java.util.List;
  * table. On a busy machine read the "best" column: the fastest of the repetitions, the one least
  * disturbed by other work. With {@code --cpu-time} (run it with {@code -Dadvtrain.threads=1}, so the
  * kernels run on the calling thread) the times are that thread's CPU time: on a machine shared with
- * other work, a measure of the kernels' own speed on one core.
+ * other work, a measure of the kernels' own speed on one core. With {@code --cold} each timed call
+ * follows a pass that writes 64 MB elsewhere, so that it finds its operands in memory rather than
+ * in cache, as in a training step, where every layer's activations pass through the caches in turn.
  *
  * <pre>
  *   java --add-modules jdk.incubator.vector -XX:-UseLoopPredicate -cp ... advtrain.bench.ResNetConvs
- *        [--backend java|java-im2col|...|opencl] [--batch 128] [--reps 15] [--seconds 8 (warm-up)] [--cpu-time]
+ *        [--backend java|java-im2col|...|opencl] [--batch 128] [--reps 15] [--seconds 8 (warm-up)] [--cpu-time] [--cold]
  * </pre>
  */
 public final class ResNetConvs {
@@ -36,9 +38,10 @@ public final class ResNetConvs {
         String backendName = "java";
         int batch = 128, reps = 15;
         double warmSeconds = 8;
-        boolean cpuTime = false;
+        boolean cpuTime = false, cold = false;
         for (int i = 0; i < args.length; i += 2) {
             if (args[i].equals("--cpu-time")) { cpuTime = true; i--; continue; }
+            if (args[i].equals("--cold")) { cold = true; i--; continue; }
             switch (args[i]) {
                 case "--backend" -> backendName = args[i + 1];
                 case "--batch" -> batch = Integer.parseInt(args[i + 1]);
@@ -49,7 +52,7 @@ public final class ResNetConvs {
         }
         Backend be = KernelState.backend(backendName);
         System.out.println("backend " + be.name() + " (" + backendName + "), batch " + batch + (cpuTime ? ", CPU time of the calling thread" : "")
-                + ", load average " + LoadAverage.now());
+                + (cold ? ", caches flushed before each call" : "") + ", load average " + LoadAverage.now());
         java.lang.management.ThreadMXBean clock = java.lang.management.ManagementFactory.getThreadMXBean();
         List<Runnable[]> work = new ArrayList<>();
         List<Long> flops = new ArrayList<>();
@@ -64,6 +67,7 @@ public final class ResNetConvs {
                     () -> { be.conv2dBackward(x, w, dy, null, dw, null, stride, 1); be.synchronize(); }});
             flops.add(2L * batch * k * out * out * c * 9);
         }
+        float[] junk = cold ? new float[(64 << 20) / Float.BYTES] : null;
         long warmEnd = System.nanoTime() + (long) (warmSeconds * 1e9);
         while (System.nanoTime() < warmEnd) for (Runnable[] r : work) for (Runnable part : r) part.run();
         String[] parts = {"forward", "input grad", "weight grad"};
@@ -73,6 +77,7 @@ public final class ResNetConvs {
             for (int p = 0; p < 3; p++) {
                 double[] ms = new double[reps];
                 for (int i = 0; i < reps; i++) {
+                    if (cold) flush(junk);
                     long t = cpuTime ? clock.getCurrentThreadCpuTime() : System.nanoTime();
                     work.get(l)[p].run();
                     ms[i] = ((cpuTime ? clock.getCurrentThreadCpuTime() : System.nanoTime()) - t) / 1e6;
@@ -85,5 +90,10 @@ public final class ResNetConvs {
         System.out.printf("sum of best: forward %.2f ms, input grad %.2f ms, weight grad %.2f ms (one of each layer); load average %s%n",
                 totalBest[0], totalBest[1], totalBest[2], LoadAverage.now());
         be.close();
+    }
+
+    /** Writes one float in every 64-byte line of junk: the caches then hold junk, not the last call's operands. */
+    private static void flush(float[] junk) {
+        for (int j = 0; j < junk.length; j += 16) junk[j] += 1f;
     }
 }

@@ -5,7 +5,7 @@ package advtrain.backend.cpu;
  * {@link ConvForward}, {@link ConvWeightGradient} and {@link ConvInputGradient} hold the kernels;
  * they run what this class says. The rules look at the layer's shape and the batch only: none
  * depends on the thread count (they were measured with 2 threads, on the seed's layers; see
- * docs/PERFORMANCE.md). The table of what the seed's layers take is in package-info.java, and a
+ * docs/WHAT-PAID.md). The table of what the seed's layers take is in package-info.java, and a
  * test checks it against these rules.
  *
  * <p>Tests and benchmarks force a path with {@link Algorithm} (CpuBackend.withConvAlgorithm):
@@ -179,7 +179,7 @@ final class ConvPlan {
      * 4.6-4.9 by channels' two-vector tile (four runs each); 32-32 16x16 4.6-5.1 against 4.0-4.8;
      * 16-16 32x32 8.5-9.8 against 5.1-5.7 by ROW_TAPS. Timed alone in a JVM of their own, the last
      * two won, and with this threshold at 16 layer2 won (3.7-4.2 against 4.6-4.7) while layer1 lost;
-     * at 32, layer2 lost (4.85 against 4.4): why C2's code differs is not understood (docs/PERFORMANCE.md).
+     * at 32, layer2 lost (4.85 against 4.4): why C2's code differs is not understood (docs/WHAT-PAID.md).
      *
      * <p>Else CHANNELS with the two-vector tile where the forward takes it (output channels in pairs of
      * AVX-512 vectors, filters wider than 1) and there are taps for its 12: ResNet-20's 32- and

@@ -43,7 +43,7 @@ public final class OpenClBackend implements Backend, OptimizerKernels {
         /** One work item per output element. */
         PLAIN;
 
-        /** The kernels a device runs fastest by measurement (docs/PERFORMANCE.md): ROWS on CPUs, TILED elsewhere. */
+        /** The kernels a device runs fastest by measurement (docs/WHAT-PAID.md): ROWS on CPUs, TILED elsewhere. */
         public static Kernels bestFor(OpenCl.Device device) { return device.type().equals("CPU") ? ROWS : TILED; }
     }
 
@@ -54,7 +54,7 @@ public final class OpenClBackend implements Backend, OptimizerKernels {
     /**
      * Tensors up to this many floats are zeroed with clEnqueueFillBuffer, larger ones with the fill
      * kernel: on PoCL the command takes 5 us against the kernel's 8-10 for small tensors, but runs on
-     * one thread, 4x slower than the kernel at 150,000 floats (docs/PERFORMANCE.md).
+     * one thread, 4x slower than the kernel at 150,000 floats (docs/WHAT-PAID.md).
      */
     static final int SMALL_FILL = 16_384;
     static final int GEMM_TILE_M = 32, GEMM_TILE_N = 64, GEMM_WORK_M = 4;
