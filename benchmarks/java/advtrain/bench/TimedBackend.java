@@ -21,7 +21,7 @@ final class TimedBackend implements Backend, FusedKernels, OptimizerKernels {
         ALLOCATE, FILL, COPY, WRITE, READ, ADD, MUL, AXPY, AFFINE, SIGN, CLAMP, RSQRT, MINIMUM, MAXIMUM, SUM, SUM_SQUARES,
         ARGMAX, UNIFORM, CONV2D, CONV2D_MAX_POOL, CONV2D_BATCH_NORM, CONV2D_BACKWARD, MAX_POOL2D, MAX_POOL2D_BACKWARD,
         LINEAR, LINEAR_BACKWARD, RELU, RELU_BACKWARD, LOG_SOFTMAX, LOG_SOFTMAX_BACKWARD, NLL_LOSS, NLL_LOSS_BACKWARD, SGD_STEP,
-        BATCH_NORM, BATCH_NORM_BACKWARD, BATCH_NORM_ADD_RELU, BATCH_NORM_ADD_RELU_BACKWARD
+        BATCH_NORM, BATCH_NORM_BACKWARD, BATCH_NORM_ADD_RELU, BATCH_NORM_ADD_RELU_BACKWARD, SHORTCUT_A, SHORTCUT_A_BACKWARD
     }
 
     final Backend inner;
@@ -259,6 +259,37 @@ final class TimedBackend implements Backend, FusedKernels, OptimizerKernels {
                 betaGrad);
         end(Op.BATCH_NORM_ADD_RELU_BACKWARD);
     }
+    @Override public void shortcutA(Tensor input, int stride, int pad, Tensor output) {
+        if (!(inner instanceof FusedKernels fused)) {
+            Tensor weight = shiftedIdentity(input.shape().dim(1), pad);
+            conv2d(input, weight, null, output, stride, 0);
+            release(weight);
+            return;
+        }
+        begin(); fused.shortcutA(input, stride, pad, output); end(Op.SHORTCUT_A);
+    }
+
+    @Override public void shortcutABackward(Tensor outputGrad, int stride, int pad, Tensor inputGrad, boolean inputGradFresh) {
+        if (!(inner instanceof FusedKernels fused)) {
+            Tensor weight = shiftedIdentity(inputGrad.shape().dim(1), pad), input = allocate(inputGrad.shape());
+            if (inputGradFresh) fill(inputGrad, 0f);
+            conv2dBackward(input, weight, outputGrad, inputGrad, null, null, stride, 0);  // input: its shape only
+            release(weight);
+            release(input);
+            return;
+        }
+        begin(); fused.shortcutABackward(outputGrad, stride, pad, inputGrad, inputGradFresh); end(Op.SHORTCUT_A_BACKWARD);
+    }
+
+    /** The fallbacks' 1x1 weight, the identity shifted by pad channels (a profiling fallback: it allocates). */
+    private Tensor shiftedIdentity(int channels, int pad) {
+        float[] identity = new float[(channels + 2 * pad) * channels];
+        for (int c = 0; c < channels; c++) identity[(c + pad) * channels + c] = 1f;
+        Tensor weight = allocate(advtrain.tensor.Shape.of(channels + 2 * pad, channels, 1, 1));
+        write(weight, identity, 0);
+        return weight;
+    }
+
     @Override public void sgdStep(Tensor param, Tensor grad, Tensor velocity, float lr, float momentum, float weightDecay) {
         if (!(inner instanceof OptimizerKernels fused)) {
             if (weightDecay != 0f) axpy(weightDecay, param, grad);   // the gradient is not read after the step here

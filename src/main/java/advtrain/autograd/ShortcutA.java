@@ -2,6 +2,7 @@ package advtrain.autograd;
 
 import advtrain.backend.Backend;
 import advtrain.backend.ConvGeometry;
+import advtrain.backend.FusedKernels;
 import advtrain.tensor.Shape;
 import advtrain.tensor.Tensor;
 
@@ -12,7 +13,9 @@ import advtrain.tensor.Tensor;
  * stride-2 convolution without bias by a fixed weight [C + 2 pad, C, 1, 1], the identity shifted
  * by pad channels: exact for finite inputs (one input times 1, plus products with 0). The op owns
  * that weight, made once by the constructor ({@link #close} releases it); backward asks
- * conv2dBackward for the input's gradient alone.
+ * conv2dBackward for the input's gradient alone. A backend with {@link FusedKernels} copies
+ * instead (forward every other pixel, backward the gradient back to them: the same values but for
+ * the sign of a zero), without the products with 0.
  */
 public final class ShortcutA implements Op, AutoCloseable {
     private final Backend backend;
@@ -37,7 +40,8 @@ public final class ShortcutA implements Op, AutoCloseable {
         check(x);
         Tape tape = x.tape;
         Variable y = tape.result(ConvGeometry.outputShape("shortcutA", x.shape(), weight.shape(), STRIDE, 0), x, null, null);
-        backend.conv2d(x.data(), weight, null, y.data(), STRIDE, 0);
+        if (backend instanceof FusedKernels fused) fused.shortcutA(x.data(), STRIDE, pad, y.data());
+        else backend.conv2d(x.data(), weight, null, y.data(), STRIDE, 0);
         tape.record(y, this);
         return y;
     }
@@ -52,7 +56,13 @@ public final class ShortcutA implements Op, AutoCloseable {
 
     @Override public void backward(Variable y, Backend be, Tape tape) {
         Variable x = y.input(0);
-        be.conv2dBackward(x.data(), weight, y.grad, tape.gradOf(x), null, null, STRIDE, 0);
+        if (!(be instanceof FusedKernels fused)) {
+            be.conv2dBackward(x.data(), weight, y.grad, tape.gradOf(x), null, null, STRIDE, 0);
+            return;
+        }
+        Tensor fresh = tape.freshGrad(x);
+        if (fresh != null) fused.shortcutABackward(y.grad, STRIDE, pad, fresh, true);
+        else if (x.requiresGrad) fused.shortcutABackward(y.grad, STRIDE, pad, tape.gradOf(x), false);
     }
 
     /** Releases the fixed weight; the op must not be applied afterwards. */

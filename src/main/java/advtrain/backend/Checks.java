@@ -64,6 +64,20 @@ public final class Checks {
         }
     }
 
+    /**
+     * An option-A shortcut ({@link FusedKernels#shortcutA}): input [N, C, H, W], output
+     * [N, C + 2 pad, ceil(H / stride), ceil(W / stride)], stride at least 1 and pad at least 0.
+     */
+    public static void shortcut(String op, Tensor input, int stride, int pad, Tensor output) {
+        Shape i = input.shape(), o = output.shape();
+        boolean fits = stride >= 1 && pad >= 0 && i.rank() == 4 && o.rank() == 4 && o.dim(0) == i.dim(0) && o.dim(1) == i.dim(1) + 2 * pad
+                && o.dim(2) == (i.dim(2) + stride - 1) / stride && o.dim(3) == (i.dim(3) + stride - 1) / stride;
+        if (!fits) {
+            throw new IllegalArgumentException(op + ": input " + i + " at stride " + stride + " with " + pad
+                    + " zero channels before and after does not give " + o);
+        }
+    }
+
     /** input [N, in], weight [out, in], output [N, out]. */
     public static void linear(String op, Tensor input, Tensor weight, Tensor output) {
         if (weight.shape().rank() != 2 || input.shape().rowSize() != weight.shape().dim(1)

@@ -81,4 +81,19 @@ public interface FusedKernels {
      */
     void batchNormAddReluBackward(Tensor x, Tensor gamma, Tensor mean, Tensor var, float eps, boolean batchStats, Tensor out,
                                   Tensor outGrad, Tensor inputGrad, boolean inputGradFresh, Tensor gammaGrad, Tensor betaGrad);
+
+    /**
+     * He et al.'s option-A shortcut as a copy: output[n, k, y, x] = input[n, k - pad, stride y,
+     * stride x] where k - pad is one of input's C channels, 0 in the pad channels before and after;
+     * output is [N, C + 2 pad, ceil(H / stride), ceil(W / stride)]. The values of
+     * {@link Backend#conv2d} with the 0/1 weight autograd.ShortcutA makes, but for the sign of a zero.
+     */
+    void shortcutA(Tensor input, int stride, int pad, Tensor output);
+
+    /**
+     * The backward pass of {@link #shortcutA}: inputGrad[n, c, stride y, stride x] +=
+     * outputGrad[n, c + pad, y, x], the other elements of inputGrad left as they are; with
+     * inputGradFresh, inputGrad is written instead (those other elements 0, its old contents ignored).
+     */
+    void shortcutABackward(Tensor outputGrad, int stride, int pad, Tensor inputGrad, boolean inputGradFresh);
 }

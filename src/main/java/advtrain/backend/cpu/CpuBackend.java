@@ -318,6 +318,21 @@ public final class CpuBackend extends ReferenceBackend implements FusedKernels, 
                 betaGrad == null ? null : data(betaGrad), s.dim(0), s.dim(1), s.dim(2) * s.dim(3));
     }
 
+    // ---- the option-A shortcut: a strided copy (Shortcut) -------------------------------------
+
+    @Override public void shortcutA(Tensor input, int stride, int pad, Tensor output) {
+        Checks.shortcut("shortcutA", input, stride, pad, output);
+        Shape s = input.shape();
+        Shortcut.forThisThread().forward(data(input), data(output), s.dim(0), s.dim(1), s.dim(2), s.dim(3), stride, pad);
+    }
+
+    @Override public void shortcutABackward(Tensor outputGrad, int stride, int pad, Tensor inputGrad, boolean inputGradFresh) {
+        Checks.shortcut("shortcutABackward", inputGrad, stride, pad, outputGrad);
+        Shape s = inputGrad.shape();
+        Shortcut.forThisThread().backward(data(outputGrad), data(inputGrad), inputGradFresh, s.dim(0), s.dim(1), s.dim(2), s.dim(3),
+                stride, pad);
+    }
+
     // ---- optimiser ------------------------------------------------------------------------------
 
     @Override public void sgdStep(Tensor param, Tensor grad, Tensor velocity, float lr, float momentum, float weightDecay) {

@@ -225,4 +225,48 @@ class CpuConvKernelsTest extends KernelTestSupport {
             }
         }
     }
+
+    /**
+     * The option-A shortcut as a copy (FusedKernels.shortcutA) against the reference backend's 1x1
+     * convolution with the shifted identity as weight, which autograd.ShortcutA runs elsewhere:
+     * forward, the gradient added to one that holds values, and written fresh. ResNet-20's two
+     * shortcuts at batch 3, odd sizes, and stride 3.
+     */
+    @ParameterizedTest(name = "in[{0}] stride {1} pad {2}")
+    @MethodSource("shortcuts")
+    void shortcutAIsTheOneByOneConvolution(String dims, int stride, int pad) {
+        int[] d = java.util.Arrays.stream(dims.split(",")).mapToInt(Integer::parseInt).toArray();
+        int n = d[0], c = d[1], h = d[2], w = d[3], k = c + 2 * pad;
+        Tensor x = random(-1, 1, n, c, h, w), weight = fast.allocate(Shape.of(k, c, 1, 1));
+        float[] identity = new float[k * c];
+        for (int i = 0; i < c; i++) identity[(i + pad) * c + i] = 1f;
+        fast.write(weight, identity, 0);
+        Shape outShape = advtrain.backend.ConvGeometry.outputShape("shortcut", x.shape(), weight.shape(), stride, 0);
+        Tensor expected = ref.allocate(outShape), actual = random(-9, 9, outShape.dims());
+        ref.conv2d(x, weight, null, expected, stride, 0);
+        fast.shortcutA(x, stride, pad, actual);
+        assertClose("shortcutA", expected, actual, 0f);
+
+        Tensor dy = random(-1, 1, outShape.dims()), dx = random(-1, 1, n, c, h, w);
+        Tensor dxRef = copyOf(dx), dxAdded = copyOf(dx), zeros = fast.allocate(x.shape()), fresh = random(-9, 9, n, c, h, w);
+        ref.conv2dBackward(x, weight, dy, dxRef, null, null, stride, 0);
+        fast.shortcutABackward(dy, stride, pad, dxAdded, false);
+        assertClose("shortcutABackward, added", dxRef, dxAdded, 0f);
+        fast.fill(zeros, 0f);
+        ref.conv2dBackward(x, weight, dy, zeros, null, null, stride, 0);
+        fast.shortcutABackward(dy, stride, pad, fresh, true);
+        assertClose("shortcutABackward, fresh", zeros, fresh, 0f);
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> fast.shortcutA(x, stride, pad + 1, actual));
+        assertEquals(true, e.getMessage().startsWith("shortcutA: input " + x.shape()), e.getMessage());
+    }
+
+    static Stream<org.junit.jupiter.params.provider.Arguments> shortcuts() {
+        return Stream.of(
+                org.junit.jupiter.params.provider.Arguments.of("3,16,32,32", 2, 8),   // ResNet-20's first
+                org.junit.jupiter.params.provider.Arguments.of("3,32,16,16", 2, 16),  // and second
+                org.junit.jupiter.params.provider.Arguments.of("2,3,7,5", 2, 1),      // odd sizes: the last row and column taken
+                org.junit.jupiter.params.provider.Arguments.of("2,2,7,8", 3, 0),      // stride 3, no padding channels
+                org.junit.jupiter.params.provider.Arguments.of("1,2,1,1", 2, 2));     // a single pixel
+    }
 }
