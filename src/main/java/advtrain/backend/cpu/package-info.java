@@ -128,7 +128,8 @@
  * <tr><td>resnet20 layer3</td><td>256</td><td>WINOGRAD</td><td>WINOGRAD</td><td>FLIPPED</td>
  *     <td>as at batch 128</td></tr>
  * <tr><td>resnet20 shortcut 16-32</td><td>128</td><td>WIDE_ROWS</td><td>WIDE_ROWS_IN_GROUPS</td><td>COL2IM</td>
- *     <td>option A's subsampling: a 1x1 stride-2 convolution whose weight needs no gradient</td></tr>
+ *     <td>option A's subsampling as a 1x1 stride-2 convolution whose weight needs no gradient, as the
+ *     reference and OpenCL backends run it; this backend copies instead (Shortcut, FusedKernels.shortcutA)</td></tr>
  * <tr><td>resnet20 shortcut 16-32</td><td>256</td><td>WIDE_ROWS</td><td>WIDE_ROWS_IN_GROUPS</td><td>COL2IM</td>
  *     <td>as at batch 128</td></tr>
  * <tr><td>resnet20 shortcut 32-64</td><td>128</td><td>WIDE_ROWS</td><td>WIDE_ROWS_IN_GROUPS</td><td>COL2IM</td>
