@@ -40,9 +40,7 @@ public final class ResNetShortcuts {
         for (int[] s : shapes) {
             int c = s[0], k = s[1], h = s[2], out = h / 2, pad = (k - c) / 2;
             Tensor x = KernelState.random(be, 1, -1, 1, batch, c, h, h), w = be.allocate(advtrain.tensor.Shape.of(k, c, 1, 1));
-            float[] identity = new float[k * c];
-            for (int i = 0; i < c; i++) identity[(i + pad) * c + i] = 1f;
-            be.write(w, identity, 0);
+            be.write(w, advtrain.autograd.ShortcutA.shiftedIdentity(c, pad), 0);
             Tensor y = KernelState.random(be, 2, 0, 0, batch, k, out, out), dy = KernelState.random(be, 3, -1, 1, batch, k, out, out);
             Tensor dx = KernelState.random(be, 4, 0, 0, batch, c, h, h);
             Runnable[] parts = {

@@ -283,10 +283,8 @@ final class TimedBackend implements Backend, FusedKernels, OptimizerKernels {
 
     /** The fallbacks' 1x1 weight, the identity shifted by pad channels (a profiling fallback: it allocates). */
     private Tensor shiftedIdentity(int channels, int pad) {
-        float[] identity = new float[(channels + 2 * pad) * channels];
-        for (int c = 0; c < channels; c++) identity[(c + pad) * channels + c] = 1f;
         Tensor weight = allocate(advtrain.tensor.Shape.of(channels + 2 * pad, channels, 1, 1));
-        write(weight, identity, 0);
+        write(weight, advtrain.autograd.ShortcutA.shiftedIdentity(channels, pad), 0);
         return weight;
     }
 

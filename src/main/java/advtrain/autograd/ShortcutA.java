@@ -29,11 +29,15 @@ public final class ShortcutA implements Op, AutoCloseable {
     public ShortcutA(Backend backend, int inChannels, int pad) {
         if (inChannels < 1 || pad < 0) throw new IllegalArgumentException("shortcutA: needs inChannels >= 1 and pad >= 0, got " + inChannels + ", " + pad);
         this.backend = backend; this.inChannels = inChannels; this.pad = pad;
-        int outChannels = inChannels + 2 * pad;
-        float[] identity = new float[outChannels * inChannels];
+        weight = backend.allocate(Shape.of(inChannels + 2 * pad, inChannels, 1, 1));
+        backend.write(weight, shiftedIdentity(inChannels, pad), 0);
+    }
+
+    /** The 1x1 weight [inChannels + 2 pad, inChannels] that maps channel c to channel c + pad: 1 there, 0 elsewhere. */
+    public static float[] shiftedIdentity(int inChannels, int pad) {
+        float[] identity = new float[(inChannels + 2 * pad) * inChannels];
         for (int c = 0; c < inChannels; c++) identity[(c + pad) * inChannels + c] = 1f;
-        weight = backend.allocate(Shape.of(outChannels, inChannels, 1, 1));
-        backend.write(weight, identity, 0);
+        return identity;
     }
 
     public Variable apply(Variable x) {

@@ -238,9 +238,7 @@ class CpuConvKernelsTest extends KernelTestSupport {
         int[] d = java.util.Arrays.stream(dims.split(",")).mapToInt(Integer::parseInt).toArray();
         int n = d[0], c = d[1], h = d[2], w = d[3], k = c + 2 * pad;
         Tensor x = random(-1, 1, n, c, h, w), weight = fast.allocate(Shape.of(k, c, 1, 1));
-        float[] identity = new float[k * c];
-        for (int i = 0; i < c; i++) identity[(i + pad) * c + i] = 1f;
-        fast.write(weight, identity, 0);
+        fast.write(weight, advtrain.autograd.ShortcutA.shiftedIdentity(c, pad), 0);
         Shape outShape = advtrain.backend.ConvGeometry.outputShape("shortcut", x.shape(), weight.shape(), stride, 0);
         Tensor expected = ref.allocate(outShape), actual = random(-9, 9, outShape.dims());
         ref.conv2d(x, weight, null, expected, stride, 0);
