@@ -8,7 +8,7 @@ import advtrain.backend.cpu.CpuBackend;
 import advtrain.tensor.Shape;
 import advtrain.tensor.Tensor;
 
-/** Helpers shared by the kernel benchmarks: the backend by name, and random tensors. */
+/** Helpers shared by the kernel benchmarks: the backend by name, random tensors, and timing one call. */
 final class KernelState {
     private KernelState() {}
 
@@ -28,5 +28,23 @@ final class KernelState {
         Tensor t = be.allocate(Shape.of(dims));
         be.uniform(t, lo, hi, seed);
         return t;
+    }
+
+    private static final java.lang.management.ThreadMXBean CLOCK = java.lang.management.ManagementFactory.getThreadMXBean();
+
+    /**
+     * call run reps times, each after `before` (null: nothing; untimed), in ms, sorted: [0] the best,
+     * [reps / 2] the median. With cpuTime, the calling thread's CPU time, else the wall clock.
+     */
+    static double[] sortedMs(Runnable before, Runnable call, int reps, boolean cpuTime) {
+        double[] ms = new double[reps];
+        for (int i = 0; i < reps; i++) {
+            if (before != null) before.run();
+            long t = cpuTime ? CLOCK.getCurrentThreadCpuTime() : System.nanoTime();
+            call.run();
+            ms[i] = ((cpuTime ? CLOCK.getCurrentThreadCpuTime() : System.nanoTime()) - t) / 1e6;
+        }
+        java.util.Arrays.sort(ms);
+        return ms;
     }
 }

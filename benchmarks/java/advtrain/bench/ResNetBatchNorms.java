@@ -2,8 +2,6 @@ package advtrain.bench;
 
 import advtrain.backend.Backend;
 
-import java.util.Arrays;
-
 /**
  * ResNet-20's batch normalisations in training mode ({@link BatchNormBench}'s three shapes at batch
  * 128), forward and backward, each timed alone: best and median milliseconds of the repetitions,
@@ -35,7 +33,6 @@ public final class ResNetBatchNorms {
         Backend be = KernelState.backend(backendName);
         System.out.println("backend " + be.name() + " (" + be.deviceName() + ")" + (cpuTime ? ", CPU time of the calling thread" : "")
                 + ", load average " + LoadAverage.now());
-        java.lang.management.ThreadMXBean clock = java.lang.management.ManagementFactory.getThreadMXBean();
         BatchNormBench.Stage[] stages = {new BatchNormBench.Stage(be, 16, 32), new BatchNormBench.Stage(be, 32, 16),
                 new BatchNormBench.Stage(be, 64, 8)};
         for (BatchNormBench.Stage s : stages) s.forward(be);
@@ -50,15 +47,12 @@ public final class ResNetBatchNorms {
         System.out.printf("%-18s %-9s %8s %10s %14s%n", "shape", "part", "best ms", "median ms", "G elements/s");
         for (BatchNormBench.Stage s : stages) {
             for (int part = 0; part < 2; part++) {
-                double[] ms = new double[reps];
-                for (int i = 0; i < reps; i++) {
-                    long t = cpuTime ? clock.getCurrentThreadCpuTime() : System.nanoTime();
-                    if (part == 0) s.forward(be);
+                boolean forward = part == 0;
+                double[] ms = KernelState.sortedMs(null, () -> {
+                    if (forward) s.forward(be);
                     else s.backward(be);
                     be.synchronize();
-                    ms[i] = ((cpuTime ? clock.getCurrentThreadCpuTime() : System.nanoTime()) - t) / 1e6;
-                }
-                Arrays.sort(ms);
+                }, reps, cpuTime);
                 System.out.printf("%-18s %-9s %8.3f %10.3f %14.2f%n", s.x.shape(), part == 0 ? "forward" : "backward",
                         ms[0], ms[reps / 2], s.x.size() / (ms[0] * 1e6));
             }

@@ -4,7 +4,6 @@ import advtrain.backend.Backend;
 import advtrain.tensor.Tensor;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -53,7 +52,6 @@ public final class ResNetConvs {
         Backend be = KernelState.backend(backendName);
         System.out.println("backend " + be.name() + " (" + backendName + "), batch " + batch + (cpuTime ? ", CPU time of the calling thread" : "")
                 + (cold ? ", caches flushed before each call" : "") + ", load average " + LoadAverage.now());
-        java.lang.management.ThreadMXBean clock = java.lang.management.ManagementFactory.getThreadMXBean();
         List<Runnable[]> work = new ArrayList<>();
         List<Long> flops = new ArrayList<>();
         for (Object[] layer : LAYERS) {
@@ -75,14 +73,7 @@ public final class ResNetConvs {
         System.out.printf("%-20s %-12s %9s %9s %9s%n", "layer", "part", "best ms", "median ms", "GFLOP/s");
         for (int l = 0; l < LAYERS.length; l++) {
             for (int p = 0; p < 3; p++) {
-                double[] ms = new double[reps];
-                for (int i = 0; i < reps; i++) {
-                    if (cold) flush(junk);
-                    long t = cpuTime ? clock.getCurrentThreadCpuTime() : System.nanoTime();
-                    work.get(l)[p].run();
-                    ms[i] = ((cpuTime ? clock.getCurrentThreadCpuTime() : System.nanoTime()) - t) / 1e6;
-                }
-                Arrays.sort(ms);
+                double[] ms = KernelState.sortedMs(cold ? () -> flush(junk) : null, work.get(l)[p], reps, cpuTime);
                 totalBest[p] += ms[0];
                 System.out.printf("%-20s %-12s %9.3f %9.3f %9.1f%n", LAYERS[l][0], parts[p], ms[0], ms[reps / 2], flops.get(l) / ms[0] / 1e6);
             }

@@ -32,7 +32,6 @@ public final class ResNetShortcuts {
         Backend be = KernelState.backend("java");
         FusedKernels fused = (FusedKernels) be;
         System.out.println("backend " + be.name() + (cpuTime ? ", CPU time of the calling thread" : "") + ", load average " + LoadAverage.now());
-        java.lang.management.ThreadMXBean clock = java.lang.management.ManagementFactory.getThreadMXBean();
         int batch = 128;
         int[][] shapes = {{16, 32, 32}, {32, 64, 16}};  // in channels, out channels, input size
         String[] names = {"convolution forward", "convolution input grad", "copy forward", "copy input grad"};
@@ -51,13 +50,7 @@ public final class ResNetShortcuts {
             long warmEnd = System.nanoTime() + (long) (warmSeconds * 1e9);
             while (System.nanoTime() < warmEnd) for (Runnable part : parts) part.run();
             for (int p = 0; p < parts.length; p++) {
-                double[] ms = new double[reps];
-                for (int i = 0; i < reps; i++) {
-                    long t = cpuTime ? clock.getCurrentThreadCpuTime() : System.nanoTime();
-                    parts[p].run();
-                    ms[i] = ((cpuTime ? clock.getCurrentThreadCpuTime() : System.nanoTime()) - t) / 1e6;
-                }
-                java.util.Arrays.sort(ms);
+                double[] ms = KernelState.sortedMs(null, parts[p], reps, cpuTime);
                 System.out.printf("%-22s %-24s %9.3f %9.3f%n", c + "-" + k + " " + h + "x" + h, names[p], ms[0], ms[reps / 2]);
             }
         }
