@@ -5,8 +5,9 @@ PyTorch counterpart of profile-step.sh.
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_NUM_THREADS=1 GLIBC_TUNABLES=$(benchmarks/vs_pytorch.py malloc) \\
         /usr/bin/python3 benchmarks/torch_profile.py [--workload resnet20-train-b128] [--threads 1] [--steps 15]
 
-After a warm-up (--seconds), it times --steps calls of the workload by the process's CPU time and by
-the wall clock, without the profiler, and prints the best and the median of each. Then it runs
+It checks PyTorch's BLAS and its malloc setting as vs_pytorch.py does. After a warm-up
+(--seconds), it times --steps calls of the workload by the process's CPU time and by the wall
+clock, without the profiler, and prints the best and the median of each. Then it runs
 --steps more calls under torch.profiler and prints each operator's share of the profiled CPU time
 (self time: an operator's own, not its children's). The profiler adds time of its own, more to
 some operators than to others, so read its column as shares, and the first line as the step.
@@ -16,7 +17,7 @@ import statistics
 import sys
 import time
 
-from torch_workloads import build, workloads
+from vs_pytorch import chosen_workloads
 
 
 def main():
@@ -30,14 +31,12 @@ def main():
     if args.steps < 1 or args.threads < 1 or args.top < 1:
         parser.error("--steps, --threads and --top must be at least 1")
 
-    import torch
-    from torch.profiler import ProfilerActivity, profile
-    torch.set_num_threads(args.threads)
-    table = workloads(torch, build(torch))
-    if args.workload not in table:
-        print(f"torch_profile.py: no workload '{args.workload}' (have {', '.join(table)})", file=sys.stderr)
+    args.workloads = args.workload
+    torch, chosen = chosen_workloads(args)
+    if not chosen:
         sys.exit(2)
-    images, setup = table[args.workload]
+    from torch.profiler import ProfilerActivity, profile
+    _, images, setup = chosen[0]
     step = setup()
     end = time.perf_counter() + args.seconds
     while time.perf_counter() < end:

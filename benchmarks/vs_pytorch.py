@@ -150,19 +150,21 @@ def blas(args):
 
 
 def chosen_workloads(args):
-    """torch, set to args.threads threads, and (name, images per call, setup) of each workload asked for."""
+    """torch, set to args.threads threads, and (name, images per call, setup) of each workload asked for
+    (args.workloads: "all" or names joined by commas); the BLAS is checked first, as `blas` does."""
+    prog = os.path.basename(sys.argv[0])
     import torch
     torch.set_num_threads(args.threads)
     args.blas = blas_setup(torch)
     print(describe_blas(args.blas), file=sys.stderr)
     if "glibc.malloc.mmap_threshold" not in (os.environ.get("GLIBC_TUNABLES") or ""):
-        print(f"vs_pytorch.py: warning: PyTorch runs without GLIBC_TUNABLES={MALLOC_TUNABLES}: on a machine "
+        print(f"{prog}: warning: PyTorch runs without GLIBC_TUNABLES={MALLOC_TUNABLES}: on a machine "
               "where page faults are dear its large tensors cost it up to 4x (see --help)", file=sys.stderr)
     table = workloads(torch, build(torch))
     names = list(table) if args.workloads == "all" else args.workloads.split(",")
     for name in names:
         if name not in table:
-            print(f"vs_pytorch.py: no PyTorch workload '{name}' (have {', '.join(table)})", file=sys.stderr)
+            print(f"{prog}: no PyTorch workload '{name}' (have {', '.join(table)})", file=sys.stderr)
     return torch, [(name, *table[name]) for name in names if name in table]
 
 
