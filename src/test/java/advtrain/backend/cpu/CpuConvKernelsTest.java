@@ -7,6 +7,7 @@ import advtrain.tensor.Shape;
 import advtrain.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -232,10 +233,9 @@ class CpuConvKernelsTest extends KernelTestSupport {
      * forward, the gradient added to one that holds values, and written fresh. ResNet-20's two
      * shortcuts at batch 3, odd sizes, and stride 3.
      */
-    @ParameterizedTest(name = "in[{0}] stride {1} pad {2}")
+    @ParameterizedTest(name = "in{0} stride {1} pad {2}")
     @MethodSource("shortcuts")
-    void shortcutAIsTheOneByOneConvolution(String dims, int stride, int pad) {
-        int[] d = java.util.Arrays.stream(dims.split(",")).mapToInt(Integer::parseInt).toArray();
+    void shortcutAIsTheOneByOneConvolution(int[] d, int stride, int pad) {
         int n = d[0], c = d[1], h = d[2], w = d[3], k = c + 2 * pad;
         Tensor x = random(-1, 1, n, c, h, w), weight = fast.allocate(Shape.of(k, c, 1, 1));
         fast.write(weight, advtrain.autograd.ShortcutA.shiftedIdentity(c, pad), 0);
@@ -259,12 +259,12 @@ class CpuConvKernelsTest extends KernelTestSupport {
         assertEquals(true, e.getMessage().startsWith("shortcutA: input " + x.shape()), e.getMessage());
     }
 
-    static Stream<org.junit.jupiter.params.provider.Arguments> shortcuts() {
+    static Stream<Arguments> shortcuts() {
         return Stream.of(
-                org.junit.jupiter.params.provider.Arguments.of("3,16,32,32", 2, 8),   // ResNet-20's first
-                org.junit.jupiter.params.provider.Arguments.of("3,32,16,16", 2, 16),  // and second
-                org.junit.jupiter.params.provider.Arguments.of("2,3,7,5", 2, 1),      // odd sizes: the last row and column taken
-                org.junit.jupiter.params.provider.Arguments.of("2,2,7,8", 3, 0),      // stride 3, no padding channels
-                org.junit.jupiter.params.provider.Arguments.of("1,2,1,1", 2, 2));     // a single pixel
+                Arguments.of(new int[] {3, 16, 32, 32}, 2, 8),   // ResNet-20's first
+                Arguments.of(new int[] {3, 32, 16, 16}, 2, 16),  // and second
+                Arguments.of(new int[] {2, 3, 7, 5}, 2, 1),      // odd sizes: the last row and column taken
+                Arguments.of(new int[] {2, 2, 7, 8}, 3, 0),      // stride 3, no padding channels
+                Arguments.of(new int[] {1, 2, 1, 1}, 2, 2));     // a single pixel
     }
 }
